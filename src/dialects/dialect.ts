@@ -1,0 +1,64 @@
+/**
+ * The seam between cimiento and a SQL database: what `sqlite()` and `postgres()` return.
+ * @module
+ */
+import type { Expression, Kysely, SqlBool } from "kysely";
+import type { ColumnKind } from "../schema/model.js";
+import type { DialectName } from "../schema/types.js";
+
+/**
+ * A database for `createBackend({ database })`, made by `sqlite()` (from `cimiento/sqlite`) or
+ * `postgres()` (from `cimiento/postgres`). Its dialect decides the column types of `backend.db`.
+ *
+ * @example
+ * ```ts
+ * import { sqlite } from "cimiento/sqlite";
+ * const backend = createBackend({ database: sqlite({ file: "./data/app.db" }), collections: { posts } });
+ * ```
+ */
+export interface DatabaseAdapter<D extends DialectName = DialectName> {
+  /** Which SQL dialect this database speaks. */
+  readonly dialect: D;
+  /** @internal Opens the database (lazily where the driver allows) for one backend. */
+  readonly open: () => DialectRuntime;
+}
+
+/** @internal What a constraint violation or driver error means to cimiento. */
+export type ErrorClass =
+  | { readonly kind: "unique"; readonly columns: readonly string[] | undefined; readonly constraint: string | undefined }
+  | { readonly kind: "foreignKey" }
+  | { readonly kind: "retry" };
+
+/** @internal An open database, as the data layer and migrations use it. */
+export interface DialectRuntime {
+  readonly name: DialectName;
+  /** The root Kysely instance. */
+  readonly kysely: Kysely<any>;
+  /**
+   * Runs `fn` in a transaction on one connection: `BEGIN IMMEDIATE` on SQLite; on PostgreSQL
+   * retried a bounded number of times on serialization failure or deadlock.
+   */
+  transaction<T>(fn: (trx: Kysely<any>) => Promise<T>): Promise<T>;
+  /** Converts a value of a column kind to what the driver binds. `null` stays `null`. */
+  encode(kind: ColumnKind, value: unknown): unknown;
+  /** Converts what the driver returned for a column kind to the value users see. */
+  decode(kind: ColumnKind, value: unknown): unknown;
+  /** Whether `decode` is the identity for this kind (so rows need no pass). */
+  decodes(kind: ColumnKind): boolean;
+  /** The bound value for an `in`/`notIn` list of already encoded values. */
+  encodeList(kind: ColumnKind, values: readonly unknown[]): unknown;
+  /** `column IN list`, for a list bound with `encodeList`. */
+  inList(column: Expression<unknown>, list: unknown, kind: ColumnKind): Expression<SqlBool>;
+  /** The bound value of a `contains` / `startsWith` / `endsWith` pattern. */
+  encodePattern(operator: "contains" | "startsWith" | "endsWith", value: string): string;
+  /** Case-sensitive match of `column` against a pattern bound with `encodePattern`. */
+  match(column: Expression<unknown>, pattern: unknown): Expression<SqlBool>;
+  /** `column` is distinct from `value`, treating `NULL` as a value. */
+  distinct(column: Expression<unknown>, value: unknown): Expression<SqlBool>;
+  /** The most parameters one statement may bind. */
+  readonly maxParameters: number;
+  /** Classifies a driver error; `undefined` when it is none of the known kinds. */
+  classify(error: unknown): ErrorClass | undefined;
+  /** Closes the connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,148 @@
+/**
+ * `cimiento/postgres`: PostgreSQL through `pg`, for applications that outgrow one machine.
+ * @module
+ */
+import pg from "pg";
+import { Kysely, PostgresDialect, sql, type Expression, type SqlBool } from "kysely";
+import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
+import type { ColumnKind } from "../../schema/model.js";
+
+/** Options of {@link postgres}. */
+export interface PostgresOptions {
+  /** A connection string, e.g. `postgres://user@localhost:5432/app`. */
+  connectionString?: string;
+  /** A pool of your own (its `int8` values should be parsed as numbers, as cimiento's pool does). */
+  pool?: pg.Pool;
+  /**
+   * The schema to use (sets `search_path`); the database's default when absent.
+   */
+  schema?: string;
+  /**
+   * The most connections the pool opens.
+   * @default 10
+   */
+  max?: number;
+  /**
+   * How many times a transaction that failed with a serialization failure or a deadlock is
+   * run again before its error is thrown.
+   * @default 3
+   */
+  transactionRetries?: number;
+}
+
+const RETRY = new Set(["40001", "40P01"]);
+const INT8_OID = 20;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function parseInt8(value: string): number {
+  return Number(value);
+}
+
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID && format !== "binary") return parseInt8;
+    return pg.types.getTypeParser(oid, format as "text");
+  },
+} as pg.CustomTypesConfig;
+
+function classify(error: unknown): ErrorClass | undefined {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  if (code === "23505") {
+    return { kind: "unique", columns: undefined, constraint: typeof constraint === "string" ? constraint : undefined };
+  }
+  if (code === "23503") return { kind: "foreignKey" };
+  if (typeof code === "string" && RETRY.has(code)) return { kind: "retry" };
+  return undefined;
+}
+
+const ARRAY_TYPES: Record<ColumnKind, string> = {
+  id: "text[]",
+  text: "text[]",
+  integer: "bigint[]",
+  number: "double precision[]",
+  boolean: "boolean[]",
+  datetime: "timestamptz[]",
+  json: "jsonb[]",
+};
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function open(options: PostgresOptions): DialectRuntime {
+  if (options.schema !== undefined && !IDENTIFIER.test(options.schema)) {
+    throw new Error(`postgres({ schema }) must be a plain identifier, got "${options.schema}".`);
+  }
+  const pool =
+    options.pool ??
+    new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max ?? 10,
+      types,
+      ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+    });
+  const ownPool = options.pool === undefined;
+  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  const retries = options.transactionRetries ?? 3;
+
+  async function transaction<T>(fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await kysely.transaction().execute(fn);
+      } catch (error) {
+        if (attempt >= retries || classify(error)?.kind !== "retry") throw error;
+        // Exponential backoff with full jitter, so retried transactions do not collide again.
+        await sleep(Math.random() * 10 * 2 ** attempt);
+      }
+    }
+  }
+
+  return {
+    name: "postgres",
+    kysely,
+    transaction,
+    encode: (kind, value) => (value === undefined ? null : kind === "json" && value !== null ? JSON.stringify(value) : value),
+    decode: (_kind, value) => value,
+    decodes: () => false,
+    encodeList: (_kind, values) => values,
+    inList: (column: Expression<unknown>, list: unknown, kind: ColumnKind): Expression<SqlBool> =>
+      sql<SqlBool>`${column} = any(${list}::${sql.raw(ARRAY_TYPES[kind])})`,
+    encodePattern: (operator, value) => {
+      const escaped = escapeLike(value);
+      if (operator === "startsWith") return `${escaped}%`;
+      if (operator === "endsWith") return `%${escaped}`;
+      return `%${escaped}%`;
+    },
+    match: (column, pattern) => sql<SqlBool>`${column} like ${pattern}`,
+    distinct: (column, value) => sql<SqlBool>`${column} is distinct from ${value}`,
+    maxParameters: 65_535,
+    classify,
+    close: async () => {
+      if (ownPool) await kysely.destroy();
+    },
+  };
+}
+
+/**
+ * PostgreSQL through a `pg` pool (install `pg` beside cimiento). The same schema and code run
+ * unchanged on it; many app instances can share one database. A transaction that fails with a
+ * serialization failure or a deadlock is retried (3 times by default).
+ *
+ * @example
+ * ```ts
+ * import { createBackend } from "cimiento";
+ * import { postgres } from "cimiento/postgres";
+ *
+ * const backend = createBackend({
+ *   database: postgres({ connectionString: process.env.DATABASE_URL }),
+ *   collections: { posts },
+ * });
+ * ```
+ */
+export function postgres(options: PostgresOptions = {}): DatabaseAdapter<"postgres"> {
+  return { dialect: "postgres", open: () => open(options) };
+}

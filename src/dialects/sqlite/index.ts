@@ -1,0 +1,156 @@
+/**
+ * `cimiento/sqlite`: the embedded SQLite database, through better-sqlite3.
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import {
+  Kysely,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  sql,
+  type Expression,
+  type SqlBool,
+} from "kysely";
+import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
+import type { ColumnKind } from "../../schema/model.js";
+import { SqliteDriver } from "./sqlite-driver.js";
+
+/** Options of {@link sqlite}. */
+export interface SqliteOptions {
+  /**
+   * The database file; its folder is created when missing. `":memory:"` keeps everything in
+   * memory (lost when the process ends).
+   * @default "./data/cimiento.db"
+   */
+  file?: string;
+  /**
+   * How long a write waits for another connection's (or process's) write to finish, and how
+   * long a query waits for a transaction of this process that holds the connection, in ms.
+   * @default 5000
+   */
+  busyTimeout?: number;
+  /**
+   * SQLite's `synchronous` setting. `"normal"` is safe from corruption in WAL mode and much
+   * faster; `"full"` also keeps the last transactions through a power loss.
+   * @default "normal"
+   */
+  synchronous?: "normal" | "full";
+  /**
+   * How many prepared statements to keep for reuse.
+   * @default 500
+   */
+  statementCacheSize?: number;
+}
+
+function globPattern(operator: "contains" | "startsWith" | "endsWith", value: string): string {
+  // GLOB is case-sensitive (unlike LIKE); its metacharacters match themselves inside [].
+  const escaped = value.replace(/[*?[]/g, (char) => `[${char}]`);
+  if (operator === "startsWith") return `${escaped}*`;
+  if (operator === "endsWith") return `*${escaped}`;
+  return `*${escaped}*`;
+}
+
+function classify(error: unknown): ErrorClass | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+    // "UNIQUE constraint failed: posts.slug, posts.title"
+    const message = String((error as Error).message);
+    const list = message.split(": ")[1];
+    const columns = list?.split(", ").map((qualified) => qualified.slice(qualified.indexOf(".") + 1));
+    return { kind: "unique", columns, constraint: undefined };
+  }
+  if (code === "SQLITE_CONSTRAINT_FOREIGNKEY") return { kind: "foreignKey" };
+  return undefined;
+}
+
+function encode(kind: ColumnKind, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (kind) {
+    case "boolean":
+      return value ? 1 : 0;
+    case "datetime":
+      return (value as Date).toISOString();
+    case "json":
+      return JSON.stringify(value);
+    default:
+      return value;
+  }
+}
+
+function decode(kind: ColumnKind, value: unknown): unknown {
+  if (value === null) return null;
+  switch (kind) {
+    case "boolean":
+      return value === 1;
+    case "datetime":
+      return new Date(value as string);
+    case "json":
+      return JSON.parse(value as string);
+    default:
+      return value;
+  }
+}
+
+function open(options: SqliteOptions): DialectRuntime {
+  const file = options.file ?? "./data/cimiento.db";
+  const busyTimeout = options.busyTimeout ?? 5000;
+  const memory = file === ":memory:" || file === "";
+  if (!memory) mkdirSync(dirname(file), { recursive: true });
+  const db = new BetterSqlite3(file, { timeout: busyTimeout });
+  if (!memory) db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+  db.pragma("foreign_keys = ON");
+  const driver = new SqliteDriver(db, {
+    busyTimeout,
+    statementCacheSize: options.statementCacheSize ?? 500,
+  });
+  const kysely = new Kysely<any>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => driver,
+      createIntrospector: (k) => new SqliteIntrospector(k),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  });
+  return {
+    name: "sqlite",
+    kysely,
+    transaction: (fn) => kysely.transaction().execute(fn),
+    encode,
+    decode,
+    decodes: (kind) => kind === "boolean" || kind === "datetime" || kind === "json",
+    encodeList: (_kind, values) => JSON.stringify(values),
+    inList: (column: Expression<unknown>, list: unknown): Expression<SqlBool> =>
+      sql<SqlBool>`${column} in (select value from json_each(${list}))`,
+    encodePattern: globPattern,
+    match: (column, pattern) => sql<SqlBool>`${column} glob ${pattern}`,
+    distinct: (column, value) => sql<SqlBool>`${column} is not ${value}`,
+    maxParameters: 32_766,
+    classify,
+    close: () => kysely.destroy(),
+  };
+}
+
+/**
+ * The embedded SQLite database (better-sqlite3): one file, no server. It opens in WAL mode with
+ * foreign keys on and a busy timeout, and begins every write transaction `IMMEDIATE`, so
+ * concurrent writers (also from other processes) wait for each other instead of failing with
+ * `SQLITE_BUSY`.
+ *
+ * @example
+ * ```ts
+ * import { createBackend } from "cimiento";
+ * import { sqlite } from "cimiento/sqlite";
+ *
+ * const backend = createBackend({
+ *   database: sqlite({ file: "./data/app.db" }),
+ *   collections: { posts },
+ * });
+ * ```
+ */
+export function sqlite(options: SqliteOptions = {}): DatabaseAdapter<"sqlite"> {
+  return { dialect: "sqlite", open: () => open(options) };
+}

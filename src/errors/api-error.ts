@@ -1,0 +1,85 @@
+/**
+ * `ApiError`: the one error type callers see, with an HTTP status and a stable code.
+ * @module
+ */
+
+/**
+ * The codes cimiento itself raises, with their HTTP status. Hosts may use their own codes
+ * (UPPER_SNAKE) with {@link ApiError} too.
+ */
+export const ERROR_CODES = {
+  /** The input of a write failed validation; `details.issues` lists each field's problem. */
+  VALIDATION_FAILED: 422,
+  /** A `belongsTo` field names a record that does not exist. */
+  REFERENCE_NOT_FOUND: 422,
+  /** A query (`where`, `orderBy`, `select`, `include`, `limit`, ...) is malformed. */
+  INVALID_QUERY: 400,
+  /** A pagination cursor is malformed or belongs to another query. */
+  INVALID_CURSOR: 400,
+  /** The record does not exist (or the caller may not see it). */
+  NOT_FOUND: 404,
+  /** A unique field already holds this value; `details.fields` names them. */
+  UNIQUE_VIOLATION: 409,
+  /** The record is still referenced by `belongsTo` fields with `onDelete: "restrict"`. */
+  STILL_REFERENCED: 409,
+  /** Something failed inside; nothing about it is shown. */
+  INTERNAL: 500,
+} as const;
+
+/** A code cimiento raises. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** One problem with one field of an input. */
+export interface FieldIssue {
+  /** Where in the input: `["title"]`, `["tags", 2]`, or `[]` for the whole input. */
+  readonly path: readonly (string | number)[];
+  /** A stable machine-readable kind, e.g. `too_small`, `invalid_type`, `unrecognized_keys`. */
+  readonly code: string;
+  /** A sentence for humans. */
+  readonly message: string;
+}
+
+/**
+ * An error with an HTTP status, a stable UPPER_SNAKE `code`, a message for humans and optional
+ * details. Throw it from actions and hooks; cimiento throws it for every expected failure.
+ *
+ * @example
+ * ```ts
+ * throw new ApiError(409, "ALREADY_PUBLISHED", "Already published");
+ *
+ * try {
+ *   await backend.system.data.posts.create({ title: "" });
+ * } catch (error) {
+ *   if (error instanceof ApiError && error.code === "VALIDATION_FAILED") {
+ *     console.log(error.issues); // [{ path: ["title"], code: "too_small", message: "..." }]
+ *   }
+ * }
+ * ```
+ */
+export class ApiError<Code extends string = string> extends Error {
+  override readonly name = "ApiError";
+  /** The HTTP status this error answers with. */
+  readonly status: number;
+  /** The stable code; match on this, not on the message. */
+  readonly code: Code;
+  /** Extra data that is safe to show to the caller. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(status: number, code: Code, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+
+  /** The field issues of a `VALIDATION_FAILED` error; empty for other errors. */
+  get issues(): readonly FieldIssue[] {
+    const issues = this.details?.["issues"];
+    return Array.isArray(issues) ? (issues as FieldIssue[]) : [];
+  }
+}
+
+/** @internal Builds an {@link ApiError} for one of cimiento's own codes. */
+export function apiError(code: ErrorCode, message: string, details?: Record<string, unknown>): ApiError<ErrorCode> {
+  return new ApiError(ERROR_CODES[code], code, message, details);
+}

@@ -1,0 +1,128 @@
+/**
+ * `collection()`: one definition from which validators, SQL columns and types are derived.
+ * @module
+ */
+import { SchemaError } from "../errors/schema-error.js";
+import { Field, HasMany, type AnyField } from "./field.js";
+import { FILTER_OPERATORS, LOGICAL_OPERATORS, RELATION_OPERATORS } from "./operators.js";
+
+/** The fields of a collection, by name. */
+export type Fields = Record<string, AnyField>;
+
+/** An extra index: its fields in order, or an object that also says whether it is unique. */
+export type IndexDefinition<Name extends string = string> =
+  | readonly Name[]
+  | { readonly fields: readonly Name[]; readonly unique?: boolean };
+
+/** What `collection()` takes besides the name. */
+export interface CollectionDefinition<F extends Fields> {
+  /** The fields; `id`, `createdAt` and `updatedAt` are added automatically. */
+  fields: F;
+  /**
+   * Indexes over several fields (a single field can use `.index()` / `.unique()`).
+   * @default []
+   */
+  indexes?: readonly IndexDefinition<(keyof F & string) | "id" | "createdAt" | "updatedAt">[];
+}
+
+/**
+ * A collection: a table, its validators and its types.
+ *
+ * @example
+ * ```ts
+ * const posts = collection("posts", { fields: { title: field.text() } });
+ * type Post = Infer<typeof posts>;
+ * ```
+ */
+export interface Collection<N extends string = string, F extends Fields = Fields> {
+  readonly name: N;
+  readonly fields: F;
+  readonly indexes: readonly IndexDefinition[];
+}
+
+/** Any collection. */
+export type AnyCollection = Collection<string, Fields>;
+
+/** The fields every collection has. */
+export const SYSTEM_FIELDS = ["id", "createdAt", "updatedAt"] as const;
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+const RESERVED = new Set<string>([
+  ...SYSTEM_FIELDS,
+  ...FILTER_OPERATORS,
+  ...LOGICAL_OPERATORS,
+  ...RELATION_OPERATORS,
+]);
+
+/**
+ * Declares a collection.
+ *
+ * Names (of the collection and of its fields) are identifiers: a letter, then letters, digits or
+ * `_`. A field may not be called `id`, `createdAt`, `updatedAt` or like a `where` operator
+ * (`eq`, `in`, `and`, `some`, ...), so that a filter always reads one way.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { collection, field } from "cimiento";
+ *
+ * export const posts = collection("posts", {
+ *   fields: {
+ *     title: field.text(z.string().min(1).max(200)),
+ *     slug: field.text().unique(),
+ *     published: field.boolean().default(false),
+ *     author: field.belongsTo("users"),
+ *   },
+ *   indexes: [["published", "createdAt"]],
+ * });
+ * ```
+ */
+export function collection<const N extends string, const F extends Fields>(
+  name: N,
+  definition: CollectionDefinition<F>,
+): Collection<N, F> {
+  if (!NAME.test(name) || name.startsWith("cimiento_") || RESERVED.has(name)) {
+    throw new SchemaError(
+      `Collection name "${name}" is not valid: use a letter, then letters, digits or "_", not the prefix "cimiento_" nor a reserved name (id, createdAt, updatedAt, a where operator).`,
+    );
+  }
+  const fields = definition.fields;
+  for (const [fieldName, value] of Object.entries(fields)) {
+    const where = `${name}.${fieldName}`;
+    if (!NAME.test(fieldName)) {
+      throw new SchemaError(`Field name "${where}" is not valid: use a letter, then letters, digits or "_".`);
+    }
+    if (RESERVED.has(fieldName)) {
+      throw new SchemaError(
+        `Field name "${where}" is reserved (${SYSTEM_FIELDS.includes(fieldName as never) ? "added automatically" : "a where operator"}).`,
+      );
+    }
+    if (!(value instanceof Field) && !(value instanceof HasMany)) {
+      throw new SchemaError(`Field "${where}" is not a field: build it with field.text(), field.integer(), ...`);
+    }
+    if (value instanceof Field) {
+      const config = value.config;
+      if (config.default !== undefined && config.optional === false && config.default.value === null) {
+        throw new SchemaError(`Field "${where}" has the default null but is not optional().`);
+      }
+      if (config.kind === "belongsTo" && config.onDelete === "setNull" && !config.optional) {
+        throw new SchemaError(`Field "${where}" uses onDelete "setNull" but is not optional().`);
+      }
+      if (config.kind === "enum" && config.values !== undefined && config.values.length === 0) {
+        throw new SchemaError(`Field "${where}" is an enum without values.`);
+      }
+    }
+  }
+  const indexes = definition.indexes ?? [];
+  for (const index of indexes) {
+    const list = "fields" in index ? index.fields : index;
+    if (list.length === 0) throw new SchemaError(`An index of "${name}" has no fields.`);
+    for (const fieldName of list) {
+      const known = SYSTEM_FIELDS.includes(fieldName as never) || fields[fieldName] instanceof Field;
+      if (!known) {
+        throw new SchemaError(`An index of "${name}" names "${fieldName}", which is not a field of it.`);
+      }
+    }
+  }
+  return Object.freeze({ name, fields, indexes });
+}

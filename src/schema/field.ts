@@ -1,0 +1,272 @@
+/**
+ * Field builders: the columns and relations a collection is made of.
+ * @module
+ */
+import type { z } from "zod";
+
+/** The storage kinds a field can have. */
+export type FieldKind =
+  | "text"
+  | "integer"
+  | "number"
+  | "boolean"
+  | "datetime"
+  | "json"
+  | "enum"
+  | "belongsTo";
+
+/** What to do with rows that point to a deleted row through a `belongsTo` field. */
+export type OnDelete = "restrict" | "cascade" | "setNull";
+
+/**
+ * The type-level state of a field: its value type and the modifiers applied to it.
+ * Read by {@link Infer} and the input types; not something users write by hand.
+ */
+export interface FieldState {
+  kind: FieldKind;
+  value: unknown;
+  optional: boolean;
+  hasDefault: boolean;
+  readOnly: boolean;
+  hidden: boolean;
+  target: string;
+}
+
+/** @internal The runtime description of a field, shared by every copy a builder makes. */
+export interface FieldConfig {
+  readonly kind: FieldKind;
+  readonly schema: z.ZodType | undefined;
+  readonly values: readonly string[] | undefined;
+  readonly target: string | undefined;
+  readonly onDelete: OnDelete;
+  readonly optional: boolean;
+  readonly default: { readonly value: unknown } | undefined;
+  readonly unique: boolean;
+  readonly index: boolean;
+  readonly readOnly: boolean;
+  readonly hidden: boolean;
+}
+
+type With<S extends FieldState, K extends keyof FieldState, V> = Omit<S, K> & { [P in K]: V };
+
+/**
+ * A column of a collection. Builders are immutable: every modifier returns a new field, so a
+ * base field can be shared.
+ *
+ * @example
+ * ```ts
+ * const title = field.text(z.string().min(1).max(200));
+ * const slug = field.text().unique();
+ * const views = field.integer().default(0).readOnly();
+ * ```
+ */
+export class Field<S extends FieldState> {
+  /** @internal */
+  readonly config: FieldConfig;
+  /** @internal Type-level state; never set at runtime. */
+  declare readonly "~state": S;
+
+  /** @internal */
+  constructor(config: FieldConfig) {
+    this.config = config;
+  }
+
+  #with(change: Partial<FieldConfig>): never {
+    return new Field({ ...this.config, ...change }) as never;
+  }
+
+  /**
+   * The field may be absent: it is stored as `NULL` and read as `null`.
+   * @example
+   * ```ts
+   * body: field.text().optional()   // string | null
+   * ```
+   */
+  optional(): Field<With<S, "optional", true>> {
+    return this.#with({ optional: true });
+  }
+
+  /**
+   * The value used when a create does not give one. A function is called for each record;
+   * a plain value is also written as the column's SQL default, so adding the field to a table
+   * that already holds rows fills them with it.
+   * @example
+   * ```ts
+   * published: field.boolean().default(false)
+   * tags: field.json(z.array(z.string())).default([])
+   * ```
+   */
+  default(value: S["value"] | (() => S["value"])): Field<With<S, "hasDefault", true>> {
+    return this.#with({ default: { value } });
+  }
+
+  /**
+   * Adds a unique index: two records cannot hold the same value (`NULL`s excepted).
+   * @example
+   * ```ts
+   * slug: field.text().unique()
+   * ```
+   */
+  unique(): Field<S> {
+    return this.#with({ unique: true });
+  }
+
+  /**
+   * Adds a (non-unique) index on this field alone.
+   * @example
+   * ```ts
+   * status: field.enum(["draft", "published"]).index()
+   * ```
+   */
+  index(): Field<S> {
+    return this.#with({ index: true });
+  }
+
+  /**
+   * Only the system scope writes this field; other callers that try are refused.
+   * @example
+   * ```ts
+   * views: field.integer().default(0).readOnly()
+   * ```
+   */
+  readOnly(): Field<With<S, "readOnly", true>> {
+    return this.#with({ readOnly: true });
+  }
+
+  /**
+   * The field never leaves the backend for non-system callers, who also cannot filter or sort
+   * on it.
+   * @example
+   * ```ts
+   * internalNotes: field.text().optional().hidden()
+   * ```
+   */
+  hidden(): Field<With<S, "hidden", true>> {
+    return this.#with({ hidden: true });
+  }
+}
+
+/**
+ * A to-many relation: the records of `target` whose `on` field (a `belongsTo`) points to this
+ * record. It has no column of its own; it can be included and filtered on with `some`, `none`
+ * and `every`.
+ *
+ * @example
+ * ```ts
+ * const posts = collection("posts", {
+ *   fields: { comments: field.hasMany("comments", { on: "post" }) },
+ * });
+ * ```
+ */
+export class HasMany<Target extends string, On extends string> {
+  /** @internal */
+  readonly target: Target;
+  /** @internal */
+  readonly on: On;
+
+  /** @internal */
+  constructor(target: Target, on: On) {
+    this.target = target;
+    this.on = on;
+  }
+}
+
+/** Anything that can appear in a collection's `fields`. */
+export type AnyField = Field<FieldState> | HasMany<string, string>;
+
+interface Initial<K extends FieldKind, V> {
+  kind: K;
+  value: V;
+  optional: false;
+  hasDefault: false;
+  readOnly: false;
+  hidden: false;
+  target: never;
+}
+
+function make<S extends FieldState>(
+  kind: FieldKind,
+  schema: z.ZodType | undefined,
+  extra: Partial<FieldConfig> = {},
+): Field<S> {
+  return new Field<S>({
+    kind,
+    schema,
+    values: undefined,
+    target: undefined,
+    onDelete: "restrict",
+    optional: false,
+    default: undefined,
+    unique: false,
+    index: false,
+    readOnly: false,
+    hidden: false,
+    ...extra,
+  });
+}
+
+/**
+ * The field builders. Each scalar builder takes an optional zod schema that refines the
+ * values it accepts (its output must be of the field's type).
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { collection, field } from "cimiento";
+ *
+ * const posts = collection("posts", {
+ *   fields: {
+ *     title: field.text(z.string().min(1).max(200)),
+ *     status: field.enum(["draft", "published"]).default("draft"),
+ *     author: field.belongsTo("users", { onDelete: "cascade" }),
+ *   },
+ * });
+ * ```
+ */
+export const field = {
+  /** A string, stored as `TEXT`. */
+  text<T extends string = string>(schema?: z.ZodType<T>): Field<Initial<"text", T>> {
+    return make("text", schema);
+  },
+  /** A safe integer, stored as `INTEGER` (SQLite) or `bigint` (PostgreSQL). */
+  integer<T extends number = number>(schema?: z.ZodType<T>): Field<Initial<"integer", T>> {
+    return make("integer", schema);
+  },
+  /** A finite floating-point number, stored as `REAL` / `double precision`. */
+  number<T extends number = number>(schema?: z.ZodType<T>): Field<Initial<"number", T>> {
+    return make("number", schema);
+  },
+  /** A boolean, stored as `0`/`1` (SQLite) or `boolean` (PostgreSQL). */
+  boolean(schema?: z.ZodType<boolean>): Field<Initial<"boolean", boolean>> {
+    return make("boolean", schema);
+  },
+  /**
+   * A point in time, read as a `Date`. Writes accept a `Date` or an ISO 8601 string with a
+   * time zone. Stored as ISO 8601 text (SQLite) or `timestamptz` (PostgreSQL).
+   */
+  datetime(schema?: z.ZodType<Date>): Field<Initial<"datetime", Date>> {
+    return make("datetime", schema);
+  },
+  /** A JSON value validated by `schema`, stored as `TEXT` (SQLite) or `jsonb` (PostgreSQL). */
+  json<T extends z.ZodType>(schema: T): Field<Initial<"json", z.output<T>>> {
+    return make("json", schema);
+  },
+  /** One of a fixed list of strings, stored as `TEXT`. */
+  enum<const V extends readonly [string, ...string[]]>(values: V): Field<Initial<"enum", V[number]>> {
+    return make("enum", undefined, { values });
+  },
+  /**
+   * A to-one relation: stores the id of a record of `target`. `onDelete` says what happens to
+   * this record when that one is deleted (`"restrict"` by default: the delete is refused).
+   */
+  belongsTo<const T extends string>(
+    target: T,
+    options: { onDelete?: OnDelete } = {},
+  ): Field<Omit<Initial<"belongsTo", string>, "target"> & { target: T }> {
+    return make("belongsTo", undefined, { target, onDelete: options.onDelete ?? "restrict" });
+  },
+  /** A to-many relation through the `on` field of `target`; see {@link HasMany}. */
+  hasMany<const T extends string, const On extends string>(target: T, options: { on: On }): HasMany<T, On> {
+    return new HasMany(target, options.on);
+  },
+};

@@ -1,0 +1,269 @@
+/**
+ * @internal The runtime model of a schema, computed once at `createBackend`: columns, indexes,
+ * relations and validators of every collection.
+ * @module
+ */
+import { z } from "zod";
+import { SchemaError } from "../errors/schema-error.js";
+import type { AnyCollection } from "./collection.js";
+import { Field, HasMany, type FieldConfig, type FieldKind, type OnDelete } from "./field.js";
+import type { Schema } from "./types.js";
+
+/** The storage kind of a column: a field kind, or one of the automatic columns. */
+export type ColumnKind = Exclude<FieldKind, "enum" | "belongsTo"> | "id";
+
+/** A column as the database holds it. */
+export interface ColumnModel {
+  readonly name: string;
+  readonly kind: ColumnKind;
+  readonly nullable: boolean;
+  /** A literal default, also written as the SQL default. */
+  readonly sqlDefault: { readonly value: unknown } | undefined;
+  /** For `belongsTo` columns: the table whose id this column holds. */
+  readonly references: { readonly table: string; readonly onDelete: OnDelete } | undefined;
+  /** The field behind it; `undefined` for `id`, `createdAt`, `updatedAt`. */
+  readonly field: FieldConfig | undefined;
+  /** Sortable and comparable (not JSON). */
+  readonly ordered: boolean;
+}
+
+/** An index as the database holds it. */
+export interface IndexModel {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly unique: boolean;
+}
+
+/** A relation of a collection, resolved to the columns that join it. */
+export interface RelationModel {
+  readonly name: string;
+  readonly kind: "one" | "many";
+  readonly target: string;
+  /** to-one: the local column holding the target's id; to-many: the target's column holding ours. */
+  readonly column: string;
+  readonly nullable: boolean;
+}
+
+/** Everything cimiento needs about one collection at runtime. */
+export interface CollectionModel {
+  readonly name: string;
+  readonly columns: readonly ColumnModel[];
+  readonly columnsByName: ReadonlyMap<string, ColumnModel>;
+  readonly relations: ReadonlyMap<string, RelationModel>;
+  readonly indexes: readonly IndexModel[];
+  readonly createSchema: z.ZodType<Record<string, unknown>>;
+  readonly updateSchema: z.ZodType<Record<string, unknown>>;
+  /** Fields with a default, and fields that are optional without one (they default to null). */
+  readonly defaults: readonly (readonly [string, { readonly value: unknown } | undefined])[];
+  /** Every `belongsTo` pointing at this collection, for delete errors. */
+  readonly referencedBy: readonly { readonly collection: string; readonly column: string; readonly onDelete: OnDelete }[];
+}
+
+/** The model of a whole schema. */
+export interface Model {
+  readonly collections: ReadonlyMap<string, CollectionModel>;
+}
+
+const dateInput = z.union([
+  z.date(),
+  z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
+]);
+
+function baseSchema(config: FieldConfig): z.ZodType {
+  switch (config.kind) {
+    case "text":
+      return z.string();
+    case "integer":
+      return z.int();
+    case "number":
+      return z.number();
+    case "boolean":
+      return z.boolean();
+    case "datetime":
+      return dateInput;
+    case "json":
+      return z.unknown();
+    case "enum":
+      return z.enum(config.values as [string, ...string[]]);
+    case "belongsTo":
+      return z.string().min(1);
+  }
+}
+
+function valueSchema(config: FieldConfig): z.ZodType {
+  const base = baseSchema(config);
+  if (config.schema === undefined) return base;
+  if (config.kind === "json") return config.schema;
+  return base.pipe(config.schema);
+}
+
+function columnKind(config: FieldConfig): ColumnKind {
+  if (config.kind === "enum" || config.kind === "belongsTo") return "text";
+  return config.kind;
+}
+
+/** Names an index the same way on every run, within PostgreSQL's 63-byte identifier limit. */
+export function indexName(table: string, columns: readonly string[], unique: boolean): string {
+  const name = `${table}_${columns.join("_")}_${unique ? "key" : "idx"}`;
+  if (name.length <= 63) return name;
+  let hash = 0;
+  for (let i = 0; i < name.length; i++) hash = (Math.imul(hash, 31) + name.charCodeAt(i)) | 0;
+  return `${name.slice(0, 54)}_${(hash >>> 0).toString(36)}`;
+}
+
+function literalDefault(config: FieldConfig): { value: unknown } | undefined {
+  const value = config.default?.value;
+  if (config.default === undefined || typeof value === "function") return undefined;
+  return { value };
+}
+
+function scalarColumn(name: string, kind: ColumnKind, nullable: boolean): ColumnModel {
+  return { name, kind, nullable, sqlDefault: undefined, references: undefined, field: undefined, ordered: true };
+}
+
+function collectionColumns(collection: AnyCollection): ColumnModel[] {
+  const columns: ColumnModel[] = [scalarColumn("id", "id", false)];
+  for (const [name, value] of Object.entries(collection.fields)) {
+    if (!(value instanceof Field)) continue;
+    const config = value.config;
+    columns.push({
+      name,
+      kind: columnKind(config),
+      nullable: config.optional,
+      sqlDefault: literalDefault(config),
+      references:
+        config.kind === "belongsTo" ? { table: config.target as string, onDelete: config.onDelete } : undefined,
+      field: config,
+      ordered: config.kind !== "json",
+    });
+  }
+  columns.push(scalarColumn("createdAt", "datetime", false), scalarColumn("updatedAt", "datetime", false));
+  return columns;
+}
+
+function collectionIndexes(collection: AnyCollection): IndexModel[] {
+  const seen = new Map<string, IndexModel>();
+  const add = (columns: readonly string[], unique: boolean) => {
+    const index = { name: indexName(collection.name, columns, unique), columns, unique };
+    seen.set(index.name, index);
+  };
+  for (const [name, value] of Object.entries(collection.fields)) {
+    if (!(value instanceof Field)) continue;
+    if (value.config.unique) add([name], true);
+    // A belongsTo column is indexed: includes, relation filters and cascades look it up.
+    else if (value.config.index || value.config.kind === "belongsTo") add([name], false);
+  }
+  for (const index of collection.indexes) {
+    if ("fields" in index) add(index.fields, index.unique ?? false);
+    else add(index, false);
+  }
+  return [...seen.values()];
+}
+
+function writeSchemas(collection: AnyCollection) {
+  const create: Record<string, z.ZodType> = { id: z.string().min(1).max(255).optional() };
+  const update: Record<string, z.ZodType> = {};
+  for (const [name, value] of Object.entries(collection.fields)) {
+    if (!(value instanceof Field)) continue;
+    const config = value.config;
+    const schema = config.optional ? valueSchema(config).nullable() : valueSchema(config);
+    create[name] = config.optional || config.default !== undefined ? schema.optional() : schema;
+    update[name] = schema.optional();
+  }
+  return {
+    createSchema: z.strictObject(create) as z.ZodType<Record<string, unknown>>,
+    updateSchema: z.strictObject(update) as z.ZodType<Record<string, unknown>>,
+  };
+}
+
+/**
+ * Resolves a schema into its runtime model, checking what one collection alone cannot: that
+ * every relation points to a collection of the schema, through a `belongsTo` of the right target.
+ */
+export function buildModel(schema: Schema): Model {
+  for (const [key, collection] of Object.entries(schema)) {
+    if (collection.name !== key) {
+      throw new SchemaError(
+        `The collection "${collection.name}" is registered as "${key}": register it under its own name ({ ${collection.name} }).`,
+      );
+    }
+  }
+  const collections = new Map<string, CollectionModel>();
+  for (const collection of Object.values(schema)) {
+    const columns = collectionColumns(collection);
+    const relations = new Map<string, RelationModel>();
+    for (const column of columns) {
+      if (column.references === undefined) continue;
+      const target = schema[column.references.table];
+      if (target === undefined) {
+        throw new SchemaError(
+          `"${collection.name}.${column.name}" belongs to "${column.references.table}", which is not a collection of this backend.`,
+        );
+      }
+      relations.set(column.name, {
+        name: column.name,
+        kind: "one",
+        target: column.references.table,
+        column: column.name,
+        nullable: column.nullable,
+      });
+    }
+    for (const [name, value] of Object.entries(collection.fields)) {
+      if (!(value instanceof HasMany)) continue;
+      const target = schema[value.target];
+      const on = target?.fields[value.on];
+      if (target === undefined) {
+        throw new SchemaError(`"${collection.name}.${name}" has many "${value.target}", which is not a collection of this backend.`);
+      }
+      if (!(on instanceof Field) || on.config.kind !== "belongsTo" || on.config.target !== collection.name) {
+        throw new SchemaError(
+          `"${collection.name}.${name}" has many "${value.target}" on "${value.on}", which must be a belongsTo("${collection.name}") field of "${value.target}".`,
+        );
+      }
+      relations.set(name, { name, kind: "many", target: value.target, column: value.on, nullable: false });
+    }
+    // A to-many relation is derived from every collection with exactly one belongsTo to this one.
+    for (const other of Object.values(schema)) {
+      if (other.name in collection.fields) continue;
+      const pointing = Object.entries(other.fields).filter(
+        ([, value]) => value instanceof Field && value.config.kind === "belongsTo" && value.config.target === collection.name,
+      );
+      if (pointing.length !== 1) continue;
+      relations.set(other.name, {
+        name: other.name,
+        kind: "many",
+        target: other.name,
+        column: pointing[0]![0],
+        nullable: false,
+      });
+    }
+    const defaults: [string, { value: unknown } | undefined][] = [];
+    for (const [name, value] of Object.entries(collection.fields)) {
+      if (!(value instanceof Field)) continue;
+      if (value.config.default !== undefined) defaults.push([name, value.config.default]);
+      else if (value.config.optional) defaults.push([name, undefined]);
+    }
+    collections.set(collection.name, {
+      name: collection.name,
+      columns,
+      columnsByName: new Map(columns.map((column) => [column.name, column])),
+      relations,
+      indexes: collectionIndexes(collection),
+      defaults,
+      referencedBy: [],
+      ...writeSchemas(collection),
+    });
+  }
+  for (const model of collections.values()) {
+    for (const column of model.columns) {
+      if (column.references === undefined) continue;
+      const target = collections.get(column.references.table)!;
+      (target.referencedBy as { collection: string; column: string; onDelete: OnDelete }[]).push({
+        collection: model.name,
+        column: column.name,
+        onDelete: column.references.onDelete,
+      });
+    }
+  }
+  return { collections };
+}

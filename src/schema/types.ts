@@ -1,0 +1,397 @@
+/**
+ * The types derived from collections: records, inputs, relations, filters and query options.
+ * @module
+ */
+import type { ColumnType, Generated } from "kysely";
+import type { AnyCollection, Collection, Fields } from "./collection.js";
+import type { Field, FieldState, HasMany } from "./field.js";
+
+/** The collections of a backend, by name. */
+export type Schema = Record<string, AnyCollection>;
+
+/** @internal Flattens an intersection for readable hovers. */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+type StateOf<F> = F extends Field<infer S> ? S : never;
+type FieldsOf<C> = C extends Collection<string, infer F> ? F : never;
+
+/** The names of a collection's stored fields (not its to-many relations). */
+export type ColumnKeys<F extends Fields> = {
+  [K in keyof F]: F[K] extends Field<FieldState> ? K : never;
+}[keyof F] &
+  string;
+
+type ValueOf<S extends FieldState> = S["optional"] extends true ? S["value"] | null : S["value"];
+type InputValueOf<S extends FieldState> =
+  | (S["kind"] extends "datetime" ? Date | string : S["value"])
+  | (S["optional"] extends true ? null : never);
+
+/**
+ * The record type of a collection, as the system scope reads it.
+ *
+ * @example
+ * ```ts
+ * const posts = collection("posts", { fields: { title: field.text(), body: field.text().optional() } });
+ * type Post = Infer<typeof posts>;
+ * // { id: string; title: string; body: string | null; createdAt: Date; updatedAt: Date }
+ * ```
+ */
+export type Infer<C extends AnyCollection> = Simplify<
+  { id: string } & { [K in ColumnKeys<FieldsOf<C>>]: ValueOf<StateOf<FieldsOf<C>[K]>> } & {
+    createdAt: Date;
+    updatedAt: Date;
+  }
+>;
+
+type RequiredInputKeys<F extends Fields> = {
+  [K in ColumnKeys<F>]: StateOf<F[K]>["optional"] extends true
+    ? never
+    : StateOf<F[K]>["hasDefault"] extends true
+      ? never
+      : K;
+}[ColumnKeys<F>];
+
+/**
+ * What `create` takes: every field without a default and not optional is required. `id` may be
+ * given (a string); otherwise a UUIDv7 is generated.
+ *
+ * @example
+ * ```ts
+ * const input: CreateInput<typeof posts> = { title: "Hello" };
+ * ```
+ */
+export type CreateInput<C extends AnyCollection> = Simplify<
+  { [K in RequiredInputKeys<FieldsOf<C>>]: InputValueOf<StateOf<FieldsOf<C>[K]>> } & {
+    [K in Exclude<ColumnKeys<FieldsOf<C>>, RequiredInputKeys<FieldsOf<C>>>]?: InputValueOf<
+      StateOf<FieldsOf<C>[K]>
+    >;
+  } & { id?: string }
+>;
+
+/**
+ * What `update` takes: any subset of the fields.
+ *
+ * @example
+ * ```ts
+ * const patch: UpdateInput<typeof posts> = { published: true };
+ * ```
+ */
+export type UpdateInput<C extends AnyCollection> = Simplify<{
+  [K in ColumnKeys<FieldsOf<C>>]?: InputValueOf<StateOf<FieldsOf<C>[K]>>;
+}>;
+
+// ---------------------------------------------------------------------------------------------
+// Relations
+
+type BelongsToKeys<F extends Fields> = {
+  [K in keyof F]: StateOf<F[K]>["kind"] extends "belongsTo" ? K : never;
+}[keyof F] &
+  string;
+
+type HasManyKeys<F extends Fields> = {
+  [K in keyof F]: F[K] extends HasMany<string, string> ? K : never;
+}[keyof F] &
+  string;
+
+type BelongsToKeysTo<F extends Fields, N> = {
+  [K in keyof F]: F[K] extends Field<infer S>
+    ? S["kind"] extends "belongsTo"
+      ? S["target"] extends N
+        ? K
+        : never
+      : never
+    : never;
+}[keyof F];
+
+type IsUnion<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : never;
+type Single<T> = [T] extends [never] ? never : true extends IsUnion<T> ? never : T;
+
+/** A to-one relation of a collection: a `belongsTo` field. */
+export interface ToOne<Target extends string, Nullable extends boolean> {
+  kind: "one";
+  target: Target;
+  nullable: Nullable;
+}
+
+/** A to-many relation of a collection: a `hasMany` field or one derived from a `belongsTo`. */
+export interface ToMany<Target extends string> {
+  kind: "many";
+  target: Target;
+}
+
+type Derived<S extends Schema, N extends string> = {
+  [K in keyof S as K extends keyof FieldsOf<S[N]>
+    ? never
+    : Single<BelongsToKeysTo<FieldsOf<S[K]>, N>> extends never
+      ? never
+      : K]: ToMany<K & string>;
+};
+
+/**
+ * The relations of collection `N`: its `belongsTo` fields (to-one), its `hasMany` fields, and a
+ * to-many relation named after every other collection that has exactly one `belongsTo` to `N`
+ * (unless `N` has a field of that name).
+ */
+export type Relations<S extends Schema, N extends keyof S & string> = {
+  [K in BelongsToKeys<FieldsOf<S[N]>>]: ToOne<
+    StateOf<FieldsOf<S[N]>[K]>["target"],
+    StateOf<FieldsOf<S[N]>[K]>["optional"]
+  >;
+} & {
+  [K in HasManyKeys<FieldsOf<S[N]>>]: FieldsOf<S[N]>[K] extends HasMany<infer T, string> ? ToMany<T> : never;
+} & Derived<S, N>;
+
+type TargetOf<R> = R extends { target: infer T extends string } ? T : never;
+
+// ---------------------------------------------------------------------------------------------
+// Filters
+
+/** Operators on text (and ids, enums, and `belongsTo` ids). Comparisons are case-sensitive. */
+export interface TextFilter<V extends string = string> {
+  eq?: V | null;
+  ne?: V | null;
+  in?: readonly V[];
+  notIn?: readonly V[];
+  gt?: V;
+  gte?: V;
+  lt?: V;
+  lte?: V;
+  contains?: string;
+  startsWith?: string;
+  endsWith?: string;
+  isNull?: boolean;
+}
+
+/** Operators on numbers and points in time. */
+export interface OrderedFilter<V> {
+  eq?: V | null;
+  ne?: V | null;
+  in?: readonly V[];
+  notIn?: readonly V[];
+  gt?: V;
+  gte?: V;
+  lt?: V;
+  lte?: V;
+  isNull?: boolean;
+}
+
+/** Operators on booleans. */
+export interface BooleanFilter {
+  eq?: boolean | null;
+  ne?: boolean | null;
+  isNull?: boolean;
+}
+
+/** Operators on JSON fields. */
+export interface JsonFilter {
+  isNull?: boolean;
+}
+
+type FilterOf<S extends FieldState> = S["kind"] extends "json"
+  ? JsonFilter | null
+  : S["kind"] extends "boolean"
+    ? boolean | null | BooleanFilter
+    : S["kind"] extends "datetime"
+      ? Date | string | null | OrderedFilter<Date | string>
+      : S["kind"] extends "integer" | "number"
+        ? number | null | OrderedFilter<number>
+        : S["value"] extends string
+          ? S["value"] | null | TextFilter<S["value"]>
+          : never;
+
+type ScalarKeys<F extends Fields> = Exclude<ColumnKeys<F>, BelongsToKeys<F>>;
+
+/** Quantified filters on a to-many relation. */
+export interface RelationFilter<W> {
+  /** At least one related record matches. */
+  some?: W;
+  /** No related record matches. */
+  none?: W;
+  /** Every related record matches (true when there are none). */
+  every?: W;
+}
+
+/**
+ * A filter on collection `N`. A field maps to a value (equality), `null` (is null) or an object
+ * of operators; `and`, `or` and `not` combine filters; a `belongsTo` field also takes a filter
+ * on the record it points to; a to-many relation takes `some`, `none` or `every`.
+ *
+ * @example
+ * ```ts
+ * const where: Where<typeof schema, "posts"> = {
+ *   published: true,
+ *   title: { contains: "sqlite" },
+ *   author: { name: { startsWith: "A" } },
+ *   comments: { some: { approved: true } },
+ *   or: [{ views: { gte: 100 } }, { featured: true }],
+ * };
+ * ```
+ */
+export type Where<S extends Schema, N extends keyof S & string> = {
+  id?: string | TextFilter;
+  createdAt?: Date | string | OrderedFilter<Date | string>;
+  updatedAt?: Date | string | OrderedFilter<Date | string>;
+  and?: readonly Where<S, N>[];
+  or?: readonly Where<S, N>[];
+  not?: Where<S, N>;
+} & { [K in ScalarKeys<FieldsOf<S[N]>>]?: FilterOf<StateOf<FieldsOf<S[N]>[K]>> } & {
+  [K in keyof Relations<S, N>]?: Relations<S, N>[K] extends ToOne<infer T, boolean>
+    ? string | null | TextFilter | Where<S, T>
+    : RelationFilter<Where<S, TargetOf<Relations<S, N>[K]>>>;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Query options
+
+/** A direction of sort. `null`s sort first in `"asc"` and last in `"desc"`, on every database. */
+export type SortDirection = "asc" | "desc";
+
+type SortableKeys<F extends Fields> =
+  | "id"
+  | "createdAt"
+  | "updatedAt"
+  | { [K in ColumnKeys<F>]: StateOf<F[K]>["kind"] extends "json" ? never : K }[ColumnKeys<F>];
+
+/**
+ * A sort: one field, or several in order of precedence. Each object names one field. The id is
+ * always added last, so the order is total and cursors are stable.
+ *
+ * @example
+ * ```ts
+ * orderBy: [{ published: "desc" }, { createdAt: "desc" }]
+ * ```
+ */
+export type OrderBy<S extends Schema, N extends keyof S & string> =
+  | { [K in SortableKeys<FieldsOf<S[N]>>]?: SortDirection }
+  | readonly { [K in SortableKeys<FieldsOf<S[N]>>]?: SortDirection }[];
+
+/** The fields that `select` may name. */
+export type SelectableKeys<S extends Schema, N extends keyof S & string> = keyof Infer<S[N]> & string;
+
+/** Options of an included to-one relation. */
+export interface IncludeOne<S extends Schema, N extends keyof S & string> {
+  select?: readonly SelectableKeys<S, N>[];
+  include?: Include<S, N>;
+}
+
+/** Options of an included to-many relation. */
+export interface IncludeMany<S extends Schema, N extends keyof S & string> extends IncludeOne<S, N> {
+  where?: Where<S, N>;
+  orderBy?: OrderBy<S, N>;
+  /** At most this many related records per parent. */
+  limit?: number;
+}
+
+/**
+ * The relations to load with each record: `true`, or options for the related records.
+ *
+ * @example
+ * ```ts
+ * include: { author: true, comments: { orderBy: { createdAt: "desc" }, limit: 3, include: { author: true } } }
+ * ```
+ */
+export type Include<S extends Schema, N extends keyof S & string> = {
+  [K in keyof Relations<S, N>]?:
+    | true
+    | (Relations<S, N>[K] extends ToOne<infer T, boolean>
+        ? IncludeOne<S, T>
+        : IncludeMany<S, TargetOf<Relations<S, N>[K]>>);
+};
+
+/** Options that shape the records a read returns. */
+export interface ReadOptions<S extends Schema, N extends keyof S & string> {
+  /** Only these fields (the id is always returned). */
+  select?: readonly SelectableKeys<S, N>[];
+  /** Relations to load. */
+  include?: Include<S, N>;
+}
+
+/** Options of `list`. */
+export interface ListOptions<S extends Schema, N extends keyof S & string> extends ReadOptions<S, N> {
+  where?: Where<S, N>;
+  orderBy?: OrderBy<S, N>;
+  /**
+   * At most this many records.
+   * @default 100
+   */
+  limit?: number;
+  /** Skip this many records (not with `cursor`). */
+  offset?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string | null;
+  /**
+   * Also count every record that matches `where` (one more query).
+   * @default false
+   */
+  count?: boolean;
+}
+
+type IncludeValue<S extends Schema, R, O> =
+  R extends ToOne<infer T, infer Nullable>
+    ? RecordOf<S, T, O extends true ? {} : O> | (Nullable extends true ? null : never)
+    : RecordOf<S, TargetOf<R>, O extends true ? {} : O>[];
+
+type Selected<S extends Schema, N extends keyof S & string, O> = O extends {
+  select: readonly (infer K)[];
+}
+  ? Pick<Infer<S[N]>, (K & keyof Infer<S[N]>) | "id">
+  : Infer<S[N]>;
+
+type IncludeOf<O> = O extends { include: infer I } ? I : {};
+
+/**
+ * The record a read returns for options `O`: all fields or the `select`ed ones, with each
+ * included relation in place (a `belongsTo` field then holds the related record, not its id).
+ */
+export type RecordOf<S extends Schema, N extends keyof S & string, O> = Simplify<
+  Omit<Selected<S, N, O>, keyof IncludeOf<O>> & {
+    [K in keyof IncludeOf<O> & keyof Relations<S, N>]: IncludeValue<S, Relations<S, N>[K], IncludeOf<O>[K]>;
+  }
+>;
+
+/**
+ * A page of `list`: the records, the cursor of the next page (`null` on the last), and the
+ * total when `count: true` was asked.
+ */
+export type Page<T, Counted extends boolean = false> = {
+  items: T[];
+  nextCursor: string | null;
+} & (Counted extends true ? { total: number } : {});
+
+// ---------------------------------------------------------------------------------------------
+// The Kysely DB type of backend.db
+
+/** The SQL dialects cimiento runs on. */
+export type DialectName = "sqlite" | "postgres";
+
+type StoredValue<D extends DialectName, S extends FieldState> = D extends "sqlite"
+  ? S["kind"] extends "boolean"
+    ? number
+    : S["kind"] extends "datetime" | "json"
+      ? string
+      : S["value"]
+  : S["kind"] extends "datetime"
+    ? ColumnType<Date, Date | string, Date | string>
+    : S["kind"] extends "json"
+      ? ColumnType<S["value"], string, string>
+      : S["value"];
+
+type Column<D extends DialectName, S extends FieldState> = S["optional"] extends true
+  ? StoredValue<D, S> | null
+  : S["hasDefault"] extends true
+    ? Generated<StoredValue<D, S>>
+    : StoredValue<D, S>;
+
+type Timestamp<D extends DialectName> = D extends "sqlite" ? Generated<string> : ColumnType<Date, Date | string | undefined, Date | string>;
+
+/**
+ * The Kysely database type of `backend.db`: one table per collection, with the column types
+ * the driver returns (on SQLite, booleans are `0`/`1`, datetimes ISO strings and JSON text).
+ */
+export type DB<S extends Schema, D extends DialectName> = {
+  [N in keyof S]: Simplify<
+    { id: string; createdAt: Timestamp<D>; updatedAt: Timestamp<D> } & {
+      [K in ColumnKeys<FieldsOf<S[N]>>]: Column<D, StateOf<FieldsOf<S[N]>[K]>>;
+    }
+  >;
+};

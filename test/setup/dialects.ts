@@ -1,0 +1,69 @@
+/**
+ * The dialect matrix: every data suite runs once per database from one source. PostgreSQL
+ * runs when CIMIENTO_TEST_POSTGRES_URL is set, and is reported as skipped (with the reason)
+ * when it is not.
+ */
+import pg from "pg";
+import { describe, inject } from "vitest";
+import type { DatabaseAdapter } from "../../src/dialects/dialect.js";
+import { sqlite } from "../../src/dialects/sqlite/index.js";
+import { postgres } from "../../src/dialects/postgres/index.js";
+import type { DialectName } from "../../src/schema/types.js";
+
+/** A fresh, empty database for one test, and how to throw it away. */
+export interface TestDatabase<D extends DialectName = DialectName> {
+  readonly dialect: D;
+  /** Makes a new, empty database (SQLite: in memory; PostgreSQL: a new schema). */
+  fresh(): Promise<{ database: DatabaseAdapter<D>; drop(): Promise<void> }>;
+}
+
+let counter = 0;
+
+function postgresUrl(): string | null {
+  return inject("postgresUrl");
+}
+
+const sqliteDatabase: TestDatabase<"sqlite"> = {
+  dialect: "sqlite",
+  async fresh() {
+    return { database: sqlite({ file: ":memory:" }), drop: async () => {} };
+  },
+};
+
+function postgresDatabase(url: string): TestDatabase<"postgres"> {
+  return {
+    dialect: "postgres",
+    async fresh() {
+      const schema = `s_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`create schema "${schema}"`);
+      await admin.end();
+      return {
+        database: postgres({ connectionString: url, schema, max: 5 }),
+        drop: async () => {
+          const client = new pg.Client({ connectionString: url });
+          await client.connect();
+          await client.query(`drop schema if exists "${schema}" cascade`);
+          await client.end();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Runs `suite` once per database: `describe("sqlite", ...)` and `describe("postgres", ...)`,
+ * the latter skipped with its reason when no PostgreSQL URL is configured.
+ */
+export function describeEachDatabase(name: string, suite: (db: TestDatabase) => void): void {
+  describe(`${name} [sqlite]`, () => suite(sqliteDatabase));
+  const url = postgresUrl();
+  if (url === null) {
+    describe.skip(`${name} [postgres] (skipped: CIMIENTO_TEST_POSTGRES_URL is not set)`, () => {
+      suite(postgresDatabase("postgres://unset"));
+    });
+  } else {
+    describe(`${name} [postgres]`, () => suite(postgresDatabase(url)));
+  }
+}

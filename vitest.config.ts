@@ -1,0 +1,22 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^cimiento\/sqlite$/, replacement: src("dialects/sqlite/index.ts") },
+      { find: /^cimiento\/postgres$/, replacement: src("dialects/postgres/index.ts") },
+      { find: /^cimiento\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^cimiento$/, replacement: src("index.ts") },
+    ],
+  },
+  test: {
+    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    globalSetup: ["test/setup/global-setup.ts"],
+    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
