@@ -1,0 +1,87 @@
+/**
+ * @internal The DDL statements the schema sync runs.
+ * @module
+ */
+import type { CollectionModel, ColumnModel, IndexModel } from "../schema/model.js";
+import type { DialectName } from "../schema/types.js";
+import { columnDefinition, referencesClause } from "./column-definition.js";
+import { quoteIdentifier } from "./sql-literal.js";
+
+/**
+ * @internal `CREATE TABLE`; SQLite tables are STRICT, so a value of the wrong type is refused.
+ * @example
+ * ```ts
+ * createTableSql("sqlite", tags); // CREATE TABLE "tags" ("id" TEXT NOT NULL PRIMARY KEY, ...) STRICT
+ * ```
+ */
+export function createTableSql(dialect: DialectName, collection: CollectionModel): string {
+  const withReference = dialect === "sqlite";
+  const columns = collection.columns.map((column) => columnDefinition(dialect, collection.name, column, { withReference }));
+  return `CREATE TABLE ${quoteIdentifier(collection.name)} (${columns.join(", ")})${dialect === "sqlite" ? " STRICT" : ""}`;
+}
+
+/**
+ * @internal `ALTER TABLE ... ADD COLUMN`; the reference is inlined on SQLite only.
+ * @example
+ * ```ts
+ * addColumnSql("postgres", "posts", subtitle); // ALTER TABLE "posts" ADD COLUMN "subtitle" text
+ * ```
+ */
+export function addColumnSql(dialect: DialectName, table: string, column: ColumnModel): string {
+  const definition = columnDefinition(dialect, table, column, { withReference: dialect === "sqlite" });
+  return `ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN ${definition}`;
+}
+
+/**
+ * @internal The name of the foreign key of `table.column`, as PostgreSQL would name it, within 63 bytes.
+ * @example
+ * ```ts
+ * foreignKeyName("posts", "author"); // "posts_author_fkey"
+ * ```
+ */
+export function foreignKeyName(table: string, column: string): string {
+  const name = `${table}_${column}_fkey`;
+  if (name.length <= 63) return name;
+  let hash = 0;
+  for (let i = 0; i < name.length; i++) hash = (Math.imul(hash, 31) + name.charCodeAt(i)) | 0;
+  return `${name.slice(0, 54)}_${(hash >>> 0).toString(36)}`;
+}
+
+/**
+ * @internal `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY` (PostgreSQL).
+ * @example
+ * ```ts
+ * addForeignKeySql("posts", author);
+ * // ALTER TABLE "posts" ADD CONSTRAINT "posts_author_fkey" FOREIGN KEY ("author") REFERENCES "users" ("id") ON DELETE RESTRICT
+ * ```
+ */
+export function addForeignKeySql(table: string, column: ColumnModel): string {
+  return (
+    `ALTER TABLE ${quoteIdentifier(table)} ADD CONSTRAINT ${quoteIdentifier(foreignKeyName(table, column.name))} ` +
+    `FOREIGN KEY (${quoteIdentifier(column.name)}) ${referencesClause(column.references!)}`
+  );
+}
+
+/**
+ * @internal `CREATE [UNIQUE] INDEX`.
+ * @example
+ * ```ts
+ * createIndexSql("posts", { name: "posts_slug_key", columns: ["slug"], unique: true });
+ * // CREATE UNIQUE INDEX "posts_slug_key" ON "posts" ("slug")
+ * ```
+ */
+export function createIndexSql(table: string, index: IndexModel): string {
+  const columns = index.columns.map(quoteIdentifier).join(", ");
+  return `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${quoteIdentifier(index.name)} ON ${quoteIdentifier(table)} (${columns})`;
+}
+
+/**
+ * @internal `DROP INDEX`; unqualified, so it resolves in the schema the index was found in.
+ * @example
+ * ```ts
+ * dropIndexSql("posts_slug_key"); // DROP INDEX "posts_slug_key"
+ * ```
+ */
+export function dropIndexSql(name: string): string {
+  return `DROP INDEX ${quoteIdentifier(name)}`;
+}
