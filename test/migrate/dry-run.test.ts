@@ -1,3 +1,4 @@
+import type { Migration } from "kysely";
 import { expect, it } from "vitest";
 import { migrate, MigrationError } from "../../src/migrate/migrate.js";
 import { collection } from "../../src/schema/collection.js";
@@ -41,6 +42,21 @@ describeEachDatabase("migrate: dry run", (db) => {
     });
     expect(await describeTable(runtime, "posts")).toEqual(before);
     expect(await migrate(runtime, v2)).toEqual(planned);
+  });
+
+  it("lists pending versioned migrations without running or recording them", async () => {
+    const runtime = await openDatabase(db);
+    const calls: string[] = [];
+    const migrations: Record<string, Migration> = {
+      "002_second": { up: async () => void calls.push("002_second") },
+      "001_first": { up: async () => void calls.push("001_first") },
+    };
+    expect((await migrate(runtime, v1, { migrations, dryRun: true })).migrations).toEqual(["001_first", "002_second"]);
+    expect(calls).toEqual([]);
+    expect(await tableNames(runtime)).toEqual([]);
+    await migrate(runtime, v1, { migrations: { "001_first": migrations["001_first"]! } });
+    expect((await migrate(runtime, v1, { migrations, dryRun: true })).migrations).toEqual(["002_second"]);
+    expect(calls).toEqual(["001_first"]);
   });
 
   it("throws the MigrationError a real run would throw", async () => {
