@@ -26,7 +26,7 @@ export interface DatabaseAdapter<D extends DialectName = DialectName> {
 /** @internal What a constraint violation or driver error means to cimiento. */
 export type ErrorClass =
   | { readonly kind: "unique"; readonly columns: readonly string[] | undefined; readonly constraint: string | undefined }
-  | { readonly kind: "foreignKey" }
+  | { readonly kind: "foreignKey"; readonly column: string | undefined }
   | { readonly kind: "retry" };
 
 /** @internal An open database, as the data layer and migrations use it. */

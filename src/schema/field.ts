@@ -47,7 +47,8 @@ export interface FieldConfig {
   readonly hidden: boolean;
 }
 
-type With<S extends FieldState, K extends keyof FieldState, V> = Omit<S, K> & { [P in K]: V };
+/** A field state with one modifier changed (what `optional()`, `default()`, ... return). */
+export type WithFieldState<S extends FieldState, K extends keyof FieldState, V> = Omit<S, K> & { [P in K]: V };
 
 /**
  * A column of a collection. Builders are immutable: every modifier returns a new field, so a
@@ -82,7 +83,7 @@ export class Field<S extends FieldState> {
    * body: field.text().optional()   // string | null
    * ```
    */
-  optional(): Field<With<S, "optional", true>> {
+  optional(): Field<WithFieldState<S, "optional", true>> {
     return this.#with({ optional: true });
   }
 
@@ -96,7 +97,7 @@ export class Field<S extends FieldState> {
    * tags: field.json(z.array(z.string())).default([])
    * ```
    */
-  default(value: S["value"] | (() => S["value"])): Field<With<S, "hasDefault", true>> {
+  default(value: S["value"] | (() => S["value"])): Field<WithFieldState<S, "hasDefault", true>> {
     return this.#with({ default: { value } });
   }
 
@@ -129,7 +130,7 @@ export class Field<S extends FieldState> {
    * views: field.integer().default(0).readOnly()
    * ```
    */
-  readOnly(): Field<With<S, "readOnly", true>> {
+  readOnly(): Field<WithFieldState<S, "readOnly", true>> {
     return this.#with({ readOnly: true });
   }
 
@@ -141,7 +142,7 @@ export class Field<S extends FieldState> {
    * internalNotes: field.text().optional().hidden()
    * ```
    */
-  hidden(): Field<With<S, "hidden", true>> {
+  hidden(): Field<WithFieldState<S, "hidden", true>> {
     return this.#with({ hidden: true });
   }
 }
@@ -174,7 +175,8 @@ export class HasMany<Target extends string, On extends string> {
 /** Anything that can appear in a collection's `fields`. */
 export type AnyField = Field<FieldState> | HasMany<string, string>;
 
-interface Initial<K extends FieldKind, V> {
+/** The state of a field fresh from its builder: required, no default, readable and writable. */
+export interface BaseFieldState<K extends FieldKind, V> {
   kind: K;
   value: V;
   optional: false;
@@ -225,34 +227,34 @@ function make<S extends FieldState>(
  */
 export const field = {
   /** A string, stored as `TEXT`. */
-  text<T extends string = string>(schema?: z.ZodType<T>): Field<Initial<"text", T>> {
+  text<T extends string = string>(schema?: z.ZodType<T>): Field<BaseFieldState<"text", T>> {
     return make("text", schema);
   },
   /** A safe integer, stored as `INTEGER` (SQLite) or `bigint` (PostgreSQL). */
-  integer<T extends number = number>(schema?: z.ZodType<T>): Field<Initial<"integer", T>> {
+  integer<T extends number = number>(schema?: z.ZodType<T>): Field<BaseFieldState<"integer", T>> {
     return make("integer", schema);
   },
   /** A finite floating-point number, stored as `REAL` / `double precision`. */
-  number<T extends number = number>(schema?: z.ZodType<T>): Field<Initial<"number", T>> {
+  number<T extends number = number>(schema?: z.ZodType<T>): Field<BaseFieldState<"number", T>> {
     return make("number", schema);
   },
   /** A boolean, stored as `0`/`1` (SQLite) or `boolean` (PostgreSQL). */
-  boolean(schema?: z.ZodType<boolean>): Field<Initial<"boolean", boolean>> {
+  boolean(schema?: z.ZodType<boolean>): Field<BaseFieldState<"boolean", boolean>> {
     return make("boolean", schema);
   },
   /**
    * A point in time, read as a `Date`. Writes accept a `Date` or an ISO 8601 string with a
    * time zone. Stored as ISO 8601 text (SQLite) or `timestamptz` (PostgreSQL).
    */
-  datetime(schema?: z.ZodType<Date>): Field<Initial<"datetime", Date>> {
+  datetime(schema?: z.ZodType<Date>): Field<BaseFieldState<"datetime", Date>> {
     return make("datetime", schema);
   },
   /** A JSON value validated by `schema`, stored as `TEXT` (SQLite) or `jsonb` (PostgreSQL). */
-  json<T extends z.ZodType>(schema: T): Field<Initial<"json", z.output<T>>> {
+  json<T extends z.ZodType>(schema: T): Field<BaseFieldState<"json", z.output<T>>> {
     return make("json", schema);
   },
   /** One of a fixed list of strings, stored as `TEXT`. */
-  enum<const V extends readonly [string, ...string[]]>(values: V): Field<Initial<"enum", V[number]>> {
+  enum<const V extends readonly [string, ...string[]]>(values: V): Field<BaseFieldState<"enum", V[number]>> {
     return make("enum", undefined, { values });
   },
   /**
@@ -262,7 +264,7 @@ export const field = {
   belongsTo<const T extends string>(
     target: T,
     options: { onDelete?: OnDelete } = {},
-  ): Field<Omit<Initial<"belongsTo", string>, "target"> & { target: T }> {
+  ): Field<Omit<BaseFieldState<"belongsTo", string>, "target"> & { target: T }> {
     return make("belongsTo", undefined, { target, onDelete: options.onDelete ?? "restrict" });
   },
   /** A to-many relation through the `on` field of `target`; see {@link HasMany}. */

@@ -84,7 +84,7 @@ export type UpdateInput<C extends AnyCollection> = Simplify<{
 // Relations
 
 type BelongsToKeys<F extends Fields> = {
-  [K in keyof F]: StateOf<F[K]>["kind"] extends "belongsTo" ? K : never;
+  [K in keyof F]: F[K] extends Field<infer S> ? (S["kind"] extends "belongsTo" ? K : never) : never;
 }[keyof F] &
   string;
 

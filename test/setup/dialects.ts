@@ -4,17 +4,23 @@
  * when it is not.
  */
 import pg from "pg";
+import type { LogConfig } from "kysely";
 import { describe, inject } from "vitest";
 import type { DatabaseAdapter } from "../../src/dialects/dialect.js";
 import { sqlite } from "../../src/dialects/sqlite/index.js";
 import { postgres } from "../../src/dialects/postgres/index.js";
 import type { DialectName } from "../../src/schema/types.js";
 
+/** Options of a fresh test database. */
+export interface FreshOptions {
+  readonly log?: LogConfig;
+}
+
 /** A fresh, empty database for one test, and how to throw it away. */
 export interface TestDatabase<D extends DialectName = DialectName> {
   readonly dialect: D;
   /** Makes a new, empty database (SQLite: in memory; PostgreSQL: a new schema). */
-  fresh(): Promise<{ database: DatabaseAdapter<D>; drop(): Promise<void> }>;
+  fresh(options?: FreshOptions): Promise<{ database: DatabaseAdapter<D>; drop(): Promise<void> }>;
 }
 
 let counter = 0;
@@ -25,22 +31,22 @@ function postgresUrl(): string | null {
 
 const sqliteDatabase: TestDatabase<"sqlite"> = {
   dialect: "sqlite",
-  async fresh() {
-    return { database: sqlite({ file: ":memory:" }), drop: async () => {} };
+  async fresh(options = {}) {
+    return { database: sqlite({ file: ":memory:", ...options }), drop: async () => {} };
   },
 };
 
 function postgresDatabase(url: string): TestDatabase<"postgres"> {
   return {
     dialect: "postgres",
-    async fresh() {
+    async fresh(options = {}) {
       const schema = `s_${process.pid}_${Date.now().toString(36)}_${counter++}`;
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       await admin.query(`create schema "${schema}"`);
       await admin.end();
       return {
-        database: postgres({ connectionString: url, schema, max: 5 }),
+        database: postgres({ connectionString: url, schema, max: 5, ...options }),
         drop: async () => {
           const client = new pg.Client({ connectionString: url });
           await client.connect();

@@ -3,12 +3,17 @@
  * @module
  */
 import pg from "pg";
-import { Kysely, PostgresDialect, sql, type Expression, type SqlBool } from "kysely";
+import { Kysely, PostgresDialect, sql, type Expression, type LogConfig, type SqlBool } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
 import type { ColumnKind } from "../../schema/model.js";
 
 /** Options of {@link postgres}. */
 export interface PostgresOptions {
+  /**
+   * Logs statements: Kysely's `log` option, e.g. `(event) => console.log(event.query.sql)` or
+   * `["query", "error"]`.
+   */
+  log?: LogConfig;
   /** A connection string, e.g. `postgres://user@localhost:5432/app`. */
   connectionString?: string;
   /** A pool of your own (its `int8` values should be parsed as numbers, as cimiento's pool does). */
@@ -46,11 +51,15 @@ const types = {
 } as pg.CustomTypesConfig;
 
 function classify(error: unknown): ErrorClass | undefined {
-  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  const { code, constraint, detail } = (error ?? {}) as { code?: unknown; constraint?: unknown; detail?: unknown };
   if (code === "23505") {
     return { kind: "unique", columns: undefined, constraint: typeof constraint === "string" ? constraint : undefined };
   }
-  if (code === "23503") return { kind: "foreignKey" };
+  if (code === "23503") {
+    // detail: Key (author)=(0190...) is not present in table "users".
+    const column = typeof detail === "string" ? /^Key \("?([^)"]+)"?\)=/.exec(detail)?.[1] : undefined;
+    return { kind: "foreignKey", column };
+  }
   if (typeof code === "string" && RETRY.has(code)) return { kind: "retry" };
   return undefined;
 }
@@ -86,7 +95,10 @@ function open(options: PostgresOptions): DialectRuntime {
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
     });
   const ownPool = options.pool === undefined;
-  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<any>({
+    dialect: new PostgresDialect({ pool }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
   const retries = options.transactionRetries ?? 3;
 
   async function transaction<T>(fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {

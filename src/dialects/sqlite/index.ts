@@ -12,6 +12,7 @@ import {
   SqliteQueryCompiler,
   sql,
   type Expression,
+  type LogConfig,
   type SqlBool,
 } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
@@ -20,6 +21,11 @@ import { SqliteDriver } from "./sqlite-driver.js";
 
 /** Options of {@link sqlite}. */
 export interface SqliteOptions {
+  /**
+   * Logs statements: Kysely's `log` option, e.g. `(event) => console.log(event.query.sql)` or
+   * `["query", "error"]`.
+   */
+  log?: LogConfig;
   /**
    * The database file; its folder is created when missing. `":memory:"` keeps everything in
    * memory (lost when the process ends).
@@ -62,7 +68,11 @@ function classify(error: unknown): ErrorClass | undefined {
     const columns = list?.split(", ").map((qualified) => qualified.slice(qualified.indexOf(".") + 1));
     return { kind: "unique", columns, constraint: undefined };
   }
-  if (code === "SQLITE_CONSTRAINT_FOREIGNKEY") return { kind: "foreignKey" };
+  // ON DELETE RESTRICT fails as a trigger constraint, with the foreign key message.
+  const foreignKey =
+    code === "SQLITE_CONSTRAINT_FOREIGNKEY" ||
+    (code === "SQLITE_CONSTRAINT_TRIGGER" && String((error as Error).message).startsWith("FOREIGN KEY"));
+  if (foreignKey) return { kind: "foreignKey", column: undefined };
   return undefined;
 }
 
@@ -114,6 +124,7 @@ function open(options: SqliteOptions): DialectRuntime {
       createIntrospector: (k) => new SqliteIntrospector(k),
       createQueryCompiler: () => new SqliteQueryCompiler(),
     },
+    ...(options.log === undefined ? {} : { log: options.log }),
   });
   return {
     name: "sqlite",

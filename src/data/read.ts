@@ -1,0 +1,249 @@
+/**
+ * @internal Reads: `list`, `get`, `count`, and the loading of included relations in a constant
+ * number of statements (one per included relation, whatever the number of records).
+ * @module
+ */
+import { sql, type SelectQueryBuilder, type SqlBool } from "kysely";
+import { apiError } from "../errors/api-error.js";
+import type { CollectionModel } from "../schema/model.js";
+import { Slot } from "./compiled-query-cache.js";
+import { execute, type DataContext } from "./context.js";
+import { encodeCursor, orderKey, orderTerms, planAfterCursor, planOrder } from "./order.js";
+import { Plan } from "./plan.js";
+import { checkLimit, planShape, type IncludePlan, type ReadShape } from "./shape.js";
+import { and, buildCond, planWhere, TRUE, type Cond } from "./where.js";
+
+/** A row as it goes through decoding and includes. */
+export type Row = Record<string, unknown>;
+
+/** The default page size of `list`. */
+export const DEFAULT_LIMIT = 100;
+
+const LIST_OPTIONS = new Set(["where", "orderBy", "limit", "offset", "cursor", "count", "select", "include"]);
+const READ_OPTIONS = new Set(["select", "include"]);
+
+function invalid(path: string, message: string): never {
+  throw apiError("INVALID_QUERY", `${path}: ${message}`, { path });
+}
+
+/** Refuses options a call does not know, so that a typo is never silently ignored. */
+export function checkOptions(options: unknown, allowed: ReadonlySet<string>, what: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    invalid(what, "expected an object of options");
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.has(key)) invalid(key, `unknown option of ${what} (it takes ${[...allowed].join(", ")})`);
+  }
+  return options as Record<string, unknown>;
+}
+
+function selectFrom(ctx: DataContext, shape: ReadShape, alias: string): SelectQueryBuilder<any, any, Row> {
+  return ctx.runtime.kysely
+    .selectFrom(`${shape.collection.name} as ${alias}`)
+    .select(shape.columns.map((column) => `${alias}.${column.name}`));
+}
+
+/** Turns driver values into the values users see, in place. */
+function decode(shape: ReadShape, ctx: DataContext, rows: Row[]): void {
+  const decoded = shape.decoded;
+  if (decoded.length === 0) return;
+  const runtime = ctx.runtime;
+  for (const row of rows) {
+    for (const column of decoded) row[column.name] = runtime.decode(column.kind, row[column.name]);
+  }
+}
+
+/** Keeps only the fields a `select` asked for (rows are rebuilt: deleting keys is slow). */
+function project(shape: ReadShape, rows: Row[]): Row[] {
+  const output = shape.output;
+  if (output === undefined) return rows;
+  return rows.map((row) => {
+    const kept: Row = {};
+    for (const name of output) kept[name] = row[name];
+    return kept;
+  });
+}
+
+/** Decodes rows, loads their includes and projects them: what a read returns. */
+export async function finish(ctx: DataContext, shape: ReadShape, rows: Row[]): Promise<Row[]> {
+  decode(shape, ctx, rows);
+  for (const include of shape.includes) await loadInclude(ctx, include, rows);
+  return project(shape, rows);
+}
+
+async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[]): Promise<void> {
+  const { relation, shape, plan } = include;
+  if (rows.length === 0) return;
+  const one = relation.kind === "one";
+  const keys = new Set<unknown>();
+  for (const row of rows) {
+    const key = row[one ? relation.column : "id"];
+    if (key !== null) keys.add(key);
+  }
+  let related: Row[] = [];
+  if (keys.size > 0) {
+    const values = [...plan.values, ctx.runtime.encodeList("text", [...keys])];
+    const listIndex = plan.values.length;
+    if (include.limit !== undefined) values.push(include.limit);
+    const query = ctx.cache.get(plan.key, values, () => {
+      const joinColumn = one ? "id" : relation.column;
+      const link = ctx.runtime.inList(sql.ref(`t0.${joinColumn}`), new Slot(listIndex), "text");
+      const inner = selectFrom(ctx, shape, "t0").where(
+        include.where === TRUE ? link : sql<SqlBool>`${link} and ${buildCond(ctx.runtime, include.where, "t0")}`,
+      );
+      if (include.limit === undefined) {
+        let query = inner;
+        for (const term of orderTerms(include.order, "t0")) query = query.orderBy(term);
+        return query;
+      }
+      const window = sql.join(orderTerms(include.order, "t0"));
+      const numbered = inner.select(
+        sql<number>`row_number() over (partition by ${sql.ref(`t0.${relation.column}`)} order by ${window})`.as("__rank"),
+      );
+      return ctx.runtime.kysely
+        .selectFrom(numbered.as("ranked"))
+        .select(shape.columns.map((column) => `ranked.${column.name}`))
+        .where("ranked.__rank", "<=", new Slot(listIndex + 1) as unknown as number)
+        .orderBy("ranked.__rank");
+    });
+    related = (await execute<Row>(ctx, query)).rows;
+    // Includes of the related records, before projection drops the columns they join on.
+    decode(shape, ctx, related);
+    for (const nested of shape.includes) await loadInclude(ctx, nested, related);
+  }
+  if (one) {
+    const byId = new Map<unknown, Row>();
+    const projected = project(shape, related);
+    related.forEach((row, i) => byId.set(row["id"], projected[i]!));
+    for (const row of rows) {
+      const key = row[relation.column];
+      row[relation.name] = key === null ? null : (byId.get(key) ?? null);
+    }
+    return;
+  }
+  const groups = new Map<unknown, Row[]>();
+  const projected = project(shape, related);
+  related.forEach((row, i) => {
+    const key = row[relation.column];
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = []));
+    group.push(projected[i]!);
+  });
+  for (const row of rows) row[relation.name] = groups.get(row["id"]) ?? [];
+}
+
+/** The result of `list`. */
+export interface ListResult {
+  items: Row[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+/**
+ * Lists records. `filter` is an extra planned condition AND-ed into the SQL (access rules use
+ * it); it must have been planned into `plan`.
+ */
+export async function listRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<ListResult> {
+  const options = checkOptions(rawOptions, LIST_OPTIONS, "list");
+  const { runtime, model } = ctx;
+  const limit = options["limit"] === undefined ? DEFAULT_LIMIT : checkLimit(options["limit"], "limit");
+  const offset = options["offset"] === undefined ? 0 : checkLimit(options["offset"], "offset");
+  const cursor = options["cursor"] ?? undefined;
+  if (cursor !== undefined && typeof cursor !== "string") invalid("cursor", "expected the nextCursor of a previous page");
+  if (cursor !== undefined && offset > 0) invalid("offset", "use either cursor or offset, not both");
+  if (options["count"] !== undefined && typeof options["count"] !== "boolean") invalid("count", "expected a boolean");
+
+  const plan = new Plan(`L:${collection.name}|`);
+  const where = planWhere({ plan, runtime, model, aliases: 0 }, collection, options["where"], "where");
+  const whereKey = plan.key;
+  const order = planOrder(collection, options["orderBy"], "orderBy");
+  plan.key += `|o:${orderKey(order)}`;
+  const after = cursor === undefined ? TRUE : planAfterCursor(runtime, plan, order, cursor);
+  const shape = planShape(
+    runtime,
+    model,
+    collection,
+    options["select"],
+    options["include"],
+    "",
+    order.map((key) => key.column),
+  );
+  plan.key += `|s:${shape.key}`;
+  const limitIndex = plan.param(limit + 1);
+  const offsetIndex = offset > 0 ? plan.param(offset) : -1;
+  if (offsetIndex >= 0) plan.key += "|off";
+
+  const query = ctx.cache.get(plan.key, plan.values, () => {
+    let query = selectFrom(ctx, shape, "t0");
+    const condition = and(where, after);
+    if (condition !== TRUE) query = query.where(buildCond(runtime, condition, "t0"));
+    for (const term of orderTerms(order, "t0")) query = query.orderBy(term);
+    query = query.limit(new Slot(limitIndex) as unknown as number);
+    if (offsetIndex >= 0) query = query.offset(new Slot(offsetIndex) as unknown as number);
+    return query;
+  });
+  const rows = (await execute<Row>(ctx, query)).rows;
+  const more = rows.length > limit;
+  if (more) rows.pop();
+  decode(shape, ctx, rows);
+  const last = rows.at(-1);
+  const nextCursor = more && last !== undefined ? encodeCursor(order, last) : null;
+  for (const include of shape.includes) await loadInclude(ctx, include, rows);
+  const result: ListResult = { items: project(shape, rows), nextCursor };
+  if (options["count"] === true) result.total = await countPlanned(ctx, collection, where, whereKey, plan.values);
+  return result;
+}
+
+async function countPlanned(
+  ctx: DataContext,
+  collection: CollectionModel,
+  where: Cond,
+  whereKey: string,
+  values: readonly unknown[],
+): Promise<number> {
+  const query = ctx.cache.get(`C:${whereKey}`, values, () => {
+    let query = ctx.runtime.kysely.selectFrom(`${collection.name} as t0`).select(sql<number>`count(*)`.as("count"));
+    if (where !== TRUE) query = query.where(buildCond(ctx.runtime, where, "t0"));
+    return query;
+  });
+  const rows = (await execute<{ count: number | string }>(ctx, query)).rows;
+  return Number(rows[0]!.count);
+}
+
+/** Counts the records matching `where`. */
+export async function countRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<number> {
+  const options = checkOptions(rawOptions, new Set(["where"]), "count");
+  const plan = new Plan(`L:${collection.name}|`);
+  const where = planWhere({ plan, runtime: ctx.runtime, model: ctx.model, aliases: 0 }, collection, options["where"], "where");
+  return countPlanned(ctx, collection, where, plan.key, plan.values);
+}
+
+/** Checks an id argument. */
+export function checkId(id: unknown): string {
+  if (typeof id !== "string" || id.length === 0) invalid("id", "expected a non-empty string");
+  return id;
+}
+
+/** Plans the shape of a single-record read (`get`, and what writes return). */
+export function planReadOptions(ctx: DataContext, collection: CollectionModel, rawOptions: unknown, what: string): ReadShape {
+  const options = checkOptions(rawOptions, READ_OPTIONS, what);
+  return planShape(ctx.runtime, ctx.model, collection, options["select"], options["include"], "");
+}
+
+/** Reads one record by id, or `null`. */
+export async function getRecord(
+  ctx: DataContext,
+  collection: CollectionModel,
+  id: unknown,
+  rawOptions: unknown,
+): Promise<Row | null> {
+  const key = checkId(id);
+  const shape = planReadOptions(ctx, collection, rawOptions, "get");
+  const query = ctx.cache.get(`G:${collection.name}|${shape.key}`, [key], () =>
+    selectFrom(ctx, shape, "t0").where("t0.id", "=", new Slot(0) as unknown as string),
+  );
+  const rows = (await execute<Row>(ctx, query)).rows;
+  if (rows.length === 0) return null;
+  return (await finish(ctx, shape, rows))[0]!;
+}

@@ -1,0 +1,153 @@
+/**
+ * @internal `select` and `include`: which columns a read fetches, which it returns, and the
+ * related records it loads.
+ * @module
+ */
+import { apiError } from "../errors/api-error.js";
+import type { DialectRuntime } from "../dialects/dialect.js";
+import type { CollectionModel, ColumnModel, Model, RelationModel } from "../schema/model.js";
+import { planOrder, orderKey, type SortKey } from "./order.js";
+import { Plan } from "./plan.js";
+import { planWhere, TRUE, type Cond } from "./where.js";
+
+/** The records one read returns: columns fetched and kept, and relations to load. */
+export interface ReadShape {
+  readonly collection: CollectionModel;
+  /** The columns the statement fetches. */
+  readonly columns: readonly ColumnModel[];
+  /** The fields each returned record keeps; `undefined` keeps every fetched column. */
+  readonly output: readonly string[] | undefined;
+  /** The fetched columns whose driver value needs decoding. */
+  readonly decoded: readonly ColumnModel[];
+  readonly includes: readonly IncludePlan[];
+  /** The shape-key part naming the fetched columns. */
+  readonly key: string;
+}
+
+/** One included relation, planned once per read. */
+export interface IncludePlan {
+  readonly relation: RelationModel;
+  readonly shape: ReadShape;
+  /** The statement that loads it: its filter (to-many only) with bound values. */
+  readonly plan: Plan;
+  readonly where: Cond;
+  readonly order: readonly SortKey[];
+  readonly limit: number | undefined;
+}
+
+function invalid(path: string, message: string): never {
+  throw apiError("INVALID_QUERY", `${path}: ${message}`, { path });
+}
+
+function at(path: string, name: string): string {
+  return path === "" ? name : `${path}.${name}`;
+}
+
+const ONE_OPTIONS = new Set(["select", "include"]);
+const MANY_OPTIONS = new Set(["select", "include", "where", "orderBy", "limit"]);
+
+/** Checks a `limit`: a whole number from 0. */
+export function checkLimit(value: unknown, path: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    invalid(path, "expected a whole number from 0");
+  }
+  return value;
+}
+
+/**
+ * Plans the shape of a read of `collection`. `needed` are columns the caller needs fetched
+ * whatever the `select` (sort keys for the cursor, the join column of a to-many relation).
+ */
+export function planShape(
+  runtime: DialectRuntime,
+  model: Model,
+  collection: CollectionModel,
+  select: unknown,
+  include: unknown,
+  path: string,
+  needed: readonly ColumnModel[] = [],
+): ReadShape {
+  const fetched = new Set<ColumnModel>();
+  let output: string[] | undefined;
+  if (select !== undefined) {
+    if (!Array.isArray(select)) invalid(at(path, "select"), "expected an array of field names");
+    output = ["id"];
+    fetched.add(collection.columnsByName.get("id")!);
+    for (const name of select) {
+      const column = typeof name === "string" ? collection.columnsByName.get(name) : undefined;
+      if (column === undefined) {
+        invalid(at(path, "select"), `${JSON.stringify(name)} is not a field of "${collection.name}"`);
+      }
+      if (!fetched.has(column)) output.push(column.name);
+      fetched.add(column);
+    }
+  } else {
+    for (const column of collection.columns) fetched.add(column);
+  }
+  for (const column of needed) fetched.add(column);
+
+  const includes: IncludePlan[] = [];
+  if (include !== undefined) {
+    if (typeof include !== "object" || include === null || Array.isArray(include)) {
+      invalid(at(path, "include"), "expected an object of relation names");
+    }
+    for (const [name, value] of Object.entries(include as Record<string, unknown>)) {
+      if (value === undefined || value === false) continue;
+      const here = at(at(path, "include"), name);
+      const relation = collection.relations.get(name);
+      if (relation === undefined) invalid(here, `"${name}" is not a relation of "${collection.name}"`);
+      includes.push(planInclude(runtime, model, relation, value, here));
+      if (relation.kind === "one") fetched.add(collection.columnsByName.get(relation.column)!);
+      else fetched.add(collection.columnsByName.get("id")!);
+      if (output !== undefined && !output.includes(name)) output.push(name);
+    }
+  }
+  const columns = [...fetched];
+  return {
+    collection,
+    columns,
+    output,
+    decoded: columns.filter((column) => runtime.decodes(column.kind)),
+    includes,
+    key: columns.map((column) => column.name).join(","),
+  };
+}
+
+function planInclude(
+  runtime: DialectRuntime,
+  model: Model,
+  relation: RelationModel,
+  value: unknown,
+  path: string,
+): IncludePlan {
+  const target = model.collections.get(relation.target)!;
+  const options: Record<string, unknown> = value === true ? {} : (value as Record<string, unknown>);
+  if (value !== true && (typeof value !== "object" || value === null || Array.isArray(value))) {
+    invalid(path, "expected true or an object of options");
+  }
+  const allowed = relation.kind === "one" ? ONE_OPTIONS : MANY_OPTIONS;
+  for (const key of Object.keys(options)) {
+    if (!allowed.has(key)) {
+      invalid(at(path, key), `unknown option "${key}" (a ${relation.kind === "one" ? "to-one" : "to-many"} include takes ${[...allowed].join(", ")})`);
+    }
+  }
+  const plan = new Plan(`I:${target.name}|${relation.kind}|${relation.column}|`);
+  let where: Cond = TRUE;
+  let order: SortKey[] = [];
+  let limit: number | undefined;
+  const needed: ColumnModel[] = [];
+  if (relation.kind === "many") {
+    where = planWhere({ plan, runtime, model, aliases: 0 }, target, options["where"], at(path, "where"));
+    order = planOrder(target, options["orderBy"], at(path, "orderBy"));
+    plan.key += `|o:${orderKey(order)}`;
+    if (options["limit"] !== undefined) {
+      limit = checkLimit(options["limit"], at(path, "limit"));
+      plan.key += "|lim";
+    }
+    // Related records are grouped by their join column, so it is fetched whatever the select.
+    needed.push(target.columnsByName.get(relation.column)!);
+  }
+  const shape = planShape(runtime, model, target, options["select"], options["include"], path, needed);
+  plan.key += `|s:${shape.key}`;
+  return { relation, shape, plan, where, order, limit };
+}

@@ -1,0 +1,298 @@
+/**
+ * @internal `where`: checked against the schema, planned into a condition tree with bound
+ * values, then built into SQL.
+ * @module
+ */
+import { sql, type Expression, type RawBuilder, type SqlBool } from "kysely";
+import { z } from "zod";
+import { apiError } from "../errors/api-error.js";
+import type { DialectRuntime } from "../dialects/dialect.js";
+import type { CollectionModel, ColumnModel, Model, RelationModel } from "../schema/model.js";
+import { FILTER_OPERATORS, type FilterOperator } from "../schema/operators.js";
+import { Slot } from "./compiled-query-cache.js";
+import type { Plan } from "./plan.js";
+
+/** A planned condition: SQL with every value replaced by its index in the plan. */
+export type Cond =
+  | { readonly t: "cmp"; readonly column: string; readonly op: "=" | "<" | "<=" | ">" | ">="; readonly p: number }
+  | { readonly t: "null"; readonly column: string; readonly not: boolean }
+  | { readonly t: "distinct"; readonly column: string; readonly p: number }
+  | { readonly t: "in"; readonly column: ColumnModel; readonly p: number; readonly not: boolean }
+  | { readonly t: "match"; readonly column: string; readonly p: number }
+  | { readonly t: "and" | "or"; readonly items: readonly Cond[] }
+  | { readonly t: "not"; readonly item: Cond }
+  | { readonly t: "one"; readonly relation: RelationModel; readonly alias: string; readonly where: Cond }
+  | {
+      readonly t: "many";
+      readonly quantifier: "some" | "none" | "every";
+      readonly relation: RelationModel;
+      readonly alias: string;
+      readonly where: Cond;
+    }
+  | { readonly t: "const"; readonly value: boolean };
+
+/** What planning a filter needs besides the filter. */
+export interface WhereContext {
+  readonly plan: Plan;
+  readonly runtime: DialectRuntime;
+  readonly model: Model;
+  /** The next free table alias number (aliases are `t0`, `t1`, ... in planning order). */
+  aliases: number;
+}
+
+const OPERATORS = new Set<string>(FILTER_OPERATORS);
+const COMPARE = { eq: "=", gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;
+const isoDatetime = z.iso.datetime({ offset: true });
+export const TRUE: Cond = { t: "const", value: true };
+
+function invalid(path: string, message: string): never {
+  throw apiError("INVALID_QUERY", `${path}: ${message}`, { path });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** Checks one value against the column it is compared with, and encodes it for the driver. */
+function filterValue(ctx: WhereContext, column: ColumnModel, value: unknown, path: string, strictEnum: boolean): unknown {
+  switch (column.kind) {
+    case "id":
+    case "text": {
+      if (typeof value !== "string") invalid(path, `expected a string, got ${describe(value)}`);
+      const values = column.field?.values;
+      if (strictEnum && values !== undefined && !values.includes(value)) {
+        invalid(path, `"${value}" is not one of ${values.map((v) => `"${v}"`).join(", ")}`);
+      }
+      return value;
+    }
+    case "integer":
+    case "number":
+      if (typeof value !== "number" || !Number.isFinite(value)) invalid(path, `expected a number, got ${describe(value)}`);
+      return value;
+    case "boolean":
+      if (typeof value !== "boolean") invalid(path, `expected a boolean, got ${describe(value)}`);
+      return ctx.runtime.encode("boolean", value);
+    case "datetime": {
+      let date: Date | undefined;
+      if (value instanceof Date) date = value;
+      else if (typeof value === "string" && isoDatetime.safeParse(value).success) date = new Date(value);
+      if (date === undefined || Number.isNaN(date.getTime())) {
+        invalid(path, `expected a Date or an ISO 8601 date-time with a time zone, got ${describe(value)}`);
+      }
+      return ctx.runtime.encode("datetime", date);
+    }
+    case "json":
+      return invalid(path, "JSON fields can only be tested with isNull");
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Date) return "a Date";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
+}
+
+function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<string, unknown>, path: string): Cond {
+  const plan = ctx.plan;
+  const items: Cond[] = [];
+  for (const op in filter) {
+    const value = filter[op];
+    if (value === undefined) continue;
+    const at = `${path}.${op}`;
+    if (column.kind === "json" && op !== "isNull") invalid(at, "JSON fields can only be tested with isNull");
+    if (!OPERATORS.has(op)) {
+      invalid(at, `unknown operator "${op}" (operators: ${FILTER_OPERATORS.join(", ")})`);
+    }
+    const operator = op as FilterOperator;
+    switch (operator) {
+      case "isNull":
+        if (typeof value !== "boolean") invalid(at, `expected a boolean, got ${describe(value)}`);
+        plan.key += value ? "n;" : "N;";
+        items.push({ t: "null", column: column.name, not: !value });
+        break;
+      case "eq":
+      case "ne":
+        if (value === null) {
+          plan.key += op === "eq" ? "n;" : "N;";
+          items.push({ t: "null", column: column.name, not: op === "ne" });
+        } else {
+          const p = plan.param(filterValue(ctx, column, value, at, true));
+          plan.key += `${op};`;
+          items.push(op === "eq" ? { t: "cmp", column: column.name, op: "=", p } : { t: "distinct", column: column.name, p });
+        }
+        break;
+      case "gt":
+      case "gte":
+      case "lt":
+      case "lte": {
+        if (column.kind === "boolean") invalid(at, "booleans cannot be ordered; use eq or ne");
+        const p = plan.param(filterValue(ctx, column, value, at, false));
+        plan.key += `${op};`;
+        items.push({ t: "cmp", column: column.name, op: COMPARE[operator], p });
+        break;
+      }
+      case "in":
+      case "notIn": {
+        if (!Array.isArray(value)) invalid(at, `expected an array, got ${describe(value)}`);
+        if (column.kind === "boolean") invalid(at, "use eq or ne on booleans");
+        const encoded = value.map((item, i) => filterValue(ctx, column, item, `${at}[${i}]`, true));
+        const p = plan.param(ctx.runtime.encodeList(column.kind, encoded));
+        plan.key += `${op};`;
+        items.push({ t: "in", column, p, not: op === "notIn" });
+        break;
+      }
+      case "contains":
+      case "startsWith":
+      case "endsWith": {
+        if (column.kind !== "text" && column.kind !== "id") invalid(at, `${op} applies to text fields only`);
+        if (typeof value !== "string") invalid(at, `expected a string, got ${describe(value)}`);
+        const p = plan.param(ctx.runtime.encodePattern(operator, value));
+        plan.key += `${op};`;
+        items.push({ t: "match", column: column.name, p });
+        break;
+      }
+    }
+  }
+  return items.length === 1 ? items[0]! : { t: "and", items };
+}
+
+function isOperatorObject(value: Record<string, unknown>): boolean {
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((key) => OPERATORS.has(key));
+}
+
+function columnCondition(ctx: WhereContext, column: ColumnModel, value: unknown, path: string): Cond {
+  const plan = ctx.plan;
+  if (value === null) {
+    plan.key += "n;";
+    return { t: "null", column: column.name, not: false };
+  }
+  if (isPlainObject(value)) return fieldFilter(ctx, column, value, path);
+  if (column.kind === "json") invalid(path, "JSON fields can only be tested with isNull");
+  const p = plan.param(filterValue(ctx, column, value, path, true));
+  plan.key += "=;";
+  return { t: "cmp", column: column.name, op: "=", p };
+}
+
+function listOf(value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value)) invalid(path, `expected an array of filters, got ${describe(value)}`);
+  return value;
+}
+
+/**
+ * Plans a filter on `collection` (the table aliased `alias`). Every field and operator is
+ * checked against the schema; unknown ones are errors, never ignored.
+ */
+export function planWhere(ctx: WhereContext, collection: CollectionModel, where: unknown, path: string): Cond {
+  if (where === undefined) return TRUE;
+  if (!isPlainObject(where)) invalid(path, `expected an object, got ${describe(where)}`);
+  const plan = ctx.plan;
+  const items: Cond[] = [];
+  plan.key += "{";
+  for (const name in where) {
+    const value = where[name];
+    if (value === undefined) continue;
+    const at = `${path}.${name}`;
+    plan.key += `${name}:`;
+    if (name === "and" || name === "or") {
+      const parts = listOf(value, at).map((item, i) => planWhere(ctx, collection, item, `${at}[${i}]`));
+      items.push(parts.length === 0 ? { t: "const", value: name === "and" } : { t: name, items: parts });
+      continue;
+    }
+    if (name === "not") {
+      items.push({ t: "not", item: planWhere(ctx, collection, value, at) });
+      continue;
+    }
+    const column = collection.columnsByName.get(name);
+    const relation = collection.relations.get(name);
+    if (relation?.kind === "one" && isPlainObject(value) && !isOperatorObject(value)) {
+      const target = ctx.model.collections.get(relation.target)!;
+      const alias = `t${++ctx.aliases}`;
+      items.push({ t: "one", relation, alias, where: planWhere(ctx, target, value, at) });
+      continue;
+    }
+    if (column !== undefined) {
+      items.push(columnCondition(ctx, column, value, at));
+      continue;
+    }
+    if (relation?.kind === "many") {
+      if (!isPlainObject(value)) invalid(at, "expected { some }, { none } or { every }");
+      const target = ctx.model.collections.get(relation.target)!;
+      for (const quantifier in value) {
+        if (value[quantifier] === undefined) continue;
+        if (quantifier !== "some" && quantifier !== "none" && quantifier !== "every") {
+          invalid(`${at}.${quantifier}`, `unknown relation operator "${quantifier}" (use some, none or every)`);
+        }
+        plan.key += `${quantifier}`;
+        const alias = `t${++ctx.aliases}`;
+        const inner = planWhere(ctx, target, value[quantifier], `${at}.${quantifier}`);
+        items.push({ t: "many", quantifier, relation, alias, where: inner });
+      }
+      continue;
+    }
+    invalid(at, `"${name}" is not a field of "${collection.name}"`);
+  }
+  plan.key += "}";
+  if (items.length === 0) return TRUE;
+  return items.length === 1 ? items[0]! : { t: "and", items };
+}
+
+/** Combines conditions with AND, dropping the trivially true ones. */
+export function and(...conds: Cond[]): Cond {
+  const items = conds.filter((cond) => !(cond.t === "const" && cond.value));
+  if (items.length === 0) return TRUE;
+  return items.length === 1 ? items[0]! : { t: "and", items };
+}
+
+function ref(alias: string, column: string): RawBuilder<unknown> {
+  return sql.ref(`${alias}.${column}`);
+}
+
+/**
+ * Builds the SQL of a planned condition over the table aliased `alias`. Conditions are
+ * two-valued: a comparison with `NULL` counts as false, and `not` is "is not true", so
+ * `not` always yields exactly the rows its operand does not.
+ */
+export function buildCond(runtime: DialectRuntime, cond: Cond, alias: string): Expression<SqlBool> {
+  switch (cond.t) {
+    case "const":
+      return cond.value ? sql<SqlBool>`1 = 1` : sql<SqlBool>`1 = 0`;
+    case "cmp":
+      return sql<SqlBool>`${ref(alias, cond.column)} ${sql.raw(cond.op)} ${new Slot(cond.p)}`;
+    case "null":
+      return cond.not
+        ? sql<SqlBool>`${ref(alias, cond.column)} is not null`
+        : sql<SqlBool>`${ref(alias, cond.column)} is null`;
+    case "distinct":
+      return runtime.distinct(ref(alias, cond.column), new Slot(cond.p));
+    case "in": {
+      const test = runtime.inList(ref(alias, cond.column.name), new Slot(cond.p), cond.column.kind);
+      return cond.not ? sql<SqlBool>`(${ref(alias, cond.column.name)} is null or not (${test}))` : test;
+    }
+    case "match":
+      return runtime.match(ref(alias, cond.column), new Slot(cond.p));
+    case "and":
+    case "or": {
+      const parts = cond.items.map((item) => buildCond(runtime, item, alias));
+      return sql<SqlBool>`(${sql.join(parts, sql.raw(cond.t === "and" ? " and " : " or "))})`;
+    }
+    case "not":
+      return sql<SqlBool>`((${buildCond(runtime, cond.item, alias)}) is not true)`;
+    case "one": {
+      const { relation, alias: inner } = cond;
+      return sql<SqlBool>`exists (select 1 from ${sql.table(relation.target)} as ${sql.raw(inner)} where ${ref(inner, "id")} = ${ref(alias, relation.column)} and ${buildCond(runtime, cond.where, inner)})`;
+    }
+    case "many": {
+      const { relation, alias: inner } = cond;
+      const link = sql`${ref(inner, relation.column)} = ${ref(alias, "id")}`;
+      const test = buildCond(runtime, cond.where, inner);
+      if (cond.quantifier === "every") {
+        return sql<SqlBool>`not exists (select 1 from ${sql.table(relation.target)} as ${sql.raw(inner)} where ${link} and ((${test}) is not true))`;
+      }
+      const exists = sql<SqlBool>`exists (select 1 from ${sql.table(relation.target)} as ${sql.raw(inner)} where ${link} and ${test})`;
+      return cond.quantifier === "some" ? exists : sql<SqlBool>`not ${exists}`;
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * cimiento: a typed, secure backend you install, not deploy.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { collection, createBackend, field } from "cimiento";
+ * import { sqlite } from "cimiento/sqlite";
+ *
+ * const posts = collection("posts", { fields: { title: field.text(z.string().min(1)) } });
+ * const backend = createBackend({ database: sqlite({ file: "./data/app.db" }), collections: { posts } });
+ * await backend.migrate();
+ * await backend.system.data.posts.create({ title: "Hello" });
+ * ```
+ * @module
+ */
+export { createBackend } from "./backend/create-backend.js";
+export type { Backend, BackendOptions, Scope, TransactionScope } from "./backend/create-backend.js";
+export type { CollectionApi, DataApi } from "./data/collection-api.js";
+export type { DatabaseAdapter } from "./dialects/dialect.js";
+export { ApiError, ERROR_CODES } from "./errors/api-error.js";
+export type { ErrorCode, FieldIssue } from "./errors/api-error.js";
+export { SchemaError } from "./errors/schema-error.js";
+export { MigrationError } from "./migrate/migrate.js";
+export type { MigrateOptions, MigrationResult, RefusedChange, SchemaChange } from "./migrate/migrate.js";
+export { collection } from "./schema/collection.js";
+export type { AnyCollection, Collection, CollectionDefinition, Fields, IndexDefinition } from "./schema/collection.js";
+export { field, Field, HasMany } from "./schema/field.js";
+export type { AnyField, BaseFieldState, FieldKind, FieldState, OnDelete, WithFieldState } from "./schema/field.js";
+export type {
+  BooleanFilter,
+  ColumnKeys,
+  CreateInput,
+  DB,
+  DialectName,
+  Include,
+  IncludeMany,
+  IncludeOne,
+  Infer,
+  JsonFilter,
+  ListOptions,
+  OrderBy,
+  OrderedFilter,
+  Page,
+  ReadOptions,
+  RecordOf,
+  RelationFilter,
+  Relations,
+  Schema,
+  SelectableKeys,
+  SortDirection,
+  TextFilter,
+  ToMany,
+  ToOne,
+  UpdateInput,
+  Where,
+} from "./schema/types.js";
