@@ -15,7 +15,24 @@
  * @module
  */
 export { createBackend } from "./backend/create-backend.js";
-export type { Backend, BackendOptions, Scope, TransactionScope } from "./backend/create-backend.js";
+export type { Backend, BackendOptions } from "./backend/create-backend.js";
+export type { Scope, TransactionScope } from "./backend/scope.js";
+export { action } from "./actions/action.js";
+export type {
+  Action,
+  ActionContext,
+  ActionDefinition,
+  ActionHttp,
+  ActionInput,
+  ActionOutput,
+  ActionsApi,
+  AnyAction,
+  HttpMethod,
+} from "./actions/action.js";
+export type { BasePrincipal, Principal, Register, RegisteredSchema } from "./access/principal.js";
+export type { CollectionAccess, FieldAccess, Operation, Rule, RuleContext, RuleResult } from "./access/rules.js";
+export type { CollectionHooks, CommittedChange, HookContext } from "./hooks/hooks.js";
+export type { Logger } from "./errors/logger.js";
 export type { CollectionApi, DataApi } from "./data/collection-api.js";
 export type { DatabaseAdapter } from "./dialects/dialect.js";
 export { ApiError, ERROR_CODES } from "./errors/api-error.js";
@@ -29,19 +46,24 @@ export { field, Field, HasMany } from "./schema/field.js";
 export type { AnyField, BaseFieldState, FieldKind, FieldState, OnDelete, WithFieldState } from "./schema/field.js";
 export type {
   BooleanFilter,
+  CollectionWhere,
   ColumnKeys,
   CreateInput,
+  CreateInputOf,
   DB,
   DialectName,
   Include,
   IncludeMany,
   IncludeOne,
   Infer,
+  InferFields,
   JsonFilter,
   ListOptions,
   OrderBy,
   OrderedFilter,
   Page,
+  Readable,
+  ReadableFields,
   ReadOptions,
   RecordOf,
   RelationFilter,
@@ -53,5 +75,7 @@ export type {
   ToMany,
   ToOne,
   UpdateInput,
+  UpdateInputOf,
+  Visibility,
   Where,
 } from "./schema/types.js";

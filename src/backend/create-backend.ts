@@ -3,45 +3,21 @@
  * @module
  */
 import type { Kysely } from "kysely";
+import type { Principal } from "../access/principal.js";
+import type { AnyAction } from "../actions/action.js";
 import type { DatabaseAdapter } from "../dialects/dialect.js";
 import { sqlite } from "../dialects/sqlite/index.js";
 import { CompiledQueryCache } from "../data/compiled-query-cache.js";
-import { createDataApi, type DataApi } from "../data/collection-api.js";
-import { rootContext, type DataContext } from "../data/context.js";
+import { rootContext, type Shared } from "../data/context.js";
+import { consoleLogger, type Logger } from "../errors/logger.js";
+import { SchemaError } from "../errors/schema-error.js";
 import { migrate, type MigrateOptions, type MigrationResult } from "../migrate/migrate.js";
 import { buildModel } from "../schema/model.js";
 import type { DB, DialectName, Schema } from "../schema/types.js";
-
-/**
- * What a scope offers: the data of every collection and transactions. `backend.system` is the
- * scope that skips access rules.
- */
-export interface Scope<S extends Schema, D extends DialectName> {
-  /** The collections' operations, by name. */
-  readonly data: DataApi<S>;
-  /**
-   * Runs `fn` in one database transaction: every write through `tx.data` and `tx.db` commits
-   * together, or none does when `fn` throws (the error is rethrown). A transaction started
-   * inside another joins it.
-   * @example
-   * ```ts
-   * await backend.system.transaction(async (tx) => {
-   *   const post = await tx.data.posts.create({ title: "Hello", slug: "hello", author });
-   *   await tx.db.updateTable("users").set({ postCount: 1 }).where("id", "=", author).execute();
-   * });
-   * ```
-   */
-  transaction<T>(fn: (tx: TransactionScope<S, D>) => Promise<T>): Promise<T>;
-}
-
-/** A scope bound to an open transaction. */
-export interface TransactionScope<S extends Schema, D extends DialectName> extends Scope<S, D> {
-  /** Kysely, bound to this transaction. */
-  readonly db: Kysely<DB<S, D>>;
-}
+import { createScope, type Scope } from "./scope.js";
 
 /** What `createBackend` takes. */
-export interface BackendOptions<S extends Schema, D extends DialectName> {
+export interface BackendOptions<S extends Schema, D extends DialectName, A extends Record<string, AnyAction>> {
   /**
    * The database.
    * @default sqlite({ file: "./data/cimiento.db" })
@@ -54,12 +30,19 @@ export interface BackendOptions<S extends Schema, D extends DialectName> {
    * schema; the way to make changes it refuses to make on its own (drops, renames, type changes).
    */
   migrations?: MigrateOptions["migrations"];
+  /** The actions, by name: `{ publish }`. */
+  actions?: A;
+  /**
+   * Where failures without a caller to throw to are reported (a failed `afterCommit` handler).
+   * @default console
+   */
+  logger?: Logger;
 }
 
 /**
  * A backend: typed data access through scopes, Kysely for everything else, migrations.
  */
-export interface Backend<S extends Schema, D extends DialectName> {
+export interface Backend<S extends Schema, D extends DialectName, A extends Record<string, AnyAction> = {}> {
   /** The dialect of the database. */
   readonly dialect: D;
   /**
@@ -69,7 +52,17 @@ export interface Backend<S extends Schema, D extends DialectName> {
    * const post = await backend.system.data.posts.get(id);
    * ```
    */
-  readonly system: Scope<S, D>;
+  readonly system: Scope<S, D, A, "system">;
+  /**
+   * The scope of a caller: `null` for anonymous, or a principal with at least `id` and `role`.
+   * Every collection rule, field rule and action rule applies to it.
+   * @example
+   * ```ts
+   * const page = await backend.as({ id: user.id, role: user.role }).data.posts.list();
+   * await backend.as(null).actions.signUp({ email, password });
+   * ```
+   */
+  as(user: Principal | null): Scope<S, D, A, "caller">;
   /**
    * Kysely over the backend's database, typed from the collections (with the column types the
    * driver returns: on SQLite booleans are `0`/`1`, datetimes ISO strings, JSON text).
@@ -94,14 +87,12 @@ export interface Backend<S extends Schema, D extends DialectName> {
   close(): Promise<void>;
 }
 
-function transactionScope<S extends Schema, D extends DialectName>(ctx: DataContext): TransactionScope<S, D> {
-  const model = ctx.model;
-  const scope: TransactionScope<S, D> = {
-    data: createDataApi<S>(ctx, model),
-    db: ctx.db as Kysely<DB<S, D>>,
-    transaction: (fn) => fn(scope),
-  };
-  return scope;
+function checkPrincipal(user: unknown): void {
+  if (user === null) return;
+  const candidate = user as { id?: unknown; role?: unknown } | undefined;
+  if (typeof candidate !== "object" || typeof candidate.id !== "string" || typeof candidate.role !== "string") {
+    throw new TypeError("backend.as(user) takes null or a principal with a string id and a string role.");
+  }
 }
 
 /**
@@ -126,20 +117,35 @@ function transactionScope<S extends Schema, D extends DialectName>(ctx: DataCont
  * await backend.migrate();
  * ```
  */
-export function createBackend<const S extends Schema, D extends DialectName = "sqlite">(
-  options: BackendOptions<S, D>,
-): Backend<S, D> {
+export function createBackend<
+  const S extends Schema,
+  D extends DialectName = "sqlite",
+  const A extends Record<string, AnyAction> = {},
+>(options: BackendOptions<S, D, A>): Backend<S, D, A> {
   const model = buildModel(options.collections);
+  const actions: Readonly<Record<string, AnyAction>> = options.actions ?? {};
+  for (const [name, value] of Object.entries(actions)) {
+    if (typeof value !== "object" || value === null || !("definition" in value)) {
+      throw new SchemaError(`The action "${name}" is not an action: define it with action({ input, handler }).`);
+    }
+  }
   const database = options.database ?? (sqlite() as unknown as DatabaseAdapter<D>);
   const runtime = database.open();
-  const root = rootContext(runtime, model, new CompiledQueryCache());
-  const system: Scope<S, D> = {
-    data: createDataApi<S>(root, model),
-    transaction: (fn) => root.atomic((ctx) => fn(transactionScope<S, D>(ctx))),
+  const shared: Shared = {
+    runtime,
+    model,
+    cache: new CompiledQueryCache(),
+    logger: options.logger ?? consoleLogger,
+    scopeOf: (ctx) => createScope(ctx, actions),
   };
+  const system = createScope(rootContext(shared, null, true), actions) as unknown as Scope<S, D, A, "system">;
   return {
     dialect: database.dialect,
     system,
+    as: (user) => {
+      checkPrincipal(user);
+      return createScope(rootContext(shared, user, false), actions) as unknown as Scope<S, D, A, "caller">;
+    },
     db: runtime.kysely as Kysely<DB<S, D>>,
     migrate: (migrateOptions = {}) =>
       migrate(runtime, model, { ...migrateOptions, migrations: migrateOptions.migrations ?? options.migrations }),

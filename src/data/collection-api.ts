@@ -11,6 +11,7 @@ import type {
   RecordOf,
   Schema,
   UpdateInput,
+  Visibility,
   Where,
 } from "../schema/types.js";
 import type { CollectionModel, Model } from "../schema/model.js";
@@ -44,7 +45,7 @@ type Counted<O> = O extends { count: true } ? true : false;
  * });
  * ```
  */
-export interface CollectionApi<S extends Schema, N extends keyof S & string> {
+export interface CollectionApi<S extends Schema, N extends keyof S & string, V extends Visibility = "system"> {
   /**
    * A page of records: `{ items, nextCursor }`, and `total` when `count: true`. Pass
    * `nextCursor` back as `cursor` for the next page; it is `null` on the last one.
@@ -54,7 +55,7 @@ export interface CollectionApi<S extends Schema, N extends keyof S & string> {
    * const next = await posts.list({ where: { title: { contains: "SQL" } }, limit: 20, cursor: nextCursor });
    * ```
    */
-  list<const O extends ListOptions<S, N> = {}>(options?: O): Promise<Page<RecordOf<S, N, O>, Counted<O>>>;
+  list<const O extends ListOptions<S, N> = {}>(options?: O): Promise<Page<RecordOf<S, N, O, V>, Counted<O>>>;
   /**
    * One record by id, or `null` when there is none.
    * @example
@@ -62,7 +63,7 @@ export interface CollectionApi<S extends Schema, N extends keyof S & string> {
    * const post = await posts.get(id, { include: { author: true } });
    * ```
    */
-  get<const O extends ReadOptions<S, N> = {}>(id: string, options?: O): Promise<RecordOf<S, N, O> | null>;
+  get<const O extends ReadOptions<S, N> = {}>(id: string, options?: O): Promise<RecordOf<S, N, O, V> | null>;
   /**
    * How many records match `where`.
    * @example
@@ -79,7 +80,7 @@ export interface CollectionApi<S extends Schema, N extends keyof S & string> {
    * const post = await posts.create({ title: "Hello", slug: "hello", author: alice.id });
    * ```
    */
-  create<const O extends ReadOptions<S, N> = {}>(data: CreateInput<S[N]>, options?: O): Promise<RecordOf<S, N, O>>;
+  create<const O extends ReadOptions<S, N> = {}>(data: CreateInput<S[N], V>, options?: O): Promise<RecordOf<S, N, O, V>>;
   /**
    * Creates several records in one transaction (all or none) and returns them in order.
    * @example
@@ -88,9 +89,9 @@ export interface CollectionApi<S extends Schema, N extends keyof S & string> {
    * ```
    */
   createMany<const O extends ReadOptions<S, N> = {}>(
-    data: readonly CreateInput<S[N]>[],
+    data: readonly CreateInput<S[N], V>[],
     options?: O,
-  ): Promise<RecordOf<S, N, O>[]>;
+  ): Promise<RecordOf<S, N, O, V>[]>;
   /**
    * Changes the given fields of a record and returns it; `NOT_FOUND` when there is none.
    * @example
@@ -100,9 +101,9 @@ export interface CollectionApi<S extends Schema, N extends keyof S & string> {
    */
   update<const O extends ReadOptions<S, N> = {}>(
     id: string,
-    data: UpdateInput<S[N]>,
+    data: UpdateInput<S[N], V>,
     options?: O,
-  ): Promise<RecordOf<S, N, O>>;
+  ): Promise<RecordOf<S, N, O, V>>;
   /**
    * Changes every record matching `where` (`{}` for all) in one statement.
    * @example
@@ -110,7 +111,7 @@ export interface CollectionApi<S extends Schema, N extends keyof S & string> {
    * const { count } = await posts.updateMany({ where: { author: bob.id }, data: { published: false } });
    * ```
    */
-  updateMany(args: { where: Where<S, N>; data: UpdateInput<S[N]> }): Promise<{ count: number }>;
+  updateMany(args: { where: Where<S, N>; data: UpdateInput<S[N], V> }): Promise<{ count: number }>;
   /**
    * Deletes a record and returns it; `NOT_FOUND` when there is none, `STILL_REFERENCED` when
    * records point to it through a `belongsTo` with `onDelete: "restrict"`.
@@ -119,7 +120,7 @@ export interface CollectionApi<S extends Schema, N extends keyof S & string> {
    * await posts.delete(post.id);
    * ```
    */
-  delete(id: string): Promise<Infer<S[N]>>;
+  delete(id: string): Promise<RecordOf<S, N, {}, V>>;
   /**
    * Deletes every record matching `where` (`{}` for all) in one statement.
    * @example
@@ -137,13 +138,15 @@ export interface CollectionApi<S extends Schema, N extends keyof S & string> {
    * ```
    */
   upsert<const O extends ReadOptions<S, N> = {}>(
-    args: { where: Partial<Infer<S[N]>>; create: CreateInput<S[N]>; update: UpdateInput<S[N]> },
+    args: { where: Partial<Infer<S[N]>>; create: CreateInput<S[N], V>; update: UpdateInput<S[N], V> },
     options?: O,
-  ): Promise<RecordOf<S, N, O>>;
+  ): Promise<RecordOf<S, N, O, V>>;
 }
 
-/** The operations on every collection of a backend, by collection name. */
-export type DataApi<S extends Schema> = { readonly [N in keyof S & string]: CollectionApi<S, N> };
+/** The operations on every collection of a backend, by collection name, for a reader `V`. */
+export type DataApi<S extends Schema, V extends Visibility = "system"> = {
+  readonly [N in keyof S & string]: CollectionApi<S, N, V>;
+};
 
 class Operations {
   readonly #ctx: DataContext;
@@ -187,8 +190,8 @@ class Operations {
 }
 
 /** @internal The data API of one context (the root connection or a transaction). */
-export function createDataApi<S extends Schema>(ctx: DataContext, model: Model): DataApi<S> {
+export function createDataApi(ctx: DataContext, model: Model): DataApi<Schema, Visibility> {
   const api: Record<string, Operations> = {};
   for (const collection of model.collections.values()) api[collection.name] = new Operations(ctx, collection);
-  return Object.freeze(api) as unknown as DataApi<S>;
+  return Object.freeze(api) as unknown as DataApi<Schema, Visibility>;
 }

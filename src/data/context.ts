@@ -1,23 +1,48 @@
 /**
- * @internal Where the data layer runs its statements: the root connection or a transaction.
+ * @internal Where an operation runs and for whom: the connection or transaction, the caller,
+ * and what waits for the commit.
  * @module
  */
 import type { CompiledQuery, Kysely, QueryResult } from "kysely";
+import type { Principal } from "../access/principal.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
+import type { Logger } from "../errors/logger.js";
 import type { Model } from "../schema/model.js";
 import type { CompiledQueryCache } from "./compiled-query-cache.js";
 
-/** Everything a data operation needs, bound to one connection or transaction. */
+/** What every context of one backend shares. */
+export interface Shared {
+  readonly runtime: DialectRuntime;
+  readonly model: Model;
+  readonly cache: CompiledQueryCache;
+  readonly logger: Logger;
+  /** The scope (data, actions, transaction) of a context, for hooks and actions. */
+  readonly scopeOf: (ctx: DataContext) => unknown;
+}
+
+/** An open transaction: the work that waits for its commit. */
+export interface TransactionState {
+  readonly afterCommit: (() => void | Promise<void>)[];
+}
+
+/** Everything a data operation needs, bound to one connection or transaction and one caller. */
 export interface DataContext {
   readonly runtime: DialectRuntime;
   readonly model: Model;
   readonly cache: CompiledQueryCache;
+  readonly shared: Shared;
   /** The root Kysely instance, or the transaction statements run in. */
   readonly db: Kysely<any>;
-  /** Whether `db` is a transaction. */
-  readonly inTransaction: boolean;
-  /** Runs `fn` in this transaction, or in a new one when there is none. */
+  /** The open transaction, if any. */
+  readonly transaction: TransactionState | undefined;
+  /** The caller; `null` when anonymous (and for the system scope). */
+  readonly user: Principal | null;
+  /** Whether this is the system scope, which skips every rule. */
+  readonly system: boolean;
+  /** Runs `fn` in this transaction, or in a new one (then runs what waits for its commit). */
   atomic<T>(fn: (ctx: DataContext) => Promise<T>): Promise<T>;
+  /** The same connection or transaction, for another caller. */
+  as(user: Principal | null, system: boolean): DataContext;
 }
 
 /** Runs one compiled statement in the context's connection. */
@@ -25,28 +50,65 @@ export function execute<R = Record<string, unknown>>(ctx: DataContext, query: Co
   return ctx.db.executeQuery(query as CompiledQuery<R>);
 }
 
-/** The context of the root connection; `atomic` opens a transaction bound to the same runtime. */
-export function rootContext(runtime: DialectRuntime, model: Model, cache: CompiledQueryCache): DataContext {
-  const root: DataContext = {
-    runtime,
-    model,
-    cache,
-    db: runtime.kysely,
-    inTransaction: false,
-    atomic: (fn) => runtime.transaction((trx) => fn(transactionContext(root, trx))),
-  };
-  return root;
+/** Queues `fn` to run after the context's transaction commits (at once when there is none). */
+export function afterCommit(ctx: DataContext, fn: () => void | Promise<void>): void {
+  if (ctx.transaction !== undefined) ctx.transaction.afterCommit.push(fn);
+  else void runAfterCommit(ctx.shared.logger, [fn]);
 }
 
-/** The context of an open transaction; nested `atomic` calls join it. */
-export function transactionContext(root: DataContext, trx: Kysely<any>): DataContext {
+async function runAfterCommit(logger: Logger, handlers: readonly (() => void | Promise<void>)[]): Promise<void> {
+  for (const handler of handlers) {
+    try {
+      await handler();
+    } catch (error) {
+      logger.error("An afterCommit handler failed; the transaction had committed.", { error });
+    }
+  }
+}
+
+function transactionContext(
+  shared: Shared,
+  trx: Kysely<any>,
+  state: TransactionState,
+  user: Principal | null,
+  system: boolean,
+): DataContext {
   const ctx: DataContext = {
-    runtime: root.runtime,
-    model: root.model,
-    cache: root.cache,
+    runtime: shared.runtime,
+    model: shared.model,
+    cache: shared.cache,
+    shared,
     db: trx,
-    inTransaction: true,
+    transaction: state,
+    user,
+    system,
     atomic: (fn) => fn(ctx),
+    as: (other, otherSystem) => transactionContext(shared, trx, state, other, otherSystem),
   };
   return ctx;
+}
+
+/** The context of the root connection for a caller; `atomic` opens a transaction. */
+export function rootContext(shared: Shared, user: Principal | null, system: boolean): DataContext {
+  return {
+    runtime: shared.runtime,
+    model: shared.model,
+    cache: shared.cache,
+    shared,
+    db: shared.runtime.kysely,
+    transaction: undefined,
+    user,
+    system,
+    async atomic(fn) {
+      let state: TransactionState | undefined;
+      const result = await shared.runtime.transaction((trx) => {
+        // A retried transaction starts over: what the failed attempt queued is dropped.
+        state = { afterCommit: [] };
+        return fn(transactionContext(shared, trx, state, user, system));
+      });
+      if (state !== undefined && state.afterCommit.length > 0) await runAfterCommit(shared.logger, state.afterCommit);
+      return result;
+    },
+    as: (other, otherSystem) => rootContext(shared, other, otherSystem),
+  };
 }

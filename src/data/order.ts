@@ -4,6 +4,7 @@
  * @module
  */
 import { sql, type RawBuilder } from "kysely";
+import type { Access } from "../access/caller-access.js";
 import { apiError } from "../errors/api-error.js";
 import type { CollectionModel, ColumnModel } from "../schema/model.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
@@ -24,7 +25,12 @@ function invalid(path: string, message: string): never {
  * Checks `orderBy` and completes it with the id, in the direction of the last key, so that the
  * order is total. Without `orderBy`, records come in id order (creation order, for generated ids).
  */
-export function planOrder(collection: CollectionModel, orderBy: unknown, path: string): SortKey[] {
+export function planOrder(
+  collection: CollectionModel,
+  orderBy: unknown,
+  path: string,
+  access: Access | undefined,
+): SortKey[] {
   const keys: SortKey[] = [];
   const list = orderBy === undefined ? [] : Array.isArray(orderBy) ? orderBy : [orderBy];
   list.forEach((item, i) => {
@@ -35,7 +41,9 @@ export function planOrder(collection: CollectionModel, orderBy: unknown, path: s
       invalid(at, "each sort object names exactly one field; use an array for several, in order of precedence");
     }
     const [name, direction] = entries[0]!;
-    const column = collection.columnsByName.get(name);
+    const found = collection.columnsByName.get(name);
+    // A field the caller may not see cannot be sorted on: the order would reveal its values.
+    const column = found !== undefined && (access === undefined || access.readable(found)) ? found : undefined;
     if (column === undefined) invalid(`${at}.${name}`, `"${name}" is not a field of "${collection.name}"`);
     if (!column.ordered) invalid(`${at}.${name}`, "JSON fields cannot be sorted on");
     if (direction !== "asc" && direction !== "desc") invalid(`${at}.${name}`, 'expected "asc" or "desc"');

@@ -4,14 +4,16 @@
  * @module
  */
 import { sql, type SelectQueryBuilder, type SqlBool } from "kysely";
+import { accessFor, denied, type Access } from "../access/caller-access.js";
 import { apiError } from "../errors/api-error.js";
 import type { CollectionModel } from "../schema/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { execute, type DataContext } from "./context.js";
 import { encodeCursor, orderKey, orderTerms, planAfterCursor, planOrder } from "./order.js";
+import type { Operation } from "../access/rules.js";
 import { Plan } from "./plan.js";
 import { checkLimit, planShape, type IncludePlan, type ReadShape } from "./shape.js";
-import { and, buildCond, planWhere, TRUE, type Cond } from "./where.js";
+import { and, buildCond, FALSE, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
 
 /** A row as it goes through decoding and includes. */
 export type Row = Record<string, unknown>;
@@ -68,8 +70,23 @@ function project(shape: ReadShape, rows: Row[]): Row[] {
 /** Decodes rows, loads their includes and projects them: what a read returns. */
 export async function finish(ctx: DataContext, shape: ReadShape, rows: Row[]): Promise<Row[]> {
   decode(shape, ctx, rows);
+  return complete(ctx, shape, rows);
+}
+
+/** Loads the includes of decoded rows and projects them to the shape. */
+export async function complete(ctx: DataContext, shape: ReadShape, rows: Row[]): Promise<Row[]> {
   for (const include of shape.includes) await loadInclude(ctx, include, rows);
   return project(shape, rows);
+}
+
+/** Decodes rows holding every column of a collection, in place. */
+export function decodeAll(ctx: DataContext, collection: CollectionModel, rows: Row[]): void {
+  const runtime = ctx.runtime;
+  for (const row of rows) {
+    for (const column of collection.columns) {
+      if (runtime.decodes(column.kind)) row[column.name] = runtime.decode(column.kind, row[column.name]);
+    }
+  }
 }
 
 async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[]): Promise<void> {
@@ -140,10 +157,21 @@ export interface ListResult {
   total?: number;
 }
 
-/**
- * Lists records. `filter` is an extra planned condition AND-ed into the SQL (access rules use
- * it); it must have been planned into `plan`.
- */
+/** Plans the filter of a read: the caller's `where` AND its rule for `operation`. */
+function planFilter(
+  ctx: DataContext,
+  plan: Plan,
+  collection: CollectionModel,
+  access: Access | undefined,
+  where: unknown,
+  operation: "list" | "get",
+): { where: Cond; context: WhereContext } {
+  const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+  const planned = planWhere(context, collection, where, "where");
+  return { where: and(planned, planRule(context, collection, operation)), context };
+}
+
+/** Lists records: the caller's filter AND its `list` rule, in SQL. */
 export async function listRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<ListResult> {
   const options = checkOptions(rawOptions, LIST_OPTIONS, "list");
   const { runtime, model } = ctx;
@@ -154,10 +182,14 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
   if (cursor !== undefined && offset > 0) invalid("offset", "use either cursor or offset, not both");
   if (options["count"] !== undefined && typeof options["count"] !== "boolean") invalid("count", "expected a boolean");
 
+  const access = await accessFor(ctx.system, ctx.user, model, collection, ["list"], options["where"], options["include"]);
+  if (access !== undefined && access.rule(collection, "list") === false) {
+    throw denied(ctx.user, `You may not list ${collection.name}.`);
+  }
   const plan = new Plan(`L:${collection.name}|`);
-  const where = planWhere({ plan, runtime, model, aliases: 0 }, collection, options["where"], "where");
+  const { where } = planFilter(ctx, plan, collection, access, options["where"], "list");
   const whereKey = plan.key;
-  const order = planOrder(collection, options["orderBy"], "orderBy");
+  const order = planOrder(collection, options["orderBy"], "orderBy", access);
   plan.key += `|o:${orderKey(order)}`;
   const after = cursor === undefined ? TRUE : planAfterCursor(runtime, plan, order, cursor);
   const shape = planShape(
@@ -167,6 +199,7 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
     options["select"],
     options["include"],
     "",
+    access,
     order.map((key) => key.column),
   );
   plan.key += `|s:${shape.key}`;
@@ -211,11 +244,15 @@ async function countPlanned(
   return Number(rows[0]!.count);
 }
 
-/** Counts the records matching `where`. */
+/** Counts the records matching `where` that the caller may list. */
 export async function countRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<number> {
   const options = checkOptions(rawOptions, new Set(["where"]), "count");
+  const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, ["list"], options["where"]);
+  if (access !== undefined && access.rule(collection, "list") === false) {
+    throw denied(ctx.user, `You may not list ${collection.name}.`);
+  }
   const plan = new Plan(`L:${collection.name}|`);
-  const where = planWhere({ plan, runtime: ctx.runtime, model: ctx.model, aliases: 0 }, collection, options["where"], "where");
+  const { where } = planFilter(ctx, plan, collection, access, options["where"], "list");
   return countPlanned(ctx, collection, where, plan.key, plan.values);
 }
 
@@ -225,13 +262,67 @@ export function checkId(id: unknown): string {
   return id;
 }
 
-/** Plans the shape of a single-record read (`get`, and what writes return). */
-export function planReadOptions(ctx: DataContext, collection: CollectionModel, rawOptions: unknown, what: string): ReadShape {
+/** Checks `select`/`include` options and resolves the caller's access for them. */
+export async function readAccess(
+  ctx: DataContext,
+  collection: CollectionModel,
+  rawOptions: unknown,
+  what: string,
+  operations: readonly Operation[],
+): Promise<{ options: Record<string, unknown>; access: Access | undefined }> {
   const options = checkOptions(rawOptions, READ_OPTIONS, what);
-  return planShape(ctx.runtime, ctx.model, collection, options["select"], options["include"], "");
+  const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, operations, undefined, options["include"]);
+  return { options, access };
 }
 
-/** Reads one record by id, or `null`. */
+/** Plans the shape of a single-record read (`get`, and what writes return). */
+export function planReadShape(
+  ctx: DataContext,
+  collection: CollectionModel,
+  options: Record<string, unknown>,
+  access: Access | undefined,
+): ReadShape {
+  return planShape(ctx.runtime, ctx.model, collection, options["select"], options["include"], "", access);
+}
+
+/**
+ * Plans `id = ? AND <rule>` for one record: the condition under which the caller may reach it
+ * for `operation` (`TRUE` rule for the system scope).
+ */
+export function planById(
+  ctx: DataContext,
+  plan: Plan,
+  collection: CollectionModel,
+  access: Access | undefined,
+  id: string,
+  operations: readonly Operation[],
+): Cond {
+  const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+  const byId: Cond = { t: "cmp", column: "id", op: "=", p: plan.param(id) };
+  return and(byId, ...operations.map((operation) => planRule(context, collection, operation)));
+}
+
+/** Whether the record exists for the caller under `operations`' rules. */
+export async function reachable(
+  ctx: DataContext,
+  collection: CollectionModel,
+  access: Access | undefined,
+  id: string,
+  operations: readonly Operation[],
+): Promise<boolean> {
+  const plan = new Plan(`E:${collection.name}|${operations.join(",")}|`);
+  const condition = planById(ctx, plan, collection, access, id, operations);
+  if (condition === FALSE) return false;
+  const query = ctx.cache.get(plan.key, plan.values, () =>
+    ctx.runtime.kysely
+      .selectFrom(`${collection.name} as t0`)
+      .select(sql<number>`1`.as("found"))
+      .where(buildCond(ctx.runtime, condition, "t0")),
+  );
+  return (await execute(ctx, query)).rows.length > 0;
+}
+
+/** Reads one record by id, or `null` (also when the caller may not see it). */
 export async function getRecord(
   ctx: DataContext,
   collection: CollectionModel,
@@ -239,9 +330,14 @@ export async function getRecord(
   rawOptions: unknown,
 ): Promise<Row | null> {
   const key = checkId(id);
-  const shape = planReadOptions(ctx, collection, rawOptions, "get");
-  const query = ctx.cache.get(`G:${collection.name}|${shape.key}`, [key], () =>
-    selectFrom(ctx, shape, "t0").where("t0.id", "=", new Slot(0) as unknown as string),
+  const { options, access } = await readAccess(ctx, collection, rawOptions, "get", ["get"]);
+  const plan = new Plan(`G:${collection.name}|`);
+  const condition = planById(ctx, plan, collection, access, key, ["get"]);
+  const shape = planReadShape(ctx, collection, options, access);
+  if (condition === FALSE) return null;
+  plan.key += `|s:${shape.key}`;
+  const query = ctx.cache.get(plan.key, plan.values, () =>
+    selectFrom(ctx, shape, "t0").where(buildCond(ctx.runtime, condition, "t0")),
   );
   const rows = (await execute<Row>(ctx, query)).rows;
   if (rows.length === 0) return null;

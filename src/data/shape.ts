@@ -3,12 +3,13 @@
  * related records it loads.
  * @module
  */
+import type { Access } from "../access/caller-access.js";
 import { apiError } from "../errors/api-error.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { CollectionModel, ColumnModel, Model, RelationModel } from "../schema/model.js";
 import { planOrder, orderKey, type SortKey } from "./order.js";
 import { Plan } from "./plan.js";
-import { planWhere, TRUE, type Cond } from "./where.js";
+import { and, planRule, planWhere, TRUE, type Cond } from "./where.js";
 
 /** The records one read returns: columns fetched and kept, and relations to load. */
 export interface ReadShape {
@@ -65,8 +66,11 @@ export function planShape(
   select: unknown,
   include: unknown,
   path: string,
+  access: Access | undefined,
   needed: readonly ColumnModel[] = [],
 ): ReadShape {
+  const visible = (column: ColumnModel | undefined) =>
+    column !== undefined && (access === undefined || access.readable(column)) ? column : undefined;
   const fetched = new Set<ColumnModel>();
   let output: string[] | undefined;
   if (select !== undefined) {
@@ -74,7 +78,7 @@ export function planShape(
     output = ["id"];
     fetched.add(collection.columnsByName.get("id")!);
     for (const name of select) {
-      const column = typeof name === "string" ? collection.columnsByName.get(name) : undefined;
+      const column = typeof name === "string" ? visible(collection.columnsByName.get(name)) : undefined;
       if (column === undefined) {
         invalid(at(path, "select"), `${JSON.stringify(name)} is not a field of "${collection.name}"`);
       }
@@ -82,7 +86,10 @@ export function planShape(
       fetched.add(column);
     }
   } else {
-    for (const column of collection.columns) fetched.add(column);
+    for (const column of collection.columns) if (visible(column)) fetched.add(column);
+    // Records keep exactly the visible columns: writes read every column back, and columns
+    // fetched only for joins or cursors are dropped again.
+    if (fetched.size < collection.columns.length) output = [...fetched].map((column) => column.name);
   }
   for (const column of needed) fetched.add(column);
 
@@ -95,8 +102,16 @@ export function planShape(
       if (value === undefined || value === false) continue;
       const here = at(at(path, "include"), name);
       const relation = collection.relations.get(name);
-      if (relation === undefined) invalid(here, `"${name}" is not a relation of "${collection.name}"`);
-      includes.push(planInclude(runtime, model, relation, value, here));
+      const joinColumn =
+        relation === undefined
+          ? undefined
+          : relation.kind === "one"
+            ? collection.columnsByName.get(relation.column)
+            : model.collections.get(relation.target)!.columnsByName.get(relation.column);
+      if (relation === undefined || visible(joinColumn) === undefined) {
+        invalid(here, `"${name}" is not a relation of "${collection.name}"`);
+      }
+      includes.push(planInclude(runtime, model, relation, value, here, access));
       if (relation.kind === "one") fetched.add(collection.columnsByName.get(relation.column)!);
       else fetched.add(collection.columnsByName.get("id")!);
       if (output !== undefined && !output.includes(name)) output.push(name);
@@ -119,6 +134,7 @@ function planInclude(
   relation: RelationModel,
   value: unknown,
   path: string,
+  access: Access | undefined,
 ): IncludePlan {
   const target = model.collections.get(relation.target)!;
   const options: Record<string, unknown> = value === true ? {} : (value as Record<string, unknown>);
@@ -136,9 +152,10 @@ function planInclude(
   let order: SortKey[] = [];
   let limit: number | undefined;
   const needed: ColumnModel[] = [];
+  const whereContext = { plan, runtime, model, aliases: 0, access };
   if (relation.kind === "many") {
-    where = planWhere({ plan, runtime, model, aliases: 0 }, target, options["where"], at(path, "where"));
-    order = planOrder(target, options["orderBy"], at(path, "orderBy"));
+    where = planWhere(whereContext, target, options["where"], at(path, "where"));
+    order = planOrder(target, options["orderBy"], at(path, "orderBy"), access);
     plan.key += `|o:${orderKey(order)}`;
     if (options["limit"] !== undefined) {
       limit = checkLimit(options["limit"], at(path, "limit"));
@@ -147,7 +164,9 @@ function planInclude(
     // Related records are grouped by their join column, so it is fetched whatever the select.
     needed.push(target.columnsByName.get(relation.column)!);
   }
-  const shape = planShape(runtime, model, target, options["select"], options["include"], path, needed);
+  // Related records the caller may not read are left out (a to-one include then holds null).
+  where = and(where, planRule(whereContext, target, relation.kind === "one" ? "get" : "list"));
+  const shape = planShape(runtime, model, target, options["select"], options["include"], path, access, needed);
   plan.key += `|s:${shape.key}`;
   return { relation, shape, plan, where, order, limit };
 }

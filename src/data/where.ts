@@ -5,7 +5,9 @@
  */
 import { sql, type Expression, type RawBuilder, type SqlBool } from "kysely";
 import { z } from "zod";
-import { apiError } from "../errors/api-error.js";
+import type { Access } from "../access/caller-access.js";
+import type { Operation } from "../access/rules.js";
+import { ApiError, apiError } from "../errors/api-error.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { CollectionModel, ColumnModel, Model, RelationModel } from "../schema/model.js";
 import { FILTER_OPERATORS, type FilterOperator } from "../schema/operators.js";
@@ -28,6 +30,8 @@ export type Cond =
       readonly relation: RelationModel;
       readonly alias: string;
       readonly where: Cond;
+      /** For `every`: which related records count (those the caller may list). */
+      readonly visible?: Cond;
     }
   | { readonly t: "const"; readonly value: boolean };
 
@@ -38,12 +42,15 @@ export interface WhereContext {
   readonly model: Model;
   /** The next free table alias number (aliases are `t0`, `t1`, ... in planning order). */
   aliases: number;
+  /** The caller's rules and field masks; `undefined` for the system scope and inside rules. */
+  access: Access | undefined;
 }
 
 const OPERATORS = new Set<string>(FILTER_OPERATORS);
 const COMPARE = { eq: "=", gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;
 const isoDatetime = z.iso.datetime({ offset: true });
 export const TRUE: Cond = { t: "const", value: true };
+export const FALSE: Cond = { t: "const", value: false };
 
 function invalid(path: string, message: string): never {
   throw apiError("INVALID_QUERY", `${path}: ${message}`, { path });
@@ -205,12 +212,13 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
       items.push({ t: "not", item: planWhere(ctx, collection, value, at) });
       continue;
     }
-    const column = collection.columnsByName.get(name);
-    const relation = collection.relations.get(name);
+    const column = visibleColumn(ctx, collection, name);
+    const relation = visibleRelation(ctx, collection, name);
     if (relation?.kind === "one" && isPlainObject(value) && !isOperatorObject(value)) {
       const target = ctx.model.collections.get(relation.target)!;
       const alias = `t${++ctx.aliases}`;
-      items.push({ t: "one", relation, alias, where: planWhere(ctx, target, value, at) });
+      const inner = planWhere(ctx, target, value, at);
+      items.push({ t: "one", relation, alias, where: and(inner, planRule(ctx, target, "list")) });
       continue;
     }
     if (column !== undefined) {
@@ -228,7 +236,17 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
         plan.key += `${quantifier}`;
         const alias = `t${++ctx.aliases}`;
         const inner = planWhere(ctx, target, value[quantifier], `${at}.${quantifier}`);
-        items.push({ t: "many", quantifier, relation, alias, where: inner });
+        // Related records the caller may not list do not exist for it: they match no quantifier.
+        const rule = planRule(ctx, target, "list");
+        const where = quantifier === "every" ? inner : and(inner, rule);
+        items.push({
+          t: "many",
+          quantifier,
+          relation,
+          alias,
+          where,
+          ...(quantifier === "every" ? { visible: rule } : {}),
+        });
       }
       continue;
     }
@@ -239,8 +257,52 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
   return items.length === 1 ? items[0]! : { t: "and", items };
 }
 
+/** A column the caller may see, or `undefined` (as for a name that is no field). */
+function visibleColumn(ctx: WhereContext, collection: CollectionModel, name: string): ColumnModel | undefined {
+  const column = collection.columnsByName.get(name);
+  if (column === undefined || ctx.access === undefined || ctx.access.readable(column)) return column;
+  return undefined;
+}
+
+/** A relation the caller may follow: it must see the column that joins it. */
+function visibleRelation(ctx: WhereContext, collection: CollectionModel, name: string): RelationModel | undefined {
+  const relation = collection.relations.get(name);
+  if (relation === undefined || ctx.access === undefined) return relation;
+  const column =
+    relation.kind === "one"
+      ? collection.columnsByName.get(relation.column)!
+      : ctx.model.collections.get(relation.target)!.columnsByName.get(relation.column)!;
+  return ctx.access.readable(column) ? relation : undefined;
+}
+
+/**
+ * Plans the caller's rule for `operation` on `collection`: true, false, or its filter. A rule is
+ * trusted code: its filter is planned without the caller's field masks and relation rules.
+ * `TRUE` for the system scope.
+ */
+export function planRule(ctx: WhereContext, collection: CollectionModel, operation: Operation): Cond {
+  const access = ctx.access;
+  if (access === undefined) return TRUE;
+  const value = access.rule(collection, operation);
+  if (value === true || value === false) {
+    ctx.plan.key += value ? "R1;" : "R0;";
+    return value ? TRUE : FALSE;
+  }
+  ctx.plan.key += "R";
+  ctx.access = undefined;
+  try {
+    return planWhere(ctx, collection, value, `access.${operation}`);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    throw new Error(`The access rule ${collection.name}.${operation} returned an invalid filter: ${error.message}`);
+  } finally {
+    ctx.access = access;
+  }
+}
+
 /** Combines conditions with AND, dropping the trivially true ones. */
 export function and(...conds: Cond[]): Cond {
+  if (conds.some((cond) => cond.t === "const" && !cond.value)) return FALSE;
   const items = conds.filter((cond) => !(cond.t === "const" && cond.value));
   if (items.length === 0) return TRUE;
   return items.length === 1 ? items[0]! : { t: "and", items };
@@ -289,7 +351,9 @@ export function buildCond(runtime: DialectRuntime, cond: Cond, alias: string): E
       const link = sql`${ref(inner, relation.column)} = ${ref(alias, "id")}`;
       const test = buildCond(runtime, cond.where, inner);
       if (cond.quantifier === "every") {
-        return sql<SqlBool>`not exists (select 1 from ${sql.table(relation.target)} as ${sql.raw(inner)} where ${link} and ((${test}) is not true))`;
+        const counted =
+          cond.visible === undefined || cond.visible === TRUE ? link : sql`${link} and ${buildCond(runtime, cond.visible, inner)}`;
+        return sql<SqlBool>`not exists (select 1 from ${sql.table(relation.target)} as ${sql.raw(inner)} where ${counted} and ((${test}) is not true))`;
       }
       const exists = sql<SqlBool>`exists (select 1 from ${sql.table(relation.target)} as ${sql.raw(inner)} where ${link} and ${test})`;
       return cond.quantifier === "some" ? exists : sql<SqlBool>`not ${exists}`;

@@ -1,17 +1,35 @@
 /**
- * @internal Writes: validated with zod, one statement each where the database allows, and
- * driver errors turned into clear `ApiError`s.
+ * @internal Writes: field rules, hooks, validation, collection rules in SQL, and driver errors
+ * turned into clear `ApiError`s. Without hooks or filter rules a write is one statement.
  * @module
  */
+import { sql } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import type { z } from "zod";
-import { apiError, type ApiError, type FieldIssue } from "../errors/api-error.js";
+import { accessFor, denied, type Access } from "../access/caller-access.js";
+import type { Operation } from "../access/rules.js";
+import { ApiError, apiError, type FieldIssue } from "../errors/api-error.js";
+import { hookContext } from "../hooks/hook-context.js";
 import type { CollectionModel } from "../schema/model.js";
 import { Slot } from "./compiled-query-cache.js";
-import { execute, type DataContext } from "./context.js";
+import { afterCommit, execute, type DataContext } from "./context.js";
 import { Plan } from "./plan.js";
-import { checkId, checkOptions, finish, planReadOptions, type Row } from "./read.js";
-import { buildCond, planWhere, TRUE } from "./where.js";
+import {
+  checkId,
+  checkOptions,
+  complete,
+  decodeAll,
+  planById,
+  planReadShape,
+  reachable,
+  readAccess,
+  type Row,
+} from "./read.js";
+import type { ReadShape } from "./shape.js";
+import { and, buildCond, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
+
+// ---------------------------------------------------------------------------------------------
+// Validation
 
 function issuesOf(error: z.ZodError, prefix: readonly (string | number)[]): FieldIssue[] {
   const issues: FieldIssue[] = [];
@@ -28,20 +46,68 @@ function issuesOf(error: z.ZodError, prefix: readonly (string | number)[]): Fiel
   return issues;
 }
 
-function validationError(collection: string, issues: FieldIssue[]): ApiError {
+function validationError(collection: string, issues: readonly FieldIssue[]): ApiError {
   const summary = issues.map((issue) => `${issue.path.join(".") || "(input)"}: ${issue.message}`).join("; ");
   return apiError("VALIDATION_FAILED", `Invalid ${collection} input: ${summary}`, { issues });
 }
 
-/** Validates a write; throws `VALIDATION_FAILED` listing each field's problem. */
-function validate(schema: z.ZodType<Record<string, unknown>>, collection: string, data: unknown): Record<string, unknown> {
+/**
+ * Mass assignment never succeeds quietly: a field the caller may not write (read-only, or denied
+ * by its `write` rule) is an issue, reported with the other problems of the input.
+ */
+function writeIssues(
+  access: Access | undefined,
+  collection: CollectionModel,
+  input: unknown,
+  prefix: readonly (string | number)[],
+): FieldIssue[] {
+  if (access === undefined || typeof input !== "object" || input === null) return [];
+  const issues: FieldIssue[] = [];
+  for (const [name, value] of Object.entries(input)) {
+    const column = collection.columnsByName.get(name);
+    if (value === undefined || column?.field === undefined || access.writable(column)) continue;
+    issues.push(
+      column.field.readOnly
+        ? { path: [...prefix, name], code: "read_only", message: "This field is read-only" }
+        : { path: [...prefix, name], code: "write_denied", message: "You may not write this field" },
+    );
+  }
+  return issues;
+}
+
+/** Checks one input: field rules first, then the schema; all problems in one error. */
+function validate(
+  schema: z.ZodType<Record<string, unknown>>,
+  collection: CollectionModel,
+  access: Access | undefined,
+  data: unknown,
+): Record<string, unknown> {
+  const issues = writeIssues(access, collection, data, []);
   const result = schema.safeParse(data);
-  if (!result.success) throw validationError(collection, issuesOf(result.error, []));
-  return result.data;
+  if (!result.success) issues.push(...issuesOf(result.error, []));
+  if (issues.length > 0) throw validationError(collection.name, issues);
+  return result.data!;
+}
+
+/**
+ * The data to create: the caller's input, through `beforeCreate` (which sees it with types
+ * checked, required fields not yet), then validated in full.
+ */
+async function createInput(
+  ctx: DataContext,
+  collection: CollectionModel,
+  access: Access | undefined,
+  data: unknown,
+): Promise<Record<string, unknown>> {
+  const hook = collection.hooks.beforeCreate;
+  if (hook === undefined) return validate(collection.createSchema, collection, access, data);
+  const partial = validate(collection.updateSchema, collection, access, data);
+  const changed = await hook({ ...hookContext(ctx), data: partial });
+  return validate(collection.createSchema, collection, undefined, changed ?? partial);
 }
 
 /** A new record: validated input, defaults, a generated id and timestamps. */
-function prepareCreate(collection: CollectionModel, input: Record<string, unknown>, now: Date): Row {
+function newRecord(collection: CollectionModel, input: Record<string, unknown>, now: Date): Row {
   const record: Row = { ...input };
   record["id"] ??= uuidv7();
   for (const [name, fallback] of collection.defaults) {
@@ -57,6 +123,9 @@ function prepareCreate(collection: CollectionModel, input: Record<string, unknow
 function encodeRecord(ctx: DataContext, collection: CollectionModel, record: Row, into: unknown[]): void {
   for (const column of collection.columns) into.push(ctx.runtime.encode(column.kind, record[column.name]));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Driver errors
 
 /** Turns a driver error of a write into an `ApiError` that says what was wrong. */
 async function writeError(
@@ -84,20 +153,18 @@ async function writeError(
   }
   if (kind?.kind === "foreignKey") {
     if (operation === "delete") {
-      const by = collection.referencedBy.filter((ref) => ref.onDelete === "restrict");
+      const by = collection.referencedBy.filter((ref) => ref.onDelete === "restrict").map((ref) => `${ref.collection}.${ref.column}`);
       return apiError(
         "STILL_REFERENCED",
-        `This ${collection.name} record is still referenced (by ${by.map((ref) => `${ref.collection}.${ref.column}`).join(", ")}); delete or change those first.`,
-        { referencedBy: by.map((ref) => `${ref.collection}.${ref.column}`) },
+        `This ${collection.name} record is still referenced (by ${by.join(", ")}); delete or change those first.`,
+        { referencedBy: by },
       );
     }
     const fields = kind.column !== undefined ? [kind.column] : await missingReferences(ctx, collection, written);
     return apiError(
       "REFERENCE_NOT_FOUND",
       `${fields.map((name) => `${collection.name}.${name}`).join(", ") || "A reference"} points to a record that does not exist.`,
-      {
-        issues: fields.map((name) => ({ path: [name], code: "reference_not_found", message: "No such record" })),
-      },
+      { issues: fields.map((name) => ({ path: [name], code: "reference_not_found", message: "No such record" })) },
     );
   }
   return error;
@@ -134,25 +201,169 @@ async function guarded<T>(
   }
 }
 
-const returning = (columns: readonly { name: string }[]) => columns.map((column) => column.name);
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
 
-/** Creates one record and returns it as read back (with `select`/`include` applied). */
-export async function createRecord(ctx: DataContext, collection: CollectionModel, data: unknown, options: unknown): Promise<Row> {
-  const shape = planReadOptions(ctx, collection, options, "create");
-  const record = prepareCreate(collection, validate(collection.createSchema, collection.name, data), new Date());
-  const values: unknown[] = [];
-  encodeRecord(ctx, collection, record, values);
-  const query = ctx.cache.get(`W+:${collection.name}|${shape.key}`, values, () =>
-    ctx.runtime.kysely
-      .insertInto(collection.name)
-      .values(Object.fromEntries(collection.columns.map((column, i) => [column.name, new Slot(i)])))
-      .returning(returning(shape.columns)),
-  );
-  const rows = await guarded(ctx, collection, "write", record, async () => (await execute<Row>(ctx, query)).rows);
-  return (await finish(ctx, shape, rows))[0]!;
+/** The caller's rule for an operation as a value: `true` for the system scope. */
+function ruleOf(access: Access | undefined, collection: CollectionModel, operation: Operation) {
+  return access === undefined ? true : access.rule(collection, operation);
 }
 
-/** Creates many records in one transaction, in batches of multi-row inserts. */
+/** `NOT_FOUND` for a record the caller cannot see, `FORBIDDEN` for one it sees but may not change. */
+async function unreachable(
+  ctx: DataContext,
+  collection: CollectionModel,
+  access: Access | undefined,
+  id: string,
+  action: string,
+): Promise<ApiError> {
+  if (access !== undefined && (await reachable(ctx, collection, access, id, ["get"]))) {
+    return denied(ctx.user, `You may not ${action} this ${collection.name} record.`);
+  }
+  return notFound(collection, id);
+}
+
+/** The error for a record that does not exist (for the caller). */
+export function notFound(collection: CollectionModel, id: string): ApiError {
+  return apiError("NOT_FOUND", `No ${collection.name} record with id "${id}".`, { collection: collection.name, id });
+}
+
+/** Runs `fn` in a transaction when the write needs one (hooks, filter rules), else directly. */
+function inTransactionIf<T>(ctx: DataContext, needed: boolean, fn: (ctx: DataContext) => Promise<T>): Promise<T> {
+  return needed ? ctx.atomic(fn) : fn(ctx);
+}
+
+/** Queues the collection's `afterCommit` hook for one change. */
+function queueCommitted(
+  ctx: DataContext,
+  collection: CollectionModel,
+  operation: "create" | "update" | "delete",
+  record: Row,
+  previous: Row | null,
+): void {
+  const hook = collection.hooks.afterCommit;
+  if (hook === undefined) return;
+  const user = ctx.user;
+  afterCommit(ctx, () => hook({ operation, record: record as never, previous: previous as never, user }));
+}
+
+/** A snapshot of a decoded record, so hooks and the caller's copy do not share objects. */
+function snapshot(row: Row): Row {
+  return structuredClone(row);
+}
+
+/** Reads one whole record (every column, decoded) under a condition, for hooks. */
+async function readWhole(ctx: DataContext, collection: CollectionModel, plan: Plan, condition: Cond): Promise<Row | undefined> {
+  const query = ctx.cache.get(`${plan.key}|whole`, plan.values, () =>
+    ctx.runtime.kysely
+      .selectFrom(`${collection.name} as t0`)
+      .selectAll("t0")
+      .where(buildCond(ctx.runtime, condition, "t0")),
+  );
+  const rows = (await execute<Row>(ctx, query)).rows;
+  decodeAll(ctx, collection, rows);
+  return rows[0];
+}
+
+async function shapeFor(
+  ctx: DataContext,
+  collection: CollectionModel,
+  rawOptions: unknown,
+  what: string,
+  operations: readonly Operation[],
+): Promise<{ access: Access | undefined; shape: ReadShape }> {
+  const { options, access } = await readAccess(ctx, collection, rawOptions, what, operations);
+  return { access, shape: planReadShape(ctx, collection, options, access) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create
+
+/**
+ * Inserts one validated record; returns it whole and decoded, or `undefined` when `conflict`
+ * names a unique column that already holds its value (the insert is then skipped).
+ */
+async function insert(
+  ctx: DataContext,
+  collection: CollectionModel,
+  record: Row,
+  conflict?: string,
+): Promise<Row | undefined> {
+  const values: unknown[] = [];
+  encodeRecord(ctx, collection, record, values);
+  const query = ctx.cache.get(`W+:${collection.name}|${conflict ?? ""}`, values, () => {
+    const insert = ctx.runtime.kysely
+      .insertInto(collection.name)
+      .values(Object.fromEntries(collection.columns.map((column, i) => [column.name, new Slot(i)])));
+    return (conflict === undefined ? insert : insert.onConflict((c) => c.column(conflict).doNothing())).returningAll();
+  });
+  const rows = await guarded(ctx, collection, "write", record, async () => (await execute<Row>(ctx, query)).rows);
+  decodeAll(ctx, collection, rows);
+  return rows[0];
+}
+
+/** The whole create of one record, in `ctx` (a transaction when hooks or rules need one). */
+async function createOne(
+  ctx: DataContext,
+  collection: CollectionModel,
+  access: Access | undefined,
+  data: unknown,
+  conflict?: string,
+): Promise<Row | undefined> {
+  const record = newRecord(collection, await createInput(ctx, collection, access, data), new Date());
+  const created = await insert(ctx, collection, record, conflict);
+  if (created === undefined) return undefined;
+  if (ruleOf(access, collection, "create") !== true && !(await reachable(ctx, collection, access, record["id"] as string, ["create"]))) {
+    throw denied(ctx.user, `You may not create this ${collection.name} record.`);
+  }
+  await afterWrite(ctx, collection, "create", created, null);
+  return created;
+}
+
+async function afterWrite(
+  ctx: DataContext,
+  collection: CollectionModel,
+  operation: "create" | "update" | "delete",
+  record: Row,
+  previous: Row | null,
+): Promise<void> {
+  const hooks = collection.hooks;
+  if (operation === "create" && hooks.afterCreate !== undefined) {
+    await hooks.afterCreate({ ...hookContext(ctx), record: snapshot(record) as never });
+  } else if (operation === "update" && hooks.afterUpdate !== undefined) {
+    await hooks.afterUpdate({ ...hookContext(ctx), record: snapshot(record) as never, previous: previous as never });
+  } else if (operation === "delete" && hooks.afterDelete !== undefined) {
+    await hooks.afterDelete({ ...hookContext(ctx), record: snapshot(record) as never });
+  }
+  queueCommitted(ctx, collection, operation, snapshot(record), previous);
+}
+
+function needsTransaction(
+  collection: CollectionModel,
+  access: Access | undefined,
+  operation: "create" | "update" | "delete",
+): boolean {
+  const hooks = collection.hooks;
+  const hooked =
+    hooks.afterCommit !== undefined ||
+    (operation === "create" && (hooks.beforeCreate !== undefined || hooks.afterCreate !== undefined)) ||
+    (operation === "update" && (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined)) ||
+    (operation === "delete" && (hooks.beforeDelete !== undefined || hooks.afterDelete !== undefined));
+  const rule = ruleOf(access, collection, operation);
+  return hooked || (rule !== true && rule !== false);
+}
+
+/** Creates one record and returns it as the caller reads it (with `select`/`include`). */
+export async function createRecord(ctx: DataContext, collection: CollectionModel, data: unknown, options: unknown): Promise<Row> {
+  const { access, shape } = await shapeFor(ctx, collection, options, "create", ["create"]);
+  if (ruleOf(access, collection, "create") === false) throw denied(ctx.user, `You may not create ${collection.name}.`);
+  return inTransactionIf(ctx, needsTransaction(collection, access, "create"), async (c) => {
+    const created = (await createOne(c, collection, access, data))!;
+    return (await complete(c, shape, [{ ...created }]))[0]!;
+  });
+}
+
+/** Creates many records in one transaction (all or none), in batches of multi-row inserts. */
 export async function createManyRecords(
   ctx: DataContext,
   collection: CollectionModel,
@@ -162,26 +373,31 @@ export async function createManyRecords(
   if (!Array.isArray(data)) {
     throw validationError(collection.name, [{ path: [], code: "invalid_type", message: "Expected an array of records" }]);
   }
-  const shape = planReadOptions(ctx, collection, options, "createMany");
-  const now = new Date();
-  const issues: FieldIssue[] = [];
-  const records: Row[] = [];
-  data.forEach((item, i) => {
-    const result = collection.createSchema.safeParse(item);
-    if (result.success) records.push(prepareCreate(collection, result.data, now));
-    else issues.push(...issuesOf(result.error, [i]));
-  });
-  if (issues.length > 0) throw validationError(collection.name, issues);
-  if (records.length === 0) return [];
-  const width = collection.columns.length;
-  const batchSize = Math.max(1, Math.min(500, Math.floor(ctx.runtime.maxParameters / width)));
+  const { access, shape } = await shapeFor(ctx, collection, options, "createMany", ["create"]);
+  const rule = ruleOf(access, collection, "create");
+  if (rule === false) throw denied(ctx.user, `You may not create ${collection.name}.`);
+  if (data.length === 0) return [];
   return ctx.atomic(async (tx) => {
+    const now = new Date();
+    const issues: FieldIssue[] = [];
+    const records: Row[] = [];
+    for (const [i, item] of data.entries()) {
+      try {
+        records.push(newRecord(collection, await createInput(tx, collection, access, item), now));
+      } catch (error) {
+        if (!(error instanceof ApiError && error.code === "VALIDATION_FAILED")) throw error;
+        issues.push(...error.issues.map((issue) => ({ ...issue, path: [i, ...issue.path] })));
+      }
+    }
+    if (issues.length > 0) throw validationError(collection.name, issues);
+    const width = collection.columns.length;
+    const batchSize = Math.max(1, Math.min(500, Math.floor(tx.runtime.maxParameters / width)));
     const byId = new Map<unknown, Row>();
     for (let start = 0; start < records.length; start += batchSize) {
       const batch = records.slice(start, start + batchSize);
       const values: unknown[] = [];
       for (const record of batch) encodeRecord(tx, collection, record, values);
-      const query = tx.cache.get(`W*:${collection.name}|${batch.length}|${shape.key}`, values, () =>
+      const query = tx.cache.get(`W*:${collection.name}|${batch.length}`, values, () =>
         tx.runtime.kysely
           .insertInto(collection.name)
           .values(
@@ -189,24 +405,95 @@ export async function createManyRecords(
               Object.fromEntries(collection.columns.map((column, i) => [column.name, new Slot(row * width + i)])),
             ),
           )
-          .returning(returning(shape.columns)),
+          .returningAll(),
       );
       const rows = await guarded(tx, collection, "write", batch.length === 1 ? batch[0] : undefined, async () =>
         (await execute<Row>(tx, query)).rows,
       );
+      decodeAll(tx, collection, rows);
       for (const row of rows) byId.set(row["id"], row);
     }
     // Returned in the order given, whatever order the database returned them in.
-    const ordered = records.map((record) => byId.get(record["id"])!);
-    return finish(tx, shape, ordered);
+    const created = records.map((record) => byId.get(record["id"])!);
+    if (rule !== true) await checkAll(tx, collection, access, created, "create");
+    for (const record of created) await afterWrite(tx, collection, "create", record, null);
+    return complete(tx, shape, created.map((record) => ({ ...record })));
   });
 }
 
-function changedColumns(collection: CollectionModel, input: Record<string, unknown>): string[] {
-  return collection.columns.filter((column) => input[column.name] !== undefined).map((column) => column.name);
+/** Refuses the whole write when a written record does not satisfy the caller's rule. */
+async function checkAll(
+  ctx: DataContext,
+  collection: CollectionModel,
+  access: Access | undefined,
+  records: readonly Row[],
+  operation: "create" | "update",
+): Promise<void> {
+  const plan = new Plan(`K:${collection.name}|${operation}|`);
+  const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+  const ids = plan.param(ctx.runtime.encodeList("text", records.map((record) => record["id"])));
+  const rule = planRule(context, collection, operation);
+  const query = ctx.cache.get(plan.key, plan.values, () =>
+    ctx.runtime.kysely
+      .selectFrom(`${collection.name} as t0`)
+      .select(sql<number>`count(*)`.as("count"))
+      .where(ctx.runtime.inList(sql.ref("t0.id"), new Slot(ids), "text"))
+      .where(buildCond(ctx.runtime, rule, "t0")),
+  );
+  const count = Number((await execute<{ count: number }>(ctx, query)).rows[0]!.count);
+  if (count !== records.length) {
+    throw denied(ctx.user, `You may not ${operation} ${records.length === 1 ? "this" : "these"} ${collection.name} record${records.length === 1 ? "" : "s"}.`);
+  }
 }
 
-/** Updates one record by id; `NOT_FOUND` when there is none. */
+// ---------------------------------------------------------------------------------------------
+// Update
+
+/** The whole update of one record by id, in `ctx`; returns it whole and decoded. */
+async function updateOne(
+  ctx: DataContext,
+  collection: CollectionModel,
+  access: Access | undefined,
+  id: string,
+  data: unknown,
+): Promise<Row> {
+  let input = validate(collection.updateSchema, collection, access, data);
+  const hooks = collection.hooks;
+  const plan = new Plan(`W~:${collection.name}|`);
+  // The record must be one the caller can see and may update.
+  const condition = planById(ctx, plan, collection, access, id, ["get", "update"]);
+  let previous: Row | null = null;
+  if (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || hooks.afterCommit !== undefined) {
+    previous = (await readWhole(ctx, collection, plan, condition)) ?? null;
+    if (previous === null) throw await unreachable(ctx, collection, access, id, "update");
+    if (hooks.beforeUpdate !== undefined) {
+      const changed = await hooks.beforeUpdate({ ...hookContext(ctx), data: input, previous: snapshot(previous) as never });
+      if (changed !== undefined) input = validate(collection.updateSchema, collection, undefined, changed);
+    }
+  }
+  const changedColumns = collection.columns.filter((column) => input[column.name] !== undefined);
+  const first = plan.values.length;
+  for (const column of changedColumns) plan.param(ctx.runtime.encode(column.kind, input[column.name]));
+  plan.param(ctx.runtime.encode("datetime", new Date()));
+  plan.key += `|set:${changedColumns.map((column) => column.name).join(",")}`;
+  const query = ctx.cache.get(plan.key, plan.values, () =>
+    ctx.runtime.kysely
+      .updateTable(`${collection.name} as t0`)
+      .set(Object.fromEntries([...changedColumns.map((c) => c.name), "updatedAt"].map((name, i) => [name, new Slot(first + i)])))
+      .where(buildCond(ctx.runtime, condition, "t0"))
+      .returningAll(),
+  );
+  const rows = await guarded(ctx, collection, "write", input, async () => (await execute<Row>(ctx, query)).rows);
+  if (rows.length === 0) throw await unreachable(ctx, collection, access, id, "update");
+  decodeAll(ctx, collection, rows);
+  const updated = rows[0]!;
+  // The record after the change must still satisfy the update rule (no moving it out of reach).
+  if (ruleOf(access, collection, "update") !== true) await checkAll(ctx, collection, access, [updated], "update");
+  await afterWrite(ctx, collection, "update", updated, previous);
+  return updated;
+}
+
+/** Updates one record by id; `NOT_FOUND` when the caller cannot see it, `FORBIDDEN` when it may not change it. */
 export async function updateRecord(
   ctx: DataContext,
   collection: CollectionModel,
@@ -215,29 +502,12 @@ export async function updateRecord(
   options: unknown,
 ): Promise<Row> {
   const key = checkId(id);
-  const shape = planReadOptions(ctx, collection, options, "update");
-  const input = validate(collection.updateSchema, collection.name, data);
-  const changed = changedColumns(collection, input);
-  const values: unknown[] = [];
-  for (const name of changed) {
-    values.push(ctx.runtime.encode(collection.columnsByName.get(name)!.kind, input[name]));
-  }
-  values.push(ctx.runtime.encode("datetime", new Date()), key);
-  const query = ctx.cache.get(`W~:${collection.name}|${changed.join(",")}|${shape.key}`, values, () =>
-    ctx.runtime.kysely
-      .updateTable(collection.name)
-      .set(Object.fromEntries([...changed, "updatedAt"].map((name, i) => [name, new Slot(i)])))
-      .where("id", "=", new Slot(changed.length + 1))
-      .returning(returning(shape.columns)),
-  );
-  const rows = await guarded(ctx, collection, "write", input, async () => (await execute<Row>(ctx, query)).rows);
-  if (rows.length === 0) throw notFound(collection, key);
-  return (await finish(ctx, shape, rows))[0]!;
-}
-
-/** The error for a record that does not exist (for the caller). */
-export function notFound(collection: CollectionModel, id: string): ApiError {
-  return apiError("NOT_FOUND", `No ${collection.name} record with id "${id}".`, { collection: collection.name, id });
+  const { access, shape } = await shapeFor(ctx, collection, options, "update", ["get", "update"]);
+  if (ruleOf(access, collection, "update") === false) throw await unreachable(ctx, collection, access, key, "update");
+  return inTransactionIf(ctx, needsTransaction(collection, access, "update"), async (c) => {
+    const updated = await updateOne(c, collection, access, key, data);
+    return (await complete(c, shape, [{ ...updated }]))[0]!;
+  });
 }
 
 function requireWhere(options: Record<string, unknown>, what: string): unknown {
@@ -247,48 +517,126 @@ function requireWhere(options: Record<string, unknown>, what: string): unknown {
   return options["where"];
 }
 
-/** Updates every record matching `where`; returns how many. */
+/** The records a many-write reaches: `where` AND the caller's `list` rule AND its rule for the write. */
+async function planMany(
+  ctx: DataContext,
+  collection: CollectionModel,
+  options: Record<string, unknown>,
+  operation: "update" | "delete",
+  plan: Plan,
+): Promise<{ access: Access | undefined; where: Cond }> {
+  const where = requireWhere(options, `${operation}Many`);
+  const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, ["list", operation], where);
+  if (ruleOf(access, collection, operation) === false) throw denied(ctx.user, `You may not ${operation} ${collection.name}.`);
+  const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+  const planned = planWhere(context, collection, where, "where");
+  return { access, where: and(planned, planRule(context, collection, "list"), planRule(context, collection, operation)) };
+}
+
+/** The ids of the records a many-write reaches, when it must go record by record (hooks). */
+async function idsOf(ctx: DataContext, collection: CollectionModel, plan: Plan, where: Cond): Promise<string[]> {
+  const query = ctx.cache.get(`${plan.key}|ids`, plan.values, () => {
+    const query = ctx.runtime.kysely.selectFrom(`${collection.name} as t0`).select("t0.id");
+    return where === TRUE ? query : query.where(buildCond(ctx.runtime, where, "t0"));
+  });
+  return (await execute<{ id: string }>(ctx, query)).rows.map((row) => row.id);
+}
+
+/** Updates every record matching `where` that the caller may update; returns how many. */
 export async function updateManyRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<{ count: number }> {
   const options = checkOptions(rawOptions, new Set(["where", "data"]), "updateMany");
   const plan = new Plan(`W~*:${collection.name}|`);
-  const where = planWhere({ plan, runtime: ctx.runtime, model: ctx.model, aliases: 0 }, collection, requireWhere(options, "updateMany"), "where");
-  const input = validate(collection.updateSchema, collection.name, options["data"] ?? {});
-  const changed = changedColumns(collection, input);
-  const first = plan.values.length;
-  for (const name of changed) plan.param(ctx.runtime.encode(collection.columnsByName.get(name)!.kind, input[name]));
-  plan.param(ctx.runtime.encode("datetime", new Date()));
-  plan.key += `|${changed.join(",")}`;
-  const query = ctx.cache.get(plan.key, plan.values, () => {
-    let query = ctx.runtime.kysely
-      .updateTable(`${collection.name} as t0`)
-      .set(Object.fromEntries([...changed, "updatedAt"].map((name, i) => [name, new Slot(first + i)])));
-    if (where !== TRUE) query = query.where(buildCond(ctx.runtime, where, "t0"));
-    return query;
-  });
-  const result = await guarded(ctx, collection, "write", input, () => execute(ctx, query));
-  return { count: Number(result.numAffectedRows ?? 0) };
+  const { access, where } = await planMany(ctx, collection, options, "update", plan);
+  const data = options["data"] ?? {};
+  if (needsTransaction(collection, access, "update")) {
+    return ctx.atomic(async (tx) => {
+      const input = validate(collection.updateSchema, collection, access, data);
+      const hooked = Object.values(collection.hooks).some((hook) => hook !== undefined);
+      if (!hooked) return { count: await updateWhere(tx, collection, access, plan, where, input, true) };
+      const ids = await idsOf(tx, collection, plan, where);
+      for (const id of ids) await updateOne(tx, collection, access, id, data);
+      return { count: ids.length };
+    });
+  }
+  const input = validate(collection.updateSchema, collection, access, data);
+  return { count: await updateWhere(ctx, collection, access, plan, where, input, false) };
 }
 
-/** Deletes one record by id and returns it; `NOT_FOUND` when there is none. */
-export async function deleteRecord(ctx: DataContext, collection: CollectionModel, id: unknown): Promise<Row> {
-  const key = checkId(id);
-  const shape = planReadOptions(ctx, collection, undefined, "delete");
-  const query = ctx.cache.get(`W-:${collection.name}`, [key], () =>
+async function updateWhere(
+  ctx: DataContext,
+  collection: CollectionModel,
+  access: Access | undefined,
+  plan: Plan,
+  where: Cond,
+  input: Record<string, unknown>,
+  check: boolean,
+): Promise<number> {
+  const changed = collection.columns.filter((column) => input[column.name] !== undefined);
+  const values = [...plan.values];
+  const first = values.length;
+  for (const column of changed) values.push(ctx.runtime.encode(column.kind, input[column.name]));
+  values.push(ctx.runtime.encode("datetime", new Date()));
+  const key = `${plan.key}|set:${changed.map((column) => column.name).join(",")}`;
+  const query = ctx.cache.get(key, values, () => {
+    const query = ctx.runtime.kysely
+      .updateTable(`${collection.name} as t0`)
+      .set(Object.fromEntries([...changed.map((c) => c.name), "updatedAt"].map((name, i) => [name, new Slot(first + i)])));
+    return (where === TRUE ? query : query.where(buildCond(ctx.runtime, where, "t0"))).returning("id");
+  });
+  const rows = await guarded(ctx, collection, "write", input, async () => (await execute<Row>(ctx, query)).rows);
+  if (check && rows.length > 0) await checkAll(ctx, collection, access, rows, "update");
+  return rows.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delete
+
+async function deleteOne(ctx: DataContext, collection: CollectionModel, access: Access | undefined, id: string): Promise<Row> {
+  const plan = new Plan(`W-:${collection.name}|`);
+  const condition = planById(ctx, plan, collection, access, id, ["get", "delete"]);
+  const hook = collection.hooks.beforeDelete;
+  if (hook !== undefined) {
+    const record = await readWhole(ctx, collection, plan, condition);
+    if (record === undefined) throw await unreachable(ctx, collection, access, id, "delete");
+    await hook({ ...hookContext(ctx), record: snapshot(record) as never });
+  }
+  const query = ctx.cache.get(plan.key, plan.values, () =>
     ctx.runtime.kysely
-      .deleteFrom(collection.name)
-      .where("id", "=", new Slot(0))
-      .returning(returning(shape.columns)),
+      .deleteFrom(`${collection.name} as t0`)
+      .where(buildCond(ctx.runtime, condition, "t0"))
+      .returningAll(),
   );
   const rows = await guarded(ctx, collection, "delete", undefined, async () => (await execute<Row>(ctx, query)).rows);
-  if (rows.length === 0) throw notFound(collection, key);
-  return (await finish(ctx, shape, rows))[0]!;
+  if (rows.length === 0) throw await unreachable(ctx, collection, access, id, "delete");
+  decodeAll(ctx, collection, rows);
+  await afterWrite(ctx, collection, "delete", rows[0]!, null);
+  return rows[0]!;
 }
 
-/** Deletes every record matching `where`; returns how many. */
+/** Deletes one record by id and returns it; `NOT_FOUND` / `FORBIDDEN` as for update. */
+export async function deleteRecord(ctx: DataContext, collection: CollectionModel, id: unknown): Promise<Row> {
+  const key = checkId(id);
+  const { access, shape } = await shapeFor(ctx, collection, undefined, "delete", ["get", "delete"]);
+  if (ruleOf(access, collection, "delete") === false) throw await unreachable(ctx, collection, access, key, "delete");
+  return inTransactionIf(ctx, needsTransaction(collection, access, "delete"), async (c) => {
+    const deleted = await deleteOne(c, collection, access, key);
+    return (await complete(c, shape, [{ ...deleted }]))[0]!;
+  });
+}
+
+/** Deletes every record matching `where` that the caller may delete; returns how many. */
 export async function deleteManyRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<{ count: number }> {
   const options = checkOptions(rawOptions, new Set(["where"]), "deleteMany");
   const plan = new Plan(`W-*:${collection.name}|`);
-  const where = planWhere({ plan, runtime: ctx.runtime, model: ctx.model, aliases: 0 }, collection, requireWhere(options, "deleteMany"), "where");
+  const { access, where } = await planMany(ctx, collection, options, "delete", plan);
+  const hooks = collection.hooks;
+  if (hooks.beforeDelete !== undefined || hooks.afterDelete !== undefined || hooks.afterCommit !== undefined) {
+    return ctx.atomic(async (tx) => {
+      const ids = await idsOf(tx, collection, plan, where);
+      for (const id of ids) await deleteOne(tx, collection, access, id);
+      return { count: ids.length };
+    });
+  }
   const query = ctx.cache.get(plan.key, plan.values, () => {
     const query = ctx.runtime.kysely.deleteFrom(`${collection.name} as t0`);
     return where === TRUE ? query : query.where(buildCond(ctx.runtime, where, "t0"));
@@ -296,6 +644,9 @@ export async function deleteManyRecords(ctx: DataContext, collection: Collection
   const result = await guarded(ctx, collection, "delete", undefined, () => execute(ctx, query));
   return { count: Number(result.numAffectedRows ?? 0) };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Upsert
 
 /**
  * Updates the record that `where` (one unique field, or the id) names, or creates it when there
@@ -309,7 +660,8 @@ export async function upsertRecord(ctx: DataContext, collection: CollectionModel
   const column = name === undefined ? undefined : collection.columnsByName.get(name);
   const unique =
     column !== undefined &&
-    (column.name === "id" || collection.indexes.some((index) => index.unique && index.columns.length === 1 && index.columns[0] === column.name));
+    (column.name === "id" ||
+      collection.indexes.some((index) => index.unique && index.columns.length === 1 && index.columns[0] === column.name));
   if (entries.length !== 1 || !unique || value === null || typeof value === "object") {
     throw apiError(
       "INVALID_QUERY",
@@ -317,35 +669,26 @@ export async function upsertRecord(ctx: DataContext, collection: CollectionModel
       { path: "where" },
     );
   }
-  const shape = planReadOptions(ctx, collection, options, "upsert");
+  const { access, shape } = await shapeFor(ctx, collection, options, "upsert", ["get", "create", "update"]);
   const encoded = ctx.runtime.encode(column.kind, value);
   return ctx.atomic(async (tx) => {
     const find = async () =>
-      (
-        await tx.db
-          .selectFrom(collection.name)
-          .select("id")
-          .where(column.name, "=", encoded)
-          .executeTakeFirst()
-      )?.["id"] as string | undefined;
+      (await tx.db.selectFrom(collection.name).select("id").where(column.name, "=", encoded).executeTakeFirst())?.["id"] as
+        | string
+        | undefined;
     let id = await find();
+    let record: Row | undefined;
     if (id === undefined) {
+      if (ruleOf(access, collection, "create") === false) throw denied(tx.user, `You may not create ${collection.name}.`);
       const createData = { ...(args["create"] as Record<string, unknown> | undefined), [column.name]: value };
-      const record = prepareCreate(collection, validate(collection.createSchema, collection.name, createData), new Date());
-      const values: unknown[] = [];
-      encodeRecord(tx, collection, record, values);
-      const query = tx.cache.get(`W+?:${collection.name}|${column.name}|${shape.key}`, values, () =>
-        tx.runtime.kysely
-          .insertInto(collection.name)
-          .values(Object.fromEntries(collection.columns.map((c, i) => [c.name, new Slot(i)])))
-          .onConflict((conflict) => conflict.column(column.name).doNothing())
-          .returning(returning(shape.columns)),
-      );
-      const rows = await guarded(tx, collection, "write", record, async () => (await execute<Row>(tx, query)).rows);
-      if (rows.length > 0) return (await finish(tx, shape, rows))[0]!;
-      id = await find();
-      if (id === undefined) throw apiError("INTERNAL", "The upserted record vanished while being written.");
+      record = await createOne(tx, collection, access, createData, column.name);
+      if (record === undefined) id = await find();
     }
-    return updateRecord(tx, collection, id, args["update"] ?? {}, options);
+    if (record === undefined) {
+      if (id === undefined) throw apiError("INTERNAL", "The upserted record vanished while being written.");
+      if (ruleOf(access, collection, "update") === false) throw await unreachable(tx, collection, access, id, "update");
+      record = await updateOne(tx, collection, access, id, args["update"] ?? {});
+    }
+    return (await complete(tx, shape, [{ ...record }]))[0]!;
   });
 }

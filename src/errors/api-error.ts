@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   INVALID_CURSOR: 400,
   /** The record does not exist (or the caller may not see it). */
   NOT_FOUND: 404,
+  /** The caller is anonymous and the operation needs a signed-in caller. */
+  UNAUTHORIZED: 401,
+  /** The caller may not do this (it may see the record, but not change it). */
+  FORBIDDEN: 403,
   /** A unique field already holds this value; `details.fields` names them. */
   UNIQUE_VIOLATION: 409,
   /** The record is still referenced by `belongsTo` fields with `onDelete: "restrict"`. */

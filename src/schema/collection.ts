@@ -2,7 +2,9 @@
  * `collection()`: one definition from which validators, SQL columns and types are derived.
  * @module
  */
+import type { CollectionAccess } from "../access/rules.js";
 import { SchemaError } from "../errors/schema-error.js";
+import type { CollectionHooks } from "../hooks/hooks.js";
 import { Field, HasMany, type AnyField } from "./field.js";
 import { FILTER_OPERATORS, LOGICAL_OPERATORS, RELATION_OPERATORS } from "./operators.js";
 
@@ -23,6 +25,14 @@ export interface CollectionDefinition<F extends Fields> {
    * @default []
    */
   indexes?: readonly IndexDefinition<(keyof F & string) | "id" | "createdAt" | "updatedAt">[];
+  /**
+   * Who may list, get, create, update and delete records. A missing rule denies every caller
+   * but the system scope.
+   * @default {}
+   */
+  access?: CollectionAccess<F>;
+  /** Code that runs around writes, in their transaction. */
+  hooks?: CollectionHooks<F>;
 }
 
 /**
@@ -38,6 +48,8 @@ export interface Collection<N extends string = string, F extends Fields = Fields
   readonly name: N;
   readonly fields: F;
   readonly indexes: readonly IndexDefinition[];
+  readonly access: CollectionAccess<F>;
+  readonly hooks: CollectionHooks<F>;
 }
 
 /** Any collection. */
@@ -124,5 +136,5 @@ export function collection<const N extends string, const F extends Fields>(
       }
     }
   }
-  return Object.freeze({ name, fields, indexes });
+  return Object.freeze({ name, fields, indexes, access: definition.access ?? {}, hooks: definition.hooks ?? {} });
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import type { z } from "zod";
+import type { FieldAccess } from "../access/rules.js";
 
 /** The storage kinds a field can have. */
 export type FieldKind =
@@ -29,6 +30,8 @@ export interface FieldState {
   hasDefault: boolean;
   readOnly: boolean;
   hidden: boolean;
+  /** Whether a read rule may mask the field for some callers. */
+  masked: boolean;
   target: string;
 }
 
@@ -45,6 +48,7 @@ export interface FieldConfig {
   readonly index: boolean;
   readonly readOnly: boolean;
   readonly hidden: boolean;
+  readonly access: FieldAccess | undefined;
 }
 
 /** A field state with one modifier changed (what `optional()`, `default()`, ... return). */
@@ -145,6 +149,21 @@ export class Field<S extends FieldState> {
   hidden(): Field<WithFieldState<S, "hidden", true>> {
     return this.#with({ hidden: true });
   }
+
+  /**
+   * Per-caller rules: a caller that may not `read` the field does not get it (nor filter, sort
+   * or select on it); one that may not `write` it is refused when it sends it.
+   * @example
+   * ```ts
+   * email: field.text().access({ read: ({ user }) => user !== null })
+   * salary: field.number().access({ read: ({ user }) => user?.role === "hr", write: ({ user }) => user?.role === "hr" })
+   * ```
+   */
+  access<A extends FieldAccess>(
+    rules: A,
+  ): Field<WithFieldState<S, "masked", A extends { read: unknown } ? true : S["masked"]>> {
+    return this.#with({ access: rules });
+  }
 }
 
 /**
@@ -183,6 +202,7 @@ export interface BaseFieldState<K extends FieldKind, V> {
   hasDefault: false;
   readOnly: false;
   hidden: false;
+  masked: false;
   target: never;
 }
 
@@ -203,6 +223,7 @@ function make<S extends FieldState>(
     index: false,
     readOnly: false,
     hidden: false,
+    access: undefined,
     ...extra,
   });
 }

@@ -5,7 +5,9 @@
  */
 import { z } from "zod";
 import { SchemaError } from "../errors/schema-error.js";
-import type { AnyCollection } from "./collection.js";
+import type { CollectionAccess } from "../access/rules.js";
+import type { CollectionHooks } from "../hooks/hooks.js";
+import type { AnyCollection, Fields } from "./collection.js";
 import { Field, HasMany, type FieldConfig, type FieldKind, type OnDelete } from "./field.js";
 import type { Schema } from "./types.js";
 
@@ -55,6 +57,8 @@ export interface CollectionModel {
   readonly updateSchema: z.ZodType<Record<string, unknown>>;
   /** Fields with a default, and fields that are optional without one (they default to null). */
   readonly defaults: readonly (readonly [string, { readonly value: unknown } | undefined])[];
+  readonly access: CollectionAccess<Fields>;
+  readonly hooks: CollectionHooks<Fields>;
   /** Every `belongsTo` pointing at this collection, for delete errors. */
   readonly referencedBy: readonly { readonly collection: string; readonly column: string; readonly onDelete: OnDelete }[];
 }
@@ -250,6 +254,8 @@ export function buildModel(schema: Schema): Model {
       relations,
       indexes: collectionIndexes(collection),
       defaults,
+      access: collection.access,
+      hooks: collection.hooks,
       referencedBy: [],
       ...writeSchemas(collection),
     });

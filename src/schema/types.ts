@@ -26,6 +26,14 @@ type InputValueOf<S extends FieldState> =
   | (S["kind"] extends "datetime" ? Date | string : S["value"])
   | (S["optional"] extends true ? null : never);
 
+/** The record type of a collection's fields (see {@link Infer}). */
+export type InferFields<F extends Fields> = Simplify<
+  { id: string } & { [K in ColumnKeys<F>]: ValueOf<StateOf<F[K]>> } & {
+    createdAt: Date;
+    updatedAt: Date;
+  }
+>;
+
 /**
  * The record type of a collection, as the system scope reads it.
  *
@@ -36,49 +44,54 @@ type InputValueOf<S extends FieldState> =
  * // { id: string; title: string; body: string | null; createdAt: Date; updatedAt: Date }
  * ```
  */
-export type Infer<C extends AnyCollection> = Simplify<
-  { id: string } & { [K in ColumnKeys<FieldsOf<C>>]: ValueOf<StateOf<FieldsOf<C>[K]>> } & {
-    createdAt: Date;
-    updatedAt: Date;
-  }
->;
+export type Infer<C extends AnyCollection> = InferFields<FieldsOf<C>>;
 
-type RequiredInputKeys<F extends Fields> = {
-  [K in ColumnKeys<F>]: StateOf<F[K]>["optional"] extends true
+/** The fields a writer may set: all for the system scope; not `readOnly()` ones for callers. */
+type WritableKeys<F extends Fields, V extends Visibility> = V extends "caller"
+  ? { [K in ColumnKeys<F>]: StateOf<F[K]>["readOnly"] extends true ? never : K }[ColumnKeys<F>]
+  : ColumnKeys<F>;
+
+type RequiredInputKeys<F extends Fields, V extends Visibility> = {
+  [K in WritableKeys<F, V>]: StateOf<F[K]>["optional"] extends true
     ? never
     : StateOf<F[K]>["hasDefault"] extends true
       ? never
       : K;
-}[ColumnKeys<F>];
+}[WritableKeys<F, V>];
+
+/** What `create` takes for a collection's fields (see {@link CreateInput}). */
+export type CreateInputOf<F extends Fields, V extends Visibility = "system"> = Simplify<
+  { [K in RequiredInputKeys<F, V>]: InputValueOf<StateOf<F[K]>> } & {
+    [K in Exclude<WritableKeys<F, V>, RequiredInputKeys<F, V>>]?: InputValueOf<StateOf<F[K]>>;
+  } & { id?: string }
+>;
 
 /**
  * What `create` takes: every field without a default and not optional is required. `id` may be
- * given (a string); otherwise a UUIDv7 is generated.
+ * given (a string); otherwise a UUIDv7 is generated. For callers other than the system scope
+ * (`V = "caller"`), `readOnly()` fields are left out: a hook fills them.
  *
  * @example
  * ```ts
  * const input: CreateInput<typeof posts> = { title: "Hello" };
  * ```
  */
-export type CreateInput<C extends AnyCollection> = Simplify<
-  { [K in RequiredInputKeys<FieldsOf<C>>]: InputValueOf<StateOf<FieldsOf<C>[K]>> } & {
-    [K in Exclude<ColumnKeys<FieldsOf<C>>, RequiredInputKeys<FieldsOf<C>>>]?: InputValueOf<
-      StateOf<FieldsOf<C>[K]>
-    >;
-  } & { id?: string }
->;
+export type CreateInput<C extends AnyCollection, V extends Visibility = "system"> = CreateInputOf<FieldsOf<C>, V>;
+
+/** What `update` takes for a collection's fields (see {@link UpdateInput}). */
+export type UpdateInputOf<F extends Fields, V extends Visibility = "system"> = Simplify<{
+  [K in WritableKeys<F, V>]?: InputValueOf<StateOf<F[K]>>;
+}>;
 
 /**
- * What `update` takes: any subset of the fields.
+ * What `update` takes: any subset of the fields (for callers, of the fields not `readOnly()`).
  *
  * @example
  * ```ts
  * const patch: UpdateInput<typeof posts> = { published: true };
  * ```
  */
-export type UpdateInput<C extends AnyCollection> = Simplify<{
-  [K in ColumnKeys<FieldsOf<C>>]?: InputValueOf<StateOf<FieldsOf<C>[K]>>;
-}>;
+export type UpdateInput<C extends AnyCollection, V extends Visibility = "system"> = UpdateInputOf<FieldsOf<C>, V>;
 
 // ---------------------------------------------------------------------------------------------
 // Relations
@@ -240,6 +253,27 @@ export type Where<S extends Schema, N extends keyof S & string> = {
     : RelationFilter<Where<S, TargetOf<Relations<S, N>[K]>>>;
 };
 
+/**
+ * A filter on one collection's own fields, as access rules return it. A collection is defined
+ * before the others, so the inside of a relation filter in a rule is not checked by type; it is
+ * checked when the rule is used, and a bad one is a server error.
+ *
+ * @example
+ * ```ts
+ * const rule = ({ user }) => ({ or: [{ published: true }, { author: user.id }] });
+ * ```
+ */
+export type CollectionWhere<F extends Fields> = {
+  id?: string | TextFilter;
+  createdAt?: Date | string | OrderedFilter<Date | string>;
+  updatedAt?: Date | string | OrderedFilter<Date | string>;
+  and?: readonly CollectionWhere<F>[];
+  or?: readonly CollectionWhere<F>[];
+  not?: CollectionWhere<F>;
+} & { [K in ScalarKeys<F>]?: FilterOf<StateOf<F[K]>> } & {
+  [K in BelongsToKeys<F>]?: string | null | TextFilter | Record<string, unknown>;
+} & { [K in HasManyKeys<F>]?: RelationFilter<Record<string, unknown>> };
+
 // ---------------------------------------------------------------------------------------------
 // Query options
 
@@ -326,26 +360,66 @@ export interface ListOptions<S extends Schema, N extends keyof S & string> exten
   count?: boolean;
 }
 
-type IncludeValue<S extends Schema, R, O> =
-  R extends ToOne<infer T, infer Nullable>
-    ? RecordOf<S, T, O extends true ? {} : O> | (Nullable extends true ? null : never)
-    : RecordOf<S, TargetOf<R>, O extends true ? {} : O>[];
+/**
+ * Who reads: the system scope sees every field and every related record; other callers do not
+ * get hidden fields, may not get fields with a read rule, and may find a related record null.
+ */
+export type Visibility = "system" | "caller";
 
-type Selected<S extends Schema, N extends keyof S & string, O> = O extends {
+type Hidden<F extends Fields, K extends keyof F> = StateOf<F[K]>["hidden"] extends true ? true : false;
+type Masked<F extends Fields, K extends keyof F> = StateOf<F[K]>["masked"] extends true ? true : false;
+
+/** The record type of a collection's fields as a non-system caller reads it (see {@link Readable}). */
+export type ReadableFields<F extends Fields> = Simplify<
+  { id: string; createdAt: Date; updatedAt: Date } & {
+    [K in ColumnKeys<F> as Hidden<F, K> extends true ? never : Masked<F, K> extends true ? never : K]: ValueOf<
+      StateOf<F[K]>
+    >;
+  } & {
+    [K in ColumnKeys<F> as Hidden<F, K> extends true ? never : Masked<F, K> extends true ? K : never]?: ValueOf<
+      StateOf<F[K]>
+    >;
+  }
+>;
+
+/**
+ * The record type of a collection as non-system callers read it: without `hidden()` fields, and
+ * with fields that have a read rule optional (they are left out for callers it denies).
+ *
+ * @example
+ * ```ts
+ * type PublicUser = Readable<typeof users>;
+ * ```
+ */
+export type Readable<C extends AnyCollection> = ReadableFields<FieldsOf<C>>;
+
+type VisibleRecord<S extends Schema, N extends keyof S & string, V extends Visibility> = V extends "caller"
+  ? Readable<S[N]>
+  : Infer<S[N]>;
+
+type IncludeValue<S extends Schema, R, O, V extends Visibility> =
+  R extends ToOne<infer T, infer Nullable>
+    ?
+        | RecordOf<S, T, O extends true ? {} : O, V>
+        | (Nullable extends true ? null : V extends "caller" ? null : never)
+    : RecordOf<S, TargetOf<R>, O extends true ? {} : O, V>[];
+
+type Selected<S extends Schema, N extends keyof S & string, O, V extends Visibility> = O extends {
   select: readonly (infer K)[];
 }
-  ? Pick<Infer<S[N]>, (K & keyof Infer<S[N]>) | "id">
-  : Infer<S[N]>;
+  ? Pick<VisibleRecord<S, N, V>, (K & keyof VisibleRecord<S, N, V>) | "id">
+  : VisibleRecord<S, N, V>;
 
 type IncludeOf<O> = O extends { include: infer I } ? I : {};
 
 /**
  * The record a read returns for options `O`: all fields or the `select`ed ones, with each
  * included relation in place (a `belongsTo` field then holds the related record, not its id).
+ * `V` says who reads (see {@link Visibility}).
  */
-export type RecordOf<S extends Schema, N extends keyof S & string, O> = Simplify<
-  Omit<Selected<S, N, O>, keyof IncludeOf<O>> & {
-    [K in keyof IncludeOf<O> & keyof Relations<S, N>]: IncludeValue<S, Relations<S, N>[K], IncludeOf<O>[K]>;
+export type RecordOf<S extends Schema, N extends keyof S & string, O, V extends Visibility = "system"> = Simplify<
+  Omit<Selected<S, N, O, V>, keyof IncludeOf<O>> & {
+    [K in keyof IncludeOf<O> & keyof Relations<S, N>]: IncludeValue<S, Relations<S, N>[K], IncludeOf<O>[K], V>;
   }
 >;
 

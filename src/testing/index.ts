@@ -4,6 +4,7 @@
  */
 import { createBackend, type Backend, type BackendOptions } from "../backend/create-backend.js";
 import { sqlite } from "../dialects/sqlite/index.js";
+import type { AnyAction } from "../actions/action.js";
 import type { Schema } from "../schema/types.js";
 
 /**
@@ -19,10 +20,10 @@ import type { Schema } from "../schema/types.js";
  * await backend.close();
  * ```
  */
-export async function createTestBackend<const S extends Schema>(
-  options: Omit<BackendOptions<S, "sqlite">, "database">,
-): Promise<Backend<S, "sqlite">> {
-  const backend = createBackend({ ...options, database: sqlite({ file: ":memory:" }) });
+export async function createTestBackend<const S extends Schema, const A extends Record<string, AnyAction> = {}>(
+  options: Omit<BackendOptions<S, "sqlite", A>, "database">,
+): Promise<Backend<S, "sqlite", A>> {
+  const backend = createBackend<S, "sqlite", A>({ ...options, database: sqlite({ file: ":memory:" }) });
   await backend.migrate();
   return backend;
 }

@@ -1,0 +1,145 @@
+/**
+ * @internal The rules of one operation for one caller: resolved up front (rules may be async),
+ * then read while the operation is planned.
+ * @module
+ */
+import { apiError, type ApiError } from "../errors/api-error.js";
+import type { CollectionModel, ColumnModel, Model } from "../schema/model.js";
+import type { Principal } from "./principal.js";
+import type { Operation } from "./rules.js";
+
+/** A resolved collection rule: allowed, denied, or a filter. */
+export type RuleValue = boolean | Record<string, unknown>;
+
+/** What a non-system caller may do, for the collections one operation touches. */
+export interface Access {
+  readonly user: Principal | null;
+  /** The resolved rule; it must have been named in the needs given to `resolveAccess`. */
+  rule(collection: CollectionModel, operation: Operation): RuleValue;
+  /** Whether the caller may see (read, filter, sort, select) the column. */
+  readable(column: ColumnModel): boolean;
+  /** Whether the caller may write the column. */
+  writable(column: ColumnModel): boolean;
+}
+
+/** The rules an operation needs: `collection:operation` pairs. */
+export type RuleNeeds = Map<string, readonly [CollectionModel, Operation]>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** Adds a rule to the needs of an operation. */
+export function need(needs: RuleNeeds, collection: CollectionModel, operation: Operation): void {
+  needs.set(`${collection.name}:${operation}`, [collection, operation]);
+}
+
+/**
+ * Adds the rules a filter reaches through relations: the `list` rule of every collection it
+ * filters across. Only relation keys are followed; the planner checks everything else.
+ */
+export function whereNeeds(needs: RuleNeeds, model: Model, collection: CollectionModel, where: unknown): void {
+  if (!isPlainObject(where)) return;
+  for (const [key, value] of Object.entries(where)) {
+    if (key === "and" || key === "or") {
+      if (Array.isArray(value)) for (const item of value) whereNeeds(needs, model, collection, item);
+      continue;
+    }
+    if (key === "not") {
+      whereNeeds(needs, model, collection, value);
+      continue;
+    }
+    const relation = collection.relations.get(key);
+    if (relation === undefined || !isPlainObject(value)) continue;
+    const target = model.collections.get(relation.target)!;
+    need(needs, target, "list");
+    if (relation.kind === "one") whereNeeds(needs, model, target, value);
+    else for (const inner of Object.values(value)) whereNeeds(needs, model, target, inner);
+  }
+}
+
+/** Adds the rules includes read: `get` of a to-one target, `list` of a to-many target. */
+export function includeNeeds(needs: RuleNeeds, model: Model, collection: CollectionModel, include: unknown): void {
+  if (!isPlainObject(include)) return;
+  for (const [key, value] of Object.entries(include)) {
+    const relation = collection.relations.get(key);
+    if (relation === undefined || value === undefined || value === false) continue;
+    const target = model.collections.get(relation.target)!;
+    need(needs, target, relation.kind === "one" ? "get" : "list");
+    if (isPlainObject(value)) {
+      whereNeeds(needs, model, target, value["where"]);
+      includeNeeds(needs, model, target, value["include"]);
+    }
+  }
+}
+
+async function evaluate(collection: CollectionModel, operation: Operation, user: Principal | null): Promise<RuleValue> {
+  const rule = collection.access[operation];
+  if (rule === undefined) return false;
+  const value: unknown = await rule({ user });
+  if (typeof value === "boolean" || isPlainObject(value)) return value as RuleValue;
+  throw new Error(
+    `The access rule ${collection.name}.${operation} returned ${value === null ? "null" : typeof value}; a rule returns true, false or a where filter.`,
+  );
+}
+
+/** Resolves the rules an operation needs for a caller. */
+export async function resolveAccess(user: Principal | null, needs: RuleNeeds): Promise<Access> {
+  const rules = new Map<string, RuleValue>();
+  for (const [key, [collection, operation]] of needs) rules.set(key, await evaluate(collection, operation, user));
+  const readable = new Map<ColumnModel, boolean>();
+  const writable = new Map<ColumnModel, boolean>();
+  return {
+    user,
+    rule(collection, operation) {
+      const value = rules.get(`${collection.name}:${operation}`);
+      if (value === undefined) throw new Error(`The rule ${collection.name}.${operation} was not resolved.`);
+      return value;
+    },
+    readable(column) {
+      const config = column.field;
+      if (config === undefined) return true;
+      let allowed = readable.get(column);
+      if (allowed === undefined) {
+        allowed = !config.hidden && (config.access?.read?.({ user }) ?? true);
+        readable.set(column, allowed);
+      }
+      return allowed;
+    },
+    writable(column) {
+      const config = column.field;
+      if (config === undefined) return false;
+      let allowed = writable.get(column);
+      if (allowed === undefined) {
+        allowed = !config.readOnly && (config.access?.write?.({ user }) ?? true);
+        writable.set(column, allowed);
+      }
+      return allowed;
+    },
+  };
+}
+
+/** The error for an operation the caller may not do: 401 when anonymous, else 403. */
+export function denied(user: Principal | null, message: string): ApiError {
+  return user === null
+    ? apiError("UNAUTHORIZED", `${message} Sign in first.`)
+    : apiError("FORBIDDEN", message);
+}
+
+/** The access of a non-system caller for an operation, its filters and includes. */
+export async function accessFor(
+  system: boolean,
+  user: Principal | null,
+  model: Model,
+  collection: CollectionModel,
+  operations: readonly Operation[],
+  where?: unknown,
+  include?: unknown,
+): Promise<Access | undefined> {
+  if (system) return undefined;
+  const needs: RuleNeeds = new Map();
+  for (const operation of operations) need(needs, collection, operation);
+  whereNeeds(needs, model, collection, where);
+  includeNeeds(needs, model, collection, include);
+  return resolveAccess(user, needs);
+}

@@ -1,0 +1,37 @@
+/**
+ * Who is calling: the principal that access rules, hooks and actions see.
+ * @module
+ */
+import type { Schema } from "../schema/types.js";
+
+/**
+ * Declares the application's types once, for rules, hooks and actions defined apart from the
+ * backend. Both members are optional.
+ *
+ * @example
+ * ```ts
+ * declare module "cimiento" {
+ *   interface Register {
+ *     principal: { id: string; role: "admin" | "member"; name: string };
+ *     collections: typeof collections;   // types `data` in actions and hooks
+ *   }
+ * }
+ * ```
+ */
+// biome-ignore lint: an interface users augment
+export interface Register {}
+
+/** The least a principal has: an id and a role. */
+export interface BasePrincipal {
+  readonly id: string;
+  readonly role: string;
+}
+
+/**
+ * A signed-in caller: `Register["principal"]` when declared, else {@link BasePrincipal}.
+ * Anonymous callers are `null`.
+ */
+export type Principal = Register extends { principal: infer P extends BasePrincipal } ? P : BasePrincipal;
+
+/** The collections declared in {@link Register}, or any collections. */
+export type RegisteredSchema = Register extends { collections: infer S extends Schema } ? S : Schema;

@@ -1,0 +1,20 @@
+/**
+ * @internal The context hooks are given, built from the context of the write.
+ * @module
+ */
+import { afterCommit, type DataContext } from "../data/context.js";
+import type { HookContext } from "./hooks.js";
+
+/** The context of a hook run by a write in `ctx` (a transaction). */
+export function hookContext(ctx: DataContext): HookContext {
+  let system: unknown;
+  return {
+    user: ctx.user,
+    get system() {
+      system ??= ctx.shared.scopeOf(ctx.as(null, true));
+      return system as HookContext["system"];
+    },
+    db: ctx.db as HookContext["db"],
+    afterCommit: (fn) => afterCommit(ctx, fn),
+  };
+}

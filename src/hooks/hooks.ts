@@ -1,0 +1,64 @@
+/**
+ * The types of collection hooks: code that runs around writes, inside their transaction.
+ * @module
+ */
+import type { Kysely } from "kysely";
+import type { Principal, RegisteredSchema } from "../access/principal.js";
+import type { TransactionScope } from "../backend/scope.js";
+import type { Fields } from "../schema/collection.js";
+import type { DB, DialectName, InferFields, UpdateInputOf } from "../schema/types.js";
+
+/** What every hook is given. */
+export interface HookContext {
+  /** The caller whose write runs the hook (`null` when anonymous, or for the system scope). */
+  readonly user: Principal | null;
+  /** The system scope, bound to the write's transaction. */
+  readonly system: TransactionScope<RegisteredSchema, DialectName>;
+  /** Kysely, bound to the write's transaction. */
+  readonly db: Kysely<DB<RegisteredSchema, DialectName>>;
+  /**
+   * Runs `fn` once the outermost transaction has committed, never after a rollback. Its failure
+   * is reported to the backend's logger.
+   */
+  afterCommit(fn: () => void | Promise<void>): void;
+}
+
+/** What a write did, for `afterCommit` hooks. */
+export interface CommittedChange<F extends Fields> {
+  readonly operation: "create" | "update" | "delete";
+  /** The record as written (for a delete: as it was). */
+  readonly record: InferFields<F>;
+  /** The record before an update; `null` for create and delete. */
+  readonly previous: InferFields<F> | null;
+  readonly user: Principal | null;
+}
+
+/**
+ * Hooks of a collection. `before*` and `after*` hooks run inside the write's transaction: a
+ * throw rolls the write back. `beforeCreate` and `beforeUpdate` get the data as sent (types
+ * checked, required fields not yet) and may return changed data, which is then validated.
+ * `afterCommit` runs once the outermost transaction has committed.
+ *
+ * @example
+ * ```ts
+ * hooks: {
+ *   beforeCreate: ({ data, user }) => ({ ...data, author: user!.id }),
+ *   afterCommit: ({ operation, record }) => console.log(operation, record.id),
+ * }
+ * ```
+ */
+export interface CollectionHooks<F extends Fields> {
+  beforeCreate?(
+    context: HookContext & { readonly data: UpdateInputOf<F> },
+  ): UpdateInputOf<F> | void | Promise<UpdateInputOf<F> | void>;
+  afterCreate?(context: HookContext & { readonly record: InferFields<F> }): void | Promise<void>;
+  beforeUpdate?(
+    context: HookContext & { readonly data: UpdateInputOf<F>; readonly previous: InferFields<F> },
+  ): UpdateInputOf<F> | void | Promise<UpdateInputOf<F> | void>;
+  afterUpdate?(
+    context: HookContext & { readonly record: InferFields<F>; readonly previous: InferFields<F> },
+  ): void | Promise<void>;
+  beforeDelete?(context: HookContext & { readonly record: InferFields<F> }): void | Promise<void>;
+  afterDelete?(context: HookContext & { readonly record: InferFields<F> }): void | Promise<void>;
+  afterCommit?(change: CommittedChange<F>): void | Promise<void>;
+}
