@@ -35,7 +35,9 @@ export type { CollectionHooks, CommittedChange, HookContext } from "./hooks/hook
 export type { Logger } from "./errors/logger.js";
 export type { CollectionApi, DataApi } from "./data/collection-api.js";
 export type { DatabaseAdapter } from "./dialects/dialect.js";
-export { ApiError, ERROR_CODES } from "./errors/api-error.js";
+export { ApiError, ERROR_CODES, toApiError } from "./errors/api-error.js";
+export { defineErrors } from "./errors/define-errors.js";
+export type { ErrorFactories } from "./errors/define-errors.js";
 export type { ErrorCode, FieldIssue } from "./errors/api-error.js";
 export { SchemaError } from "./errors/schema-error.js";
 export { MigrationError } from "./migrate/migrate.js";

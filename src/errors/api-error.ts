@@ -87,3 +87,22 @@ export class ApiError<Code extends string = string> extends Error {
 export function apiError(code: ErrorCode, message: string, details?: Record<string, unknown>): ApiError<ErrorCode> {
   return new ApiError(ERROR_CODES[code], code, message, details);
 }
+
+/**
+ * What a caller may be shown of any error: an {@link ApiError} as it is; anything else becomes a
+ * 500 `INTERNAL` error that exposes nothing (log the original on the server).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await backend.as(user).actions.publish({ id });
+ * } catch (error) {
+ *   const safe = toApiError(error); // ApiError, with nothing internal in it
+ *   if (safe.status === 500) logger.error("publish failed", { error });
+ * }
+ * ```
+ */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  return apiError("INTERNAL", "Something went wrong on our side.");
+}
