@@ -73,17 +73,17 @@ export interface ActionDefinition<I extends z.ZodType, O extends z.ZodType | und
 export interface Action<I, O> {
   /** @internal */
   readonly definition: ActionDefinition<z.ZodType, z.ZodType | undefined, unknown>;
-  /** @internal Type-level input and output; never set at runtime. */
-  readonly "~types"?: { readonly input: I; readonly output: O };
+  /** @internal Type-level input (taken) and output (given); never set at runtime. */
+  readonly "~types"?: { readonly input: (input: I) => void; readonly output: () => O };
 }
 
 /** Any action. */
 export type AnyAction = Action<never, unknown>;
 
 /** The input an action takes (before validation). */
-export type ActionInput<A> = A extends Action<infer I, unknown> ? I : never;
+export type ActionInput<A> = A extends { readonly "~types"?: { readonly input: (input: infer I) => void } } ? I : never;
 /** What an action returns. */
-export type ActionOutput<A> = A extends Action<never, infer O> ? O : never;
+export type ActionOutput<A> = A extends { readonly "~types"?: { readonly output: () => infer O } } ? O : never;
 
 /** The actions of a scope, called by name. */
 export type ActionsApi<A extends Record<string, AnyAction>> = {
