@@ -87,8 +87,13 @@ async function evaluate(collection: CollectionModel, operation: Operation, user:
 export async function resolveAccess(user: Principal | null, needs: RuleNeeds): Promise<Access> {
   const rules = new Map<string, RuleValue>();
   for (const [key, [collection, operation]] of needs) rules.set(key, await evaluate(collection, operation, user));
-  const readable = new Map<ColumnModel, boolean>();
-  const writable = new Map<ColumnModel, boolean>();
+  // Field rules are functions of the caller only: each is asked once per operation.
+  const decided = { read: new Map<ColumnModel, boolean>(), write: new Map<ColumnModel, boolean>() };
+  const decide = (column: ColumnModel, kind: "read" | "write", compute: () => boolean) => {
+    let allowed = decided[kind].get(column);
+    if (allowed === undefined) decided[kind].set(column, (allowed = compute()));
+    return allowed;
+  };
   return {
     user,
     rule(collection, operation) {
@@ -96,26 +101,12 @@ export async function resolveAccess(user: Principal | null, needs: RuleNeeds): P
       if (value === undefined) throw new Error(`The rule ${collection.name}.${operation} was not resolved.`);
       return value;
     },
-    readable(column) {
-      const config = column.field;
-      if (config === undefined) return true;
-      let allowed = readable.get(column);
-      if (allowed === undefined) {
-        allowed = !config.hidden && (config.access?.read?.({ user }) ?? true);
-        readable.set(column, allowed);
-      }
-      return allowed;
-    },
-    writable(column) {
-      const config = column.field;
-      if (config === undefined) return false;
-      let allowed = writable.get(column);
-      if (allowed === undefined) {
-        allowed = !config.readOnly && (config.access?.write?.({ user }) ?? true);
-        writable.set(column, allowed);
-      }
-      return allowed;
-    },
+    readable: (column) =>
+      column.field === undefined ||
+      decide(column, "read", () => !column.field!.hidden && (column.field!.access?.read?.({ user }) ?? true)),
+    writable: (column) =>
+      column.field !== undefined &&
+      decide(column, "write", () => !column.field!.readOnly && (column.field!.access?.write?.({ user }) ?? true)),
   };
 }
 
