@@ -670,6 +670,12 @@ export async function upsertRecord(ctx: DataContext, collection: CollectionModel
     );
   }
   const { access, shape } = await shapeFor(ctx, collection, options, "upsert", ["get", "create", "update"]);
+  // A field the caller may not see cannot name the record: whether it exists would show.
+  if (access !== undefined && !access.readable(column)) {
+    throw apiError("INVALID_QUERY", `where.${column.name}: "${column.name}" is not a field of "${collection.name}"`, {
+      path: `where.${column.name}`,
+    });
+  }
   const encoded = ctx.runtime.encode(column.kind, value);
   return ctx.atomic(async (tx) => {
     const find = async () =>
