@@ -162,6 +162,8 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
       }
     }
   }
+  // An empty operator object constrains nothing.
+  if (items.length === 0) return TRUE;
   return items.length === 1 ? items[0]! : { t: "and", items };
 }
 

@@ -176,3 +176,19 @@ describeEachDatabase("where", (db) => {
     expect(await backend.system.data.users.count()).toBe(4);
   });
 });
+
+describeEachDatabase("where: empty operator objects", (db) => {
+  test("constrain nothing, also under not and inside a rule-free relation filter", async () => {
+    const { backend, close } = await openBlog(db);
+    await backend.system.data.users.createMany([
+      { name: "A", email: "a@example.com", age: 3 },
+      { name: "B", email: "b@example.com" },
+    ]);
+    const { data } = backend.system;
+    expect(await data.users.count({ where: { age: {} } })).toBe(2);
+    expect(await data.users.count({ where: { age: { eq: undefined } } })).toBe(2);
+    expect(await data.users.count({ where: { not: { age: {} } } })).toBe(0);
+    expect(await data.users.count({ where: { age: {}, name: "A" } })).toBe(1);
+    await close();
+  });
+});
