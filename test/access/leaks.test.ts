@@ -307,6 +307,40 @@ describeEachDatabase("collection rules", (db) => {
       expect(page.items.map((r) => [r.emoji, r.post])).toEqual([["heart", null]]);
     });
 
+    test("a rule is called once per operation, whatever the number of records and of the places it applies", async () => {
+      const calls: string[] = [];
+      const counted = (name: string) => ({ user }: RuleContext) => (calls.push(name), user === null ? { n: { gte: 0 } } : true);
+      const items = collection("items", {
+        fields: { n: field.integer() },
+        access: { list: counted("items.list"), get: counted("items.get") },
+      });
+      const parts = collection("parts", {
+        fields: { item: field.belongsTo("items"), n: field.integer() },
+        access: { list: counted("parts.list"), get: counted("parts.get") },
+      });
+      const fresh = await db.fresh();
+      const other = createBackend({ database: fresh.database, collections: { items, parts } });
+      try {
+        await other.migrate();
+        const created = await other.system.data.items.createMany([{ n: 1 }, { n: 2 }, { n: 3 }]);
+        await other.system.data.parts.createMany(created.flatMap((item) => [{ item: item.id, n: 1 }, { item: item.id, n: 2 }]));
+        expect(calls).toEqual([]);
+        const page = await other.as(null).data.items.list({
+          where: { parts: { some: { n: 1 } }, or: [{ parts: { none: { n: 5 } } }, { parts: { every: { n: { gte: 0 } } } }] },
+          include: { parts: { where: { item: { n: { gte: 1 } } } } },
+        });
+        expect(page.items.map((item) => item.parts.length)).toEqual([2, 2, 2]);
+        expect(calls.sort()).toEqual(["items.list", "parts.list"]);
+        calls.length = 0;
+        const parts = await other.as(null).data.parts.list({ include: { item: true } });
+        expect(parts.items.map((part) => part.item?.n)).toEqual([1, 1, 2, 2, 3, 3]);
+        expect(calls.sort()).toEqual(["items.get", "parts.list"]);
+      } finally {
+        await other.close();
+        await fresh.drop();
+      }
+    });
+
     test("a rule that returns something else than true, false or a filter is a server error", async () => {
       const broken = collection("broken", {
         fields: { name: field.text() },
