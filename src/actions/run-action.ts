@@ -46,7 +46,10 @@ export async function runAction<I, O>(
       },
       db: tx.db as ActionContext<unknown>["db"],
       request,
-      call: (other, otherInput) => runAction(tx, "an action", other, otherInput, request),
+      call: (other, otherInput) => {
+        const otherName = Object.entries(tx.shared.actions).find(([, known]) => known === (other as unknown))?.[0];
+        return runAction(tx, otherName ?? "an unregistered action", other, otherInput, request);
+      },
       afterCommit: (fn) => afterCommit(tx, fn),
     };
     const result = await definition.handler(context);

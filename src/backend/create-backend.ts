@@ -136,6 +136,7 @@ export function createBackend<
     model,
     cache: new CompiledQueryCache(),
     logger: options.logger ?? consoleLogger,
+    actions,
     scopeOf: (ctx) => createScope(ctx, actions),
   };
   const system = createScope(rootContext(shared, null, true), actions) as unknown as Scope<S, D, A, "system">;

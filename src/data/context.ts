@@ -5,6 +5,7 @@
  */
 import type { CompiledQuery, Kysely, QueryResult } from "kysely";
 import type { Principal } from "../access/principal.js";
+import type { AnyAction } from "../actions/action.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Logger } from "../errors/logger.js";
 import type { Model } from "../schema/model.js";
@@ -16,6 +17,8 @@ export interface Shared {
   readonly model: Model;
   readonly cache: CompiledQueryCache;
   readonly logger: Logger;
+  /** The backend's actions by name. */
+  readonly actions: Readonly<Record<string, AnyAction>>;
   /** The scope (data, actions, transaction) of a context, for hooks and actions. */
   readonly scopeOf: (ctx: DataContext) => unknown;
 }

@@ -99,6 +99,8 @@ async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[]):
     if (key !== null) keys.add(key);
   }
   let related: Row[] = [];
+  // Each related record's join key, taken before nested includes may replace it with a record.
+  let joinKeys: unknown[] = [];
   if (keys.size > 0) {
     const values = [...plan.values, ctx.runtime.encodeList("text", [...keys])];
     const listIndex = plan.values.length;
@@ -127,12 +129,13 @@ async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[]):
     related = (await execute<Row>(ctx, query)).rows;
     // Includes of the related records, before projection drops the columns they join on.
     decode(shape, ctx, related);
+    joinKeys = related.map((row) => row[one ? "id" : relation.column]);
     for (const nested of shape.includes) await loadInclude(ctx, nested, related);
   }
   if (one) {
     const byId = new Map<unknown, Row>();
     const projected = project(shape, related);
-    related.forEach((row, i) => byId.set(row["id"], projected[i]!));
+    projected.forEach((row, i) => byId.set(joinKeys[i], row));
     for (const row of rows) {
       const key = row[relation.column];
       row[relation.name] = key === null ? null : (byId.get(key) ?? null);
@@ -141,11 +144,11 @@ async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[]):
   }
   const groups = new Map<unknown, Row[]>();
   const projected = project(shape, related);
-  related.forEach((row, i) => {
-    const key = row[relation.column];
+  projected.forEach((row, i) => {
+    const key = joinKeys[i];
     let group = groups.get(key);
     if (group === undefined) groups.set(key, (group = []));
-    group.push(projected[i]!);
+    group.push(row);
   });
   for (const row of rows) row[relation.name] = groups.get(row["id"]) ?? [];
 }

@@ -101,7 +101,7 @@ async function createInput(
 ): Promise<Record<string, unknown>> {
   const hook = collection.hooks.beforeCreate;
   if (hook === undefined) return validate(collection.createSchema, collection, access, data);
-  const partial = validate(collection.updateSchema, collection, access, data);
+  const partial = validate(collection.draftSchema, collection, access, data);
   const changed = await hook({ ...hookContext(ctx), data: partial });
   return validate(collection.createSchema, collection, undefined, changed ?? partial);
 }
@@ -526,7 +526,8 @@ async function planMany(
   plan: Plan,
 ): Promise<{ access: Access | undefined; where: Cond }> {
   const where = requireWhere(options, `${operation}Many`);
-  const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, ["list", operation], where);
+  // With hooks a many-write goes record by record, which also reads the `get` rule.
+  const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, ["list", "get", operation], where);
   if (ruleOf(access, collection, operation) === false) throw denied(ctx.user, `You may not ${operation} ${collection.name}.`);
   const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
   const planned = planWhere(context, collection, where, "where");
@@ -654,10 +655,14 @@ export async function deleteManyRecords(ctx: DataContext, collection: Collection
  */
 export async function upsertRecord(ctx: DataContext, collection: CollectionModel, rawArgs: unknown, options: unknown): Promise<Row> {
   const args = checkOptions(rawArgs, new Set(["where", "create", "update"]), "upsert");
+  const { access, shape } = await shapeFor(ctx, collection, options, "upsert", ["get", "create", "update"]);
   const where = args["where"];
   const entries = typeof where === "object" && where !== null ? Object.entries(where).filter(([, v]) => v !== undefined) : [];
   const [name, value] = entries[0] ?? [];
-  const column = name === undefined ? undefined : collection.columnsByName.get(name);
+  const found = name === undefined ? undefined : collection.columnsByName.get(name);
+  // A field the caller may not see is no field for it: whether it exists, or a record with its
+  // value does, must not show.
+  const column = found !== undefined && (access === undefined || access.readable(found)) ? found : undefined;
   const unique =
     column !== undefined &&
     (column.name === "id" ||
@@ -668,13 +673,6 @@ export async function upsertRecord(ctx: DataContext, collection: CollectionModel
       `where: upsert needs exactly one unique field (or id) and its value, e.g. { where: { slug: "hello" } }`,
       { path: "where" },
     );
-  }
-  const { access, shape } = await shapeFor(ctx, collection, options, "upsert", ["get", "create", "update"]);
-  // A field the caller may not see cannot name the record: whether it exists would show.
-  if (access !== undefined && !access.readable(column)) {
-    throw apiError("INVALID_QUERY", `where.${column.name}: "${column.name}" is not a field of "${collection.name}"`, {
-      path: `where.${column.name}`,
-    });
   }
   const encoded = ctx.runtime.encode(column.kind, value);
   return ctx.atomic(async (tx) => {

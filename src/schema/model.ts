@@ -55,6 +55,8 @@ export interface CollectionModel {
   readonly indexes: readonly IndexModel[];
   readonly createSchema: z.ZodType<Record<string, unknown>>;
   readonly updateSchema: z.ZodType<Record<string, unknown>>;
+  /** Any subset of the fields and the id: a create's input before `beforeCreate` completes it. */
+  readonly draftSchema: z.ZodType<Record<string, unknown>>;
   /** Fields with a default, and fields that are optional without one (they default to null). */
   readonly defaults: readonly (readonly [string, { readonly value: unknown } | undefined])[];
   readonly access: CollectionAccess<Fields>;
@@ -177,6 +179,7 @@ function writeSchemas(collection: AnyCollection) {
   return {
     createSchema: z.strictObject(create) as z.ZodType<Record<string, unknown>>,
     updateSchema: z.strictObject(update) as z.ZodType<Record<string, unknown>>,
+    draftSchema: z.strictObject({ ...update, id: create["id"]! }) as z.ZodType<Record<string, unknown>>,
   };
 }
 
