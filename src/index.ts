@@ -61,6 +61,7 @@ export type {
   InferFields,
   JsonFilter,
   ListOptions,
+  LooseRecord,
   OrderBy,
   OrderedFilter,
   Page,

@@ -48,8 +48,10 @@ export interface Collection<N extends string = string, F extends Fields = Fields
   readonly name: N;
   readonly fields: F;
   readonly indexes: readonly IndexDefinition[];
-  readonly access: CollectionAccess<F>;
-  readonly hooks: CollectionHooks<F>;
+  /** @internal The rules, read by the backend (typed where they are written, in `collection()`). */
+  readonly access: object;
+  /** @internal The hooks, read by the backend. */
+  readonly hooks: object;
 }
 
 /** Any collection. */

@@ -257,8 +257,8 @@ export function buildModel(schema: Schema): Model {
       relations,
       indexes: collectionIndexes(collection),
       defaults,
-      access: collection.access,
-      hooks: collection.hooks,
+      access: collection.access as CollectionAccess<Fields>,
+      hooks: collection.hooks as CollectionHooks<Fields>,
       referencedBy: [],
       ...writeSchemas(collection),
     });

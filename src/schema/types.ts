@@ -26,13 +26,30 @@ type InputValueOf<S extends FieldState> =
   | (S["kind"] extends "datetime" ? Date | string : S["value"])
   | (S["optional"] extends true ? null : never);
 
+/**
+ * Whether fields are unknown at the type level (a collection of the generic `Schema`, as in an
+ * action without a `Register` declaration): records and inputs are then loosely typed.
+ */
+type Unknown<F extends Fields> = string extends keyof F ? true : false;
+
+/** A record of a collection whose fields are not known at the type level. */
+export interface LooseRecord {
+  id: string;
+  createdAt: Date;
+  updatedAt: Date;
+  [field: string]: unknown;
+}
+
 /** The record type of a collection's fields (see {@link Infer}). */
-export type InferFields<F extends Fields> = Simplify<
-  { id: string } & { [K in ColumnKeys<F>]: ValueOf<StateOf<F[K]>> } & {
-    createdAt: Date;
-    updatedAt: Date;
-  }
->;
+export type InferFields<F extends Fields> =
+  Unknown<F> extends true
+    ? LooseRecord
+    : Simplify<
+        { id: string } & { [K in ColumnKeys<F>]: ValueOf<StateOf<F[K]>> } & {
+          createdAt: Date;
+          updatedAt: Date;
+        }
+      >;
 
 /**
  * The record type of a collection, as the system scope reads it.
@@ -60,11 +77,14 @@ type RequiredInputKeys<F extends Fields, V extends Visibility> = {
 }[WritableKeys<F, V>];
 
 /** What `create` takes for a collection's fields (see {@link CreateInput}). */
-export type CreateInputOf<F extends Fields, V extends Visibility = "system"> = Simplify<
-  { [K in RequiredInputKeys<F, V>]: InputValueOf<StateOf<F[K]>> } & {
-    [K in Exclude<WritableKeys<F, V>, RequiredInputKeys<F, V>>]?: InputValueOf<StateOf<F[K]>>;
-  } & { id?: string }
->;
+export type CreateInputOf<F extends Fields, V extends Visibility = "system"> =
+  Unknown<F> extends true
+    ? { id?: string; [field: string]: unknown }
+    : Simplify<
+        { [K in RequiredInputKeys<F, V>]: InputValueOf<StateOf<F[K]>> } & {
+          [K in Exclude<WritableKeys<F, V>, RequiredInputKeys<F, V>>]?: InputValueOf<StateOf<F[K]>>;
+        } & { id?: string }
+      >;
 
 /**
  * What `create` takes: every field without a default and not optional is required. `id` may be
@@ -79,9 +99,12 @@ export type CreateInputOf<F extends Fields, V extends Visibility = "system"> = S
 export type CreateInput<C extends AnyCollection, V extends Visibility = "system"> = CreateInputOf<FieldsOf<C>, V>;
 
 /** What `update` takes for a collection's fields (see {@link UpdateInput}). */
-export type UpdateInputOf<F extends Fields, V extends Visibility = "system"> = Simplify<{
-  [K in WritableKeys<F, V>]?: InputValueOf<StateOf<F[K]>>;
-}>;
+export type UpdateInputOf<F extends Fields, V extends Visibility = "system"> =
+  Unknown<F> extends true
+    ? { [field: string]: unknown }
+    : Simplify<{
+        [K in WritableKeys<F, V>]?: InputValueOf<StateOf<F[K]>>;
+      }>;
 
 /**
  * What `update` takes: any subset of the fields (for callers, of the fields not `readOnly()`).
@@ -370,7 +393,7 @@ type Hidden<F extends Fields, K extends keyof F> = StateOf<F[K]>["hidden"] exten
 type Masked<F extends Fields, K extends keyof F> = StateOf<F[K]>["masked"] extends true ? true : false;
 
 /** The record type of a collection's fields as a non-system caller reads it (see {@link Readable}). */
-export type ReadableFields<F extends Fields> = Simplify<
+export type ReadableFields<F extends Fields> = Unknown<F> extends true ? LooseRecord : Simplify<
   { id: string; createdAt: Date; updatedAt: Date } & {
     [K in ColumnKeys<F> as Hidden<F, K> extends true ? never : Masked<F, K> extends true ? never : K]: ValueOf<
       StateOf<F[K]>
@@ -418,7 +441,7 @@ type IncludeOf<O> = O extends { include: infer I } ? I : {};
  * `V` says who reads (see {@link Visibility}).
  */
 export type RecordOf<S extends Schema, N extends keyof S & string, O, V extends Visibility = "system"> = Simplify<
-  Omit<Selected<S, N, O, V>, keyof IncludeOf<O>> & {
+  ([keyof IncludeOf<O>] extends [never] ? Selected<S, N, O, V> : Omit<Selected<S, N, O, V>, keyof IncludeOf<O>>) & {
     [K in keyof IncludeOf<O> & keyof Relations<S, N>]: IncludeValue<S, Relations<S, N>[K], IncludeOf<O>[K], V>;
   }
 >;
@@ -463,7 +486,7 @@ type Timestamp<D extends DialectName> = D extends "sqlite" ? Generated<string> :
  * the driver returns (on SQLite, booleans are `0`/`1`, datetimes ISO strings and JSON text).
  */
 export type DB<S extends Schema, D extends DialectName> = {
-  [N in keyof S]: Simplify<
+  [N in keyof S]: Unknown<FieldsOf<S[N]>> extends true ? { [column: string]: unknown } : Simplify<
     { id: string; createdAt: Timestamp<D>; updatedAt: Timestamp<D> } & {
       [K in ColumnKeys<FieldsOf<S[N]>>]: Column<D, StateOf<FieldsOf<S[N]>[K]>>;
     }

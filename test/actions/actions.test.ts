@@ -36,7 +36,7 @@ const posts = collection("posts", {
   hooks: {
     // A hook's writes belong to the action's transaction too.
     afterCreate: async ({ record, system }) => {
-      await system.data.log.create({ event: `hook: created ${record.title}` } as never);
+      await system.data.log.create({ event: `hook: created ${record.title}` });
     },
   },
 });
@@ -61,7 +61,7 @@ const publish = action({
   async handler({ input, data }) {
     const post = await data.posts.get(input.id);
     if (!post) throw new ApiError(404, "POST_NOT_FOUND", "No such post");
-    if ((post as { published?: boolean }).published) throw new ApiError(409, "ALREADY_PUBLISHED", "Already published");
+    if (post.published) throw new ApiError(409, "ALREADY_PUBLISHED", "Already published");
     return data.posts.update(post.id, { published: true });
   },
 });
@@ -69,7 +69,7 @@ const publish = action({
 const rename = action({
   input: z.object({ id: z.string(), title: z.string() }),
   access: ({ user }) => user !== null,
-  handler: ({ input, data }) => data.posts.update(input.id, { title: input.title } as never),
+  handler: ({ input, data }) => data.posts.update(input.id, { title: input.title }),
 });
 
 const inspect = action({
@@ -109,7 +109,7 @@ const summary = action({
   output: z.object({ id: z.string(), title: z.string() }),
   access: () => true,
   async handler({ input, system }) {
-    await system.data.log.create({ event: "summary" } as never);
+    await system.data.log.create({ event: "summary" });
     if (input.broken) return { id: input.id, title: 42 };
     return system.data.posts.get(input.id);
   },
@@ -122,7 +122,7 @@ const note = action({
     afterCommit(() => {
       seen.committed.push(input.event);
     });
-    return (await system.data.log.create({ event: input.event } as never)).id;
+    return (await system.data.log.create({ event: input.event })).id;
   },
 });
 
@@ -133,9 +133,9 @@ const write = action({
     afterCommit(() => {
       seen.committed.push(`write ${input.title}`);
     });
-    await data.posts.create({ title: input.title, author: user!.id } as never);
-    await system.data.log.create({ event: `system: ${input.title}` } as never);
-    await db.insertInto("log").values({ id: `db-${input.title}`, event: `db: ${input.title}`, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() } as never).execute();
+    await data.posts.create({ title: input.title, author: user!.id });
+    await system.data.log.create({ event: `system: ${input.title}` });
+    await db.insertInto("log").values({ id: `db-${input.title}`, event: `db: ${input.title}`, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() }).execute();
     if (input.fail === "after-writes") throw new ApiError(409, "CHANGED_MIND", "Changed my mind");
     await call(note, { event: `note: ${input.title}` });
     if (input.fail === "after-note") throw new Error("after the inner action wrote");
@@ -147,14 +147,14 @@ const write = action({
 const strictNote = action({
   input: z.object({ event: z.string().min(1) }),
   access: () => true,
-  handler: ({ input, system }) => system.data.log.create({ event: input.event } as never),
+  handler: ({ input, system }) => system.data.log.create({ event: input.event }),
 });
 
 const callsForbidden = action({
   input: z.object({}),
   access: () => true,
   async handler({ call, system }) {
-    await system.data.log.create({ event: "before the forbidden call" } as never);
+    await system.data.log.create({ event: "before the forbidden call" });
     return call(nobody, {});
   },
 });
@@ -163,7 +163,7 @@ const callsStrict = action({
   input: z.object({ event: z.string() }),
   access: () => true,
   async handler({ input, call, system }) {
-    await system.data.log.create({ event: "outer" } as never);
+    await system.data.log.create({ event: "outer" });
     return call(strictNote, { event: input.event });
   },
 });
@@ -388,7 +388,7 @@ describeEachDatabase("actions", (db) => {
           afterCommit(() => {
             seen.committed.push("second");
           });
-          return system.data.log.create({ event: "kept" } as never);
+          return system.data.log.create({ event: "kept" });
         },
       });
       const fresh = await db.fresh();

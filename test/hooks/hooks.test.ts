@@ -39,7 +39,7 @@ const posts = collection("posts", {
     },
     afterCreate: async ({ record, system, afterCommit }) => {
       calls.push(["afterCreate", record.title]);
-      await system.data.log.create({ event: `created ${record.title}` } as never);
+      await system.data.log.create({ event: `created ${record.title}` });
       afterCommit(() => void calls.push(["afterCommit fn", record.title]));
       if (record.title === "fails after create") throw new Error("afterCreate failed");
     },
@@ -50,7 +50,7 @@ const posts = collection("posts", {
     },
     afterUpdate: async ({ record, previous, system }) => {
       calls.push(["afterUpdate", [previous.title, record.title]]);
-      await system.data.log.create({ event: `updated ${record.title}` } as never);
+      await system.data.log.create({ event: `updated ${record.title}` });
       if (record.title === "fails after update") throw new Error("afterUpdate failed");
     },
     beforeDelete: ({ record }) => {
@@ -59,7 +59,7 @@ const posts = collection("posts", {
     },
     afterDelete: async ({ record, system }) => {
       calls.push(["afterDelete", record.title]);
-      await system.data.log.create({ event: `deleted ${record.title}` } as never);
+      await system.data.log.create({ event: `deleted ${record.title}` });
       if (record.title === "fails after delete") throw new Error("afterDelete failed");
     },
     afterCommit: (change) => {
