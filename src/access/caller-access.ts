@@ -106,7 +106,15 @@ export async function resolveAccess(user: Principal | null, needs: RuleNeeds): P
       decide(column, "read", () => !column.field!.hidden && (column.field!.access?.read?.({ user }) ?? true)),
     writable: (column) =>
       column.field !== undefined &&
-      decide(column, "write", () => !column.field!.readOnly && (column.field!.access?.write?.({ user }) ?? true)),
+      decide(
+        column,
+        "write",
+        () =>
+          !column.field!.readOnly &&
+          !column.field!.hidden &&
+          (column.field!.access?.read?.({ user }) ?? true) &&
+          (column.field!.access?.write?.({ user }) ?? true),
+      ),
   };
 }
 

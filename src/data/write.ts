@@ -53,26 +53,36 @@ function validationError(collection: string, issues: readonly FieldIssue[]): Api
 
 /**
  * Mass assignment never succeeds quietly: a field the caller may not write (read-only, or denied
- * by its `write` rule) is an issue, reported with the other problems of the input.
+ * by its `write` rule) is an issue, reported with the other problems of the input. A field it
+ * may not even see (hidden, or denied by its `read` rule) is reported as unknown, and left out
+ * of what is validated, so that nothing in the answer shows that it exists.
  */
 function writeIssues(
   access: Access | undefined,
   collection: CollectionModel,
   input: unknown,
-  prefix: readonly (string | number)[],
-): FieldIssue[] {
-  if (access === undefined || typeof input !== "object" || input === null) return [];
+): { issues: FieldIssue[]; data: unknown } {
+  if (access === undefined || typeof input !== "object" || input === null || Array.isArray(input)) {
+    return { issues: [], data: input };
+  }
   const issues: FieldIssue[] = [];
+  let data = input as Record<string, unknown>;
   for (const [name, value] of Object.entries(input)) {
     const column = collection.columnsByName.get(name);
     if (value === undefined || column?.field === undefined || access.writable(column)) continue;
-    issues.push(
-      column.field.readOnly
-        ? { path: [...prefix, name], code: "read_only", message: "This field is read-only" }
-        : { path: [...prefix, name], code: "write_denied", message: "You may not write this field" },
-    );
+    if (!access.readable(column)) {
+      issues.push({ path: [name], code: "unrecognized_keys", message: `Unknown field "${name}"` });
+      if (data === input) data = { ...data };
+      delete data[name];
+    } else {
+      issues.push(
+        column.field.readOnly
+          ? { path: [name], code: "read_only", message: "This field is read-only" }
+          : { path: [name], code: "write_denied", message: "You may not write this field" },
+      );
+    }
   }
-  return issues;
+  return { issues, data };
 }
 
 /** Checks one input: field rules first, then the schema; all problems in one error. */
@@ -80,9 +90,9 @@ function validate(
   schema: z.ZodType<Record<string, unknown>>,
   collection: CollectionModel,
   access: Access | undefined,
-  data: unknown,
+  input: unknown,
 ): Record<string, unknown> {
-  const issues = writeIssues(access, collection, data, []);
+  const { issues, data } = writeIssues(access, collection, input);
   const result = schema.safeParse(data);
   if (!result.success) issues.push(...issuesOf(result.error, []));
   if (issues.length > 0) throw validationError(collection.name, issues);

@@ -63,9 +63,15 @@ export type InferFields<F extends Fields> =
  */
 export type Infer<C extends AnyCollection> = InferFields<FieldsOf<C>>;
 
-/** The fields a writer may set: all for the system scope; not `readOnly()` ones for callers. */
+/** The fields a writer may set: all for the system scope; not `readOnly()` nor `hidden()` ones for callers. */
 type WritableKeys<F extends Fields, V extends Visibility> = V extends "caller"
-  ? { [K in ColumnKeys<F>]: StateOf<F[K]>["readOnly"] extends true ? never : K }[ColumnKeys<F>]
+  ? {
+      [K in ColumnKeys<F>]: StateOf<F[K]>["readOnly"] extends true
+        ? never
+        : StateOf<F[K]>["hidden"] extends true
+          ? never
+          : K;
+    }[ColumnKeys<F>]
   : ColumnKeys<F>;
 
 type RequiredInputKeys<F extends Fields, V extends Visibility> = {

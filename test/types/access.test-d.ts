@@ -118,18 +118,16 @@ describe("what callers read", () => {
 });
 
 describe("what callers write", () => {
-  test("create and update inputs leave out readOnly fields", () => {
+  test("create and update inputs leave out readOnly and hidden fields", () => {
     expectTypeOf<CreateInput<typeof posts, "caller">>().toEqualTypeOf<{
       title: string;
       author: string;
       id?: string;
-      draftNotes?: string | null;
       editor?: string | null;
     }>();
     expectTypeOf<UpdateInput<typeof users, "caller">>().toEqualTypeOf<{
       name?: string;
       email?: string;
-      passwordHash?: string | null;
       salary?: number | null;
     }>();
     // @ts-expect-error: views is readOnly
