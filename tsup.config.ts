@@ -5,6 +5,8 @@ export default defineConfig({
     index: "src/index.ts",
     sqlite: "src/dialects/sqlite/index.ts",
     postgres: "src/dialects/postgres/index.ts",
+    node: "src/adapters/node.ts",
+    hono: "src/adapters/hono.ts",
     testing: "src/testing/index.ts",
   },
   format: ["esm"],

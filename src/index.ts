@@ -33,6 +33,7 @@ export type { BasePrincipal, Principal, Register, RegisteredSchema } from "./acc
 export type { CollectionAccess, FieldAccess, Operation, Rule, RuleContext, RuleResult } from "./access/rules.js";
 export type { CollectionHooks, CommittedChange, HookContext } from "./hooks/hooks.js";
 export type { Logger } from "./errors/logger.js";
+export type { AuthOptions, CorsOptions, HttpOptions } from "./http/options.js";
 export type { CollectionApi, DataApi } from "./data/collection-api.js";
 export type { DatabaseAdapter } from "./dialects/dialect.js";
 export { ApiError, ERROR_CODES, toApiError } from "./errors/api-error.js";

@@ -14,6 +14,9 @@ import { SchemaError } from "../errors/schema-error.js";
 import { migrate, type MigrateOptions, type MigrationResult } from "../migrate/migrate.js";
 import { buildModel } from "../schema/model.js";
 import type { DB, DialectName, Schema } from "../schema/types.js";
+import { createApp } from "../http/create-app.js";
+import type { AuthOptions, HttpOptions } from "../http/options.js";
+import { registerApp } from "../http/registry.js";
 import { createScope, type Scope } from "./scope.js";
 
 /** What `createBackend` takes. */
@@ -33,10 +36,15 @@ export interface BackendOptions<S extends Schema, D extends DialectName, A exten
   /** The actions, by name: `{ publish }`. */
   actions?: A;
   /**
-   * Where failures without a caller to throw to are reported (a failed `afterCommit` handler).
+   * Where failures without a caller to throw to are reported (a failed `afterCommit` handler, an
+   * unexpected error while serving a request).
    * @default console
    */
   logger?: Logger;
+  /** Who calls over HTTP; absent: every request is anonymous. */
+  auth?: AuthOptions;
+  /** The HTTP handler's limits, CORS and error format. */
+  http?: HttpOptions;
 }
 
 /**
@@ -83,6 +91,17 @@ export interface Backend<S extends Schema, D extends DialectName, A extends Reco
    * ```
    */
   migrate(options?: MigrateOptions): Promise<MigrationResult>;
+  /**
+   * The HTTP API as one Fetch handler, relative to wherever it is mounted: collection routes,
+   * actions, `GET /health`. Mount it in any server that speaks Fetch, or with `cimiento/node`
+   * and `cimiento/hono`.
+   * @example
+   * ```ts
+   * const response = await backend.fetch(new Request("http://localhost/collections/posts/records?limit=5"));
+   * honoApp.mount("/api", backend.fetch);
+   * ```
+   */
+  fetch(request: Request): Promise<Response>;
   /** Closes the database connections. */
   close(): Promise<void>;
 }
@@ -140,7 +159,20 @@ export function createBackend<
     scopeOf: (ctx) => createScope(ctx, actions),
   };
   const system = createScope(rootContext(shared, null, true), actions) as unknown as Scope<S, D, A, "system">;
-  return {
+  const app = createApp(
+    {
+      model,
+      actions,
+      logger: shared.logger,
+      caller: (user) => {
+        const ctx = rootContext(shared, user, false);
+        return { ctx, scope: createScope(ctx, actions) };
+      },
+    },
+    options.http ?? {},
+    options.auth,
+  );
+  const backend: Backend<S, D, A> = {
     dialect: database.dialect,
     system,
     as: (user) => {
@@ -150,6 +182,9 @@ export function createBackend<
     db: runtime.kysely as Kysely<DB<S, D>>,
     migrate: (migrateOptions = {}) =>
       migrate(runtime, model, { ...migrateOptions, migrations: migrateOptions.migrations ?? options.migrations }),
+    fetch: async (request) => app.fetch(request),
     close: () => runtime.close(),
   };
+  registerApp(backend, app);
+  return backend;
 }

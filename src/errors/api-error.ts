@@ -26,6 +26,16 @@ export const ERROR_CODES = {
   UNIQUE_VIOLATION: 409,
   /** The record is still referenced by `belongsTo` fields with `onDelete: "restrict"`. */
   STILL_REFERENCED: 409,
+  /** The request body is not valid JSON. */
+  INVALID_JSON: 400,
+  /** The request body is not `application/json`. */
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** The request body is larger than the backend accepts. */
+  PAYLOAD_TOO_LARGE: 413,
+  /** No route answers this method and path. */
+  ROUTE_NOT_FOUND: 404,
+  /** The path names a collection the backend does not have. */
+  COLLECTION_NOT_FOUND: 404,
   /** Something failed inside; nothing about it is shown. */
   INTERNAL: 500,
 } as const;

@@ -1,0 +1,42 @@
+/**
+ * `cimiento/node`: the backend as a `node:http` request listener, for Express, Koa and
+ * `node:http` servers.
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { getRequestListener } from "@hono/node-server";
+import { appOf } from "../http/registry.js";
+
+/** A request that a body parser (such as `express.json()`) may have read already. */
+type ParsedRequest = IncomingMessage & { body?: unknown; rawBody?: Buffer };
+
+/**
+ * The backend's HTTP API as a Node request handler. It works mounted under a path (Express
+ * strips the mount path from `req.url`), and behind a body parser such as `express.json()`: a
+ * body it already read is passed on as JSON.
+ *
+ * @example
+ * ```ts
+ * import express from "express";
+ * import { toNodeHandler } from "cimiento/node";
+ *
+ * const app = express();
+ * app.use("/api", toNodeHandler(backend));
+ * app.listen(3000);
+ *
+ * // or: http.createServer(toNodeHandler(backend)).listen(3000);
+ * ```
+ */
+export function toNodeHandler(backend: object): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const app = appOf(backend);
+  const listener = getRequestListener((request, env) => app.fetch(request, env));
+  return (req, res) => {
+    const parsed = req as ParsedRequest;
+    // The stream was consumed by a body parser: rebuild the body from what it parsed.
+    if (parsed.readableEnded && parsed.rawBody === undefined && parsed.body !== undefined) {
+      const body = parsed.body;
+      parsed.rawBody = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
+    }
+    return listener(req, res);
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * @internal The HTTP API of a backend: one Hono app, built once at `createBackend`.
+ * @module
+ */
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { requestId, type RequestIdVariables } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { Principal } from "../access/principal.js";
+import type { AnyAction } from "../actions/action.js";
+import type { Scope } from "../backend/scope.js";
+import { ApiError, apiError, toApiError } from "../errors/api-error.js";
+import type { Logger } from "../errors/logger.js";
+import type { Model } from "../schema/model.js";
+import type { DialectName, Schema, Visibility } from "../schema/types.js";
+import { runAction } from "../actions/run-action.js";
+import type { DataContext } from "../data/context.js";
+import type { AuthOptions, HttpOptions } from "./options.js";
+import { problemResponse } from "./problem.js";
+import { listOptions, readOptions, type Limits } from "./query-params.js";
+
+type CallerScope = Scope<Schema, DialectName, Record<string, AnyAction>, Visibility>;
+
+/** What the HTTP app needs from its backend. */
+export interface AppBackend {
+  readonly model: Model;
+  readonly actions: Readonly<Record<string, AnyAction>>;
+  readonly logger: Logger;
+  /** The scope and the context of a caller. */
+  caller(user: Principal | null): { scope: CallerScope; ctx: DataContext };
+}
+
+type Env = { Variables: RequestIdVariables };
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i;
+
+/** Reads a JSON body: `undefined` when empty; 415 when not JSON; 400 when malformed. */
+async function jsonBody(request: Request): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim().length === 0) return undefined;
+  const type = request.headers.get("content-type") ?? "";
+  if (!JSON_TYPE.test(type)) {
+    throw apiError("UNSUPPORTED_MEDIA_TYPE", `The body must be application/json, not ${type || "untyped"}.`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw apiError("INVALID_JSON", `The body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function objectBody(request: Request): Promise<Record<string, unknown>> {
+  const body = await jsonBody(request);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw apiError("INVALID_JSON", "The body must be a JSON object.");
+  }
+  return body as Record<string, unknown>;
+}
+
+/** A query string as an object; a repeated name gives an array. */
+function queryObject(url: URL): Record<string, unknown> {
+  const query: Record<string, unknown> = {};
+  for (const [name, value] of url.searchParams) {
+    const current = query[name];
+    query[name] = current === undefined ? value : Array.isArray(current) ? [...current, value] : [current, value];
+  }
+  return query;
+}
+
+/** Builds the Hono app that `backend.fetch` serves. */
+export function createApp(backend: AppBackend, http: HttpOptions, auth: AuthOptions | undefined): Hono<Env> {
+  const limits: Limits = { defaultLimit: http.defaultLimit ?? 20, maxLimit: http.maxLimit ?? 100 };
+  const app = new Hono<Env>();
+
+  async function errorResponse(error: unknown, c: Context<Env>): Promise<Response> {
+    const safe = toApiError(error);
+    if (!(error instanceof ApiError)) {
+      backend.logger.error("A request failed with an unexpected error.", {
+        error,
+        requestId: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path,
+      });
+    }
+    const response = http.formatError ? await http.formatError(safe, c.req.raw) : problemResponse(safe, c.get("requestId"));
+    // Middleware headers (request id, security, CORS) are set on c.res; keep them.
+    c.res.headers.forEach((value, name) => {
+      if (!response.headers.has(name)) response.headers.set(name, value);
+    });
+    return response;
+  }
+
+  async function caller(c: Context<Env>) {
+    const user = auth === undefined ? null : await auth.resolve(c.req.raw);
+    return backend.caller(user);
+  }
+
+  function collection(c: Context<Env>) {
+    const name = c.req.param("name")!;
+    if (!backend.model.collections.has(name)) {
+      throw apiError("COLLECTION_NOT_FOUND", `There is no collection "${name}".`, { collection: name });
+    }
+    return name;
+  }
+
+  function url(c: Context<Env>): URL {
+    return new URL(c.req.url);
+  }
+
+  app.use(requestId());
+  app.use(secureHeaders({ crossOriginResourcePolicy: false }));
+  if (http.cors !== undefined) {
+    const { origin, credentials, allowMethods, allowHeaders, exposeHeaders, maxAge } = http.cors;
+    app.use(
+      cors({
+        origin: typeof origin === "function" ? (o) => (origin(o) ? o : null) : (origin as string | string[]),
+        credentials: credentials ?? false,
+        allowMethods: [...(allowMethods ?? ["GET", "POST", "PATCH", "DELETE", "PUT"])],
+        ...(allowHeaders === undefined ? {} : { allowHeaders: [...allowHeaders] }),
+        exposeHeaders: [...(exposeHeaders ?? [])],
+        maxAge: maxAge ?? 600,
+      }),
+    );
+  }
+  app.use(
+    bodyLimit({
+      maxSize: http.bodyLimit ?? 1024 * 1024,
+      onError: (c) =>
+        errorResponse(apiError("PAYLOAD_TOO_LARGE", `The body is larger than ${http.bodyLimit ?? 1024 * 1024} bytes.`), c),
+    }),
+  );
+  app.onError((error, c) => errorResponse(error, c));
+  app.notFound((c) => errorResponse(apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`), c));
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+
+  app.get("/collections/:name/records", async (c) => {
+    const name = collection(c);
+    const options = listOptions(url(c).searchParams, limits);
+    const { scope } = await caller(c);
+    return c.json(await scope.data[name]!.list(options as never));
+  });
+  app.post("/collections/:name/records", async (c) => {
+    const name = collection(c);
+    const options = readOptions(url(c).searchParams);
+    const body = await objectBody(c.req.raw);
+    const { scope } = await caller(c);
+    return c.json(await scope.data[name]!.create(body as never, options as never), 201);
+  });
+  app.get("/collections/:name/records/:id", async (c) => {
+    const name = collection(c);
+    const options = readOptions(url(c).searchParams);
+    const { scope } = await caller(c);
+    const id = c.req.param("id");
+    const record = await scope.data[name]!.get(id, options as never);
+    if (record === null) throw apiError("NOT_FOUND", `No ${name} record with id "${id}".`, { collection: name, id });
+    return c.json(record);
+  });
+  app.patch("/collections/:name/records/:id", async (c) => {
+    const name = collection(c);
+    const options = readOptions(url(c).searchParams);
+    const body = await objectBody(c.req.raw);
+    const { scope } = await caller(c);
+    return c.json(await scope.data[name]!.update(c.req.param("id"), body as never, options as never));
+  });
+  app.delete("/collections/:name/records/:id", async (c) => {
+    const name = collection(c);
+    if (url(c).search !== "") throw apiError("INVALID_QUERY", "DELETE takes no query parameters.");
+    const { scope } = await caller(c);
+    await scope.data[name]!.delete(c.req.param("id"));
+    return c.body(null, 204);
+  });
+
+  async function serveAction(
+    c: Context<Env>,
+    name: string,
+    action: AnyAction,
+    status: number,
+    params: Record<string, string>,
+  ): Promise<Response> {
+    const query = queryObject(url(c));
+    const body = c.req.method === "GET" || c.req.method === "DELETE" ? undefined : await jsonBody(c.req.raw);
+    let input: unknown;
+    if (body === undefined) input = { ...query, ...params };
+    else if (typeof body === "object" && body !== null && !Array.isArray(body)) input = { ...query, ...body, ...params };
+    else if (Object.keys(query).length === 0 && Object.keys(params).length === 0) input = body;
+    else throw apiError("INVALID_JSON", "With path or query parameters, the body must be a JSON object.");
+    const { ctx } = await caller(c);
+    const result = await runAction(ctx, name, action, input, c.req.raw);
+    return result === undefined ? c.body(null, 204) : c.json(result as object, status as 200);
+  }
+
+  for (const [name, action] of Object.entries(backend.actions)) {
+    const binding = action.definition.http;
+    if (binding === undefined) continue;
+    app.on(binding.method ?? "POST", binding.path, (c) =>
+      serveAction(c, name, action, binding.status ?? 200, c.req.param() as Record<string, string>),
+    );
+  }
+  app.post("/actions/:action", (c) => {
+    const name = c.req.param("action");
+    const action = Object.hasOwn(backend.actions, name) ? backend.actions[name] : undefined;
+    if (action === undefined) throw apiError("ROUTE_NOT_FOUND", `There is no action "${name}".`);
+    return serveAction(c, name, action, 200, {});
+  });
+
+  return app;
+}

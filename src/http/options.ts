@@ -1,0 +1,65 @@
+/**
+ * The options of the HTTP handler, and the auth seam it asks for the caller.
+ * @module
+ */
+import type { Principal } from "../access/principal.js";
+import type { ApiError } from "../errors/api-error.js";
+
+/** CORS: which origins may call the API from a browser (none by default). */
+export interface CorsOptions {
+  /** Allowed origins: a list, `"*"`, or a function of the request's origin. */
+  origin: string | readonly string[] | ((origin: string) => boolean);
+  /** @default false */
+  credentials?: boolean;
+  /** @default ["GET", "POST", "PATCH", "DELETE", "PUT"] */
+  allowMethods?: readonly string[];
+  /** @default the request's Access-Control-Request-Headers */
+  allowHeaders?: readonly string[];
+  /** @default [] */
+  exposeHeaders?: readonly string[];
+  /** Seconds browsers may cache a preflight. @default 600 */
+  maxAge?: number;
+}
+
+/** The HTTP side of a backend. Every option has a safe default. */
+export interface HttpOptions {
+  /**
+   * The page size of list routes when `limit` is not given.
+   * @default 20
+   */
+  defaultLimit?: number;
+  /**
+   * The largest `limit` a list route accepts; a larger one is an `INVALID_QUERY` error.
+   * @default 100
+   */
+  maxLimit?: number;
+  /**
+   * The largest request body, in bytes (also for chunked bodies without Content-Length).
+   * @default 1048576 (1 MiB)
+   */
+  bodyLimit?: number;
+  /** CORS; absent: no CORS headers, so browsers allow only same-origin calls. */
+  cors?: CorsOptions;
+  /**
+   * Builds the response of an error, for hosts with an error shape of their own. By default
+   * errors are RFC 9457 `application/problem+json`.
+   * @example
+   * ```ts
+   * formatError: (error) => Response.json({ errors: { body: [error.message] } }, { status: error.status })
+   * ```
+   */
+  formatError?: (error: ApiError, request: Request) => Response | Promise<Response>;
+}
+
+/** How the HTTP handler learns who calls. */
+export interface AuthOptions {
+  /**
+   * The caller of a request: a principal, or `null` for anonymous. Throw an `ApiError` (e.g.
+   * 401) to refuse the request.
+   * @example
+   * ```ts
+   * auth: { resolve: async (request) => verifyMyToken(request.headers.get("authorization")) }
+   * ```
+   */
+  resolve(request: Request): Principal | null | Promise<Principal | null>;
+}
