@@ -1,0 +1,166 @@
+/**
+ * A program that uses cimiento the way an application does once it has run `npm install
+ * cimiento`. test/package/install.test.ts copies it into a fresh project outside the repository,
+ * type-checks it with tsc (strict, nodenext) against the installed package, and runs it: it
+ * mounts one backend in a real Express server and a real Hono server, calls both over HTTP, and
+ * exits 0 only when every answer is the expected one.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import express from "express";
+import { Hono } from "hono";
+import { z } from "zod";
+import { action, ApiError, collection, createBackend, field } from "cimiento";
+import { toHono } from "cimiento/hono";
+import { toNodeHandler } from "cimiento/node";
+import { sqlite } from "cimiento/sqlite";
+
+const notes = collection("notes", {
+  fields: {
+    title: field.text(z.string().min(1).max(100)),
+    pinned: field.boolean().default(false),
+    owner: field.text().readOnly(),
+  },
+  access: {
+    list: () => true,
+    get: () => true,
+    create: ({ user }) => user !== null,
+    update: ({ user }) => (user ? { owner: user.id } : false),
+  },
+  hooks: { beforeCreate: ({ data, user }) => ({ ...data, owner: user!.id }) },
+});
+
+const pin = action({
+  input: z.object({ id: z.string() }),
+  http: { method: "POST", path: "/notes/:id/pin" },
+  access: ({ user }) => user !== null,
+  handler: ({ input, data }) => data.notes.update(input.id, { pinned: true }),
+});
+
+// Declared once for the application: types the caller and `data` in actions and hooks.
+declare module "cimiento" {
+  interface Register {
+    principal: { id: string; role: "member" | "admin" };
+    collections: { notes: typeof notes };
+  }
+}
+
+const folder = mkdtempSync(join(tmpdir(), "cimiento-consumer-"));
+const backend = createBackend({
+  database: sqlite({ file: join(folder, "consumer.db") }),
+  collections: { notes },
+  actions: { pin },
+  auth: {
+    resolve: (request) =>
+      request.headers.get("authorization") === "Bearer consumer-token" ? { id: "ada", role: "member" } : null,
+  },
+});
+await backend.migrate();
+
+// The types are the package's own, not `any`: tsc fails on an unused @ts-expect-error.
+const asAda = backend.as({ id: "ada", role: "member" });
+const typed = await asAda.data.notes.create({ title: "typed" });
+const title: string = typed.title;
+const pinned: boolean = (await asAda.actions.pin({ id: typed.id })).pinned;
+// @ts-expect-error -- title is a string
+const wrongType = asAda.data.notes.create({ title: 42 });
+// @ts-expect-error -- there is no such collection
+void asAda.data.comments;
+// @ts-expect-error -- "guest" is not a role of this application's principal
+backend.as({ id: "x", role: "guest" });
+// @ts-expect-error -- owner is read-only for callers
+const readOnly = asAda.data.notes.create({ title: "mine", owner: "someone else" });
+const refusals = await Promise.all(
+  [wrongType, readOnly].map((write) =>
+    write.then(
+      () => "accepted",
+      (error: unknown) => (error instanceof ApiError ? error.code : String(error)),
+    ),
+  ),
+);
+console.log(`in-process: "${title}" pinned=${pinned}, refused ${refusals.join(", ")}`);
+
+// Express: its own routes, a body parser in front, and the backend under /api.
+const expressApp = express();
+expressApp.use(express.json());
+expressApp.get("/", (_req, res) => {
+  res.send("express host");
+});
+expressApp.use("/api", toNodeHandler(backend));
+const expressServer = expressApp.listen(0, "127.0.0.1");
+await new Promise<void>((resolve, reject) => expressServer.once("listening", resolve).once("error", reject));
+
+// Hono on @hono/node-server: its own routes and the backend under /api.
+const honoApp = new Hono();
+honoApp.get("/", (c) => c.text("hono host"));
+honoApp.route("/api", toHono(backend));
+const honoServer = await new Promise<ReturnType<typeof serve>>((resolve) => {
+  const server = serve({ fetch: honoApp.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(server));
+});
+
+const token = { authorization: "Bearer consumer-token" };
+const json = { "content-type": "application/json" };
+let failures = 0;
+
+async function check(
+  host: string,
+  method: string,
+  path: string,
+  expected: number,
+  options: { headers?: Record<string, string>; body?: unknown; expect?: (body: unknown) => boolean } = {},
+): Promise<any> {
+  const port = (host === "express" ? expressServer.address() : honoServer.address()) as AddressInfo;
+  const response = await fetch(`http://127.0.0.1:${port.port}${path}`, {
+    method,
+    headers: options.headers ?? {},
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  const type = response.headers.get("content-type") ?? "";
+  const body: unknown = type.includes("json") ? JSON.parse(text) : text;
+  const ok = response.status === expected && (options.expect?.(body) ?? true);
+  if (!ok) failures += 1;
+  console.log(`${ok ? "ok" : "FAIL"} ${host} ${method} ${path} -> ${response.status}${ok ? "" : ` ${text}`}`);
+  return body;
+}
+
+for (const host of ["express", "hono"]) {
+  await check(host, "GET", "/", 200, { expect: (body) => body === `${host} host` });
+  await check(host, "GET", "/api/health", 200, { expect: (body: any) => body.status === "ok" });
+  await check(host, "POST", "/api/collections/notes/records", 401, {
+    headers: json,
+    body: { title: "anonymous" },
+    expect: (body: any) => body.code === "UNAUTHORIZED",
+  });
+  const created = await check(host, "POST", "/api/collections/notes/records", 201, {
+    headers: { ...json, ...token },
+    body: { title: `from ${host}` },
+    expect: (body: any) => body.title === `from ${host}` && body.owner === "ada" && body.pinned === false,
+  });
+  await check(host, "POST", `/api/notes/${created.id}/pin`, 200, {
+    headers: token,
+    expect: (body: any) => body.id === created.id && body.pinned === true,
+  });
+  const where = encodeURIComponent(JSON.stringify({ title: `from ${host}`, pinned: true }));
+  await check(host, "GET", `/api/collections/notes/records?where=${where}`, 200, {
+    expect: (body: any) => body.items.length === 1 && body.items[0].id === created.id,
+  });
+  await check(host, "POST", "/api/collections/notes/records", 422, {
+    headers: { ...json, ...token },
+    body: { title: "" },
+    expect: (body: any) => body.code === "VALIDATION_FAILED" && body.issues[0].path[0] === "title",
+  });
+  await check(host, "GET", "/api/collections/nope/records", 404, {
+    expect: (body: any) => body.code === "COLLECTION_NOT_FOUND",
+  });
+}
+
+await new Promise((resolve) => expressServer.close(resolve));
+await new Promise((resolve) => honoServer.close(resolve));
+await backend.close();
+rmSync(folder, { recursive: true, force: true });
+console.log(failures === 0 ? "all checks passed" : `${failures} check(s) failed`);
+process.exit(failures === 0 ? 0 : 1);
