@@ -4,7 +4,7 @@
  * printed (sent with fetch, and with curl itself where it is installed).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -124,4 +124,20 @@ test("the quickstart keeps its data: a second run seeds nothing and finds the sc
   expect(await stop(again)).toBe(0);
   expect(again.output).toContain(`Database ${database}: schema up to date`);
   expect(again.output).not.toContain("Seeded");
+});
+
+test("the README's Express and Hono snippets are lines of examples/express and examples/hono, in order", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Mounting in Express and Hono"));
+  const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].slice(0, 2).map((match) => match[1]!);
+  expect(blocks).toHaveLength(2);
+  ["express", "hono"].forEach((example, i) => {
+    const file = readFileSync(join(root, "examples", example, "index.ts"), "utf8").split("\n");
+    let from = 0;
+    for (const line of blocks[i]!.split("\n").filter((line) => line.trim() !== "")) {
+      const at = file.indexOf(line, from);
+      expect(at, `examples/${example}/index.ts has, after line ${from}: ${line}`).toBeGreaterThanOrEqual(0);
+      from = at + 1;
+    }
+  });
 });
