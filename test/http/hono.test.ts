@@ -1,0 +1,118 @@
+/**
+ * Mounting with Hono (`toHono` and `app.mount`) and with plain `node:http`, on real servers, on
+ * every database: what differs between the ways to mount.
+ */
+import { createServer, type Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { z } from "zod";
+import { collection, createBackend, field, type DatabaseAdapter } from "cimiento";
+import { toHono } from "cimiento/hono";
+import { toNodeHandler } from "cimiento/node";
+import { describeEachDatabase } from "../setup/dialects.js";
+import { listening, postChunkedOverHttp, read, REQUEST_ID, type Listening } from "./support.js";
+
+const notes = collection("notes", {
+  fields: { text: field.text(z.string().min(1)) },
+  access: { list: () => true, get: () => true, create: () => true },
+});
+
+function notesBackend(database: DatabaseAdapter<"sqlite" | "postgres">) {
+  return createBackend({ database, collections: { notes }, http: { bodyLimit: 1024 } });
+}
+
+describeEachDatabase("Hono and node:http mounts", (db) => {
+  let backend: ReturnType<typeof notesBackend>;
+  let drop: () => Promise<void>;
+  const servers: Listening[] = [];
+  let mounted: string; // app.mount("/api", backend.fetch)
+  let routed: string; // app.route("/api", toHono(backend)), with host middleware
+  let plain: string; // http.createServer(toNodeHandler(backend))
+
+  beforeAll(async () => {
+    const fresh = await db.fresh();
+    drop = fresh.drop;
+    backend = notesBackend(fresh.database);
+    await backend.migrate();
+
+    const withMount = new Hono();
+    withMount.get("/", (c) => c.text("host routes live here"));
+    withMount.mount("/api", backend.fetch);
+    servers.push(await listening(serve({ fetch: withMount.fetch, port: 0, hostname: "127.0.0.1" }) as Server));
+
+    const withRoute = new Hono();
+    // The host's middleware runs before the backend's routes.
+    withRoute.use("/api/*", async (c, next) => {
+      await next();
+      c.header("x-host-middleware", "ran");
+    });
+    const api = toHono(backend);
+    api.get("/extra", (c) => c.json({ extra: true })); // added to this app only
+    withRoute.route("/api", api);
+    servers.push(await listening(serve({ fetch: withRoute.fetch, port: 0, hostname: "127.0.0.1" }) as Server));
+
+    servers.push(await listening(createServer(toNodeHandler(backend)).listen(0, "127.0.0.1")));
+    [mounted, routed, plain] = servers.map((server) => server.origin) as [string, string, string];
+    mounted += "/api";
+    routed += "/api";
+  });
+
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await backend.close();
+    await drop();
+  });
+
+  async function createAndList(base: string, text: string): Promise<void> {
+    const created = await read(
+      await fetch(`${base}/collections/notes/records`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text }) }),
+    );
+    expect(created).toMatchObject({ status: 201, body: { text } });
+    const where = encodeURIComponent(JSON.stringify({ text }));
+    expect((await read(await fetch(`${base}/collections/notes/records?where=${where}`))).body).toEqual({ items: [created.body], nextCursor: null });
+  }
+
+  test("app.mount('/api', backend.fetch): every route, and the backend's own 404 problem", async () => {
+    await createAndList(mounted, "mounted");
+    const missing = await read(await fetch(`${mounted}/nothing`));
+    expect(missing).toMatchObject({ status: 404, type: "application/problem+json", body: { code: "ROUTE_NOT_FOUND", detail: "No route for GET /nothing." } });
+    expect(await (await fetch(`${mounted.slice(0, -4)}/`)).text()).toBe("host routes live here");
+  });
+
+  test("app.mount: a chunked body over the limit is 413", async () => {
+    const response = await postChunkedOverHttp(`${mounted}/collections/notes/records`, ["x".repeat(1000), "x".repeat(1000)], {
+      "content-type": "application/json",
+    });
+    expect(await read(response)).toMatchObject({ status: 413, body: { code: "PAYLOAD_TOO_LARGE" } });
+  });
+
+  test("app.route('/api', toHono(backend)): every route, after the host's middleware", async () => {
+    await createAndList(routed, "routed");
+    const response = await fetch(`${routed}/health`);
+    expect(response.headers.get("x-host-middleware")).toBe("ran");
+    expect(response.headers.get("x-request-id")).toMatch(REQUEST_ID);
+  });
+
+  test("routes added to toHono's app are its own: the backend does not answer them", async () => {
+    expect(await (await fetch(`${routed}/extra`)).json()).toEqual({ extra: true });
+    expect((await backend.fetch(new Request("http://localhost/extra"))).status).toBe(404);
+  });
+
+  // BUG: the host app's notFound answers paths under the mount that no route matches (plain
+  // text "404 Not Found"), because Hono's route() does not carry a sub-app's notFound handler.
+  // app.mount() (above) does not have the problem.
+  test.fails("app.route: an unknown path under the mount is the backend's ROUTE_NOT_FOUND problem", async () => {
+    const missing = await read(await fetch(`${routed}/nothing`));
+    expect(missing).toMatchObject({ status: 404, type: "application/problem+json", body: { code: "ROUTE_NOT_FOUND" } });
+  });
+
+  test("node:http createServer(toNodeHandler(backend)): every route, errors and the body limit", async () => {
+    await createAndList(plain, "plain");
+    expect(await read(await fetch(`${plain}/nothing`))).toMatchObject({ status: 404, body: { code: "ROUTE_NOT_FOUND" } });
+    const response = await postChunkedOverHttp(`${plain}/collections/notes/records`, ["x".repeat(1000), "x".repeat(1000)], {
+      "content-type": "application/json",
+    });
+    expect(await read(response)).toMatchObject({ status: 413, body: { code: "PAYLOAD_TOO_LARGE" } });
+  });
+});
