@@ -69,7 +69,22 @@ const forget = action({
 
 const ping = action({ input: z.object({}), access: () => true, handler: () => undefined });
 
-const actions = { echo, publish, postCount, hello, forget, ping };
+/** A repeated query name gives a list. */
+const tagged = action({
+  input: z.object({ tag: z.union([z.string().transform((tag) => [tag]), z.array(z.string())]) }),
+  http: { method: "GET", path: "/tagged" },
+  access: () => true,
+  handler: ({ input }) => input.tag,
+});
+
+/** Its input is not an object: the body is the input as it is. */
+const sum = action({
+  input: z.array(z.number()),
+  access: () => true,
+  handler: ({ input }) => input.reduce((total, n) => total + n, 0),
+});
+
+const actions = { echo, publish, postCount, hello, forget, ping, tagged, sum };
 
 const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 const ID = expect.stringMatching(/^[0-9a-f-]{36}$/);
@@ -156,6 +171,20 @@ describeEachServer(
       });
       const withoutBody = await served.request("/echo/p2/s2?q=query", { method: "PUT" });
       expect(await read(withoutBody)).toEqual({ status: 202, type: "application/json", body: { id: "p2", slot: "s2", q: "query" } });
+    });
+
+    test("a repeated query name is a list in the input", async () => {
+      expect(await read(await served.request("/tagged?tag=a"))).toEqual({ status: 200, type: "application/json", body: ["a"] });
+      expect(await read(await served.request("/tagged?tag=a&tag=b"))).toEqual({ status: 200, type: "application/json", body: ["a", "b"] });
+    });
+
+    test("a body that is not an object is the input as it is; with path or query parameters it is 400", async () => {
+      expect(await read(await served.json("POST", "/actions/sum", [1, 2, 3]))).toEqual({ status: 200, type: "application/json", body: 6 });
+      expect(await read(await served.json("POST", "/actions/sum?extra=1", [1, 2]))).toMatchObject({
+        status: 400,
+        type: "application/problem+json",
+        body: { code: "INVALID_JSON", detail: "With path or query parameters, the body must be a JSON object." },
+      });
     });
 
     test("path params are decoded", async () => {
