@@ -65,16 +65,20 @@ const adminOnly = action({
   handler: () => "ok",
 });
 
+const logged: { message: string; error: unknown }[] = [];
+
 function accessBackend(database: DatabaseAdapter<"sqlite" | "postgres">) {
   const backend = createBackend({
     database,
     collections: { users, posts, comments },
     actions: { whoAmI, adminOnly },
+    logger: { error: (message, details) => logged.push({ message, error: details?.["error"] }) },
     auth: {
       // A test resolver: the bearer token is the user's id.
       async resolve(request): Promise<Principal | null> {
         const header = request.headers.get("authorization");
         if (header === null) return null;
+        if (header === "Bearer crash") throw new Error("the token service is down: key=abc123");
         const user: { id: string; role: string } | null = await backend.system.data.users.get(header.replace(/^Bearer /, ""));
         if (user === null) throw new ApiError(401, "INVALID_TOKEN", "The token is not valid.");
         return { id: user.id, role: user.role };
@@ -127,6 +131,15 @@ describeEachServer("HTTP access", accessBackend, (served) => {
   test("a resolver that throws an ApiError refuses the request with it", async () => {
     const response = await served.request("/collections/posts/records", { headers: { authorization: "Bearer forged" } });
     expect(await read(response)).toEqual(problem(401, "Unauthorized", "INVALID_TOKEN", "The token is not valid."));
+  });
+
+  test("a resolver that fails unexpectedly is a 500 that shows nothing; the logger gets the error", async () => {
+    logged.length = 0;
+    const response = await served.request("/collections/posts/records", { headers: { authorization: "Bearer crash" } });
+    expect(await read(response)).toEqual(problem(500, "Internal Server Error", "INTERNAL", "Something went wrong on our side."));
+    expect(logged).toEqual([
+      { message: "A request failed with an unexpected error.", error: new Error("the token service is down: key=abc123") },
+    ]);
   });
 
   test("a record the caller may not see is 404 NOT_FOUND for get, update and delete, as if there were none", async () => {
