@@ -11,8 +11,14 @@ import { describeEachServer, read, REQUEST_ID, type ServedBackend } from "./supp
 
 const open = { list: () => true, get: () => true, create: () => true, update: () => true, delete: () => true };
 
+const categories = collection("categories", { fields: { name: field.text().unique() }, access: open });
+
 const posts = collection("posts", {
-  fields: { title: field.text(z.string().min(1).max(200)), rank: field.integer().default(0) },
+  fields: {
+    title: field.text(z.string().min(1).max(200)),
+    rank: field.integer().default(0),
+    category: field.belongsTo("categories").optional(), // onDelete: "restrict"
+  },
   access: open,
 });
 
@@ -69,7 +75,7 @@ function chunks(text: string, size: number): string[] {
 }
 
 function errorBackend(database: DatabaseAdapter<"sqlite" | "postgres">) {
-  return createBackend({ database, collections: { posts }, actions: { explode, strict }, logger, http: { bodyLimit: LIMIT } });
+  return createBackend({ database, collections: { posts, categories }, actions: { explode, strict }, logger, http: { bodyLimit: LIMIT } });
 }
 
 function errorSuite(served: ServedBackend<ReturnType<typeof errorBackend>>) {
@@ -241,6 +247,36 @@ function errorSuite(served: ServedBackend<ReturnType<typeof errorBackend>>) {
     );
   });
 
+  test("a taken unique value is 409 UNIQUE_VIOLATION naming the fields", async () => {
+    expect((await served.json("POST", "/collections/categories/records", { name: "news" })).status).toBe(201);
+    expect(await read(await served.json("POST", "/collections/categories/records", { name: "news" }))).toEqual(
+      problem(409, "Conflict", "UNIQUE_VIOLATION", "Another categories record already has this name.", { fields: ["name"] }),
+    );
+  });
+
+  test("a belongsTo naming no record is 422 REFERENCE_NOT_FOUND", async () => {
+    expect(await read(await served.json("POST", "/collections/posts/records", { title: "x", category: "nope" }))).toEqual(
+      problem(422, "Unprocessable Content", "REFERENCE_NOT_FOUND", "posts.category points to a record that does not exist.", {
+        issues: [{ path: ["category"], code: "reference_not_found", message: "No such record" }],
+      }),
+    );
+  });
+
+  test("deleting a record still referenced is 409 STILL_REFERENCED", async () => {
+    const category = await served.backend.system.data.categories.create({ name: "in use" });
+    const post = await served.backend.system.data.posts.create({ title: "filed", category: category.id });
+    expect(await read(await served.request(`/collections/categories/records/${category.id}`, { method: "DELETE" }))).toEqual(
+      problem(
+        409,
+        "Conflict",
+        "STILL_REFERENCED",
+        "This categories record is still referenced (by posts.category); delete or change those first.",
+        { referencedBy: ["posts.category"] },
+      ),
+    );
+    await served.backend.system.data.posts.delete(post.id);
+  });
+
   test("invalid input of an action is 422 VALIDATION_FAILED with its issues", async () => {
     const result = await read(await served.json("POST", "/actions/strict", { count: 0 }));
     expect(result).toEqual(
@@ -280,7 +316,7 @@ describeEachServer("HTTP errors", errorBackend, errorSuite);
 
 describeEachServer(
   "HTTP body limit by default",
-  (database) => createBackend({ database, collections: { posts } }),
+  (database) => createBackend({ database, collections: { posts, categories } }),
   (served) => {
     // text/plain, so that express.json() in front lets it through: the backend's own limit is tested.
     const MiB = 1024 * 1024;
