@@ -59,6 +59,13 @@ const whoAmI = action({
   handler: ({ user }) => ({ id: user!.id, role: user!.role }),
 });
 
+/** Returns a record read through `system`: every field of it, hidden ones too. */
+const rawUser = action({
+  input: z.object({ id: z.string() }),
+  access: ({ user }) => user?.role === "admin",
+  handler: ({ input, system }) => system.data.users.get(input.id),
+});
+
 const adminOnly = action({
   input: z.object({}),
   access: ({ user }) => user?.role === "admin",
@@ -71,7 +78,7 @@ function accessBackend(database: DatabaseAdapter<"sqlite" | "postgres">) {
   const backend = createBackend({
     database,
     collections: { users, posts, comments },
-    actions: { whoAmI, adminOnly },
+    actions: { whoAmI, adminOnly, rawUser },
     logger: { error: (message, details) => logged.push({ message, error: details?.["error"] }) },
     auth: {
       // A test resolver: the bearer token is the user's id.
@@ -226,6 +233,11 @@ describeEachServer("HTTP access", accessBackend, (served) => {
     // They are there, for the system scope.
     expect(await served.backend.system.data.users.get(bob.id)).toMatchObject({ passwordHash: PASSWORD_HASH });
     expect(await served.backend.system.data.posts.get(post.id)).toMatchObject({ note: NOTE });
+  });
+
+  test("an action's result is sent as it is: a record it read through system has its hidden fields", async () => {
+    const response = await served.json("POST", "/actions/rawUser", { id: bob.id }, as(ada));
+    expect(await read(response)).toMatchObject({ status: 200, body: { id: bob.id, passwordHash: PASSWORD_HASH } });
   });
 
   test("a field the caller may not read is left out; one who may reads it", async () => {

@@ -189,6 +189,8 @@ function errorSuite(served: ServedBackend<ReturnType<typeof errorBackend>>) {
     expect(await read(await served.request("/collections/posts/records", { method: "PUT" }))).toEqual(
       problem(404, "Not Found", "ROUTE_NOT_FOUND", "No route for PUT /collections/posts/records."),
     );
+    // Paths match exactly: no trailing slash.
+    expect(await read(await served.request("/health/"))).toEqual(problem(404, "Not Found", "ROUTE_NOT_FOUND", "No route for GET /health/."));
   });
 
   test("an unknown action is 404 ROUTE_NOT_FOUND", async () => {

@@ -165,6 +165,17 @@ describeEachDatabase("Express", (db) => {
       expect(response.headers.get("x-request-id")).toBeNull();
     });
 
+    test("a body over express.json()'s own limit (100 kB) is answered by Express (413, HTML)", async () => {
+      const response = await fetch(`${origin}/api/collections/posts/records`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ title: "x".repeat(200 * 1024) }),
+      });
+      expect(response.status).toBe(413);
+      expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(response.headers.get("x-request-id")).toBeNull();
+    });
+
     test("the host's routes get the parsed body too", async () => {
       const echo = await fetch(`${origin}${HOST_ROUTE.path}/echo`, {
         method: "POST",
@@ -259,6 +270,19 @@ describeEachDatabase("Express", (db) => {
         status: 404,
         body: { code: "ROUTE_NOT_FOUND", detail: "No route for GET /nothing." },
       });
+    });
+
+    test("with express.json() given only to the host's routes, the backend reads its own bodies", async () => {
+      const app = express();
+      app.use("/api", toNodeHandler(backend));
+      app.post("/host/echo", express.json(), (req, res) => {
+        res.json({ received: req.body });
+      });
+      const origin = await start(app);
+      await roundTrip(`${origin}/api`);
+      await expectProblem(await fetch(`${origin}/api/collections/posts/records`, malformed), 400, "INVALID_JSON");
+      const echo = await fetch(`${origin}/host/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"c":3}' });
+      expect(await echo.json()).toEqual({ received: { c: 3 } });
     });
 
     test("at the root, after the host's routes: it answers everything they do not", async () => {

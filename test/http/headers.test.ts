@@ -231,6 +231,7 @@ describeEachServer(
       logger,
       http: {
         bodyLimit: 1024,
+        cors: { origin: "*" },
         // A host's own error shape (here, the RealWorld API's).
         formatError: async (error, request) => {
           formatted.push({ code: error.code, message: error.message, path: new URL(request.url).pathname });
@@ -257,6 +258,7 @@ describeEachServer(
       expect(response.headers.get("x-error-code")).toBe("COLLECTION_NOT_FOUND");
       expect(response.headers.get("x-request-id")).toMatch(REQUEST_ID);
       expectSecurityHeaders(response);
+      expect(response.headers.get("access-control-allow-origin")).toBe("*"); // CORS headers are kept too
       expect(formatted).toEqual([
         { code: "COLLECTION_NOT_FOUND", message: 'There is no collection "nope".', path: expect.stringMatching(/\/collections\/nope\/records$/) },
       ]);

@@ -135,6 +135,16 @@ describeEachServer(
       expect((body as { items: Json[] }).items.map((post) => post.title)).toEqual(expected.map((post) => post.title));
     });
 
+    test("docs/http.md's page: published posts by -rank,title, two of them, with the total", async () => {
+      const { status, body } = await list(`?where=${q({ published: true })}&orderBy=-rank,title&limit=2&count=true`);
+      expect(status).toBe(200);
+      expect(body).toEqual({
+        items: [all[1], all[7]], // Post 02 and Post 08: rank 2, the highest
+        nextCursor: expect.any(String),
+        total: 12,
+      });
+    });
+
     test("orderBy with no field is 400 INVALID_QUERY", async () => {
       expect(await list("?orderBy=")).toEqual(invalidQuery("orderBy: expected field names, e.g. -createdAt,title", "orderBy"));
     });

@@ -60,7 +60,7 @@ const hello = action({
 /** Returns nothing: answers 204. */
 const forget = action({
   input: z.object({ id: z.string() }),
-  http: { method: "DELETE", path: "/posts/:id/forget" },
+  http: { method: "DELETE", path: "/posts/:id/forget", status: 202 }, // 204 all the same: no result
   access: () => true,
   async handler({ input, data }) {
     await data.posts.delete(input.id);
@@ -146,10 +146,22 @@ describeEachServer(
     });
 
     test("PATCH and DELETE of a record that does not exist answer 404 NOT_FOUND", async () => {
-      const patched = await read(await served.json("PATCH", "/collections/posts/records/nope", { title: "x" }));
-      expect(patched).toMatchObject({ status: 404, type: "application/problem+json", body: { status: 404, code: "NOT_FOUND" } });
-      const deleted = await read(await served.request("/collections/posts/records/nope", { method: "DELETE" }));
-      expect(deleted).toMatchObject({ status: 404, type: "application/problem+json", body: { status: 404, code: "NOT_FOUND" } });
+      const notFound = {
+        status: 404,
+        type: "application/problem+json",
+        body: {
+          type: "about:blank",
+          title: "Not Found",
+          status: 404,
+          detail: 'No posts record with id "nope".',
+          code: "NOT_FOUND",
+          collection: "posts",
+          id: "nope",
+          requestId: expect.stringMatching(REQUEST_ID),
+        },
+      };
+      expect(await read(await served.json("PATCH", "/collections/posts/records/nope", { title: "x" }))).toEqual(notFound);
+      expect(await read(await served.request("/collections/posts/records/nope", { method: "DELETE" }))).toEqual(notFound);
     });
 
     test("POST /actions/:name runs the action with the JSON body as input", async () => {
