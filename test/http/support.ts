@@ -82,8 +82,6 @@ export async function listening(server: Server): Promise<Listening> {
 export interface ExpressOptions {
   /** `express.json()`: before the mount (`"before"`), after it, or not at all. @default "before" */
   readonly json?: "before" | "after" | "none";
-  /** The mount path. @default MOUNT */
-  readonly mount?: string;
 }
 
 /** A real Express 5 server: the backend under `/api`, and a host route beside it. */
@@ -91,7 +89,7 @@ export async function startExpress(backend: ServableBackend, options: ExpressOpt
   const json = options.json ?? "before";
   const app = express();
   if (json === "before") app.use(express.json());
-  app.use(options.mount ?? MOUNT, toNodeHandler(backend));
+  app.use(MOUNT, toNodeHandler(backend));
   if (json === "after") app.use(express.json());
   app.get(HOST_ROUTE.path, (_req, res) => {
     res.json(HOST_ROUTE.body);
