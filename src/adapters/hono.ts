@@ -6,8 +6,9 @@ import { Hono } from "hono";
 import { appOf } from "../http/registry.js";
 
 /**
- * The backend's HTTP API as a Hono app of its own (routes added to it do not change the
- * backend). `honoApp.mount("/api", backend.fetch)` works too.
+ * The backend's HTTP API as a Hono app, to mount with `app.route(path, ...)`. It answers every
+ * path under its mount (an unknown one with the backend's `ROUTE_NOT_FOUND`), so add the host's
+ * routes beside it. `honoApp.mount("/api", backend.fetch)` works too.
  *
  * @example
  * ```ts

@@ -7,6 +7,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { appOf } from "../http/registry.js";
 
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A request that a body parser (such as `express.json()`) may have read already. */
 type ParsedRequest = IncomingMessage & { body?: unknown; rawBody?: Buffer };
 
@@ -35,7 +44,13 @@ export function toNodeHandler(backend: object): (req: IncomingMessage, res: Serv
     // The stream was consumed by a body parser: rebuild the body from what it parsed.
     if (parsed.readableEnded && parsed.rawBody === undefined && parsed.body !== undefined) {
       const body = parsed.body;
-      parsed.rawBody = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
+      // Bytes (express.raw) and text (express.text) are the body as sent. express.json parses to
+      // a value, also to a bare string with { strict: false }: a string that is not itself JSON
+      // text was such a value, and is sent again as JSON.
+      const json = /\bjson\b/i.test(req.headers["content-type"] ?? "");
+      parsed.rawBody = Buffer.isBuffer(body)
+        ? body
+        : Buffer.from(typeof body === "string" && !(json && !isJsonText(body)) ? body : JSON.stringify(body));
     }
     return listener(req, res);
   };

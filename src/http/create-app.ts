@@ -205,5 +205,8 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AuthOpti
     return serveAction(c, name, action, 200, {});
   });
 
+  // Last, so every route above wins: a catch-all route (unlike notFound) is kept when the app
+  // is mounted with Hono's route(), so unmatched paths still get this backend's error.
+  app.all("*", (c) => errorResponse(apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`), c));
   return app;
 }

@@ -48,6 +48,11 @@ export interface ServedBackend<B extends ServableBackend> {
    * The backend is mounted at `origin + MOUNT`.
    */
   readonly origin: string | null;
+  /**
+   * The path the backend sees for `path`: Hono's `route()` keeps the mount prefix in the path,
+   * Express and `backend.fetch` do not.
+   */
+  mounted(path: string): string;
   /** Sends a request to `path`, relative to where the backend is mounted. */
   request(path: string, init?: RequestInit): Promise<Response>;
   /** `request` with a JSON body (and its content type). */
@@ -213,6 +218,7 @@ export function describeEachServer<B extends ServableBackend>(
           get origin() {
             return server?.origin ?? null;
           },
+          mounted: (path) => (way === "hono" ? `${MOUNT}${path}` : path),
           request(path, init) {
             if (way === "fetch") return served.backend.fetch(new Request(`http://localhost${path}`, init));
             return fetch(target(path), init);
