@@ -4,7 +4,7 @@
  */
 import { denied } from "../access/caller-access.js";
 import { afterCommit, type DataContext } from "../data/context.js";
-import { apiError, type FieldIssue } from "../errors/api-error.js";
+import { issuesOf, validationError } from "../errors/validation.js";
 import type { Action, ActionContext } from "./action.js";
 
 /**
@@ -21,13 +21,7 @@ export async function runAction<I, O>(
   const definition = action.definition;
   const parsed = await definition.input.safeParseAsync(rawInput);
   if (!parsed.success) {
-    const issues: FieldIssue[] = parsed.error.issues.map((issue) => ({
-      path: issue.path as (string | number)[],
-      code: issue.code,
-      message: issue.message,
-    }));
-    const summary = issues.map((issue) => `${issue.path.join(".") || "(input)"}: ${issue.message}`).join("; ");
-    throw apiError("VALIDATION_FAILED", `Invalid input of ${name}: ${summary}`, { issues });
+    throw validationError(`Invalid input of ${name}`, issuesOf(parsed.error, []));
   }
   const input = parsed.data;
   if (!ctx.system) {

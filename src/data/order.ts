@@ -5,7 +5,7 @@
  */
 import { sql, type RawBuilder } from "kysely";
 import type { Access } from "../access/caller-access.js";
-import { apiError } from "../errors/api-error.js";
+import { apiError, invalidQuery as invalid } from "../errors/api-error.js";
 import type { CollectionModel, ColumnModel } from "../schema/model.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Cond } from "./where.js";
@@ -17,9 +17,6 @@ export interface SortKey {
   readonly desc: boolean;
 }
 
-function invalid(path: string, message: string): never {
-  throw apiError("INVALID_QUERY", `${path}: ${message}`, { path });
-}
 
 /**
  * Checks `orderBy` and completes it with the id, in the direction of the last key, so that the

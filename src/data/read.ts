@@ -5,7 +5,7 @@
  */
 import { sql, type SelectQueryBuilder, type SqlBool } from "kysely";
 import { accessFor, denied, type Access } from "../access/caller-access.js";
-import { apiError } from "../errors/api-error.js";
+import { invalidQuery as invalid } from "../errors/api-error.js";
 import type { CollectionModel } from "../schema/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { execute, type DataContext } from "./context.js";
@@ -24,9 +24,6 @@ export const DEFAULT_LIMIT = 100;
 const LIST_OPTIONS = new Set(["where", "orderBy", "limit", "offset", "cursor", "count", "select", "include"]);
 const READ_OPTIONS = new Set(["select", "include"]);
 
-function invalid(path: string, message: string): never {
-  throw apiError("INVALID_QUERY", `${path}: ${message}`, { path });
-}
 
 /** Refuses options a call does not know, so that a typo is never silently ignored. */
 export function checkOptions(options: unknown, allowed: ReadonlySet<string>, what: string): Record<string, unknown> {

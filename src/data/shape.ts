@@ -4,9 +4,9 @@
  * @module
  */
 import type { Access } from "../access/caller-access.js";
-import { apiError } from "../errors/api-error.js";
+import { invalidQuery as invalid } from "../errors/api-error.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
-import type { CollectionModel, ColumnModel, Model, RelationModel } from "../schema/model.js";
+import { joinColumnOf, type CollectionModel, type ColumnModel, type Model, type RelationModel } from "../schema/model.js";
 import { planOrder, orderKey, type SortKey } from "./order.js";
 import { Plan } from "./plan.js";
 import { and, planRule, planWhere, TRUE, type Cond } from "./where.js";
@@ -36,9 +36,6 @@ export interface IncludePlan {
   readonly limit: number | undefined;
 }
 
-function invalid(path: string, message: string): never {
-  throw apiError("INVALID_QUERY", `${path}: ${message}`, { path });
-}
 
 function at(path: string, name: string): string {
   return path === "" ? name : `${path}.${name}`;
@@ -102,13 +99,7 @@ export function planShape(
       if (value === undefined || value === false) continue;
       const here = at(at(path, "include"), name);
       const relation = collection.relations.get(name);
-      const joinColumn =
-        relation === undefined
-          ? undefined
-          : relation.kind === "one"
-            ? collection.columnsByName.get(relation.column)
-            : model.collections.get(relation.target)!.columnsByName.get(relation.column);
-      if (relation === undefined || visible(joinColumn) === undefined) {
+      if (relation === undefined || visible(joinColumnOf(model, collection, relation)) === undefined) {
         invalid(here, `"${name}" is not a relation of "${collection.name}"`);
       }
       includes.push(planInclude(runtime, model, relation, value, here, access));

@@ -7,9 +7,9 @@ import { sql, type Expression, type RawBuilder, type SqlBool } from "kysely";
 import { z } from "zod";
 import type { Access } from "../access/caller-access.js";
 import type { Operation } from "../access/rules.js";
-import { ApiError, apiError } from "../errors/api-error.js";
+import { ApiError, apiError, invalidQuery as invalid } from "../errors/api-error.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
-import type { CollectionModel, ColumnModel, Model, RelationModel } from "../schema/model.js";
+import { joinColumnOf, type CollectionModel, type ColumnModel, type Model, type RelationModel } from "../schema/model.js";
 import { FILTER_OPERATORS, type FilterOperator } from "../schema/operators.js";
 import { Slot } from "./compiled-query-cache.js";
 import type { Plan } from "./plan.js";
@@ -52,9 +52,6 @@ const isoDatetime = z.iso.datetime({ offset: true });
 export const TRUE: Cond = { t: "const", value: true };
 export const FALSE: Cond = { t: "const", value: false };
 
-function invalid(path: string, message: string): never {
-  throw apiError("INVALID_QUERY", `${path}: ${message}`, { path });
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
@@ -270,11 +267,7 @@ function visibleColumn(ctx: WhereContext, collection: CollectionModel, name: str
 function visibleRelation(ctx: WhereContext, collection: CollectionModel, name: string): RelationModel | undefined {
   const relation = collection.relations.get(name);
   if (relation === undefined || ctx.access === undefined) return relation;
-  const column =
-    relation.kind === "one"
-      ? collection.columnsByName.get(relation.column)!
-      : ctx.model.collections.get(relation.target)!.columnsByName.get(relation.column)!;
-  return ctx.access.readable(column) ? relation : undefined;
+  return ctx.access.readable(joinColumnOf(ctx.model, collection, relation)) ? relation : undefined;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { z } from "zod";
 import { accessFor, denied, type Access } from "../access/caller-access.js";
 import type { Operation } from "../access/rules.js";
 import { ApiError, apiError, type FieldIssue } from "../errors/api-error.js";
+import { issuesOf, validationError } from "../errors/validation.js";
 import { hookContext } from "../hooks/hook-context.js";
 import type { CollectionModel } from "../schema/model.js";
 import { Slot } from "./compiled-query-cache.js";
@@ -30,26 +31,6 @@ import { and, buildCond, planRule, planWhere, TRUE, type Cond, type WhereContext
 
 // ---------------------------------------------------------------------------------------------
 // Validation
-
-function issuesOf(error: z.ZodError, prefix: readonly (string | number)[]): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  for (const issue of error.issues) {
-    const path = [...prefix, ...(issue.path as (string | number)[])];
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        issues.push({ path: [...path, key], code: "unrecognized_keys", message: `Unknown field "${key}"` });
-      }
-    } else {
-      issues.push({ path, code: issue.code, message: issue.message });
-    }
-  }
-  return issues;
-}
-
-function validationError(collection: string, issues: readonly FieldIssue[]): ApiError {
-  const summary = issues.map((issue) => `${issue.path.join(".") || "(input)"}: ${issue.message}`).join("; ");
-  return apiError("VALIDATION_FAILED", `Invalid ${collection} input: ${summary}`, { issues });
-}
 
 /**
  * Mass assignment never succeeds quietly: a field the caller may not write (read-only, or denied
@@ -95,7 +76,7 @@ function validate(
   const { issues, data } = writeIssues(access, collection, input);
   const result = schema.safeParse(data);
   if (!result.success) issues.push(...issuesOf(result.error, []));
-  if (issues.length > 0) throw validationError(collection.name, issues);
+  if (issues.length > 0) throw validationError(`Invalid ${collection.name} input`, issues);
   return result.data!;
 }
 
@@ -348,19 +329,23 @@ async function afterWrite(
   queueCommitted(ctx, collection, operation, snapshot(record), previous);
 }
 
+/** Whether hooks run for a write of `operation`: then it goes record by record, in a transaction. */
+function hooked(collection: CollectionModel, operation: "create" | "update" | "delete"): boolean {
+  const hooks = collection.hooks;
+  if (hooks.afterCommit !== undefined) return true;
+  if (operation === "create") return hooks.beforeCreate !== undefined || hooks.afterCreate !== undefined;
+  if (operation === "update") return hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined;
+  return hooks.beforeDelete !== undefined || hooks.afterDelete !== undefined;
+}
+
+/** A write needs a transaction for its hooks, or to check a filter rule after it wrote. */
 function needsTransaction(
   collection: CollectionModel,
   access: Access | undefined,
   operation: "create" | "update" | "delete",
 ): boolean {
-  const hooks = collection.hooks;
-  const hooked =
-    hooks.afterCommit !== undefined ||
-    (operation === "create" && (hooks.beforeCreate !== undefined || hooks.afterCreate !== undefined)) ||
-    (operation === "update" && (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined)) ||
-    (operation === "delete" && (hooks.beforeDelete !== undefined || hooks.afterDelete !== undefined));
   const rule = ruleOf(access, collection, operation);
-  return hooked || (rule !== true && rule !== false);
+  return hooked(collection, operation) || (rule !== true && rule !== false);
 }
 
 /** Creates one record and returns it as the caller reads it (with `select`/`include`). */
@@ -381,7 +366,7 @@ export async function createManyRecords(
   options: unknown,
 ): Promise<Row[]> {
   if (!Array.isArray(data)) {
-    throw validationError(collection.name, [{ path: [], code: "invalid_type", message: "Expected an array of records" }]);
+    throw validationError(`Invalid ${collection.name} input`, [{ path: [], code: "invalid_type", message: "Expected an array of records" }]);
   }
   const { access, shape } = await shapeFor(ctx, collection, options, "createMany", ["create"]);
   const rule = ruleOf(access, collection, "create");
@@ -399,7 +384,7 @@ export async function createManyRecords(
         issues.push(...error.issues.map((issue) => ({ ...issue, path: [i, ...issue.path] })));
       }
     }
-    if (issues.length > 0) throw validationError(collection.name, issues);
+    if (issues.length > 0) throw validationError(`Invalid ${collection.name} input`, issues);
     const width = collection.columns.length;
     const batchSize = Math.max(1, Math.min(500, Math.floor(tx.runtime.maxParameters / width)));
     const byId = new Map<unknown, Row>();
@@ -562,8 +547,7 @@ export async function updateManyRecords(ctx: DataContext, collection: Collection
   if (needsTransaction(collection, access, "update")) {
     return ctx.atomic(async (tx) => {
       const input = validate(collection.updateSchema, collection, access, data);
-      const hooked = Object.values(collection.hooks).some((hook) => hook !== undefined);
-      if (!hooked) return { count: await updateWhere(tx, collection, access, plan, where, input, true) };
+      if (!hooked(collection, "update")) return { count: await updateWhere(tx, collection, access, plan, where, input, true) };
       const ids = await idsOf(tx, collection, plan, where);
       for (const id of ids) await updateOne(tx, collection, access, id, data);
       return { count: ids.length };
@@ -640,8 +624,7 @@ export async function deleteManyRecords(ctx: DataContext, collection: Collection
   const options = checkOptions(rawOptions, new Set(["where"]), "deleteMany");
   const plan = new Plan(`W-*:${collection.name}|`);
   const { access, where } = await planMany(ctx, collection, options, "delete", plan);
-  const hooks = collection.hooks;
-  if (hooks.beforeDelete !== undefined || hooks.afterDelete !== undefined || hooks.afterCommit !== undefined) {
+  if (hooked(collection, "delete")) {
     return ctx.atomic(async (tx) => {
       const ids = await idsOf(tx, collection, plan, where);
       for (const id of ids) await deleteOne(tx, collection, access, id);

@@ -93,6 +93,11 @@ export class ApiError<Code extends string = string> extends Error {
   }
 }
 
+/** @internal An `INVALID_QUERY` error for the option or filter at `path`. */
+export function invalidQuery(path: string, message: string): never {
+  throw apiError("INVALID_QUERY", `${path}: ${message}`, { path });
+}
+
 /** @internal Builds an {@link ApiError} for one of cimiento's own codes. */
 export function apiError(code: ErrorCode, message: string, details?: Record<string, unknown>): ApiError<ErrorCode> {
   return new ApiError(ERROR_CODES[code], code, message, details);

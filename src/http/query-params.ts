@@ -2,11 +2,8 @@
  * @internal Query strings of the collection routes, turned into the options of the data API.
  * @module
  */
-import { apiError } from "../errors/api-error.js";
+import { invalidQuery as invalid } from "../errors/api-error.js";
 
-function invalid(name: string, message: string): never {
-  throw apiError("INVALID_QUERY", `${name}: ${message}`, { path: name });
-}
 
 function json(name: string, value: string): unknown {
   try {

@@ -108,6 +108,15 @@ function columnKind(config: FieldConfig): ColumnKind {
   return config.kind;
 }
 
+/**
+ * The column that joins a relation: for to-one, this collection's `belongsTo` column; for
+ * to-many, the target's. A caller must see it to follow the relation.
+ */
+export function joinColumnOf(model: Model, collection: CollectionModel, relation: RelationModel): ColumnModel {
+  const owner = relation.kind === "one" ? collection : model.collections.get(relation.target)!;
+  return owner.columnsByName.get(relation.column)!;
+}
+
 /** Names an index the same way on every run, within PostgreSQL's 63-byte identifier limit. */
 export function indexName(table: string, columns: readonly string[], unique: boolean): string {
   const name = `${table}_${columns.join("_")}_${unique ? "key" : "idx"}`;
