@@ -142,6 +142,10 @@ export function createBackend<
   const A extends Record<string, AnyAction> = {},
 >(options: BackendOptions<S, D, A>): Backend<S, D, A> {
   const model = buildModel(options.collections);
+  // cimiento's own tables (sessions, jobs, ...): migrated with the collections, never in the data
+  // API nor the HTTP routes.
+  const systemCollections: Schema = {};
+  const storage = Object.keys(systemCollections).length === 0 ? model : buildModel({ ...options.collections, ...systemCollections });
   const actions: Readonly<Record<string, AnyAction>> = options.actions ?? {};
   for (const [name, value] of Object.entries(actions)) {
     if (typeof value !== "object" || value === null || !("definition" in value)) {
@@ -181,7 +185,7 @@ export function createBackend<
     },
     db: runtime.kysely as Kysely<DB<S, D>>,
     migrate: (migrateOptions = {}) =>
-      migrate(runtime, model, { ...migrateOptions, migrations: migrateOptions.migrations ?? options.migrations }),
+      migrate(runtime, storage, { ...migrateOptions, migrations: migrateOptions.migrations ?? options.migrations }),
     fetch: async (request) => app.fetch(request),
     close: () => runtime.close(),
   };

@@ -100,6 +100,26 @@ export function collection<const N extends string, const F extends Fields>(
       `Collection name "${name}" is not valid: use a letter, then letters, digits or "_", not the prefix "cimiento_" nor a reserved name (id, createdAt, updatedAt, a where operator).`,
     );
   }
+  return defineCollection(name, definition);
+}
+
+/**
+ * @internal A table of cimiento's own (sessions, jobs, ...): declared like a collection so that
+ * `migrate()` creates and extends it, but named with the reserved prefix `cimiento_` and never
+ * part of the data API nor of the HTTP routes. Subsystems read and write it with Kysely.
+ */
+export function systemCollection<const N extends `cimiento_${string}`, const F extends Fields>(
+  name: N,
+  definition: CollectionDefinition<F>,
+): Collection<N, F> {
+  if (!NAME.test(name)) throw new SchemaError(`System table name "${name}" is not valid.`);
+  return defineCollection(name, definition);
+}
+
+function defineCollection<const N extends string, const F extends Fields>(
+  name: N,
+  definition: CollectionDefinition<F>,
+): Collection<N, F> {
   const fields = definition.fields;
   for (const [fieldName, value] of Object.entries(fields)) {
     const where = `${name}.${fieldName}`;
