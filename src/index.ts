@@ -15,7 +15,7 @@
  * @module
  */
 export { createBackend } from "./backend/create-backend.js";
-export type { Backend, BackendOptions } from "./backend/create-backend.js";
+export type { Backend, BackendOptions, WithAuthUsers } from "./backend/create-backend.js";
 export type { Scope, TransactionScope } from "./backend/scope.js";
 export { action } from "./actions/action.js";
 export type {
@@ -33,7 +33,28 @@ export type { BasePrincipal, Principal, Register, RegisteredSchema } from "./acc
 export type { CollectionAccess, FieldAccess, Operation, Rule, RuleContext, RuleResult } from "./access/rules.js";
 export type { CollectionHooks, CommittedChange, HookContext } from "./hooks/hooks.js";
 export type { Logger } from "./errors/logger.js";
-export type { AuthOptions, CorsOptions, HttpOptions } from "./http/options.js";
+export type { CorsOptions, HttpOptions } from "./http/options.js";
+export type {
+  AuthLinks,
+  AuthOptions,
+  BuiltInAuthOptions,
+  Duration,
+  HostAuthOptions,
+  PasswordOptions,
+  RateLimit,
+  RateLimitOptions,
+  SessionCookieOptions,
+  SessionOptions,
+} from "./auth/options.js";
+export type { ApiKeyInfo, AuthApi, CreateApiKeyInput, CreateUserInput, Identity, SessionInfo } from "./auth/auth.js";
+export { scryptHasher } from "./auth/password.js";
+export type { PasswordHasher, ScryptParameters } from "./auth/password.js";
+export { logMailer, smtpMailer } from "./auth/mail.js";
+export type { AuthEmails, AuthMailContext, MailMessage, Mailer, SmtpOptions } from "./auth/mail.js";
+export { memoryRateLimitStore } from "./auth/rate-limit.js";
+export type { RateLimitHit, RateLimitStore } from "./auth/rate-limit.js";
+export { normalizeEmail, usersCollection } from "./auth/users.js";
+export type { BaseUserFields, DefaultUsers, UserFields } from "./auth/users.js";
 export type { CollectionApi, DataApi } from "./data/collection-api.js";
 export type { DatabaseAdapter } from "./dialects/dialect.js";
 export { ApiError, ERROR_CODES, toApiError } from "./errors/api-error.js";

@@ -15,12 +15,23 @@ import { migrate, type MigrateOptions, type MigrationResult } from "../migrate/m
 import { buildModel } from "../schema/model.js";
 import type { DB, DialectName, Schema } from "../schema/types.js";
 import { createApp } from "../http/create-app.js";
-import type { AuthOptions, HttpOptions } from "../http/options.js";
+import type { HttpOptions } from "../http/options.js";
+import { Auth, type AuthApi } from "../auth/auth.js";
+import type { AuthOptions, BuiltInAuthOptions, HostAuthOptions } from "../auth/options.js";
+import { AuthHttp } from "../auth/routes.js";
+import { authTables } from "../auth/tables.js";
+import { isUsersCollection, usersCollection, type DefaultUsers } from "../auth/users.js";
+import type { AppAuth } from "../http/create-app.js";
 import { registerApp } from "../http/registry.js";
 import { createScope, type Scope } from "./scope.js";
 
 /** What `createBackend` takes. */
-export interface BackendOptions<S extends Schema, D extends DialectName, A extends Record<string, AnyAction>> {
+export interface BackendOptions<
+  S extends Schema,
+  D extends DialectName,
+  A extends Record<string, AnyAction>,
+  Au extends AuthOptions | undefined = AuthOptions | undefined,
+> {
   /**
    * The database.
    * @default sqlite({ file: "./data/cimiento.db" })
@@ -41,8 +52,12 @@ export interface BackendOptions<S extends Schema, D extends DialectName, A exten
    * @default console
    */
   logger?: Logger;
-  /** Who calls over HTTP; absent: every request is anonymous. */
-  auth?: AuthOptions;
+  /**
+   * Who calls over HTTP: built-in auth (`{ password: {}, sessions: {...} }`: accounts in the
+   * `users` collection, sessions, API keys, e-mail flows), or the host's own
+   * (`{ resolve(request) }`). Absent: every request is anonymous.
+   */
+  auth?: Au;
   /** The HTTP handler's limits, CORS and error format. */
   http?: HttpOptions;
 }
@@ -101,10 +116,40 @@ export interface Backend<S extends Schema, D extends DialectName, A extends Reco
    * honoApp.mount("/api", backend.fetch);
    * ```
    */
-  fetch(request: Request): Promise<Response>;
+  fetch(request: Request, env?: unknown): Promise<Response>;
+  /**
+   * Built-in authentication in-process: create accounts, open sessions (for tests, say), check
+   * tokens, manage API keys. Throws when the backend has no built-in auth.
+   * @example
+   * ```ts
+   * const ada = await backend.auth.createUser({ email: "ada@example.com", password: "correct horse battery" });
+   * const { token } = await backend.auth.createSession(ada.id);
+   * ```
+   */
+  readonly auth: AuthApi;
   /** Closes the database connections. */
   close(): Promise<void>;
 }
+
+/**
+ * The collections of a backend: with built-in auth, a `users` collection is added when the
+ * host declares none.
+ */
+export type WithAuthUsers<S extends Schema, Au> = [Au] extends [BuiltInAuthOptions]
+  ? "users" extends keyof S
+    ? S
+    : { [K in keyof S | "users"]: K extends keyof S ? S[K] : DefaultUsers }
+  : S;
+
+function isBuiltIn(auth: AuthOptions | undefined): auth is BuiltInAuthOptions {
+  return auth !== undefined && typeof (auth as { resolve?: unknown }).resolve !== "function";
+}
+
+const noAuth: AuthApi = new Proxy({} as AuthApi, {
+  get() {
+    throw new TypeError("backend.auth needs built-in auth: createBackend({ auth: { password: {} } }).");
+  },
+});
 
 function checkPrincipal(user: unknown): void {
   if (user === null) return;
@@ -140,12 +185,22 @@ export function createBackend<
   const S extends Schema,
   D extends DialectName = "sqlite",
   const A extends Record<string, AnyAction> = {},
->(options: BackendOptions<S, D, A>): Backend<S, D, A> {
-  const model = buildModel(options.collections);
+  const Au extends AuthOptions | undefined = AuthOptions | undefined,
+>(options: BackendOptions<S, D, A, Au>): Backend<WithAuthUsers<S, Au>, D, A> {
+  const builtIn = isBuiltIn(options.auth) ? options.auth : undefined;
+  let collections: Schema = options.collections;
+  if (builtIn !== undefined) {
+    const users = collections["users"];
+    if (users === undefined) collections = { ...collections, users: usersCollection() };
+    else if (!isUsersCollection(users)) {
+      throw new SchemaError('With built-in auth, declare the "users" collection with usersCollection({ fields }), which adds email, role and emailVerified.');
+    }
+  }
+  const model = buildModel(collections);
   // cimiento's own tables (sessions, jobs, ...): migrated with the collections, never in the data
   // API nor the HTTP routes.
-  const systemCollections: Schema = {};
-  const storage = Object.keys(systemCollections).length === 0 ? model : buildModel({ ...options.collections, ...systemCollections });
+  const systemCollections: Schema = builtIn === undefined ? {} : authTables;
+  const storage = Object.keys(systemCollections).length === 0 ? model : buildModel({ ...collections, ...systemCollections });
   const actions: Readonly<Record<string, AnyAction>> = options.actions ?? {};
   for (const [name, value] of Object.entries(actions)) {
     if (typeof value !== "object" || value === null || !("definition" in value)) {
@@ -162,7 +217,26 @@ export function createBackend<
     actions,
     scopeOf: (ctx) => createScope(ctx, actions),
   };
-  const system = createScope(rootContext(shared, null, true), actions) as unknown as Scope<S, D, A, "system">;
+  const systemScope = createScope(rootContext(shared, null, true), actions);
+  const system = systemScope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "system">;
+  const auth =
+    builtIn === undefined
+      ? undefined
+      : new Auth(
+          {
+            runtime,
+            logger: shared.logger,
+            users: model.collections.get("users")!,
+            transaction: (fn) =>
+              systemScope.transaction((tx) =>
+                fn({ db: tx.db as Kysely<unknown>, createUser: (data) => tx.data["users"]!.create(data as never) as Promise<Record<string, unknown>> }),
+              ),
+            readUser: async (id) => (await systemScope.data["users"]!.get(id)) as Record<string, unknown> | null,
+          },
+          builtIn,
+        );
+  const appAuth: AppAuth =
+    auth !== undefined ? { builtIn: new AuthHttp(auth) } : options.auth === undefined ? undefined : { host: options.auth as HostAuthOptions };
   const app = createApp(
     {
       model,
@@ -174,19 +248,20 @@ export function createBackend<
       },
     },
     options.http ?? {},
-    options.auth,
+    appAuth,
   );
-  const backend: Backend<S, D, A> = {
+  const backend: Backend<WithAuthUsers<S, Au>, D, A> = {
     dialect: database.dialect,
     system,
     as: (user) => {
       checkPrincipal(user);
-      return createScope(rootContext(shared, user, false), actions) as unknown as Scope<S, D, A, "caller">;
+      return createScope(rootContext(shared, user, false), actions) as unknown as Scope<WithAuthUsers<S, Au>, D, A, "caller">;
     },
-    db: runtime.kysely as Kysely<DB<S, D>>,
+    db: runtime.kysely as Kysely<DB<WithAuthUsers<S, Au>, D>>,
     migrate: (migrateOptions = {}) =>
       migrate(runtime, storage, { ...migrateOptions, migrations: migrateOptions.migrations ?? options.migrations }),
-    fetch: async (request) => app.fetch(request),
+    fetch: async (request, env) => app.fetch(request, env),
+    auth: auth ?? noAuth,
     close: () => runtime.close(),
   };
   registerApp(backend, app);

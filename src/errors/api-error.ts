@@ -36,6 +36,20 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: 404,
   /** The path names a collection the backend does not have. */
   COLLECTION_NOT_FOUND: 404,
+  /** Sign-in failed: the e-mail address or the password is wrong (which one is not said). */
+  INVALID_CREDENTIALS: 401,
+  /** A session token or API key was presented but is unknown, expired or revoked. */
+  INVALID_SESSION: 401,
+  /** A one-use token (password reset, e-mail verification) is unknown, used or expired. */
+  INVALID_TOKEN: 400,
+  /** The account's e-mail address is not verified yet. */
+  EMAIL_NOT_VERIFIED: 403,
+  /** Sign-up without e-mail verification: the address already has an account. */
+  EMAIL_TAKEN: 409,
+  /** A cookie-authenticated write came from another origin (CSRF protection). */
+  CROSS_ORIGIN_REQUEST: 403,
+  /** Too many attempts; the `Retry-After` header and `details.retryAfter` say when to retry. */
+  RATE_LIMITED: 429,
   /** Something failed inside; nothing about it is shown. */
   INTERNAL: 500,
 } as const;

@@ -16,7 +16,9 @@ import type { Model } from "../schema/model.js";
 import type { DialectName, Schema, Visibility } from "../schema/types.js";
 import { runAction } from "../actions/run-action.js";
 import type { DataContext } from "../data/context.js";
-import type { AuthOptions, HttpOptions } from "./options.js";
+import type { AuthHttp, Caller } from "../auth/routes.js";
+import type { HostAuthOptions } from "../auth/options.js";
+import type { HttpOptions } from "./options.js";
 import { problemResponse } from "./problem.js";
 import { listOptions, readOptions, type Limits } from "./query-params.js";
 
@@ -31,7 +33,10 @@ export interface AppBackend {
   caller(user: Principal | null): { scope: CallerScope; ctx: DataContext };
 }
 
-type Env = { Variables: RequestIdVariables };
+type Env = { Variables: RequestIdVariables & { caller: Caller } };
+
+/** How the app learns who calls: built-in auth, the host's `resolve`, or nobody (anonymous). */
+export type AppAuth = { builtIn: AuthHttp } | { host: HostAuthOptions } | undefined;
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i;
 
@@ -50,7 +55,7 @@ async function jsonBody(request: Request): Promise<unknown> {
   }
 }
 
-async function objectBody(request: Request): Promise<Record<string, unknown>> {
+export async function objectBody(request: Request): Promise<Record<string, unknown>> {
   const body = await jsonBody(request);
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw apiError("INVALID_JSON", "The body must be a JSON object.");
@@ -69,7 +74,7 @@ function queryObject(url: URL): Record<string, unknown> {
 }
 
 /** Builds the Hono app that `backend.fetch` serves. */
-export function createApp(backend: AppBackend, http: HttpOptions, auth: AuthOptions | undefined): Hono<Env> {
+export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth): Hono<Env> {
   const limits: Limits = { defaultLimit: http.defaultLimit ?? 20, maxLimit: http.maxLimit ?? 100 };
   const app = new Hono<Env>();
 
@@ -84,6 +89,8 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AuthOpti
       });
     }
     const response = http.formatError ? await http.formatError(safe, c.req.raw) : problemResponse(safe, c.get("requestId"));
+    const retryAfter = safe.details?.["retryAfter"];
+    if (safe.code === "RATE_LIMITED" && typeof retryAfter === "number") response.headers.set("retry-after", String(retryAfter));
     // Middleware headers (request id, security, CORS) are set on c.res; keep them.
     c.res.headers.forEach((value, name) => {
       if (!response.headers.has(name)) response.headers.set(name, value);
@@ -91,9 +98,26 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AuthOpti
     return response;
   }
 
-  async function caller(c: Context<Env>) {
-    const user = auth === undefined ? null : await auth.resolve(c.req.raw);
-    return backend.caller(user);
+  /** Who calls; decided once per request. */
+  async function identify(c: Context<Env>): Promise<Caller> {
+    const known = c.get("caller");
+    if (known !== undefined) return known;
+    let current: Caller;
+    if (auth === undefined) current = { user: null, via: null, identity: null, token: null };
+    else if ("host" in auth) current = { user: await auth.host.resolve(c.req.raw), via: null, identity: null, token: null };
+    else current = await auth.builtIn.identify(c as unknown as Context);
+    c.set("caller", current);
+    return current;
+  }
+
+  /** The caller's scope, after checking that an API key limited to some names allows this one. */
+  async function caller(c: Context<Env>, target?: { kind: "collections" | "actions"; name: string }) {
+    const current = await identify(c);
+    const allowed = target === undefined ? null : current.identity?.apiKey?.[target.kind];
+    if (allowed != null && !allowed.includes(target!.name)) {
+      throw apiError("FORBIDDEN", `This API key may not use the ${target!.kind === "collections" ? "collection" : "action"} "${target!.name}".`);
+    }
+    return backend.caller(current.user);
   }
 
   function collection(c: Context<Env>) {
@@ -135,23 +159,33 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AuthOpti
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 
+  if (auth !== undefined && "builtIn" in auth) {
+    auth.builtIn.install(app as unknown as Hono, (c) => identify(c as unknown as Context<Env>), {
+      objectBody,
+      ownRecord: async (user) => {
+        const record = await backend.caller(user).scope.data["users"]!.get(user.id);
+        return (record as Record<string, unknown> | null) ?? { id: user.id };
+      },
+    });
+  }
+
   app.get("/collections/:name/records", async (c) => {
     const name = collection(c);
     const options = listOptions(url(c).searchParams, limits);
-    const { scope } = await caller(c);
+    const { scope } = await caller(c, { kind: "collections", name });
     return c.json(await scope.data[name]!.list(options as never));
   });
   app.post("/collections/:name/records", async (c) => {
     const name = collection(c);
     const options = readOptions(url(c).searchParams);
     const body = await objectBody(c.req.raw);
-    const { scope } = await caller(c);
+    const { scope } = await caller(c, { kind: "collections", name });
     return c.json(await scope.data[name]!.create(body as never, options as never), 201);
   });
   app.get("/collections/:name/records/:id", async (c) => {
     const name = collection(c);
     const options = readOptions(url(c).searchParams);
-    const { scope } = await caller(c);
+    const { scope } = await caller(c, { kind: "collections", name });
     const id = c.req.param("id");
     const record = await scope.data[name]!.get(id, options as never);
     if (record === null) throw apiError("NOT_FOUND", `No ${name} record with id "${id}".`, { collection: name, id });
@@ -161,13 +195,13 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AuthOpti
     const name = collection(c);
     const options = readOptions(url(c).searchParams);
     const body = await objectBody(c.req.raw);
-    const { scope } = await caller(c);
+    const { scope } = await caller(c, { kind: "collections", name });
     return c.json(await scope.data[name]!.update(c.req.param("id"), body as never, options as never));
   });
   app.delete("/collections/:name/records/:id", async (c) => {
     const name = collection(c);
     if (url(c).search !== "") throw apiError("INVALID_QUERY", "DELETE takes no query parameters.");
-    const { scope } = await caller(c);
+    const { scope } = await caller(c, { kind: "collections", name });
     await scope.data[name]!.delete(c.req.param("id"));
     return c.body(null, 204);
   });
@@ -186,7 +220,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AuthOpti
     else if (typeof body === "object" && body !== null && !Array.isArray(body)) input = { ...query, ...body, ...params };
     else if (Object.keys(query).length === 0 && Object.keys(params).length === 0) input = body;
     else throw apiError("INVALID_JSON", "With path or query parameters, the body must be a JSON object.");
-    const { ctx } = await caller(c);
+    const { ctx } = await caller(c, { kind: "actions", name });
     const result = await runAction(ctx, name, action, input, c.req.raw);
     return result === undefined ? c.body(null, 204) : c.json(result as object, status as 200);
   }

@@ -1,8 +1,7 @@
 /**
- * The options of the HTTP handler, and the auth seam it asks for the caller.
+ * The options of the HTTP handler.
  * @module
  */
-import type { Principal } from "../access/principal.js";
 import type { ApiError } from "../errors/api-error.js";
 
 /** CORS: which origins may call the API from a browser (none by default). */
@@ -49,17 +48,4 @@ export interface HttpOptions {
    * ```
    */
   formatError?: (error: ApiError, request: Request) => Response | Promise<Response>;
-}
-
-/** How the HTTP handler learns who calls. */
-export interface AuthOptions {
-  /**
-   * The caller of a request: a principal, or `null` for anonymous. Throw an `ApiError` (e.g.
-   * 401) to refuse the request.
-   * @example
-   * ```ts
-   * auth: { resolve: async (request) => verifyMyToken(request.headers.get("authorization")) }
-   * ```
-   */
-  resolve(request: Request): Principal | null | Promise<Principal | null>;
 }

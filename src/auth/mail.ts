@@ -1,0 +1,135 @@
+/**
+ * Sending mail: the `mailer` seam, an SMTP mailer over nodemailer, and the messages auth sends.
+ * @module
+ */
+import { createTransport } from "nodemailer";
+import type { Logger } from "../errors/logger.js";
+
+/** One message. */
+export interface MailMessage {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html?: string;
+}
+
+/**
+ * Sends mail. Use {@link smtpMailer}, or wrap any provider's API in one `send` method.
+ *
+ * @example
+ * ```ts
+ * const mailer: Mailer = {
+ *   async send(message) {
+ *     await fetch("https://api.example-mail.com/send", { method: "POST", body: JSON.stringify(message) });
+ *   },
+ * };
+ * createBackend({ collections, auth: { password: {}, mailer } });
+ * ```
+ */
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+}
+
+/** Where {@link smtpMailer} sends. */
+export interface SmtpOptions {
+  host: string;
+  /** @default 587 (465 when `secure`) */
+  port?: number;
+  /** TLS from the start (port 465). Otherwise STARTTLS is used when the server offers it. @default false */
+  secure?: boolean;
+  auth?: { user: string; pass: string };
+  /** The sender: `"Example <no-reply@example.com>"`. */
+  from: string;
+  /** Refuse to send without STARTTLS. @default false */
+  requireTLS?: boolean;
+}
+
+/**
+ * A mailer that sends through an SMTP server, with nodemailer (one pooled transport).
+ *
+ * @example
+ * ```ts
+ * import { smtpMailer } from "cimiento";
+ * const mailer = smtpMailer({
+ *   host: "smtp.example.com",
+ *   auth: { user: "apikey", pass: process.env.SMTP_PASSWORD! },
+ *   from: "Example <no-reply@example.com>",
+ * });
+ * ```
+ */
+export function smtpMailer(options: SmtpOptions): Mailer & { close(): void } {
+  const transport = createTransport({
+    host: options.host,
+    port: options.port ?? (options.secure ? 465 : 587),
+    secure: options.secure ?? false,
+    requireTLS: options.requireTLS ?? false,
+    pool: true,
+    ...(options.auth === undefined ? {} : { auth: options.auth }),
+  });
+  return {
+    async send(message) {
+      await transport.sendMail({ from: options.from, ...message });
+    },
+    close: () => transport.close(),
+  };
+}
+
+/**
+ * A mailer that only writes each message to the logger, as a warning: for development, where
+ * the links of sign-up and password reset can be copied from the console. The default when no
+ * `mailer` is given outside production.
+ *
+ * @example
+ * ```ts
+ * createBackend({ collections, auth: { password: {}, mailer: logMailer(console) } });
+ * ```
+ */
+export function logMailer(logger: Logger): Mailer {
+  return {
+    async send(message) {
+      (logger.warn ?? logger.error).call(logger, `Mail to ${message.to} (not sent: no mailer is set): ${message.subject}`, {
+        text: message.text,
+      });
+    },
+  };
+}
+
+/** What the messages of auth get: the link to put in them, and its token. */
+export interface AuthMailContext {
+  /** The address it goes to. */
+  readonly email: string;
+  /** The one-use token. */
+  readonly token: string;
+  /** `links.*` applied to the token, or `undefined` when no link is configured. */
+  readonly url: string | undefined;
+}
+
+/** The messages auth sends; each may be replaced. */
+export interface AuthEmails {
+  /** After sign-up: the link that proves the address. */
+  verifyEmail?: (context: AuthMailContext) => Omit<MailMessage, "to">;
+  /** After a reset request: the link that sets a new password. */
+  resetPassword?: (context: AuthMailContext) => Omit<MailMessage, "to">;
+  /** After a sign-up with an address that already has an account (instead of saying so). */
+  accountExists?: (context: { readonly email: string }) => Omit<MailMessage, "to">;
+}
+
+function linkOrToken(context: AuthMailContext): string {
+  return context.url ?? `Your code: ${context.token}`;
+}
+
+/** @internal The default messages. */
+export const defaultEmails: Required<AuthEmails> = {
+  verifyEmail: (context) => ({
+    subject: "Confirm your e-mail address",
+    text: `Confirm your e-mail address to finish signing up:\n\n${linkOrToken(context)}\n\nIf you did not sign up, ignore this message.`,
+  }),
+  resetPassword: (context) => ({
+    subject: "Reset your password",
+    text: `Someone asked to reset the password of this account. To choose a new one:\n\n${linkOrToken(context)}\n\nIf it was not you, ignore this message; the password stays as it is.`,
+  }),
+  accountExists: () => ({
+    subject: "You already have an account",
+    text: "Someone tried to sign up with this e-mail address, which already has an account. If it was you, sign in, or reset your password if you forgot it. If not, ignore this message.",
+  }),
+};

@@ -1,0 +1,164 @@
+/**
+ * The options of built-in authentication.
+ * @module
+ */
+import type { Principal } from "../access/principal.js";
+import type { AuthEmails, Mailer } from "./mail.js";
+import type { PasswordHasher } from "./password.js";
+import type { RateLimitStore } from "./rate-limit.js";
+
+/**
+ * A length of time: milliseconds, or a string such as `"30d"`, `"12h"`, `"15m"`, `"90s"`.
+ */
+export type Duration = number | `${number}${"ms" | "s" | "m" | "h" | "d" | "w"}`;
+
+/** The session cookie. */
+export interface SessionCookieOptions {
+  /** @default "cimiento_session" */
+  name?: string;
+  /** The cookie's `Domain`; absent: the host that answered only. */
+  domain?: string;
+  /** @default "/" */
+  path?: string;
+  /**
+   * `Secure` (sent over HTTPS only). `"auto"`: on, except for requests to localhost.
+   * @default "auto"
+   */
+  secure?: boolean | "auto";
+  /** @default "lax" */
+  sameSite?: "lax" | "strict" | "none";
+}
+
+/** Sessions: how long they last and how clients present them. */
+export interface SessionOptions {
+  /**
+   * How long a session lasts without use. It slides: use extends it (at most once per
+   * `refreshAfter`).
+   * @default "30d"
+   */
+  ttl?: Duration;
+  /** @default "1d" */
+  refreshAfter?: Duration;
+  /** The session cookie, or `false` for header-only clients. @default {} */
+  cookie?: SessionCookieOptions | false;
+  /**
+   * The `Authorization` schemes that carry a token, compared case-insensitively: add `"Token"`
+   * for clients that send `Authorization: Token <token>`.
+   * @default ["Bearer"]
+   */
+  schemes?: readonly string[];
+}
+
+/** E-mail and password accounts. */
+export interface PasswordOptions {
+  /**
+   * Whether sign-up must be confirmed by a link sent to the address before the account exists.
+   * On (the default), sign-up answers alike for new and taken addresses, so it cannot be used
+   * to learn who has an account. Off, sign-up signs in at once and answers 409 `EMAIL_TAKEN`
+   * for a taken address.
+   * @default true
+   */
+  requireEmailVerification?: boolean;
+  /** Whether `POST /auth/sign-up` is open; off, accounts come from `backend.auth.createUser`. @default true */
+  signUp?: boolean;
+  /** @default 8 */
+  minLength?: number;
+  /** @default 128 */
+  maxLength?: number;
+  /** @default scryptHasher() (N = 2^17, r = 8, p = 1) */
+  hasher?: PasswordHasher;
+}
+
+/** A limit: at most `max` in each `window`. */
+export interface RateLimit {
+  max: number;
+  window: Duration;
+}
+
+/** Rate limits on credential routes. They are on in every environment. */
+export interface RateLimitOptions {
+  /** Failed sign-ins per account (an e-mail address, known or not). @default { max: 5, window: "15m" } */
+  signIn?: RateLimit;
+  /** Credential requests (sign-up, sign-in, resets, verification, password change) per client address. @default { max: 30, window: "1m" } */
+  perAddress?: RateLimit;
+  /** Where counters live. @default the backend's database (table `cimiento_rate_limits`) */
+  store?: RateLimitStore;
+}
+
+/** Links put in the messages auth sends, built from their token. */
+export interface AuthLinks {
+  /** @example (token) => `https://app.example.com/verify?token=${token}` */
+  verifyEmail?: (token: string) => string;
+  /** @example (token) => `https://app.example.com/reset-password?token=${token}` */
+  resetPassword?: (token: string) => string;
+}
+
+/**
+ * Built-in authentication: accounts in the `users` collection, e-mail and password, sessions,
+ * API keys, e-mail flows and rate limits. Every option has a safe default.
+ *
+ * @example
+ * ```ts
+ * createBackend({
+ *   collections: { users, posts },
+ *   auth: {
+ *     password: {},
+ *     sessions: { ttl: "30d", schemes: ["Bearer", "Token"] },
+ *     mailer: smtpMailer({ host: "smtp.example.com", from: "no-reply@example.com" }),
+ *     links: { resetPassword: (token) => `https://app.example.com/reset?token=${token}` },
+ *   },
+ * });
+ * ```
+ */
+export interface BuiltInAuthOptions {
+  /** E-mail and password accounts. @default {} */
+  password?: PasswordOptions;
+  /** Sessions. @default {} */
+  sessions?: SessionOptions;
+  /** Rate limits on credentials. @default the limits above, in the database */
+  rateLimit?: RateLimitOptions;
+  /**
+   * Proxies whose `X-Forwarded-For` is believed, as addresses or CIDR ranges
+   * (`["10.0.0.0/8", "::1"]`). None by default: the client address is the socket's, and a
+   * client-sent `X-Forwarded-For` counts for nothing.
+   * @default []
+   */
+  trustedProxies?: readonly string[];
+  /**
+   * Origins besides the API's own from which a browser may send cookie-authenticated writes
+   * (`https://app.example.com`). Other cross-origin writes carrying the session cookie are
+   * refused (`CROSS_ORIGIN_REQUEST`).
+   * @default []
+   */
+  trustedOrigins?: readonly string[];
+  /**
+   * Sends the messages of sign-up and password reset. Absent: outside production
+   * (`NODE_ENV !== "production"`) they are written to the logger; in production, flows that
+   * need mail answer 500 and log why, so set one.
+   */
+  mailer?: Mailer;
+  /** Replaces the default messages. */
+  emails?: AuthEmails;
+  /** Links to put in the messages; absent: the messages carry the bare token. */
+  links?: AuthLinks;
+  /** How long one-use tokens last. @default { verifyEmail: "3d", resetPassword: "1h" } */
+  tokenTtl?: { verifyEmail?: Duration; resetPassword?: Duration };
+  /** Never with built-in auth: `resolve` replaces it. */
+  resolve?: never;
+}
+
+/** Host-provided auth: the backend asks `resolve` who calls. */
+export interface HostAuthOptions {
+  /**
+   * The caller of a request: a principal, or `null` for anonymous. Throw an `ApiError` (e.g.
+   * 401) to refuse the request.
+   * @example
+   * ```ts
+   * auth: { resolve: async (request) => verifyMyToken(request.headers.get("authorization")) }
+   * ```
+   */
+  resolve(request: Request): Principal | null | Promise<Principal | null>;
+}
+
+/** How the backend learns who calls: built-in auth, or the host's `resolve`. */
+export type AuthOptions = BuiltInAuthOptions | HostAuthOptions;
