@@ -716,6 +716,14 @@ export class Auth implements AuthApi {
         throw validationError("Invalid API key", [{ path: [list], code: "invalid_type", message: "A list of names is expected" }]);
       }
     }
+    let expiresAt: number | null = null;
+    if (input.expiresIn !== undefined) {
+      try {
+        expiresAt = this.#now() + durationMs(input.expiresIn, "expiresIn");
+      } catch {
+        throw validationError("Invalid API key", [{ path: ["expiresIn"], code: "invalid_format", message: 'A duration is expected: milliseconds, or like "90d"' }]);
+      }
+    }
     if (input.userId !== undefined) {
       const owner = await this.#db.selectFrom("users").select("id").where("id", "=", input.userId).executeTakeFirst();
       if (owner === undefined) throw apiError("NOT_FOUND", `No users record with id "${input.userId}".`);
@@ -730,7 +738,7 @@ export class Auth implements AuthApi {
       role: input.userId === undefined ? (input.role ?? "system") : null,
       collections: input.collections === undefined ? null : JSON.stringify(input.collections),
       actions: input.actions === undefined ? null : JSON.stringify(input.actions),
-      expiresAt: input.expiresIn === undefined ? null : this.#now() + durationMs(input.expiresIn, "expiresIn"),
+      expiresAt,
       lastUsedAt: null,
     };
     await this.#db.insertInto("cimiento_api_keys").values(row).execute();

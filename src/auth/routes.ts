@@ -7,6 +7,7 @@ import type { Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Principal } from "../access/principal.js";
 import { apiError } from "../errors/api-error.js";
+import { validationError } from "../errors/validation.js";
 import type { Auth, Identity } from "./auth.js";
 import { clientAddress, isCrossOrigin, isLocalRequest, proxyMatcher, socketAddress } from "./client.js";
 
@@ -180,9 +181,10 @@ export class AuthHttp {
       const known = new Set(["name", "collections", "actions", "expiresIn"]);
       const unknown = Object.keys(body).filter((name) => !known.has(name));
       if (unknown.length > 0) {
-        throw apiError("VALIDATION_FAILED", "Invalid API key", {
-          issues: unknown.map((name) => ({ path: [name], code: "unrecognized_keys", message: `Unknown field "${name}"` })),
-        });
+        throw validationError(
+          "Invalid API key",
+          unknown.map((name) => ({ path: [name], code: "unrecognized_keys", message: `Unknown field "${name}"` })),
+        );
       }
       const created = await auth.apiKeys.create({ ...(body as { name: string }), userId: user.id });
       return c.json(created, 201);
