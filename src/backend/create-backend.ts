@@ -145,11 +145,21 @@ function isBuiltIn(auth: AuthOptions | undefined): auth is BuiltInAuthOptions {
   return auth !== undefined && typeof (auth as { resolve?: unknown }).resolve !== "function";
 }
 
-const noAuth: AuthApi = new Proxy({} as AuthApi, {
-  get() {
-    throw new TypeError("backend.auth needs built-in auth: createBackend({ auth: { password: {} } }).");
-  },
-});
+const refuse = async (): Promise<never> => {
+  throw new TypeError("backend.auth needs built-in auth: createBackend({ auth: { password: {} } }).");
+};
+/** `backend.auth` of a backend without built-in auth: every call says how to turn it on. */
+const noAuth: AuthApi = {
+  createUser: refuse,
+  signIn: refuse,
+  createSession: refuse,
+  verifyToken: refuse,
+  revokeSession: refuse,
+  revokeSessions: refuse,
+  setPassword: refuse,
+  sendVerificationEmail: refuse,
+  apiKeys: { create: refuse, list: refuse, revoke: refuse },
+};
 
 function checkPrincipal(user: unknown): void {
   if (user === null) return;

@@ -91,7 +91,7 @@ export function describePage(PAGE: string, program: readonly Part[]): void {
 
     test("its examples type-check, with the Register they declare", () => {
       expect(typeErrors(compose(program))).toEqual([]);
-    });
+    }, 120_000); // a whole program of its own: seconds alone, more on a busy machine
   });
 
   describeEachDatabase(`${PAGE}: the examples`, (db) => {

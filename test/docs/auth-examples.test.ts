@@ -1,0 +1,197 @@
+/**
+ * docs/auth.md runs: its examples, verbatim, with checks of what the page says they do (see
+ * page-examples.ts).
+ */
+import { check, describePage, example, type Part } from "./page-examples.js";
+
+const program: readonly Part[] = [
+  example(`import { z } from "zod";
+import { collection, createBackend, field, scryptHasher, usersCollection, type Mailer, type MailMessage } from "cimiento";
+
+const sent: MailMessage[] = []; // stands in for an e-mail service
+const mailer: Mailer = { send: async (message) => void sent.push(message) };
+
+// email (unique, normalised), role and emailVerified are built in; add your own fields.
+const users = usersCollection({ fields: { name: field.text(z.string().min(1).max(100)) } });
+
+const notes = collection("notes", {
+  fields: { body: field.text(z.string().min(1)), owner: field.belongsTo("users").readOnly() },
+  access: {
+    list: ({ user }) => (user ? { owner: user.id } : false),
+    create: ({ user }) => user !== null,
+  },
+  hooks: { beforeCreate: ({ data, user }) => (user ? { ...data, owner: user.id } : data) },
+});
+
+const backend = createBackend({
+  database,
+  collections: { users, notes },
+  auth: {
+    // A cheap hash keeps this page's test fast; in production keep the default (scrypt, N = 2^17).
+    password: { hasher: scryptHasher({ logN: 12 }) },
+    sessions: { ttl: "30d", schemes: ["Bearer", "Token"] },
+    mailer,
+    links: {
+      verifyEmail: (token) => \`https://app.example.com/verify?token=\${token}\`,
+      resetPassword: (token) => \`https://app.example.com/reset-password?token=\${token}\`,
+    },
+  },
+});
+track(backend);
+await backend.migrate(); // creates users, and the tables of sessions, tokens, API keys and limits
+`),
+  check(`expect(sent).toEqual([]);
+`),
+  example(`const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  backend.fetch(
+    new Request(\`http://localhost\${path}\`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    }),
+  );
+
+const signUp = await post("/auth/sign-up", { email: " Ada@Example.com", password: "correct horse battery", name: "Ada" });
+// 202 { status: "email-sent", message: "Check your e-mail to finish signing up." }
+`),
+  check(`expect(signUp.status).toBe(202);
+expect(await signUp.json()).toEqual({ status: "email-sent", message: "Check your e-mail to finish signing up." });
+expect(await backend.system.data.users.count()).toBe(0);
+while (sent.length === 0) await new Promise((r) => setTimeout(r, 5));
+expect(sent[0]).toMatchObject({ to: "ada@example.com", subject: "Confirm your e-mail address" });
+`),
+  example(`const link = new URL(sent[0]!.text.match(/https:\\S+/)![0]);
+const verified = await post("/auth/verify-email", { token: link.searchParams.get("token") });
+const { user, token } = (await verified.json()) as { user: { id: string; email: string }; token: string };
+// user: { id, email: "ada@example.com", role: "user", emailVerified: true, name: "Ada", ... }
+`),
+  check(`expect(verified.status).toBe(200);
+expect(user).toMatchObject({ email: "ada@example.com", role: "user", emailVerified: true, name: "Ada" });
+expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+expect(verified.headers.get("set-cookie")).toContain(\`cimiento_session=\${token}\`);
+const roleSignUp = await post("/auth/sign-up", { email: "eve@example.com", password: "correct horse battery", role: "admin" });
+expect(roleSignUp.status).toBe(422);
+expect(((await roleSignUp.json()) as { issues: unknown }).issues).toEqual([{ path: ["role"], code: "read_only", message: "This field is read-only" }]);
+`),
+  example(`const created = await post("/collections/notes/records", { body: "Buy milk" }, { authorization: \`Bearer \${token}\` });
+const session = await backend.fetch(
+  new Request("http://localhost/auth/session", { headers: { authorization: \`Token \${token}\` } }),
+);
+// 200 { user: { id, email, ... }, session: { id, userId, createdAt, expiresAt } }
+`),
+  check(`expect(created.status).toBe(201);
+expect(await created.json()).toMatchObject({ body: "Buy milk", owner: user.id });
+expect(session.status).toBe(200);
+expect(await session.json()).toMatchObject({ user: { id: user.id, email: "ada@example.com" }, session: { userId: user.id } });
+`),
+  example(`const signIn = await post("/auth/sign-in", { email: "ada@example.com", password: "correct horse battery" });
+const wrong = await post("/auth/sign-in", { email: "ada@example.com", password: "not it" });
+const nobody = await post("/auth/sign-in", { email: "nobody@example.com", password: "not it" });
+// wrong and nobody: the same 401 INVALID_CREDENTIALS, in about the same time
+`),
+  check(`expect(signIn.status).toBe(200);
+const signedIn = (await signIn.json()) as { token: string };
+expect(signedIn.token).not.toBe(token);
+expect(wrong.status).toBe(401);
+const wrongBody = (await wrong.json()) as Record<string, unknown>;
+const nobodyBody = (await nobody.json()) as Record<string, unknown>;
+expect(nobody.status).toBe(401);
+expect({ ...wrongBody, requestId: 0 }).toEqual({ ...nobodyBody, requestId: 0 });
+expect(wrongBody["code"]).toBe("INVALID_CREDENTIALS");
+`),
+  example(`await post("/auth/request-password-reset", { email: "ada@example.com" }); // 202, known or not
+while (!sent.some((message) => message.subject === "Reset your password")) await new Promise((r) => setTimeout(r, 5));
+const resetLink = new URL(sent.find((message) => message.subject === "Reset your password")!.text.match(/https:\\S+/)![0]);
+const reset = await post("/auth/reset-password", {
+  token: resetLink.searchParams.get("token"),
+  password: "a new long password",
+}); // 204: the password is set, every session ended, the address counts as verified
+`),
+  check(`expect(reset.status).toBe(204);
+expect((await post("/auth/sign-in", { email: "ada@example.com", password: "a new long password" })).status).toBe(200);
+expect((await post("/auth/sign-in", { email: "ada@example.com", password: "correct horse battery" })).status).toBe(401);
+const again = await backend.fetch(new Request("http://localhost/auth/session", { headers: { authorization: \`Bearer \${token}\` } }));
+expect(again.status).toBe(401);
+`),
+  example(`import { smtpMailer } from "cimiento";
+
+const smtp = smtpMailer({
+  host: "smtp.example.com",
+  port: 587, // STARTTLS
+  auth: { user: "apikey", pass: "secret" },
+  from: "Example <no-reply@example.com>",
+});
+smtp.close(); // closes its pooled connections; a server keeps it open
+`),
+  check(`expect(typeof smtp.send).toBe("function");
+`),
+  example(`const grace = await backend.auth.createUser({ email: "grace@example.com", password: "another long password", name: "Grace", role: "admin" });
+const { token: graceToken } = await backend.auth.createSession(grace.id); // e.g. for tests
+const identity = await backend.auth.verifyToken(graceToken);
+// { user: { id, email: "grace@example.com", role: "admin", ... }, session: { ... } }
+const ended = await backend.auth.revokeSessions(grace.id); // 1
+`),
+  check(`expect(grace).toMatchObject({ email: "grace@example.com", role: "admin", name: "Grace" });
+expect(identity?.user).toMatchObject({ id: grace.id, email: "grace@example.com", role: "admin" });
+expect(ended).toBe(1);
+expect(await backend.auth.verifyToken(graceToken)).toBeNull();
+`),
+  example(`const { key, apiKey } = await backend.auth.apiKeys.create({ name: "billing sync", userId: grace.id, collections: ["notes"] });
+// key: "ck_..." (shown this once); apiKey: { id, name, start: "ck_xxxxx", userId, collections: ["notes"], ... }
+const viaKey = await backend.fetch(
+  new Request("http://localhost/collections/notes/records", { headers: { authorization: \`Bearer \${key}\` } }),
+);
+await backend.auth.apiKeys.revoke(apiKey.id);
+`),
+  check(`expect(key).toMatch(/^ck_[A-Za-z0-9_-]{43}$/);
+expect(apiKey).toMatchObject({ name: "billing sync", userId: grace.id, collections: ["notes"], start: key.slice(0, 8) });
+expect(viaKey.status).toBe(200);
+const usersViaKey = await backend.fetch(new Request("http://localhost/collections/users/records", { headers: { authorization: \`Bearer \${key}\` } }));
+expect(usersViaKey.status).toBe(401);
+`),
+  example(`import express from "express";
+import { Hono } from "hono";
+import { toNodeHandler } from "cimiento/node";
+import { toHono } from "cimiento/hono";
+
+const expressApp = express();
+expressApp.use("/api", toNodeHandler(backend)); // POST /api/auth/sign-in, ...
+
+const honoApp = new Hono();
+honoApp.route("/api", toHono(backend));
+// expressApp.listen(3000), or serve({ fetch: honoApp.fetch, port: 3000 }) from @hono/node-server
+`),
+  check(`expect(typeof expressApp).toBe("function");
+expect((await honoApp.request("/api/health")).status).toBe(200);
+`),
+  example(`import { ApiError } from "cimiento";
+
+const people = collection("people", { fields: { name: field.text() }, access: { list: ({ user }) => user !== null } });
+const tokens = new Map([["secret-token-of-lin", { id: "lin", role: "member" }]]); // your token check
+
+const hosted = createBackend({
+  database,
+  collections: { people },
+  auth: {
+    resolve: async (request) => {
+      const header = request.headers.get("authorization");
+      if (header === null) return null;
+      const principal = tokens.get(header.replace(/^Bearer /, ""));
+      if (principal === undefined) throw new ApiError(401, "INVALID_TOKEN", "Unknown token");
+      return principal;
+    },
+  },
+});
+track(hosted);
+await hosted.migrate();
+const anonymous = await hosted.fetch(new Request("http://localhost/collections/people/records")); // 401
+const lin = await hosted.fetch(
+  new Request("http://localhost/collections/people/records", { headers: { authorization: "Bearer secret-token-of-lin" } }),
+); // 200
+`),
+  check(`expect(anonymous.status).toBe(401);
+expect(lin.status).toBe(200);
+`),
+];
+
+describePage("docs/auth.md", program);
