@@ -253,6 +253,12 @@ export class Auth implements AuthApi {
     this.#verifyTtl = durationMs(options.tokenTtl?.verifyEmail ?? "3d", "auth.tokenTtl.verifyEmail");
     this.#resetTtl = durationMs(options.tokenTtl?.resetPassword ?? "1h", "auth.tokenTtl.resetPassword");
     this.#mailer = options.mailer ?? (process.env["NODE_ENV"] === "production" ? null : logMailer(deps.logger));
+    if (this.#mailer === null) {
+      (deps.logger.warn ?? deps.logger.error).call(
+        deps.logger,
+        "auth has no mailer: sign-up with verification, password reset and verification e-mails will fail until auth.mailer is set.",
+      );
+    }
     const cookie = sessions.cookie ?? {};
     const schemes = sessions.schemes ?? ["Bearer"];
     if (schemes.some((scheme) => !/^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*$/.test(scheme))) {
@@ -371,14 +377,19 @@ export class Auth implements AuthApi {
 
   /** Sends a message after the response: failures are logged, and never show in the answer. */
   sendLater(message: () => Promise<MailMessage | null>): void {
+    const mailer = this.#requireMailer();
     void (async () => {
       const mail = await message();
-      if (mail === null) return;
-      if (this.#mailer === null) {
-        throw new Error("auth needs a mailer in production to send this message: set auth.mailer.");
-      }
-      await this.#mailer.send(mail);
+      if (mail !== null) await mailer.send(mail);
     })().catch((error: unknown) => this.#deps.logger.error("Sending an authentication e-mail failed.", { error }));
+  }
+
+  /** The mailer; a flow that needs mail fails (500, logged) rather than answer as if sent. */
+  #requireMailer(): Mailer {
+    if (this.#mailer === null) {
+      throw new Error("This authentication flow sends mail, and no mailer is set: give createBackend({ auth: { mailer } }).");
+    }
+    return this.#mailer;
   }
 
   async #issueToken(db: Kysely<AuthDB>, values: { user: string | null; email: string | null; payload: string | null; purpose: "reset-password" | "verify-email" }): Promise<string> {
@@ -475,6 +486,7 @@ export class Auth implements AuthApi {
    */
   async signUp(body: Row, client: { address?: string; userAgent?: string }): Promise<{ user: Principal; token: string; session: SessionInfo } | null> {
     await this.countAddress(client.address);
+    if (this.settings.requireEmailVerification) this.#requireMailer();
     const { email: rawEmail, password: rawPassword, ...profile } = body;
     const email = this.checkEmail(rawEmail);
     const password = this.checkPassword(rawPassword);
@@ -567,6 +579,7 @@ export class Auth implements AuthApi {
   /** Mails a reset link when the address has an account; answers alike either way. */
   async requestPasswordReset(rawEmail: unknown, address: string | undefined): Promise<void> {
     await this.countAddress(address);
+    this.#requireMailer();
     const email = this.checkEmail(rawEmail);
     const user = await this.#db.selectFrom("users").select("id").where("email", "=", email).executeTakeFirst();
     if (user === undefined) return;
