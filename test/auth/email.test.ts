@@ -1,0 +1,255 @@
+/**
+ * The e-mail flows over HTTP with a real SMTP server on loopback (smtp-server, read with
+ * mailparser), on every database and through fetch, Express and Hono: sign-up with
+ * verification, e-mail verification, password reset (once, and expiring), and a dump of every
+ * table that holds none of the raw tokens (session, API key, reset, verification) nor the
+ * password.
+ */
+import { createHash } from "node:crypto";
+import type { Kysely } from "kysely";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { createBackend } from "cimiento";
+import { describeEachServer, type ServedBackend } from "../http/support.js";
+import {
+  API_KEY_SHAPE,
+  bearer,
+  cookieNamed,
+  dumpDatabase,
+  fastHasher,
+  PASSWORD,
+  recordingLogger,
+  startMailbox,
+  tokenIn,
+  TOKEN_SHAPE,
+  uniqueEmail,
+  type Mailbox,
+} from "./support.js";
+
+let mailbox: Mailbox;
+beforeAll(async () => {
+  mailbox = await startMailbox();
+});
+afterAll(async () => {
+  await mailbox?.close();
+});
+
+function makeBackend(database: Parameters<typeof createBackend>[0]["database"]) {
+  return createBackend({
+    database,
+    collections: {},
+    logger: recordingLogger(),
+    auth: {
+      password: { hasher: fastHasher },
+      mailer: mailbox.mailer,
+      rateLimit: { perAddress: { max: 100_000, window: "1m" } },
+    },
+  });
+}
+type Served = ServedBackend<ReturnType<typeof makeBackend>>;
+
+const db = (served: Served) => served.backend.db as unknown as Kysely<any>;
+const sha256 = (token: string) => createHash("sha256").update(token).digest("base64url");
+
+async function userRow(served: Served, email: string) {
+  return db(served).selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
+}
+
+async function post(served: Served, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await served.json("POST", path, body, headers);
+  const text = await response.text();
+  return { status: response.status, body: text === "" ? null : (JSON.parse(text) as Record<string, any>), response };
+}
+
+/** Signs up with verification: the 202, then the token from the message. */
+async function signUpAndGetToken(served: Served, email = uniqueEmail()) {
+  const answer = await post(served, "/auth/sign-up", { email, password: PASSWORD });
+  expect(answer.status).toBe(202);
+  const mail = await mailbox.next(email);
+  expect(mail.subject).toBe("Confirm your e-mail address");
+  return { email, token: tokenIn(mail) };
+}
+
+/** A verified account with a password, made in-process. */
+async function account(served: Served, verified = true) {
+  const email = uniqueEmail();
+  const user = await served.backend.auth.createUser({ email, password: PASSWORD, emailVerified: verified });
+  return { email, id: user.id };
+}
+
+describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
+  test("sign-up with verification: 202 and nothing created; the mailed token creates the account, verified, and signs in; it works once", async () => {
+    const email = uniqueEmail();
+    const answer = await post(served, "/auth/sign-up", { email, password: PASSWORD });
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({ status: "email-sent", message: expect.any(String) });
+    expect(cookieNamed(answer.response, "cimiento_session")).toBeUndefined();
+    expect(await userRow(served, email)).toBeUndefined();
+
+    const mail = await mailbox.next(email);
+    expect(mail.from).toContain("test@example.com");
+    const token = tokenIn(mail);
+    expect(token).toMatch(TOKEN_SHAPE);
+
+    // No account yet: signing in fails like any wrong password.
+    expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).body).toMatchObject({ code: "INVALID_CREDENTIALS" });
+
+    const verified = await post(served, "/auth/verify-email", { token });
+    expect(verified.status).toBe(200);
+    expect(verified.body!["user"]).toMatchObject({ email, role: "user", emailVerified: true });
+    expect(verified.body!["token"]).toMatch(TOKEN_SHAPE);
+    expect(cookieNamed(verified.response, "cimiento_session")?.value).toBe(verified.body!["token"]);
+    const session = await served.request("/auth/session", { headers: bearer(verified.body!["token"]) });
+    expect(session.status).toBe(200);
+
+    const again = await post(served, "/auth/verify-email", { token });
+    expect(again.status).toBe(400);
+    expect(again.body).toMatchObject({ code: "INVALID_TOKEN" });
+    expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  test("sign-up with a taken address answers the same 202 and mails an 'account exists' notice without a token; the password stays", async () => {
+    const { email } = await account(served);
+    const answer = await post(served, "/auth/sign-up", { email, password: "a different password" });
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({ status: "email-sent", message: expect.any(String) });
+    const mail = await mailbox.next(email);
+    expect(mail.subject).toBe("You already have an account");
+    expect(mail.text).not.toMatch(/[A-Za-z0-9_-]{43}/);
+    expect((await post(served, "/auth/sign-in", { email, password: "a different password" })).status).toBe(401);
+    expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  test("of two pending sign-ups of one address, the first verified wins; the other token is void", async () => {
+    const email = uniqueEmail();
+    const first = await signUpAndGetToken(served, email);
+    const second = await signUpAndGetToken(served, email);
+    expect(first.token).not.toBe(second.token);
+    expect((await post(served, "/auth/verify-email", { token: second.token })).status).toBe(200);
+    expect(await post(served, "/auth/verify-email", { token: first.token })).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
+  });
+
+  test("a verification token expires", async () => {
+    const { email, token } = await signUpAndGetToken(served);
+    await db(served).updateTable("cimiento_tokens").set({ expiresAt: Date.now() - 1 }).where("email", "=", email).execute();
+    expect(await post(served, "/auth/verify-email", { token })).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
+    expect(await userRow(served, email)).toBeUndefined();
+  });
+
+  test("malformed and unknown verification tokens are 400 INVALID_TOKEN", async () => {
+    for (const token of [undefined, 42, "", "short", Buffer.alloc(32, 1).toString("base64url"), "x".repeat(5000)]) {
+      const answer = await post(served, "/auth/verify-email", token === undefined ? {} : { token });
+      expect([String(token).slice(0, 10), answer.status, answer.body?.["code"]]).toEqual([String(token).slice(0, 10), 400, "INVALID_TOKEN"]);
+    }
+  });
+
+  test("an unverified account cannot sign in (403 EMAIL_NOT_VERIFIED); sendVerificationEmail's token verifies it and signs in", async () => {
+    const { email, id } = await account(served, false);
+    const refused = await post(served, "/auth/sign-in", { email, password: PASSWORD });
+    expect(refused).toMatchObject({ status: 403, body: { code: "EMAIL_NOT_VERIFIED" } });
+    expect(cookieNamed(refused.response, "cimiento_session")).toBeUndefined();
+    await served.backend.auth.sendVerificationEmail(id);
+    const token = tokenIn(await mailbox.next(email));
+    const verified = await post(served, "/auth/verify-email", { token });
+    expect(verified.status).toBe(200);
+    expect(verified.body!["user"]).toMatchObject({ id, emailVerified: true });
+    expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  test("password reset: 202, a mailed token that sets the password once, ends every session, and refuses the old password", async () => {
+    const { email } = await account(served);
+    const signedIn = await post(served, "/auth/sign-in", { email, password: PASSWORD });
+    const oldSession = signedIn.body!["token"] as string;
+
+    const asked = await post(served, "/auth/request-password-reset", { email: email.toUpperCase() });
+    expect(asked.status).toBe(202);
+    const mail = await mailbox.next(email);
+    expect(mail.subject).toBe("Reset your password");
+    const token = tokenIn(mail);
+
+    const NEW = "a brand new passphrase";
+    const tooShort = await post(served, "/auth/reset-password", { token, password: "short" });
+    expect(tooShort.status).toBe(422);
+    const reset = await post(served, "/auth/reset-password", { token, password: NEW });
+    expect(reset.status).toBe(204);
+    expect((await served.request("/auth/session", { headers: bearer(oldSession) })).status).toBe(401);
+    expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).status).toBe(401);
+    expect((await post(served, "/auth/sign-in", { email, password: NEW })).status).toBe(200);
+
+    const twice = await post(served, "/auth/reset-password", { token, password: "yet another passphrase" });
+    expect(twice).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
+    expect((await post(served, "/auth/sign-in", { email, password: NEW })).status).toBe(200);
+  });
+
+  test("a reset token expires; the password stays", async () => {
+    const { email, id } = await account(served);
+    expect((await post(served, "/auth/request-password-reset", { email })).status).toBe(202);
+    const token = tokenIn(await mailbox.next(email));
+    await db(served).updateTable("cimiento_tokens").set({ expiresAt: Date.now() - 1 }).where("user", "=", id).execute();
+    expect(await post(served, "/auth/reset-password", { token, password: "a brand new passphrase" })).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
+    expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  test("a reset token is not a verification token, nor the reverse", async () => {
+    const { email } = await account(served, false);
+    await post(served, "/auth/request-password-reset", { email });
+    const reset = tokenIn(await mailbox.next(email));
+    expect((await post(served, "/auth/verify-email", { token: reset })).status).toBe(400);
+    const pending = await signUpAndGetToken(served);
+    expect((await post(served, "/auth/reset-password", { token: pending.token, password: "a brand new passphrase" })).status).toBe(400);
+    // Both still work for their own purpose.
+    expect((await post(served, "/auth/reset-password", { token: reset, password: "a brand new passphrase" })).status).toBe(204);
+    expect((await post(served, "/auth/verify-email", { token: pending.token })).status).toBe(200);
+  });
+
+  test("a reset proves the address: an unverified account is verified by it", async () => {
+    const { email } = await account(served, false);
+    await post(served, "/auth/request-password-reset", { email });
+    const token = tokenIn(await mailbox.next(email));
+    expect((await post(served, "/auth/reset-password", { token, password: "a brand new passphrase" })).status).toBe(204);
+    expect((await post(served, "/auth/sign-in", { email, password: "a brand new passphrase" })).status).toBe(200);
+  });
+
+  test("a reset request for an unknown address answers 202 alike and sends nothing", async () => {
+    const email = uniqueEmail("nobody");
+    const asked = await post(served, "/auth/request-password-reset", { email });
+    expect(asked.status).toBe(202);
+    expect(await mailbox.nothingFor(email, 300)).toBe(true);
+  });
+
+  test("no raw token (session, API key, reset, verification) nor password is in a dump of the database; their SHA-256 is", async () => {
+    const { email } = await account(served);
+    const session = (await post(served, "/auth/sign-in", { email, password: PASSWORD })).body!["token"] as string;
+    const created = await post(served, "/auth/api-keys", { name: "ci" }, bearer(session));
+    expect(created.status).toBe(201);
+    const apiKey = created.body!["key"] as string;
+    expect(apiKey).toMatch(API_KEY_SHAPE);
+    await post(served, "/auth/request-password-reset", { email });
+    const reset = tokenIn(await mailbox.next(email));
+    const pendingPassword = "pending sign-up passphrase";
+    const pendingEmail = uniqueEmail("pending");
+    await post(served, "/auth/sign-up", { email: pendingEmail, password: pendingPassword });
+    const verify = tokenIn(await mailbox.next(pendingEmail));
+    // A session made by verification, and one made in-process.
+    const { token: inProcess } = await served.backend.auth.createSession((await served.backend.auth.verifyToken(session))!.user.id);
+
+    const { tables, text } = await dumpDatabase(db(served));
+    expect(tables).toEqual(expect.arrayContaining(["users", "cimiento_credentials", "cimiento_sessions", "cimiento_tokens", "cimiento_api_keys", "cimiento_rate_limits"]));
+    const secrets = { session, inProcess, apiKey, reset, verify, password: PASSWORD, pendingPassword };
+    for (const [name, secret] of Object.entries(secrets)) {
+      expect([name, text.includes(secret)]).toEqual([name, false]);
+      // Nor a large piece of it (a token stored cut or with a prefix changed).
+      expect([name, text.includes(secret.slice(4, 36))]).toEqual([name, false]);
+    }
+    // The dump is not empty: it holds what is stored instead, the hashes.
+    for (const name of ["session", "inProcess", "apiKey", "reset", "verify"] as const) {
+      expect([name, text.includes(sha256(secrets[name]))]).toEqual([name, true]);
+    }
+    expect(text).toContain(email);
+
+    // And every one of them still works (they were live when dumped).
+    expect((await served.request("/auth/session", { headers: bearer(inProcess) })).status).toBe(200);
+    expect((await served.request("/auth/session", { headers: bearer(apiKey) })).status).toBe(403);
+    expect((await post(served, "/auth/reset-password", { token: reset, password: "a brand new passphrase" })).status).toBe(204);
+    expect((await post(served, "/auth/verify-email", { token: verify })).status).toBe(200);
+  });
+});
