@@ -53,7 +53,7 @@ export { logMailer, smtpMailer } from "./auth/mail.js";
 export type { AuthEmails, AuthMailContext, MailMessage, Mailer, SmtpOptions } from "./auth/mail.js";
 export { memoryRateLimitStore } from "./auth/rate-limit.js";
 export type { RateLimitHit, RateLimitStore } from "./auth/rate-limit.js";
-export { normalizeEmail, usersCollection } from "./auth/users.js";
+export { normalizeEmail, userFields, usersCollection } from "./auth/users.js";
 export type { BaseUserFields, DefaultUsers, UserFields } from "./auth/users.js";
 export type { CollectionApi, DataApi } from "./data/collection-api.js";
 export type { DatabaseAdapter } from "./dialects/dialect.js";

@@ -1,13 +1,11 @@
 /**
- * The quickstart's backend on an SQLite file, with a demo bearer token for Ada and demo data on
- * the first run. The quickstart, Express and Hono examples all serve this one.
+ * The quickstart's backend on an SQLite file, with built-in auth and demo data on the first run.
+ * The quickstart, Express and Hono examples all serve this one.
  */
-import { createBackend, type Principal } from "cimiento";
+import { createBackend } from "cimiento";
 import { sqlite } from "cimiento/sqlite";
 import { actions, collections } from "./schema.js";
-import { DEMO_TOKEN, type Demo } from "./requests.js";
-
-const DEMO_USER = "ada@example.com";
+import { DEMO_ACCOUNT, type Demo } from "./requests.js";
 
 /**
  * Opens (and on the first run creates and seeds) the database named by `QUICKSTART_DB`,
@@ -19,23 +17,18 @@ export async function openBackend(log: (line: string) => void = console.log) {
     database: sqlite({ file }),
     collections,
     actions,
-    // A stand-in for real authentication: one fixed token. Anything else is anonymous.
-    auth: {
-      async resolve(request): Promise<Principal | null> {
-        if (request.headers.get("authorization") !== `Bearer ${DEMO_TOKEN}`) return null;
-        const [ada] = (await backend.system.data.users.list({ where: { email: DEMO_USER }, limit: 1 })).items;
-        return ada ? { id: ada.id, role: "member" } : null;
-      },
-    },
+    // Accounts, sessions and the /auth routes. Without a mailer, the messages of sign-up and
+    // password reset are written to the console (outside production).
+    auth: { password: {}, sessions: { ttl: "30d" } },
   });
 
   const { changes } = await backend.migrate();
   log(`Database ${file}: ${changes.length === 0 ? "schema up to date" : `${changes.length} change(s) applied`}`);
   const { data } = backend.system;
   if ((await data.users.count()) === 0) {
+    const ada = await backend.auth.createUser({ ...DEMO_ACCOUNT, name: "Ada", emailVerified: true });
+    const linus = await backend.auth.createUser({ email: "linus@example.com", name: "Linus", emailVerified: true });
     await backend.system.transaction(async (tx) => {
-      const ada = await tx.data.users.create({ name: "Ada", email: DEMO_USER });
-      const linus = await tx.data.users.create({ name: "Linus", email: "linus@example.com" });
       const post = await tx.data.posts.create({
         title: "SQLite is enough",
         slug: "sqlite-is-enough",
@@ -52,7 +45,9 @@ export async function openBackend(log: (line: string) => void = console.log) {
     });
     log("Seeded 2 users, 2 posts (one a draft of Ada's) and 2 comments.");
   }
+  const [ada] = (await data.users.list({ where: { email: DEMO_ACCOUNT.email }, limit: 1 })).items;
+  const { token } = await backend.auth.createSession(ada!.id);
   const [post] = (await data.posts.list({ where: { slug: "sqlite-is-enough" }, limit: 1 })).items;
-  const demo: Demo = { token: DEMO_TOKEN, post: post ? { id: post.id, slug: post.slug } : null };
+  const demo: Demo = { token, post: post ? { id: post.id, slug: post.slug } : null };
   return { backend, demo };
 }

@@ -3,12 +3,12 @@
  * requests and checks their statuses, so the printed lines stay true.
  */
 
-/** The demo's only credential: `Authorization: Bearer demo-token-ada` makes the caller Ada. */
-export const DEMO_TOKEN = "demo-token-ada";
+/** Ada's account in the demo data (a demo password, printed for everyone to try). */
+export const DEMO_ACCOUNT = { email: "ada@example.com", password: "ada-demo-password" } as const;
 
 /** What the suggested requests need to know about the running demo. */
 export interface Demo {
-  /** The bearer token that signs in as Ada. */
+  /** A session token of Ada's, made at start-up. */
   readonly token: string;
   /** The seeded published post, when it is still there. */
   readonly post: { readonly id: string; readonly slug: string } | null;
@@ -30,6 +30,13 @@ export interface DemoRequest {
 /** The requests to try, with paths relative to where the API is mounted. */
 export function demoRequests(demo: Demo): DemoRequest[] {
   const requests: DemoRequest[] = [
+    {
+      title: "Sign in as Ada: the answer has a new session token (and sets the session cookie)",
+      method: "POST",
+      path: "/auth/sign-in",
+      body: { email: DEMO_ACCOUNT.email, password: DEMO_ACCOUNT.password },
+      status: 200,
+    },
     {
       title: "Published posts about SQLite, newest first, with their authors and comments",
       method: "GET",
@@ -127,7 +134,7 @@ export function fetchArgs(base: string, request: DemoRequest): [string, RequestI
 
 /** Prints the requests to try against `base`. */
 export function printDemoRequests(base: string, demo: Demo, log: (line: string) => void = console.log): void {
-  log(`\nTry (the token ${demo.token} signs in as Ada; without it you are anonymous):`);
+  log(`\nTry (the token ${demo.token} signs in as Ada, from a session made at start-up; without it you are anonymous):`);
   for (const request of demoRequests(demo)) {
     log(`\n# ${request.title}`);
     log(curl(base, request));

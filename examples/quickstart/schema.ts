@@ -3,17 +3,18 @@
  * and one action with an HTTP route of its own. The Express and Hono examples use it too.
  */
 import { z } from "zod";
-import { action, ApiError, collection, field, type Principal } from "cimiento";
+import { action, ApiError, collection, field, userFields, usersCollection, type Principal } from "cimiento";
 
 /** Anonymous callers see published posts; signed-in ones also their own drafts. */
 function visiblePosts(user: Principal | null) {
   return user ? { or: [{ published: true }, { author: user.id }] } : { published: true };
 }
 
-export const users = collection("users", {
+// The accounts of built-in auth: email, role and emailVerified are built in.
+export const users = usersCollection({
   fields: {
     name: field.text(z.string().min(1).max(100)),
-    email: field.text(z.email()).unique().hidden(), // never leaves the backend
+    email: userFields.email.hidden(), // never leaves the backend
   },
   access: { list: () => true, get: () => true },
 });

@@ -16,7 +16,23 @@ export function normalizeEmail(email: unknown): string | null {
   return parsed.success ? parsed.data : null;
 }
 
-const baseUserFields = {
+/**
+ * The fields every `users` collection has. Refine one in `usersCollection({ fields })` by
+ * deriving it from these (a field rule, `hidden()`), never by replacing it.
+ *
+ * @example
+ * ```ts
+ * // Other users may see names, not addresses: only admins read email.
+ * const users = usersCollection({
+ *   fields: {
+ *     name: field.text(),
+ *     email: userFields.email.access({ read: ({ user }) => user?.role === "admin" }),
+ *   },
+ *   access: { list: () => true, get: () => true },
+ * });
+ * ```
+ */
+export const userFields = {
   /** Unique, normalised (trimmed, lower-cased). Changed only by the system scope. */
   email: field.text(emailSchema).unique().readOnly(),
   /** The role rules see as `user.role`; only the system scope sets it. */
@@ -26,7 +42,7 @@ const baseUserFields = {
 };
 
 /** The fields every `users` collection has: `email`, `role`, `emailVerified`. */
-export type BaseUserFields = typeof baseUserFields;
+export type BaseUserFields = typeof userFields;
 
 /** The fields of a `users` collection: the base fields, with the host's added or replacing `role`. */
 export type UserFields<F extends Fields> = Omit<BaseUserFields, keyof F> & F;
@@ -61,8 +77,16 @@ export function usersCollection<const F extends Fields = {}>(
   definition: Partial<CollectionDefinition<F>> = {},
 ): Collection<"users", UserFields<F>> {
   const extra = (definition.fields ?? {}) as Fields;
-  for (const name of ["email", "emailVerified"]) {
-    if (name in extra) throw new SchemaError(`usersCollection(): the field "${name}" is built in and cannot be redefined.`);
+  for (const name of ["email", "emailVerified"] as const) {
+    const value = extra[name];
+    if (value === undefined) continue;
+    const base = userFields[name].config;
+    const derived =
+      value instanceof Field && value.config.kind === base.kind && value.config.schema === base.schema && value.config.readOnly &&
+      value.config.unique === base.unique && value.config.optional === base.optional;
+    if (!derived) {
+      throw new SchemaError(`usersCollection(): "${name}" is built in; refine it from userFields.${name} (e.g. with .access() or .hidden()), do not replace it.`);
+    }
   }
   const role = extra["role"];
   if (role !== undefined && (!(role instanceof Field) || !role.config.readOnly || !["text", "enum"].includes(role.config.kind))) {
@@ -71,7 +95,7 @@ export function usersCollection<const F extends Fields = {}>(
   const own = ({ user }: { user: { id: string } | null }) => (user === null ? false : { id: user.id });
   return collection("users", {
     ...definition,
-    fields: { ...baseUserFields, ...extra },
+    fields: { ...userFields, ...extra },
     access: definition.access ?? { get: own, list: own, update: own },
   } as CollectionDefinition<Fields>) as unknown as Collection<"users", UserFields<F>>;
 }
