@@ -508,9 +508,12 @@ export class Auth implements AuthApi {
       const build = this.#options.emails?.accountExists ?? defaultEmails.accountExists;
       this.sendLater(async () => ({ to: email, ...build({ email }) }));
     } else {
+      // The token is made after the answer, so that a new address takes no longer than a taken one.
       const payload = JSON.stringify({ passwordHash: hash, fields });
-      const token = await this.#issueToken(this.#db, { user: null, email, payload, purpose: "verify-email" });
-      this.sendLater(async () => this.#mail("verifyEmail", email, token));
+      this.sendLater(async () => {
+        const token = await this.#issueToken(this.#db, { user: null, email, payload, purpose: "verify-email" });
+        return this.#mail("verifyEmail", email, token);
+      });
     }
     return null;
   }
@@ -549,7 +552,7 @@ export class Auth implements AuthApi {
 
   async setPassword(userId: string, password: string): Promise<void> {
     const hash = await this.#hasher.hash(this.checkPassword(password));
-    await this.#deps.transaction(async ({ db, createUser }) => {
+    await this.#deps.transaction(async ({ db }) => {
       await this.#storePassword(db as unknown as Kysely<AuthDB>, userId, hash);
       await (db as unknown as Kysely<AuthDB>).deleteFrom("cimiento_sessions").where("user", "=", userId).execute();
     });
@@ -569,7 +572,7 @@ export class Auth implements AuthApi {
       throw invalidCredentials();
     }
     const replacement = await this.#hasher.hash(next);
-    await this.#deps.transaction(async ({ db, createUser }) => {
+    await this.#deps.transaction(async ({ db }) => {
       const trx = db as unknown as Kysely<AuthDB>;
       await this.#storePassword(trx, user.id, replacement);
       await trx.deleteFrom("cimiento_sessions").where("user", "=", user.id).where("id", "!=", sessionId).execute();
@@ -595,7 +598,7 @@ export class Auth implements AuthApi {
     await this.countAddress(address);
     const password = this.checkPassword(body["password"]);
     const hash = await this.#hasher.hash(password);
-    await this.#deps.transaction(async ({ db, createUser }) => {
+    await this.#deps.transaction(async ({ db }) => {
       const trx = db as unknown as Kysely<AuthDB>;
       const row = await this.#consumeToken(trx, body["token"], "reset-password");
       const userId = row.user!;
