@@ -1,0 +1,104 @@
+import { describe, expectTypeOf, test } from "vitest";
+import { z } from "zod";
+import { collection, createBackend, field, usersCollection, type ApiKeyInfo, type Identity, type SessionInfo } from "cimiento";
+
+const posts = collection("posts", {
+  fields: { title: field.text(), author: field.belongsTo("users") },
+});
+
+describe("built-in auth adds a typed users collection", () => {
+  const backend = createBackend({ collections: { posts }, auth: { password: {} } });
+
+  test("system.data.users is there, with email, role and emailVerified", async () => {
+    expectTypeOf(backend.system.data).toHaveProperty("users");
+    expectTypeOf(backend.system.data).toHaveProperty("posts");
+    const user = await backend.system.data.users.get("id");
+    expectTypeOf(user).toEqualTypeOf<{ id: string; email: string; role: string; emailVerified: boolean; createdAt: Date; updatedAt: Date } | null>();
+    const page = await backend.system.data.users.list({ where: { role: "admin", emailVerified: true } });
+    expectTypeOf(page.items[0]!.email).toEqualTypeOf<string>();
+  });
+
+  test("the users fields are checked in where clauses and writes", () => {
+    // @ts-expect-error: no such field
+    void backend.system.data.users.list({ where: { nickname: "x" } });
+    // @ts-expect-error: role is text
+    void backend.system.data.users.update("id", { role: 1 });
+  });
+
+  test("backend.db knows the users table", () => {
+    expectTypeOf(backend.db.selectFrom("users").select(["email", "role"]).executeTakeFirst()).resolves.toEqualTypeOf<{ email: string; role: string } | undefined>();
+  });
+
+  test("a host-provided resolve adds no users collection", () => {
+    const host = createBackend({ collections: { posts }, auth: { resolve: () => null } });
+    expectTypeOf(host.system.data).not.toHaveProperty("users");
+    expectTypeOf(host.system.data).toHaveProperty("posts");
+  });
+
+  test("without auth there is no users collection either", () => {
+    const none = createBackend({ collections: { posts } });
+    expectTypeOf(none.system.data).not.toHaveProperty("users");
+  });
+});
+
+describe("a users collection of the host's", () => {
+  const users = usersCollection({
+    fields: {
+      name: field.text(z.string().min(1)),
+      role: field.enum(["admin", "member"]).default("member").readOnly(),
+    },
+  });
+  const backend = createBackend({ collections: { users, posts }, auth: { password: {} } });
+
+  test("keeps the base fields, adds the host's and narrows role", async () => {
+    const user = await backend.system.data.users.get("id");
+    expectTypeOf(user!.name).toEqualTypeOf<string>();
+    expectTypeOf(user!.email).toEqualTypeOf<string>();
+    expectTypeOf(user!.emailVerified).toEqualTypeOf<boolean>();
+    expectTypeOf(user!.role).toEqualTypeOf<"admin" | "member">();
+  });
+
+  test("callers cannot write the read-only base fields", () => {
+    const caller = backend.as({ id: "u1", role: "member" });
+    void caller.data.users.update("u1", { name: "ok" });
+    // @ts-expect-error: role is read-only for callers
+    void caller.data.users.update("u1", { role: "admin" });
+    // @ts-expect-error: emailVerified is read-only for callers
+    void caller.data.users.update("u1", { emailVerified: true });
+    // @ts-expect-error: email is read-only for callers
+    void caller.data.users.update("u1", { email: "x@example.com" });
+  });
+
+  test("backend.auth.createUser returns a record with id, email and role", async () => {
+    const created = await backend.auth.createUser({ email: "ada@example.com", password: "correct horse battery", name: "Ada" });
+    expectTypeOf(created.id).toEqualTypeOf<string>();
+    expectTypeOf(created.email).toEqualTypeOf<string>();
+    expectTypeOf(created.role).toEqualTypeOf<string>();
+  });
+
+  test("backend.auth.createUser is typed by the users collection (BUG: it is not yet)", async () => {
+    const created = await backend.auth.createUser({ email: "ada@example.com", name: "Ada" });
+    // BUG (AuthApi in src/auth/auth.ts is not generic over the backend's users collection):
+    // createUser returns Record<string, unknown> & { id; email; role: string }, so the host's
+    // fields and emailVerified are `unknown` and role is not narrowed. Remove the
+    // expect-error directives when it is typed.
+    // @ts-expect-error: name is unknown, not string
+    expectTypeOf(created.name).toEqualTypeOf<string>();
+    // @ts-expect-error: emailVerified is unknown, not boolean
+    expectTypeOf(created.emailVerified).toEqualTypeOf<boolean>();
+    // @ts-expect-error: role is string, not the collection's enum
+    expectTypeOf(created.role).toEqualTypeOf<"admin" | "member">();
+  });
+});
+
+describe("the rest of backend.auth", () => {
+  const backend = createBackend({ collections: { posts }, auth: { password: {} } });
+
+  test("sessions, tokens and API keys", () => {
+    expectTypeOf(backend.auth.createSession("id")).resolves.toEqualTypeOf<{ token: string; session: SessionInfo }>();
+    expectTypeOf(backend.auth.verifyToken("t")).resolves.toEqualTypeOf<Identity | null>();
+    expectTypeOf(backend.auth.revokeSessions("id")).resolves.toEqualTypeOf<number>();
+    expectTypeOf(backend.auth.apiKeys.create({ name: "ci", collections: ["posts"] })).resolves.toEqualTypeOf<{ key: string; apiKey: ApiKeyInfo }>();
+    expectTypeOf(backend.auth.signIn("a@example.com", "pw")).resolves.toHaveProperty("token").toEqualTypeOf<string>();
+  });
+});
