@@ -89,13 +89,17 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
       });
     }
     const response = http.formatError ? await http.formatError(safe, c.req.raw) : problemResponse(safe, c.get("requestId"));
+    // A new Response with every header given at construction: behind @hono/node-server, headers
+    // set on a Response after it was made can be lost.
+    const headers = new Headers(response.headers);
     const retryAfter = safe.details?.["retryAfter"];
-    if (safe.code === "RATE_LIMITED" && typeof retryAfter === "number") response.headers.set("retry-after", String(retryAfter));
-    // Middleware headers (request id, security, CORS) are set on c.res; keep them.
+    if (safe.code === "RATE_LIMITED" && typeof retryAfter === "number") headers.set("retry-after", String(retryAfter));
+    // Middleware headers (request id, security, CORS, cookies) are set on c.res; keep them.
     c.res.headers.forEach((value, name) => {
-      if (!response.headers.has(name)) response.headers.set(name, value);
+      if (name !== "set-cookie" && !headers.has(name)) headers.set(name, value);
     });
-    return response;
+    for (const cookie of c.res.headers.getSetCookie()) headers.append("set-cookie", cookie);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   }
 
   /** Who calls; decided once per request. */
