@@ -20,6 +20,7 @@ import type { AuthHttp, Caller } from "../auth/routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
 import { problemResponse } from "./problem.js";
+import { reachedCollections } from "./reach.js";
 import { listOptions, readOptions, type Limits } from "./query-params.js";
 
 type CallerScope = Scope<Schema, DialectName, Record<string, AnyAction>, Visibility>;
@@ -114,12 +115,20 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     return current;
   }
 
-  /** The caller's scope, after checking that an API key limited to some names allows this one. */
-  async function caller(c: Context<Env>, target?: { kind: "collections" | "actions"; name: string }) {
+  /**
+   * The caller's scope, after checking that an API key limited to some collections or actions
+   * allows this one, and the collections a read's `include` and `where` reach through relations.
+   */
+  async function caller(c: Context<Env>, target?: { kind: "collections" | "actions"; name: string; options?: Record<string, unknown> }) {
     const current = await identify(c);
     const allowed = target === undefined ? null : current.identity?.apiKey?.[target.kind];
-    if (allowed != null && !allowed.includes(target!.name)) {
-      throw apiError("FORBIDDEN", `This API key may not use the ${target!.kind === "collections" ? "collection" : "action"} "${target!.name}".`);
+    if (allowed != null) {
+      const names = [target!.name];
+      if (target!.options !== undefined) names.push(...reachedCollections(backend.model, target!.name, target!.options));
+      const refused = names.find((name) => !allowed.includes(name));
+      if (refused !== undefined) {
+        throw apiError("FORBIDDEN", `This API key may not use the ${target!.kind === "collections" ? "collection" : "action"} "${refused}".`);
+      }
     }
     return backend.caller(current.user);
   }
@@ -176,20 +185,20 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   app.get("/collections/:name/records", async (c) => {
     const name = collection(c);
     const options = listOptions(url(c).searchParams, limits);
-    const { scope } = await caller(c, { kind: "collections", name });
+    const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(await scope.data[name]!.list(options as never));
   });
   app.post("/collections/:name/records", async (c) => {
     const name = collection(c);
     const options = readOptions(url(c).searchParams);
     const body = await objectBody(c.req.raw);
-    const { scope } = await caller(c, { kind: "collections", name });
+    const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(await scope.data[name]!.create(body as never, options as never), 201);
   });
   app.get("/collections/:name/records/:id", async (c) => {
     const name = collection(c);
     const options = readOptions(url(c).searchParams);
-    const { scope } = await caller(c, { kind: "collections", name });
+    const { scope } = await caller(c, { kind: "collections", name, options });
     const id = c.req.param("id");
     const record = await scope.data[name]!.get(id, options as never);
     if (record === null) throw apiError("NOT_FOUND", `No ${name} record with id "${id}".`, { collection: name, id });
@@ -199,7 +208,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     const name = collection(c);
     const options = readOptions(url(c).searchParams);
     const body = await objectBody(c.req.raw);
-    const { scope } = await caller(c, { kind: "collections", name });
+    const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(await scope.data[name]!.update(c.req.param("id"), body as never, options as never));
   });
   app.delete("/collections/:name/records/:id", async (c) => {

@@ -1,0 +1,54 @@
+/**
+ * @internal The collections a read reaches through relations (`include`, relation filters in
+ * `where`), for API keys limited to some collections.
+ * @module
+ */
+import type { CollectionModel, Model } from "../schema/model.js";
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function walkWhere(model: Model, collection: CollectionModel, where: unknown, reached: Set<string>): void {
+  if (Array.isArray(where)) {
+    for (const part of where) walkWhere(model, collection, part, reached);
+    return;
+  }
+  if (!isObject(where)) return;
+  for (const [key, value] of Object.entries(where)) {
+    if (key === "and" || key === "or" || key === "not") {
+      walkWhere(model, collection, value, reached);
+      continue;
+    }
+    const relation = collection.relations.get(key);
+    const target = relation === undefined ? undefined : model.collections.get(relation.target);
+    if (relation === undefined || target === undefined) continue;
+    reached.add(target.name);
+    if (relation.kind === "one") walkWhere(model, target, value, reached);
+    else if (isObject(value)) for (const filter of Object.values(value)) walkWhere(model, target, filter, reached);
+  }
+}
+
+function walkInclude(model: Model, collection: CollectionModel, include: unknown, reached: Set<string>): void {
+  if (!isObject(include)) return;
+  for (const [key, value] of Object.entries(include)) {
+    const relation = collection.relations.get(key);
+    const target = relation === undefined ? undefined : model.collections.get(relation.target);
+    if (target === undefined) continue;
+    reached.add(target.name);
+    if (!isObject(value)) continue;
+    walkInclude(model, target, value["include"], reached);
+    walkWhere(model, target, value["where"], reached);
+  }
+}
+
+/** The other collections that the `where` and `include` of a read on `name` name. */
+export function reachedCollections(model: Model, name: string, options: Record<string, unknown>): Set<string> {
+  const reached = new Set<string>();
+  const collection = model.collections.get(name);
+  if (collection === undefined) return reached;
+  walkWhere(model, collection, options["where"], reached);
+  walkInclude(model, collection, options["include"], reached);
+  reached.delete(name);
+  return reached;
+}
