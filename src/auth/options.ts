@@ -21,7 +21,9 @@ export interface SessionCookieOptions {
   /** @default "/" */
   path?: string;
   /**
-   * `Secure` (sent over HTTPS only). `"auto"`: on, except for requests to localhost.
+   * `Secure` (sent over HTTPS only). `"auto"`: on, except for requests to localhost. Always on
+   * with `sameSite: "none"` and for names that start with `__Secure-` or `__Host-` (a `__Host-`
+   * cookie takes no `domain` and the path `"/"`).
    * @default "auto"
    */
   secure?: boolean | "auto";

@@ -39,6 +39,19 @@ export class AuthHttp {
   constructor(auth: Auth) {
     this.#auth = auth;
     this.#trusted = proxyMatcher(auth.settings.trustedProxies);
+    const cookie = auth.settings.cookie;
+    if (cookie !== null && cookie.name.startsWith("__Host-") && (cookie.domain !== undefined || cookie.path !== "/")) {
+      throw new TypeError('auth.sessions.cookie: a "__Host-" cookie has no domain and the path "/".');
+    }
+  }
+
+  /**
+   * Whether the cookie is `Secure` for this request: always for `__Secure-` and `__Host-` names
+   * (browsers, and Hono, refuse them otherwise), else as configured (`"auto"`: except on localhost).
+   */
+  #secure(c: Context, cookie: NonNullable<Auth["settings"]["cookie"]>): boolean {
+    if (cookie.name.startsWith("__Secure-") || cookie.name.startsWith("__Host-")) return true;
+    return cookie.secure === "auto" ? !isLocalRequest(c.req.raw) : cookie.secure;
   }
 
   /** The client's address and user agent. */
@@ -53,7 +66,7 @@ export class AuthHttp {
     if (cookie === null) return;
     setCookie(c, cookie.name, token, {
       httpOnly: true,
-      secure: cookie.secure === "auto" ? !isLocalRequest(c.req.raw) : cookie.secure,
+      secure: this.#secure(c, cookie),
       sameSite: cookie.sameSite,
       path: cookie.path,
       ...(cookie.domain === undefined ? {} : { domain: cookie.domain }),
@@ -64,7 +77,15 @@ export class AuthHttp {
   #clearCookie(c: Context): void {
     const cookie = this.#auth.settings.cookie;
     if (cookie === null) return;
-    deleteCookie(c, cookie.name, { path: cookie.path, ...(cookie.domain === undefined ? {} : { domain: cookie.domain }) });
+    // The same attributes as when it was set: browsers drop a clearing cookie that lacks Secure
+    // for a prefixed or SameSite=None cookie.
+    deleteCookie(c, cookie.name, {
+      httpOnly: true,
+      secure: this.#secure(c, cookie),
+      sameSite: cookie.sameSite,
+      path: cookie.path,
+      ...(cookie.domain === undefined ? {} : { domain: cookie.domain }),
+    });
   }
 
   /**

@@ -207,4 +207,40 @@ describeEachDatabase("auth: cookie settings through backend.fetch", (db) => {
       expect(byHeader.status).toBe(200);
     });
   });
+
+  test("__Host- and __Secure- names: always Secure (localhost too), and sign-out clears them with the same attributes", async () => {
+    for (const name of ["__Host-session", "__Secure-session"]) {
+      await withBackend({ name }, async (backend) => {
+        for (const origin of ["http://localhost", "https://api.example.com"]) {
+          const response = await signUpAt(backend, `${origin}/auth/sign-up`);
+          expect([name, origin, response.status]).toEqual([name, origin, 201]);
+          const { token } = (await response.json()) as { token: string };
+          const cookie = setCookies(response)[0]!;
+          expect(cookie).toMatchObject({ name, value: token, attributes: { secure: true, httponly: true, path: "/" } });
+          const out = await backend.fetch(new Request(`${origin}/auth/sign-out`, { method: "POST", headers: { cookie: `${name}=${token}` } }));
+          expect([name, origin, out.status]).toEqual([name, origin, 204]);
+          expect(setCookies(out)[0]).toMatchObject({ name, value: "", attributes: { secure: true, path: "/", "max-age": "0" } });
+        }
+      });
+    }
+  });
+
+  test("the cookie that clears a SameSite=None cookie is Secure and SameSite=None too", async () => {
+    await withBackend({ sameSite: "none", domain: "example.test" }, async (backend) => {
+      const response = await signUpAt(backend, "https://api.example.com/auth/sign-up");
+      const { token } = (await response.json()) as { token: string };
+      const out = await backend.fetch(new Request("https://api.example.com/auth/sign-out", { method: "POST", headers: { cookie: `cimiento_session=${token}` } }));
+      expect(setCookies(out)[0]).toMatchObject({ value: "", attributes: { secure: true, samesite: "None", domain: "example.test", "max-age": "0" } });
+    });
+  });
+
+  test("a __Host- cookie with a domain or another path is refused at start-up", async () => {
+    const fresh = await db.fresh();
+    try {
+      expect(() => backendWith(fresh.database, { name: "__Host-s", domain: "example.test" })).toThrow(/__Host-/);
+      expect(() => backendWith(fresh.database, { name: "__Host-s", path: "/api" })).toThrow(/__Host-/);
+    } finally {
+      await fresh.drop();
+    }
+  });
 });
