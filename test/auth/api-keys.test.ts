@@ -205,11 +205,7 @@ describeEachServer("auth: API keys", makeBackend, (served) => {
     expect((await served.request("/collections/posts/records", { headers: bearer(key) })).status).toBe(200);
   });
 
-  // BUG (src/http/create-app.ts, design question): the collection limit of an API key is
-  // checked against the route's collection only; `include` (and a nested `where`) on a relation
-  // reads a collection the key does not list. Here a key limited to ["posts"] reads `users`
-  // records through `include=owner`. Expected: 403 FORBIDDEN naming "users" (or the relation
-  // left out).
+  // The collection limit covers relations too (include and relation filters; fixed in 94a000f).
   test("a key limited to collections cannot read another collection through include", async () => {
     const owner = await user(served);
     const { key } = await createKey(served, owner.session, { name: "posts only", collections: ["posts"] });
