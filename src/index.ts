@@ -15,7 +15,7 @@
  * @module
  */
 export { createBackend } from "./backend/create-backend.js";
-export type { Backend, BackendOptions, WithAuthUsers } from "./backend/create-backend.js";
+export type { Backend, BackendOptions, UsersOf, WithAuthUsers } from "./backend/create-backend.js";
 export type { Scope, TransactionScope } from "./backend/scope.js";
 export { action } from "./actions/action.js";
 export type {

@@ -17,7 +17,9 @@ import type { BuiltInAuthOptions, Duration, RateLimit } from "./options.js";
 import { scryptHasher, type PasswordHasher } from "./password.js";
 import { databaseRateLimitStore, type RateLimitStore } from "./rate-limit.js";
 import { hashToken, randomToken } from "./tokens.js";
-import { normalizeEmail } from "./users.js";
+import { normalizeEmail, type DefaultUsers } from "./users.js";
+import type { AnyCollection } from "../schema/collection.js";
+import type { CreateInput, Infer } from "../schema/types.js";
 
 type Row = Record<string, unknown>;
 
@@ -113,15 +115,12 @@ export interface Identity {
   readonly apiKey?: ApiKeyInfo;
 }
 
-/** What `backend.auth.createUser` takes: the `users` fields, and a password. */
-export interface CreateUserInput {
-  email: string;
-  /** Absent: the account cannot sign in with a password until one is set (reset). */
-  password?: string;
-  role?: string;
-  emailVerified?: boolean;
-  [field: string]: unknown;
-}
+/**
+ * What `backend.auth.createUser` takes: the fields of the `users` collection as the system
+ * writes them (so `role` and `emailVerified` too), and a password. Without a password, the
+ * account signs in only after a password reset.
+ */
+export type CreateUserInput<U extends AnyCollection = DefaultUsers> = CreateInput<U, "system"> & { password?: string };
 
 /**
  * Authentication in-process: `backend.auth`. For seeding accounts, tests, and hosts that run
@@ -134,9 +133,9 @@ export interface CreateUserInput {
  * const identity = await backend.auth.verifyToken(token); // { user: { id, role, email, ... }, session }
  * ```
  */
-export interface AuthApi {
+export interface AuthApi<U extends AnyCollection = DefaultUsers> {
   /** Creates an account (through the `users` collection, as the system) with its password. */
-  createUser(input: CreateUserInput): Promise<Row & { id: string; email: string; role: string }>;
+  createUser(input: CreateUserInput<U>): Promise<Infer<U>>;
   /** Checks an e-mail and password (with the rate limits); the account's principal, or an `ApiError`. */
   signIn(email: string, password: string, client?: { address?: string; userAgent?: string }): Promise<{ user: Principal; token: string; session: SessionInfo }>;
   /** Opens a session for a user: its token is returned once and stored only as a hash. */
@@ -265,9 +264,14 @@ export class Auth implements AuthApi {
       throw new TypeError("auth.sessions.schemes: each scheme is a token such as \"Bearer\" or \"Token\".");
     }
     const sameSite = cookie === false ? "lax" : (cookie.sameSite ?? "lax");
+    const ttl = durationMs(sessions.ttl ?? "30d", "auth.sessions.ttl");
+    // By default a session is extended at most once a day, and at least twice per ttl: with a
+    // fixed "1d", a ttl shorter than a day never slid and was an absolute timeout.
+    const refreshAfter = sessions.refreshAfter === undefined ? Math.min(86_400_000, ttl / 2) : durationMs(sessions.refreshAfter, "auth.sessions.refreshAfter");
+    if (refreshAfter >= ttl) throw new TypeError("auth.sessions.refreshAfter must be shorter than auth.sessions.ttl, or sessions never slide.");
     this.settings = {
-      ttl: durationMs(sessions.ttl ?? "30d", "auth.sessions.ttl"),
-      refreshAfter: durationMs(sessions.refreshAfter ?? "1d", "auth.sessions.refreshAfter"),
+      ttl,
+      refreshAfter,
       schemes: new Set(schemes.map((scheme) => scheme.toLowerCase())),
       cookie:
         cookie === false
@@ -468,14 +472,14 @@ export class Auth implements AuthApi {
   // -------------------------------------------------------------------------------------------
   // Accounts
 
-  async createUser(input: CreateUserInput): Promise<Row & { id: string; email: string; role: string }> {
-    const { password, ...fields } = input;
+  async createUser(input: CreateUserInput): Promise<Infer<DefaultUsers>> {
+    const { password, ...fields } = input as Row & { password?: unknown; email?: unknown };
     const email = this.checkEmail(input.email);
     const hash = password === undefined ? undefined : await this.#hasher.hash(this.checkPassword(password));
     return this.#deps.transaction(async ({ db, createUser }) => {
       const user = await createUser({ ...fields, email });
       if (hash !== undefined) await this.#storePassword(db as unknown as Kysely<AuthDB>, user["id"] as string, hash);
-      return user as Row & { id: string; email: string; role: string };
+      return user as Infer<DefaultUsers>;
     });
   }
 

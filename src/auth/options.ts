@@ -39,7 +39,10 @@ export interface SessionOptions {
    * @default "30d"
    */
   ttl?: Duration;
-  /** @default "1d" */
+  /**
+   * How often use extends a session; shorter than `ttl`.
+   * @default the smaller of "1d" and half of `ttl`
+   */
   refreshAfter?: Duration;
   /** The session cookie, or `false` for header-only clients. @default {} */
   cookie?: SessionCookieOptions | false;

@@ -14,6 +14,7 @@ import { SchemaError } from "../errors/schema-error.js";
 import { migrate, type MigrateOptions, type MigrationResult } from "../migrate/migrate.js";
 import { buildModel } from "../schema/model.js";
 import type { DB, DialectName, Schema } from "../schema/types.js";
+import type { AnyCollection } from "../schema/collection.js";
 import { createApp } from "../http/create-app.js";
 import type { HttpOptions } from "../http/options.js";
 import { Auth, type AuthApi } from "../auth/auth.js";
@@ -126,10 +127,13 @@ export interface Backend<S extends Schema, D extends DialectName, A extends Reco
    * const { token } = await backend.auth.createSession(ada.id);
    * ```
    */
-  readonly auth: AuthApi;
+  readonly auth: AuthApi<UsersOf<S>>;
   /** Closes the database connections. */
   close(): Promise<void>;
 }
+
+/** The `users` collection of a schema (the default one when it has none). */
+export type UsersOf<S extends Schema> = S extends { users: infer U extends AnyCollection } ? U : DefaultUsers;
 
 /**
  * The collections of a backend: with built-in auth, a `users` collection is added when the
@@ -271,7 +275,7 @@ export function createBackend<
     migrate: (migrateOptions = {}) =>
       migrate(runtime, storage, { ...migrateOptions, migrations: migrateOptions.migrations ?? options.migrations }),
     fetch: async (request, env) => app.fetch(request, env),
-    auth: auth ?? noAuth,
+    auth: (auth ?? noAuth) as unknown as AuthApi<UsersOf<WithAuthUsers<S, Au>>>,
     close: () => runtime.close(),
   };
   registerApp(backend, app);

@@ -7,7 +7,9 @@ import type { Kysely } from "kysely";
 import { expect, test } from "vitest";
 import { z } from "zod";
 import { collection, createBackend, field } from "cimiento";
+import { sqlite } from "cimiento/sqlite";
 import { describeEachServer, type ServedBackend } from "../http/support.js";
+import { describeEachDatabase } from "../setup/dialects.js";
 import { bearer, cookieNamed, fastHasher, PASSWORD, recordingLogger, TOKEN_SHAPE, uniqueEmail } from "./support.js";
 
 const notes = collection("notes", {
@@ -245,5 +247,42 @@ describeEachServer("auth: sessions", makeBackend, (served) => {
     const theirs = (await (await served.request("/collections/notes/records", { headers: bearer(bob.token) })).json()) as { items: unknown[] };
     expect(mine.items).toHaveLength(1);
     expect(theirs.items).toHaveLength(0);
+  });
+});
+
+describeEachDatabase("auth: sliding sessions with a short ttl", (database) => {
+  test('a session with ttl "1h" (and the default refreshAfter) slides when used: it is an idle timeout, not an absolute one', async () => {
+    const fresh = await database.fresh();
+    const backend = createBackend({
+      database: fresh.database,
+      collections: {},
+      logger: recordingLogger(),
+      auth: { password: { hasher: fastHasher, requireEmailVerification: false }, sessions: { ttl: "1h" } },
+    });
+    try {
+      await backend.migrate();
+      const user = await backend.auth.createUser({ email: uniqueEmail(), password: PASSWORD });
+      const { token, session } = await backend.auth.createSession(user.id);
+      const now = Date.now();
+      // Signed in 40 minutes ago and used since: 20 minutes left.
+      await (backend.db as unknown as Kysely<any>)
+        .updateTable("cimiento_sessions")
+        .set({ expiresAt: now + 20 * 60_000, refreshedAt: now - 40 * 60_000 })
+        .where("id", "=", session.id)
+        .execute();
+      const response = await backend.fetch(new Request("http://localhost/auth/session", { headers: bearer(token) }));
+      expect(response.status).toBe(200);
+      const row = await (backend.db as unknown as Kysely<any>).selectFrom("cimiento_sessions").select("expiresAt").where("id", "=", session.id).executeTakeFirstOrThrow();
+      expect(Number(row.expiresAt)).toBeGreaterThan(now + 50 * 60_000);
+    } finally {
+      await backend.close();
+      await fresh.drop();
+    }
+  });
+
+  test("refreshAfter not shorter than ttl is refused at start-up (the session could never slide)", () => {
+    expect(() =>
+      createBackend({ database: sqlite({ file: ":memory:" }), collections: {}, auth: { password: {}, sessions: { ttl: "1h", refreshAfter: "2h" } } }),
+    ).toThrow(/refreshAfter/);
   });
 });

@@ -69,25 +69,19 @@ describe("a users collection of the host's", () => {
     void caller.data.users.update("u1", { email: "x@example.com" });
   });
 
-  test("backend.auth.createUser returns a record with id, email and role", async () => {
+  test("backend.auth.createUser takes and returns the users collection's fields", async () => {
     const created = await backend.auth.createUser({ email: "ada@example.com", password: "correct horse battery", name: "Ada" });
     expectTypeOf(created.id).toEqualTypeOf<string>();
     expectTypeOf(created.email).toEqualTypeOf<string>();
-    expectTypeOf(created.role).toEqualTypeOf<string>();
-  });
-
-  test("backend.auth.createUser is typed by the users collection (BUG: it is not yet)", async () => {
-    const created = await backend.auth.createUser({ email: "ada@example.com", name: "Ada" });
-    // BUG (AuthApi in src/auth/auth.ts is not generic over the backend's users collection):
-    // createUser returns Record<string, unknown> & { id; email; role: string }, so the host's
-    // fields and emailVerified are `unknown` and role is not narrowed. Remove the
-    // expect-error directives when it is typed.
-    // @ts-expect-error: name is unknown, not string
     expectTypeOf(created.name).toEqualTypeOf<string>();
-    // @ts-expect-error: emailVerified is unknown, not boolean
     expectTypeOf(created.emailVerified).toEqualTypeOf<boolean>();
-    // @ts-expect-error: role is string, not the collection's enum
     expectTypeOf(created.role).toEqualTypeOf<"admin" | "member">();
+    // The system sets role and emailVerified; a missing required field or a wrong type is an error.
+    void backend.auth.createUser({ email: "grace@example.com", name: "Grace", role: "admin", emailVerified: true });
+    // @ts-expect-error: name is required by the collection
+    void backend.auth.createUser({ email: "lin@example.com" });
+    // @ts-expect-error: role is the collection's enum
+    void backend.auth.createUser({ email: "lin@example.com", name: "Lin", role: "root" });
   });
 });
 
