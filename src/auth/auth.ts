@@ -602,7 +602,7 @@ export class Auth implements AuthApi {
     await this.countAddress(address);
     const password = this.checkPassword(body["password"]);
     const hash = await this.#hasher.hash(password);
-    await this.#deps.transaction(async ({ db }) => {
+    const email = await this.#deps.transaction(async ({ db }) => {
       const trx = db as unknown as Kysely<AuthDB>;
       const row = await this.#consumeToken(trx, body["token"], "reset-password");
       const userId = row.user!;
@@ -610,7 +610,10 @@ export class Auth implements AuthApi {
       await trx.deleteFrom("cimiento_sessions").where("user", "=", userId).execute();
       await trx.deleteFrom("cimiento_tokens").where("user", "=", userId).where("purpose", "=", "reset-password").execute();
       await trx.updateTable("users").set({ emailVerified: this.#deps.runtime.encode("boolean", true) }).where("id", "=", userId).execute();
+      return (await trx.selectFrom("users").select("email").where("id", "=", userId).executeTakeFirst())?.email;
     });
+    // The owner proved the mailbox: failed sign-ins (someone else's guesses, say) lock it out no more.
+    if (email !== undefined) await this.#store.reset(`sign-in:${email}`);
   }
 
   async sendVerificationEmail(userId: string): Promise<void> {

@@ -11,13 +11,32 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createBackend, type DatabaseAdapter } from "cimiento";
+import { createBackend, type DatabaseAdapter, type Mailer, type MailMessage } from "cimiento";
 import { sqlite } from "cimiento/sqlite";
 import { describeEachServer, MOUNT, startExpress, startHono, type Listening, type ServedBackend } from "../http/support.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { bearer, fastHasher, PASSWORD, recordingLogger, uniqueEmail } from "./support.js";
 
 type Database = DatabaseAdapter<"sqlite" | "postgres">;
+
+/** Reset tokens by address, from a mailer kept in memory (real SMTP is email.test.ts's). */
+const mailed = {
+  tokens: new Map<string, string[]>(),
+  mailer: {
+    async send(message: MailMessage) {
+      const token = /Your code: ([A-Za-z0-9_-]{43})/.exec(message.text)?.[1];
+      if (token !== undefined) mailed.tokens.set(message.to, [...(mailed.tokens.get(message.to) ?? []), token]);
+    },
+  } satisfies Mailer,
+  async next(to: string): Promise<string> {
+    for (let i = 0; i < 100; i++) {
+      const token = mailed.tokens.get(to)?.shift();
+      if (token !== undefined) return token;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`No token mailed to ${to}`);
+  },
+};
 
 function makeBackend(database: Database, auth: { perAddress?: number; trustedProxies?: string[] } = {}) {
   return createBackend({
@@ -26,6 +45,7 @@ function makeBackend(database: Database, auth: { perAddress?: number; trustedPro
     logger: recordingLogger(),
     auth: {
       password: { hasher: fastHasher, requireEmailVerification: false },
+      mailer: mailed.mailer,
       rateLimit: { perAddress: { max: auth.perAddress ?? 100_000, window: "1m" } },
       trustedProxies: auth.trustedProxies ?? [],
     },
@@ -92,6 +112,17 @@ describeEachServer("auth: failed sign-ins per account", (database) => makeBacken
     await expectLocked(await signIn(email, PASSWORD), 15 * 60);
     await db(served.backend).updateTable("cimiento_rate_limits").set({ resetAt: Date.now() - 1 }).where("key", "like", "sign-in:%").where("key", "like", `%${email}`).execute();
     expect((await signIn(email, PASSWORD)).status).toBe(200);
+  });
+
+  test("a password reset (which proves the mailbox) lifts the lock: the new password works at once", async () => {
+    const email = await account();
+    for (let i = 0; i < 6; i++) await signIn(email, "wrong password");
+    await expectLocked(await signIn(email, PASSWORD), 15 * 60);
+    expect((await served.json("POST", "/auth/request-password-reset", { email })).status).toBe(202);
+    const token = await mailed.next(email);
+    const NEW = "a brand new passphrase";
+    expect((await served.json("POST", "/auth/reset-password", { token, password: NEW })).status).toBe(204);
+    expect((await signIn(email, NEW)).status).toBe(200);
   });
 
   test("an unknown address is locked alike (the 6th try is 429), so locking tells nothing", async () => {
