@@ -633,7 +633,14 @@ export class Auth implements AuthApi {
       const trx = db as unknown as Kysely<AuthDB>;
       const row = await this.#consumeToken(trx, body["token"], "verify-email");
       if (row.user !== null) {
-        await trx.updateTable("users").set({ emailVerified: this.#deps.runtime.encode("boolean", true) }).where("id", "=", row.user).execute();
+        // The token proves the address it was sent to, not whatever the account's address is now.
+        const updated = await trx
+          .updateTable("users")
+          .set({ emailVerified: this.#deps.runtime.encode("boolean", true) })
+          .where("id", "=", row.user)
+          .where("email", "=", row.email ?? "")
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) throw invalidToken();
         return row.user;
       }
       const email = row.email!;

@@ -155,6 +155,16 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
     expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).status).toBe(200);
   });
 
+  test("a verification link proves the address it was sent to only: after the address changes, it is refused", async () => {
+    const { email, id } = await account(served, false);
+    await served.backend.auth.sendVerificationEmail(id);
+    const token = tokenIn(await mailbox.next(email));
+    const changed = uniqueEmail("changed");
+    await served.backend.system.data.users.update(id, { email: changed });
+    expect(await post(served, "/auth/verify-email", { token })).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
+    expect([true, 1]).not.toContain((await userRow(served, changed))!["emailVerified"]);
+  });
+
   test("password reset: 202, a mailed token that sets the password once, ends every session, and refuses the old password", async () => {
     const { email } = await account(served);
     const signedIn = await post(served, "/auth/sign-in", { email, password: PASSWORD });
