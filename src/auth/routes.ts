@@ -124,6 +124,12 @@ export class AuthHttp {
   install(app: Hono, caller: (c: Context) => Promise<Caller>, helpers: AuthRouteHelpers): void {
     const auth = this.#auth;
 
+    // Tokens, keys and the caller's account: never stored by a browser or shared cache.
+    app.use("/auth/*", async (c, next) => {
+      await next();
+      c.header("cache-control", "no-store");
+    });
+
     const sessionOf = async (c: Context) => {
       const current = await caller(c);
       if (current.identity?.session === undefined) {

@@ -237,6 +237,29 @@ describeEachServer("auth: sessions", makeBackend, (served) => {
     expect(response.status).toBe(401);
   });
 
+  test("auth answers are never cached: Cache-Control: no-store (tokens, the session, API keys, errors)", async () => {
+    const email = uniqueEmail();
+    const up = await served.json("POST", "/auth/sign-up", { email, password: PASSWORD });
+    const { token } = (await up.json()) as { token: string };
+    const answers = [
+      up,
+      await served.json("POST", "/auth/sign-in", { email, password: PASSWORD }),
+      await served.request("/auth/session", { headers: { cookie: `cimiento_session=${token}` } }),
+      await served.request("/auth/session", { headers: bearer(token) }),
+      await served.json("POST", "/auth/api-keys", { name: "k" }, bearer(token)),
+      await served.request("/auth/api-keys", { headers: bearer(token) }),
+      await served.json("POST", "/auth/sign-in", { email, password: "wrong password" }),
+      await served.request("/auth/session"),
+    ];
+    for (const response of answers) {
+      expect([new URL(response.url || "http://x/").pathname, response.status, response.headers.get("cache-control")]).toEqual([
+        new URL(response.url || "http://x/").pathname,
+        response.status,
+        "no-store",
+      ]);
+    }
+  });
+
   test("the principal of a session is its user: rules and hooks see it", async () => {
     const alice = await signUp(served);
     const bob = await signUp(served);
