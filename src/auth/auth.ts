@@ -211,6 +211,7 @@ export interface AuthSettings {
   readonly requireEmailVerification: boolean;
   readonly signUp: boolean;
   readonly trustedProxies: readonly string[];
+  readonly clientAddress: ((request: Request) => string | undefined) | undefined;
   readonly trustedOrigins: ReadonlySet<string>;
 }
 
@@ -286,6 +287,7 @@ export class Auth implements AuthApi {
       requireEmailVerification: password.requireEmailVerification ?? true,
       signUp: password.signUp ?? true,
       trustedProxies: options.trustedProxies ?? [],
+      clientAddress: options.clientAddress,
       trustedOrigins: new Set(options.trustedOrigins ?? []),
     };
     this.apiKeys = {

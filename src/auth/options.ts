@@ -130,6 +130,16 @@ export interface BuiltInAuthOptions {
    */
   trustedProxies?: readonly string[];
   /**
+   * The client address of a request, where the server gives no socket (Bun, Deno, workers:
+   * from what the platform provides). When given, it decides the address, and
+   * `trustedProxies` is not used.
+   * @example
+   * ```ts
+   * clientAddress: (request) => request.headers.get("cf-connecting-ip") ?? undefined
+   * ```
+   */
+  clientAddress?: (request: Request) => string | undefined;
+  /**
    * Origins besides the API's own from which a browser may send cookie-authenticated writes
    * (`https://app.example.com`). Other cross-origin writes carrying the session cookie are
    * refused (`CROSS_ORIGIN_REQUEST`).

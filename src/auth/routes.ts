@@ -56,7 +56,9 @@ export class AuthHttp {
 
   /** The client's address and user agent. */
   client(c: Context): { address?: string; userAgent?: string } {
-    const address = clientAddress(socketAddress(c.env), c.req.header("x-forwarded-for") ?? null, this.#trusted);
+    const custom = this.#auth.settings.clientAddress;
+    const address =
+      custom !== undefined ? custom(c.req.raw) : clientAddress(socketAddress(c.env), c.req.header("x-forwarded-for") ?? null, this.#trusted);
     const userAgent = c.req.header("user-agent");
     return { ...(address === undefined ? {} : { address }), ...(userAgent === undefined ? {} : { userAgent }) };
   }
