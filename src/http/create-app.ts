@@ -112,6 +112,8 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     else if ("host" in auth) current = { user: await auth.host.resolve(c.req.raw), via: null, identity: null, token: null };
     else current = await auth.builtIn.identify(c as unknown as Context);
     c.set("caller", current);
+    // An answer for a signed-in caller is that caller's: no cache may keep it.
+    if (current.user !== null) c.header("cache-control", "private, no-store");
     return current;
   }
 
