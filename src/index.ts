@@ -33,6 +33,16 @@ export type { BasePrincipal, Principal, Register, RegisteredSchema } from "./acc
 export type { CollectionAccess, FieldAccess, Operation, Rule, RuleContext, RuleResult } from "./access/rules.js";
 export type { CollectionHooks, CommittedChange, HookContext } from "./hooks/hooks.js";
 export type { Logger } from "./errors/logger.js";
+export { job } from "./jobs/job.js";
+export type { AnyJob, Backoff, Job, JobContext, JobDefinition, JobInput, RegisteredJobs } from "./jobs/job.js";
+export type { Enqueue, EnqueuedJob, EnqueueOptions } from "./jobs/enqueue-types.js";
+export type { AttemptOutcome, JobAttempt, JobDetails, JobRecord, JobState } from "./jobs/job-record.js";
+export type { JobEvent, JobEventListener } from "./jobs/events.js";
+export type { DrainResult, JobsApi, ListJobsOptions } from "./jobs/jobs-api.js";
+export type { StopOptions, WorkerOptions } from "./jobs/worker.js";
+export { schedule } from "./jobs/schedule.js";
+export type { Schedule, ScheduleOptions } from "./jobs/schedule.js";
+export type { Clock } from "./jobs/clock.js";
 export type { AuthOptions, CorsOptions, HttpOptions } from "./http/options.js";
 export type { CollectionApi, DataApi } from "./data/collection-api.js";
 export type { DatabaseAdapter } from "./dialects/dialect.js";
