@@ -40,8 +40,8 @@ export async function createTestBackend<
 export interface TestClock extends Clock {
   /** Moves the clock forward by `ms`. */
   advance(ms: number): void;
-  /** Sets the clock to `time` (it may go back). */
-  set(time: Date | number): void;
+  /** Sets the clock to `time`: a Date, ms since the epoch or an ISO string (it may go back). */
+  set(time: Date | number | string): void;
 }
 
 /**

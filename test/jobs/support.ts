@@ -8,14 +8,11 @@ import { join } from "node:path";
 import pg from "pg";
 import { inject } from "vitest";
 import type { DatabaseAdapter, Logger } from "cimiento";
-import { postgres } from "cimiento/postgres";
-import { sqlite } from "cimiento/sqlite";
 import type { TestDatabase } from "../setup/dialects.js";
 
-/** How a separate process opens the same database. */
-export type Connection =
-  | { readonly dialect: "sqlite"; readonly file: string }
-  | { readonly dialect: "postgres"; readonly url: string; readonly schema: string };
+import { open, type Connection } from "./programs/connection.js";
+
+export { open, type Connection };
 
 /** A database that several backends and processes can open: a file on SQLite, a schema on PostgreSQL. */
 export interface SharedDatabase {
@@ -26,13 +23,6 @@ export interface SharedDatabase {
 }
 
 let counter = 0;
-
-/** Opens `connection` (in a test or in a child process). */
-export function open(connection: Connection): DatabaseAdapter<"sqlite" | "postgres"> {
-  return connection.dialect === "sqlite"
-    ? sqlite({ file: connection.file, busyTimeout: 30_000 })
-    : postgres({ connectionString: connection.url, schema: connection.schema, max: 4 });
-}
 
 export async function sharedDatabase(db: TestDatabase): Promise<SharedDatabase> {
   if (db.dialect === "sqlite") {
