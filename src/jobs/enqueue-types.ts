@@ -4,7 +4,13 @@
  */
 import type { AnyJob, JobInput } from "./job.js";
 
-/** When and how a job is enqueued. */
+/**
+ * When and how a job is enqueued.
+ * @example
+ * ```ts
+ * await backend.system.enqueue("sendInvoice", { orderId }, { delay: 60_000, idempotencyKey: `invoice:${orderId}`, priority: 5 });
+ * ```
+ */
 export interface EnqueueOptions {
   /** When the job becomes due. Give `runAt` or `delay`, not both. @default now */
   readonly runAt?: Date;
@@ -19,7 +25,14 @@ export interface EnqueueOptions {
   readonly priority?: number;
 }
 
-/** What `enqueue` returns. */
+/**
+ * What `enqueue` returns.
+ * @example
+ * ```ts
+ * const { id, created } = await backend.system.enqueue("sendWelcome", { to }, { idempotencyKey: `welcome:${to}` });
+ * if (!created) console.log(`already enqueued as ${id}`);
+ * ```
+ */
 export interface EnqueuedJob {
   /** The job's id (the existing job's when the idempotency key was already used). */
   readonly id: string;
@@ -31,6 +44,11 @@ export interface EnqueuedJob {
  * `enqueue(name, input, options?)` for the jobs `J`: the name is one of theirs and the input the
  * one that job takes. With loose jobs (`Register` declares none), any name and input, checked at
  * run time.
+ * @example
+ * ```ts
+ * const enqueue: Enqueue<{ sendWelcome: typeof sendWelcome }> = backend.system.enqueue;
+ * await enqueue("sendWelcome", { to: "ada@example.com" });
+ * ```
  */
 export type Enqueue<J extends Record<string, AnyJob>> = string extends keyof J
   ? (name: string, input: unknown, options?: EnqueueOptions) => Promise<EnqueuedJob>

@@ -12,6 +12,13 @@
  * - `lost`: a worker found the lease of an attempt expired (its worker died or hung);
  * - `released`: a stopping worker gave a running job back;
  * - `scheduled`: a schedule's tick enqueued its job (`created: false` when another instance had).
+ *
+ * @example
+ * ```ts
+ * backend.jobs.on((event) => {
+ *   if (event.type === "failed" && event.retryAt === null) alert(`job ${event.name} ${event.id} is dead`);
+ * });
+ * ```
  */
 export type JobEvent =
   | { readonly type: "enqueued"; readonly id: string; readonly name: string; readonly runAt: Date }

@@ -10,7 +10,14 @@
  */
 export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
-/** A job as stored. */
+/**
+ * A job as stored.
+ * @example
+ * ```ts
+ * const [oldest] = await backend.jobs.list({ state: "failed" });
+ * console.log(oldest?.name, oldest?.attempts, oldest?.lastError);
+ * ```
+ */
 export interface JobRecord {
   readonly id: string;
   /** The job's name, as registered. */
@@ -57,7 +64,14 @@ export interface JobAttempt {
   readonly error: string | null;
 }
 
-/** A job with its attempts, oldest first. */
+/**
+ * A job with its attempts, oldest first.
+ * @example
+ * ```ts
+ * const job = await backend.jobs.get(id);
+ * for (const attempt of job?.history ?? []) console.log(attempt.attempt, attempt.outcome, attempt.error);
+ * ```
+ */
 export interface JobDetails extends JobRecord {
   readonly history: readonly JobAttempt[];
 }

@@ -13,6 +13,11 @@ import type { Enqueue } from "./enqueue-types.js";
 /**
  * How long a failed attempt waits before the next one: a function of the attempt that failed
  * (1 for the first), in milliseconds, or exponential settings.
+ * @example
+ * ```ts
+ * job({ input, handler, backoff: { initial: 5_000, max: 600_000 } });   // 2.5-5 s, 5-10 s, ...
+ * job({ input, handler, backoff: (attempt) => attempt * 60_000 });      // 1 min, 2 min, ...
+ * ```
  */
 export type Backoff =
   | ((attempt: number) => number)
@@ -35,10 +40,33 @@ export type Backoff =
       readonly jitter?: boolean;
     };
 
-/** The jobs declared in {@link Register}, or any jobs. */
+/**
+ * The jobs declared in {@link Register}, or any jobs.
+ * @example
+ * ```ts
+ * declare module "cimiento" {
+ *   interface Register {
+ *     jobs: { sendWelcome: typeof sendWelcome };
+ *   }
+ * }
+ * ```
+ */
 export type RegisteredJobs = Register extends { jobs: infer J extends Record<string, AnyJob> } ? J : Record<string, AnyJob>;
 
-/** What a job's handler is given. */
+/**
+ * What a job's handler is given.
+ * @example
+ * ```ts
+ * job({
+ *   input: z.object({ url: z.string().url() }),
+ *   async handler({ input, signal, attempt, system, logger }) {
+ *     const response = await fetch(input.url, { signal });
+ *     if (!response.ok) throw new Error(`HTTP ${response.status} (attempt ${attempt})`);
+ *     await system.data.pings.create({ url: input.url });
+ *   },
+ * });
+ * ```
+ */
 export interface JobContext<Input> {
   /** The validated input. */
   readonly input: Input;
@@ -65,7 +93,13 @@ export interface JobContext<Input> {
   readonly logger: Logger;
 }
 
-/** What `job()` takes. */
+/**
+ * What `job()` takes.
+ * @example
+ * ```ts
+ * const definition: JobDefinition<typeof input> = { input, handler, retries: 5, timeout: 10_000 };
+ * ```
+ */
 export interface JobDefinition<I extends z.ZodType> {
   /** The input schema: `enqueue` refuses input it does not accept, and nothing is enqueued. */
   input: I;
@@ -97,7 +131,13 @@ export interface JobDefinition<I extends z.ZodType> {
   concurrency?: number;
 }
 
-/** A defined job, whose `enqueue` takes input `I`. */
+/**
+ * A defined job, whose `enqueue` takes input `I`.
+ * @example
+ * ```ts
+ * const sendWelcome: Job<{ to: string }> = job({ input: z.object({ to: z.string() }), handler });
+ * ```
+ */
 export interface Job<I> {
   /** @internal */
   readonly definition: JobDefinition<z.ZodType>;
@@ -108,7 +148,13 @@ export interface Job<I> {
 /** Any job. */
 export type AnyJob = Job<never>;
 
-/** The input `enqueue` takes for a job (before validation). */
+/**
+ * The input `enqueue` takes for a job (before validation).
+ * @example
+ * ```ts
+ * type WelcomeInput = JobInput<typeof sendWelcome>; // { to: string }
+ * ```
+ */
 export type JobInput<J> = J extends { readonly "~types"?: { readonly input: (input: infer I) => void } } ? I : never;
 
 /**

@@ -7,7 +7,13 @@ import type { AnyJob } from "./job.js";
 import type { JobDetails, JobRecord, JobState } from "./job-record.js";
 import type { StopOptions, WorkerOptions } from "./worker.js";
 
-/** What `backend.jobs.list()` takes. */
+/**
+ * What `backend.jobs.list()` takes.
+ * @example
+ * ```ts
+ * await backend.jobs.list({ state: ["failed", "cancelled"], name: "sendWelcome", limit: 100, offset: 100 });
+ * ```
+ */
 export interface ListJobsOptions<Name extends string = string> {
   /** Only jobs in this state (or these states). */
   readonly state?: JobState | readonly JobState[];
@@ -109,7 +115,13 @@ export interface JobsApi<J extends Record<string, AnyJob> = Record<string, AnyJo
   on(listener: JobEventListener): () => void;
 }
 
-/** What `drainJobs()` did. */
+/**
+ * What `drainJobs()` did.
+ * @example
+ * ```ts
+ * const { attempts, succeeded, failed } = await drainJobs(backend);
+ * ```
+ */
 export interface DrainResult {
   /** Attempts run. */
   readonly attempts: number;

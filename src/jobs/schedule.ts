@@ -6,7 +6,13 @@ import { Cron } from "croner";
 import { SchemaError } from "../errors/schema-error.js";
 import type { Job } from "./job.js";
 
-/** Options of {@link schedule}. */
+/**
+ * Options of {@link schedule}.
+ * @example
+ * ```ts
+ * schedule("morning", "0 8 * * 1-5", "sendAgenda", undefined, { timezone: "America/New_York" });
+ * ```
+ */
 export interface ScheduleOptions {
   /**
    * The IANA time zone the pattern is read in, e.g. `"Europe/Madrid"` (daylight saving time
@@ -16,7 +22,13 @@ export interface ScheduleOptions {
   readonly timezone?: string;
 }
 
-/** A defined schedule, registered in `createBackend({ schedules })`. */
+/**
+ * A defined schedule, registered in `createBackend({ schedules })`.
+ * @example
+ * ```ts
+ * const schedules: Schedule[] = [schedule("cleanup", "0 * * * *", "cleanupSessions")];
+ * ```
+ */
 export interface Schedule {
   readonly name: string;
   readonly cron: string;

@@ -4,7 +4,7 @@
  * transaction on SQLite, so no two workers claim the same attempt.
  * @module
  */
-import type { Kysely } from "kysely";
+import type { CompiledQuery, Kysely } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import { ApiError } from "../errors/api-error.js";
@@ -66,28 +66,45 @@ export class JobStore {
     return this.#runtime.encode("datetime", new Date(ms));
   }
 
-  /** Inserts a job with `db` (a transaction's, for the outbox); an idempotency key used before returns that job. */
-  async insert(db: Kysely<any>, job: NewJob): Promise<{ id: string; created: boolean }> {
-    const now = this.#clock.now();
-    const id = uuidv7();
-    const inserted = await db
+  // The INSERT of enqueue, compiled once: enqueue is on the request path of actions and hooks.
+  #insertQuery: { query: CompiledQuery; order: number[] } | undefined;
+
+  #compiledInsert(): { query: CompiledQuery; order: number[] } {
+    if (this.#insertQuery !== undefined) return this.#insertQuery;
+    // Compiled with markers as values, to learn where each value goes among the parameters.
+    const columns = ["id", "name", "input", "state", "priority", "runAt", "attempts", "maxAttempts", "idempotencyKey", "createdAt", "updatedAt"];
+    const markers = columns.map((column) => `\u0000${column}`);
+    const query = this.#runtime.kysely
       .insertInto(JOBS_TABLE)
-      .values({
-        id,
-        name: job.name,
-        input: this.#runtime.encode("json", job.input),
-        state: "queued",
-        priority: job.priority,
-        runAt: job.runAt,
-        attempts: 0,
-        maxAttempts: job.maxAttempts,
-        idempotencyKey: job.idempotencyKey ?? null,
-        createdAt: this.#time(now),
-        updatedAt: this.#time(now),
-      })
+      .values(Object.fromEntries(columns.map((column, i) => [column, markers[i]])))
       .onConflict((conflict) => conflict.columns(["name", "idempotencyKey"]).doNothing())
       .returning("id")
-      .execute();
+      .compile();
+    const order = query.parameters.map((parameter) => markers.indexOf(parameter as string));
+    if (order.some((index) => index < 0)) throw new Error("cimiento: unexpected parameters in the jobs INSERT.");
+    this.#insertQuery = { query, order };
+    return this.#insertQuery;
+  }
+
+  /** Inserts a job with `db` (a transaction's, for the outbox); an idempotency key used before returns that job. */
+  async insert(db: Kysely<any>, job: NewJob): Promise<{ id: string; created: boolean }> {
+    const now = this.#time(this.#clock.now());
+    const id = uuidv7();
+    const values = [
+      id,
+      job.name,
+      this.#runtime.encode("json", job.input),
+      "queued",
+      job.priority,
+      job.runAt,
+      0,
+      job.maxAttempts,
+      job.idempotencyKey ?? null,
+      now,
+      now,
+    ];
+    const { query, order } = this.#compiledInsert();
+    const { rows: inserted } = await db.executeQuery({ ...query, parameters: order.map((index) => values[index]) });
     if (inserted.length === 1) return { id, created: true };
     const existing = await db
       .selectFrom(JOBS_TABLE)
@@ -138,6 +155,8 @@ export class JobStore {
         const attempts = Number(row.attempts);
         if (row.state === "running") {
           const final = attempts >= Number(row.maxAttempts);
+          // Left for a worker with room for it (or the next claim), which records the loss.
+          if (!final && (free.get(name) ?? 0) <= 0) continue;
           await this.#finishAttempt(trx, row.id as string, attempts, "lost", LEASE_EXPIRED, now);
           lost.push({ id: row.id as string, name, attempt: attempts, final });
           if (final) {

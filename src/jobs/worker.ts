@@ -8,7 +8,13 @@ import { randomBytes } from "node:crypto";
 import type { JobsRuntime } from "./jobs-runtime.js";
 import { startAttempt, type RunningAttempt } from "./run-attempt.js";
 
-/** Options of `backend.jobs.start()`. */
+/**
+ * Options of `backend.jobs.start()`.
+ * @example
+ * ```ts
+ * backend.jobs.start({ concurrency: 20, pollInterval: 500, leaseDuration: 60_000 });
+ * ```
+ */
 export interface WorkerOptions {
   /**
    * How many attempts run at once in this worker.
@@ -35,7 +41,13 @@ export interface WorkerOptions {
   readonly schedules?: boolean;
 }
 
-/** Options of `backend.jobs.stop()`. */
+/**
+ * Options of `backend.jobs.stop()`.
+ * @example
+ * ```ts
+ * process.on("SIGTERM", () => void backend.jobs.stop({ timeout: 25_000 }).then(() => process.exit(0)));
+ * ```
+ */
 export interface StopOptions {
   /**
    * How long to wait for running jobs, in ms; then they are given back to the queue (due at once,

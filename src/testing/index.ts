@@ -36,7 +36,15 @@ export async function createTestBackend<
   return backend;
 }
 
-/** A clock that stands still until a test moves it. */
+/**
+ * A clock that stands still until a test moves it.
+ * @example
+ * ```ts
+ * const clock: TestClock = testClock("2030-01-01T00:00:00Z");
+ * clock.advance(60_000);
+ * clock.set(new Date("2030-06-01T00:00:00Z"));
+ * ```
+ */
 export interface TestClock extends Clock {
   /** Moves the clock forward by `ms`. */
   advance(ms: number): void;
