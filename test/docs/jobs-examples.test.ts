@@ -71,6 +71,16 @@ const ada = await backend.as(null).actions.signUp({ email: "ada@example.com" });
 const queued = await backend.jobs.list({ state: "queued" }); // one sendWelcome job, for ada
 `),
   check(`track(backend);
+// Register types enqueue where the backend's type is unknown: actions, hooks, handlers.
+action({
+  input: z.object({}),
+  handler: async ({ enqueue, system }) => {
+    // @ts-expect-error: sendWelcome takes { userId: string }
+    await enqueue("sendWelcome", { user: 1 });
+    // @ts-expect-error: no such job
+    await system.enqueue("sendGoodbye", {});
+  },
+});
 expect(queued).toHaveLength(1);
 expect(queued[0]).toMatchObject({ name: "sendWelcome", input: { userId: ada.id }, state: "queued", attempts: 0, maxAttempts: 6 });
 `),

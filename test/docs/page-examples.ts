@@ -89,9 +89,10 @@ export function describePage(PAGE: string, program: readonly Part[]): void {
       expect(examplesOf(PAGE)).toEqual(program.filter((part) => part.kind === "example").map((part) => part.code));
     });
 
+    // A whole program checked from scratch: well over the default timeout on a busy machine.
     test("its examples type-check, with the Register they declare", () => {
       expect(typeErrors(compose(program))).toEqual([]);
-    });
+    }, 120_000);
   });
 
   describeEachDatabase(`${PAGE}: the examples`, (db) => {
