@@ -191,7 +191,8 @@ export class JobsRuntime {
     } catch (error) {
       throw new TypeError(`enqueue("${name}"): the input must be JSON-serializable (${(error as Error).message}).`);
     }
-    const parsed = await definition.input.safeParseAsync(stored ?? undefined);
+    // Validated as it will be read back (absent input is stored as null, read back as absent).
+    const parsed = await definition.input.safeParseAsync(input === undefined ? undefined : stored);
     if (!parsed.success) {
       const original = await definition.input.safeParseAsync(input);
       const heading = original.success
@@ -282,7 +283,7 @@ export class JobsRuntime {
       get started() {
         return runtime.#started();
       },
-      list: (options: ListJobsOptions = {}) => {
+      list: async (options: ListJobsOptions = {}) => {
         this.#enabled();
         const limit = options.limit ?? 50;
         const offset = options.offset ?? 0;
@@ -290,15 +291,15 @@ export class JobsRuntime {
         if (!Number.isInteger(offset) || offset < 0) throw new TypeError(`backend.jobs.list(): offset must be 0 or more, got ${String(offset)}.`);
         return this.store.list({ ...options, limit, offset });
       },
-      get: (id) => {
+      get: async (id) => {
         this.#enabled();
         return this.store.get(id);
       },
-      retry: (id) => {
+      retry: async (id) => {
         this.#enabled();
         return this.store.retry(id, (name) => (this.definitions.get(name)?.retries ?? 3) + 1);
       },
-      cancel: (id) => {
+      cancel: async (id) => {
         this.#enabled();
         return this.store.cancel(id);
       },

@@ -31,7 +31,7 @@ class AttemptStopped extends Error {
   }
 }
 
-function describe(error: unknown): { message: string; detail: string } {
+function describeError(error: unknown): { message: string; detail: string } {
   if (error instanceof Error) {
     const message = `${error.name}: ${error.message}`;
     return { message, detail: error.stack ?? message };
@@ -148,7 +148,7 @@ async function settle(
     else runtime.logger.warn?.(`Job ${job.name} ${job.id} finished after it was cancelled or its lease was lost.`, { attempt: job.attempt });
     return;
   }
-  const { message, detail } = describe(failure.error);
+  const { message, detail } = describeError(failure.error);
   const last = !retryable || job.attempt >= job.maxAttempts;
   const retryAt = last ? null : runtime.clock.now() + retryDelay(definition.backoff, job.attempt);
   const held = await runtime.store.fail(worker, job, message, detail, retryAt);

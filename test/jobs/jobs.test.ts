@@ -284,7 +284,7 @@ describeEachDatabase("jobs", (db) => {
     expect((await backend.jobs.list({ state: ["queued"] })).map((job) => job.id)).toEqual([b.id, a.id]);
     expect((await backend.jobs.list({ state: "cancelled", name: "send" })).map((job) => job.id)).toEqual([c.id]);
     expect((await backend.jobs.list({ limit: 1, offset: 1 })).map((job) => job.id)).toEqual([b.id]);
-    expect(() => backend.jobs.list({ limit: 0 })).toThrow("limit must be 1 to 1000");
+    await expect(backend.jobs.list({ limit: 0 })).rejects.toThrow("backend.jobs.list(): limit must be 1 to 1000, got 0.");
   });
 
   test("an attempt that outlives its timeout has its signal aborted and fails", async () => {
