@@ -38,7 +38,7 @@ export type { AnyJob, Backoff, Job, JobContext, JobDefinition, JobInput, Registe
 export type { Enqueue, EnqueuedJob, EnqueueOptions } from "./jobs/enqueue-types.js";
 export type { AttemptOutcome, JobAttempt, JobDetails, JobRecord, JobState } from "./jobs/job-record.js";
 export type { JobEvent, JobEventListener } from "./jobs/events.js";
-export type { DrainResult, JobsApi, ListJobsOptions } from "./jobs/jobs-api.js";
+export type { DrainResult, JobsApi, ListJobsOptions, PruneJobsOptions } from "./jobs/jobs-api.js";
 export type { StopOptions, WorkerOptions } from "./jobs/worker.js";
 export { schedule } from "./jobs/schedule.js";
 export type { Schedule, ScheduleOptions } from "./jobs/schedule.js";

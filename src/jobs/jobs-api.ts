@@ -103,6 +103,17 @@ export interface JobsApi<J extends Record<string, AnyJob> = Record<string, AnyJo
    */
   cancel(id: string): Promise<JobRecord>;
   /**
+   * Deletes jobs that finished (in `states`) before `before`, with their attempts, and returns
+   * how many. An idempotency key of a deleted job can be used again.
+   * @example
+   * ```ts
+   * const weekAgo = new Date(Date.now() - 7 * 24 * 3_600_000);
+   * await backend.jobs.prune({ before: weekAgo });                              // succeeded and cancelled
+   * await backend.jobs.prune({ before: weekAgo, states: ["failed"] });          // dead letters too
+   * ```
+   */
+  prune(options: PruneJobsOptions): Promise<number>;
+  /**
    * Listens to what jobs do in this process (enqueued, started, succeeded, failed, lost,
    * released, scheduled). Returns the function that stops listening.
    * @example
@@ -113,6 +124,23 @@ export interface JobsApi<J extends Record<string, AnyJob> = Record<string, AnyJo
    * ```
    */
   on(listener: JobEventListener): () => void;
+}
+
+/**
+ * What `backend.jobs.prune()` takes.
+ * @example
+ * ```ts
+ * await backend.jobs.prune({ before: new Date("2030-01-01"), states: ["succeeded"] });
+ * ```
+ */
+export interface PruneJobsOptions {
+  /** Jobs that finished before this time. */
+  readonly before: Date;
+  /**
+   * Jobs in these states.
+   * @default ["succeeded", "cancelled"]
+   */
+  readonly states?: readonly ("succeeded" | "failed" | "cancelled")[];
 }
 
 /**

@@ -303,6 +303,20 @@ export class JobsRuntime {
         this.#enabled();
         return this.store.cancel(id);
       },
+      prune: async (options) => {
+        this.#enabled();
+        const before = options?.before;
+        if (!(before instanceof Date) || !Number.isFinite(before.getTime())) {
+          throw new TypeError("backend.jobs.prune({ before }): before must be a valid Date.");
+        }
+        const states = options.states ?? ["succeeded", "cancelled"];
+        for (const state of states) {
+          if (state !== "succeeded" && state !== "failed" && state !== "cancelled") {
+            throw new TypeError(`backend.jobs.prune(): only finished jobs can be deleted (succeeded, failed, cancelled), not "${String(state)}".`);
+          }
+        }
+        return this.store.prune(before.getTime(), states);
+      },
       on: (listener) => this.on(listener),
     };
   }

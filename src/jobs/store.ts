@@ -326,6 +326,25 @@ export class JobStore {
     return { ...this.#record(row), history: attempts.map((attempt) => this.#attempt(attempt)) };
   }
 
+  /** Deletes finished jobs in `states` that finished before `before`, with their attempts. */
+  async prune(before: number, states: readonly JobState[]): Promise<number> {
+    return this.#runtime.transaction(async (trx) => {
+      const doomed = trx
+        .selectFrom(JOBS_TABLE)
+        .select("id")
+        .where("state", "in", [...states])
+        .where("finishedAt", "<", before);
+      await trx.deleteFrom(ATTEMPTS_TABLE).where("jobId", "in", doomed).execute();
+      const deleted = await trx
+        .deleteFrom(JOBS_TABLE)
+        .where("state", "in", [...states])
+        .where("finishedAt", "<", before)
+        .returning("id")
+        .execute();
+      return deleted.length;
+    });
+  }
+
   /** Puts a failed or cancelled job back in the queue, due now, with `attempts(name)` more attempts. */
   async retry(id: string, attempts: (name: string) => number): Promise<JobRecord> {
     return this.#change(id, ["failed", "cancelled"], "retried", (row, now) => ({

@@ -287,6 +287,34 @@ describeEachDatabase("jobs", (db) => {
     await expect(backend.jobs.list({ limit: 0 })).rejects.toThrow("backend.jobs.list(): limit must be 1 to 1000, got 0.");
   });
 
+  test("prune deletes jobs that finished before a time, in the states asked, with their attempts", async () => {
+    failuresLeft = 2;
+    const done = await backend.system.enqueue("send", { to: "a@example.com" }, { idempotencyKey: "k" });
+    const dead = await backend.system.enqueue("doomed", {});
+    const cancelled = await backend.system.enqueue("send", { to: "c@example.com" });
+    await backend.jobs.cancel(cancelled.id);
+    await drainJobs(backend);
+    clock.advance(100);
+    await drainJobs(backend);
+    const waiting = await backend.system.enqueue("send", { to: "w@example.com" }, { delay: 60_000 });
+    clock.advance(1000);
+    expect(await backend.jobs.prune({ before: new Date(START) })).toBe(0);
+    expect(await backend.jobs.prune({ before: new Date(START + 1) })).toBe(2);
+    expect(await backend.jobs.get(done.id)).toBeNull();
+    expect(await backend.jobs.get(cancelled.id)).toBeNull();
+    expect((await backend.jobs.list()).map((job) => job.id)).toEqual([waiting.id, dead.id]);
+    expect(await backend.jobs.prune({ before: new Date(clock.now()), states: ["failed"] })).toBe(1);
+    expect((await backend.jobs.list()).map((job) => job.id)).toEqual([waiting.id]);
+    const attempts = await backend.db.selectFrom("cimiento_job_attempts" as never).selectAll().execute();
+    expect(attempts).toEqual([]);
+    // A deleted job's idempotency key can be used again.
+    expect((await backend.system.enqueue("send", { to: "a@example.com" }, { idempotencyKey: "k" })).created).toBe(true);
+    await expect(backend.jobs.prune({ before: new Date(Number.NaN) })).rejects.toThrow("before must be a valid Date");
+    await expect(backend.jobs.prune({ before: new Date(), states: ["queued" as never] })).rejects.toThrow(
+      'only finished jobs can be deleted (succeeded, failed, cancelled), not "queued"',
+    );
+  });
+
   test("an attempt that outlives its timeout has its signal aborted and fails", async () => {
     const { id } = await backend.system.enqueue("slow", {});
     expect(await drainJobs(backend)).toEqual({ attempts: 1, succeeded: 0, failed: 1 });
