@@ -132,7 +132,7 @@ export class Worker {
     const attempt = startAttempt(this.#runtime, this.name, job, this.#leaseDuration);
     this.#running.set(job.id, attempt);
     void attempt.done.then(() => {
-      this.#running.delete(job.id);
+      if (this.#running.get(job.id) === attempt) this.#running.delete(job.id);
       this.wake();
     });
   }

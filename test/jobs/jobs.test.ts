@@ -58,6 +58,13 @@ describeEachDatabase("jobs", (db) => {
       timeout: 30,
       handler: ({ signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
     });
+    const chain = job({
+      input: z.object({ left: z.number().int().min(0) }),
+      handler: async ({ input, enqueue, id }) => {
+        runs.push({ name: "chain", input, attempt: 1, at: clock.now() });
+        if (input.left > 0) await enqueue("chain", { left: input.left - 1 }, { idempotencyKey: `after:${id}` });
+      },
+    });
     const signUp = action({
       input: z.object({ email: z.string(), fail: z.boolean() }),
       async handler({ input, enqueue, system }) {
@@ -71,7 +78,7 @@ describeEachDatabase("jobs", (db) => {
       database: fresh.database,
       collections: { notes },
       actions: { signUp },
-      jobs: { send, flaky, doomed, slow },
+      jobs: { send, flaky, doomed, slow, chain },
       clock,
       logger,
     });
@@ -168,7 +175,7 @@ describeEachDatabase("jobs", (db) => {
     expect((error as ApiError).issues).toEqual([{ path: ["to"], code: "invalid_format", message: expect.any(String) }]);
     await expect(backend.system.enqueue("send", { to: new Date() } as never)).rejects.toThrow(/Invalid input of job send/);
     await expect((backend.system.enqueue as (name: string, input: unknown) => Promise<unknown>)("nope", {})).rejects.toThrow(
-      'No job is named "nope": the jobs are "send", "flaky", "doomed", "slow".',
+      'No job is named "nope": the jobs are "send", "flaky", "doomed", "slow", "chain".',
     );
     await expect(backend.system.enqueue("send", { to: "a@example.com" }, { delay: -1 })).rejects.toThrow("delay must be a number of ms, 0 or more");
     await expect(backend.system.enqueue("send", { to: "a@example.com" }, { delay: 1, runAt: new Date() })).rejects.toThrow("give runAt or delay, not both");
@@ -285,6 +292,12 @@ describeEachDatabase("jobs", (db) => {
     expect((await backend.jobs.list({ state: "cancelled", name: "send" })).map((job) => job.id)).toEqual([c.id]);
     expect((await backend.jobs.list({ limit: 1, offset: 1 })).map((job) => job.id)).toEqual([b.id]);
     await expect(backend.jobs.list({ limit: 0 })).rejects.toThrow("backend.jobs.list(): limit must be 1 to 1000, got 0.");
+  });
+
+  test("a handler enqueues further jobs, which drainJobs runs too", async () => {
+    await backend.system.enqueue("chain", { left: 3 });
+    expect(await drainJobs(backend)).toEqual({ attempts: 4, succeeded: 4, failed: 0 });
+    expect(runs.map((run) => run.input)).toEqual([{ left: 3 }, { left: 2 }, { left: 1 }, { left: 0 }]);
   });
 
   test("prune deletes jobs that finished before a time, in the states asked, with their attempts", async () => {
