@@ -112,12 +112,13 @@ describeEachDatabase("jobs in worker processes", (db) => {
 
   test("a worker killed with SIGKILL mid-job leaves its jobs to be run again after the lease, and nothing is lost over repeated kills", async () => {
     const ids: string[] = [];
-    for (let n = 0; n < 12; n++) ids.push((await backend.system.enqueue("work", { n, ms: 150 })).id);
+    // Jobs of a second: a worker is killed while it runs some.
+    for (let n = 0; n < 8; n++) ids.push((await backend.system.enqueue("work", { n, ms: 1000 })).id);
     const executionsOf = async (pid: number) =>
       (await backend.db.selectFrom("executions").select("id").where("worker", "=", String(pid)).execute()).length;
 
     for (let kill = 0; kill < 3; kill++) {
-      const worker = startWorker(shared, { concurrency: 3, leaseDuration: 600 });
+      const worker = startWorker(shared, { concurrency: 4, leaseDuration: 600 });
       children.push(worker);
       await worker.ready;
       // Killed while it runs jobs: it has started at least one.
@@ -126,7 +127,7 @@ describeEachDatabase("jobs in worker processes", (db) => {
       expect(await worker.exited).toBe(null);
       expect(worker.child.signalCode).toBe("SIGKILL");
     }
-    const last = startWorker(shared, { concurrency: 3, leaseDuration: 600 });
+    const last = startWorker(shared, { concurrency: 4, leaseDuration: 600 });
     children.push(last);
     await until(async () => (await pending()) === 0, 20_000, "the jobs to finish");
     last.child.kill("SIGTERM");
@@ -141,8 +142,12 @@ describeEachDatabase("jobs in worker processes", (db) => {
       // Each attempt once, in order; every attempt before the last was lost with its worker.
       expect(job.history.map((attempt) => attempt.attempt)).toEqual(job.history.map((_, i) => i + 1));
       expect(job.history.map((attempt) => attempt.outcome)).toEqual([...job.history.slice(1).map(() => "lost"), "succeeded"]);
-      const runs = await backend.db.selectFrom("executions").select("attempt").where("jobId", "=", job.id).orderBy("attempt").execute();
-      expect(runs.map((run) => Number(run.attempt))).toEqual(job.history.map((attempt) => attempt.attempt));
+      // The handler ran in the last attempt, and at most once in each lost one (a worker can die
+      // between claiming a job and starting it).
+      const runs = (await backend.db.selectFrom("executions").select("attempt").where("jobId", "=", job.id).execute()).map((run) => Number(run.attempt));
+      expect(new Set(runs).size).toBe(runs.length);
+      expect(runs).toContain(job.history.length);
+      expect(runs.every((attempt) => attempt >= 1 && attempt <= job.history.length)).toBe(true);
     }
   }, 30_000);
 });
