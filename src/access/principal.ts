@@ -6,7 +6,7 @@ import type { Schema } from "../schema/types.js";
 
 /**
  * Declares the application's types once, for rules, hooks and actions defined apart from the
- * backend. Both members are optional.
+ * backend. Every member is optional.
  *
  * @example
  * ```ts
@@ -14,6 +14,7 @@ import type { Schema } from "../schema/types.js";
  *   interface Register {
  *     principal: { id: string; role: "admin" | "member"; name: string };
  *     collections: typeof collections;   // types `data` in actions and hooks
+ *     jobs: typeof jobs;                 // types `enqueue` in actions, hooks and jobs
  *   }
  * }
  * ```

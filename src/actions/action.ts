@@ -8,6 +8,8 @@ import type { z } from "zod";
 import type { Principal, RegisteredSchema } from "../access/principal.js";
 import type { TransactionScope } from "../backend/scope.js";
 import type { DataApi } from "../data/collection-api.js";
+import type { Enqueue } from "../jobs/enqueue-types.js";
+import type { RegisteredJobs } from "../jobs/job.js";
 import type { DB, DialectName } from "../schema/types.js";
 
 /** The HTTP methods an action can be bound to. */
@@ -35,7 +37,7 @@ export interface ActionContext<Input> {
   /** The caller's data: its rules apply. */
   readonly data: DataApi<RegisteredSchema, "caller">;
   /** The system scope: no rules. */
-  readonly system: TransactionScope<RegisteredSchema, DialectName>;
+  readonly system: TransactionScope<RegisteredSchema, DialectName, {}, "system", RegisteredJobs>;
   /** Kysely, bound to the transaction. */
   readonly db: Kysely<DB<RegisteredSchema, DialectName>>;
   /** The HTTP request, when the action was called over HTTP. */
@@ -50,6 +52,15 @@ export interface ActionContext<Input> {
   call<I, O>(action: Action<I, O>, input: I): Promise<O>;
   /** Runs `fn` once the outermost transaction has committed, never after a rollback. */
   afterCommit(fn: () => void | Promise<void>): void;
+  /**
+   * Enqueues a job in the action's transaction: it exists only if the action succeeds. Typed from
+   * `Register["jobs"]` when declared.
+   * @example
+   * ```ts
+   * await enqueue("sendWelcome", { to: input.email });
+   * ```
+   */
+  readonly enqueue: Enqueue<RegisteredJobs>;
 }
 
 /** What `action()` takes. */

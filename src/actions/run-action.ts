@@ -5,6 +5,7 @@
 import { denied } from "../access/caller-access.js";
 import { afterCommit, type DataContext } from "../data/context.js";
 import { issuesOf, validationError } from "../errors/validation.js";
+import type { EnqueueOptions } from "../jobs/enqueue-types.js";
 import type { Action, ActionContext } from "./action.js";
 
 /**
@@ -45,6 +46,8 @@ export async function runAction<I, O>(
         return runAction(tx, otherName ?? "an unregistered action", other, otherInput, request);
       },
       afterCommit: (fn) => afterCommit(tx, fn),
+      enqueue: ((name: string, jobInput: unknown, options?: EnqueueOptions) =>
+        tx.shared.jobs.enqueue(tx, name, jobInput, options)) as ActionContext<unknown>["enqueue"],
     };
     const result = await definition.handler(context);
     if (definition.output === undefined) return result as O;

@@ -24,6 +24,13 @@ import { authTables } from "../auth/tables.js";
 import { isUsersCollection, usersCollection, type DefaultUsers } from "../auth/users.js";
 import type { AppAuth } from "../http/create-app.js";
 import { registerApp } from "../http/registry.js";
+import { systemClock, type Clock } from "../jobs/clock.js";
+import type { AnyJob } from "../jobs/job.js";
+import type { JobsApi } from "../jobs/jobs-api.js";
+import { JobsRuntime, type JobsSystemScope } from "../jobs/jobs-runtime.js";
+import { registerJobs } from "../jobs/registry.js";
+import type { Schedule } from "../jobs/schedule.js";
+import { jobTables } from "../jobs/tables.js";
 import { createScope, type Scope } from "./scope.js";
 
 /** What `createBackend` takes. */
@@ -32,6 +39,7 @@ export interface BackendOptions<
   D extends DialectName,
   A extends Record<string, AnyAction>,
   Au extends AuthOptions | undefined = AuthOptions | undefined,
+  J extends Record<string, AnyJob> = {},
 > {
   /**
    * The database.
@@ -61,12 +69,29 @@ export interface BackendOptions<
   auth?: Au;
   /** The HTTP handler's limits, CORS and error format. */
   http?: HttpOptions;
+  /**
+   * The background jobs, by name: `{ sendWelcome }`. With jobs, `migrate()` also creates the
+   * tables `cimiento_jobs` and `cimiento_job_attempts`.
+   */
+  jobs?: J;
+  /** Jobs enqueued on cron ticks, made by `schedule()`; workers run them. */
+  schedules?: readonly Schedule[];
+  /**
+   * The clock of jobs and schedules (due times, leases, cron ticks).
+   * @default the system clock
+   */
+  clock?: Clock;
 }
 
 /**
  * A backend: typed data access through scopes, Kysely for everything else, migrations.
  */
-export interface Backend<S extends Schema, D extends DialectName, A extends Record<string, AnyAction> = {}> {
+export interface Backend<
+  S extends Schema,
+  D extends DialectName,
+  A extends Record<string, AnyAction> = {},
+  J extends Record<string, AnyJob> = {},
+> {
   /** The dialect of the database. */
   readonly dialect: D;
   /**
@@ -76,7 +101,7 @@ export interface Backend<S extends Schema, D extends DialectName, A extends Reco
    * const post = await backend.system.data.posts.get(id);
    * ```
    */
-  readonly system: Scope<S, D, A, "system">;
+  readonly system: Scope<S, D, A, "system", J>;
   /**
    * The scope of a caller: `null` for anonymous, or a principal with at least `id` and `role`.
    * Every collection rule, field rule and action rule applies to it.
@@ -86,7 +111,7 @@ export interface Backend<S extends Schema, D extends DialectName, A extends Reco
    * await backend.as(null).actions.signUp({ email, password });
    * ```
    */
-  as(user: Principal | null): Scope<S, D, A, "caller">;
+  as(user: Principal | null): Scope<S, D, A, "caller", J>;
   /**
    * Kysely over the backend's database, typed from the collections (with the column types the
    * driver returns: on SQLite booleans are `0`/`1`, datetimes ISO strings, JSON text).
@@ -128,7 +153,17 @@ export interface Backend<S extends Schema, D extends DialectName, A extends Reco
    * ```
    */
   readonly auth: AuthApi<UsersOf<S>>;
-  /** Closes the database connections. */
+  /**
+   * The background jobs: start a worker in this process, list, inspect, retry and cancel jobs,
+   * and listen to their events.
+   * @example
+   * ```ts
+   * backend.jobs.start({ concurrency: 10 });
+   * const failed = await backend.jobs.list({ state: "failed" });
+   * ```
+   */
+  readonly jobs: JobsApi<J>;
+  /** Stops the worker of this process (waiting for its jobs), then closes the database connections. */
   close(): Promise<void>;
 }
 
@@ -200,7 +235,8 @@ export function createBackend<
   D extends DialectName = "sqlite",
   const A extends Record<string, AnyAction> = {},
   const Au extends AuthOptions | undefined = AuthOptions | undefined,
->(options: BackendOptions<S, D, A, Au>): Backend<WithAuthUsers<S, Au>, D, A> {
+  const J extends Record<string, AnyJob> = {},
+>(options: BackendOptions<S, D, A, Au, J>): Backend<WithAuthUsers<S, Au>, D, A, J> {
   const builtIn = isBuiltIn(options.auth) ? options.auth : undefined;
   let collections: Schema = options.collections;
   if (builtIn !== undefined) {
@@ -211,9 +247,13 @@ export function createBackend<
     }
   }
   const model = buildModel(collections);
+  const hasJobs = Object.keys(options.jobs ?? {}).length > 0;
+  if (!hasJobs && (options.schedules?.length ?? 0) > 0) {
+    throw new SchemaError("createBackend({ schedules }) needs the jobs they enqueue in createBackend({ jobs }).");
+  }
   // cimiento's own tables (sessions, jobs, ...): migrated with the collections, never in the data
   // API nor the HTTP routes.
-  const systemCollections: Schema = builtIn === undefined ? {} : authTables;
+  const systemCollections: Schema = { ...(builtIn === undefined ? {} : authTables), ...(hasJobs ? jobTables : {}) };
   const storage = Object.keys(systemCollections).length === 0 ? model : buildModel({ ...collections, ...systemCollections });
   const actions: Readonly<Record<string, AnyAction>> = options.actions ?? {};
   for (const [name, value] of Object.entries(actions)) {
@@ -223,16 +263,27 @@ export function createBackend<
   }
   const database = options.database ?? (sqlite() as unknown as DatabaseAdapter<D>);
   const runtime = database.open();
+  const logger = options.logger ?? consoleLogger;
+  const jobs = new JobsRuntime({
+    runtime,
+    jobs: options.jobs ?? {},
+    schedules: options.schedules ?? [],
+    clock: options.clock ?? systemClock,
+    logger,
+  });
   const shared: Shared = {
     runtime,
     model,
     cache: new CompiledQueryCache(),
-    logger: options.logger ?? consoleLogger,
+    logger,
     actions,
+    jobs,
     scopeOf: (ctx) => createScope(ctx, actions),
   };
   const systemScope = createScope(rootContext(shared, null, true), actions);
-  const system = systemScope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "system">;
+  const system = systemScope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "system", J>;
+  jobs.bind(system as unknown as JobsSystemScope);
+  const jobsApi = jobs.api() as unknown as JobsApi<J>;
   const auth =
     builtIn === undefined
       ? undefined
@@ -264,20 +315,25 @@ export function createBackend<
     options.http ?? {},
     appAuth,
   );
-  const backend: Backend<WithAuthUsers<S, Au>, D, A> = {
+  const backend: Backend<WithAuthUsers<S, Au>, D, A, J> = {
     dialect: database.dialect,
     system,
     as: (user) => {
       checkPrincipal(user);
-      return createScope(rootContext(shared, user, false), actions) as unknown as Scope<WithAuthUsers<S, Au>, D, A, "caller">;
+      return createScope(rootContext(shared, user, false), actions) as unknown as Scope<WithAuthUsers<S, Au>, D, A, "caller", J>;
     },
     db: runtime.kysely as Kysely<DB<WithAuthUsers<S, Au>, D>>,
     migrate: (migrateOptions = {}) =>
       migrate(runtime, storage, { ...migrateOptions, migrations: migrateOptions.migrations ?? options.migrations }),
     fetch: async (request, env) => app.fetch(request, env),
     auth: (auth ?? noAuth) as unknown as AuthApi<UsersOf<WithAuthUsers<S, Au>>>,
-    close: () => runtime.close(),
+    jobs: jobsApi,
+    close: async () => {
+      await jobsApi.stop();
+      await runtime.close();
+    },
   };
   registerApp(backend, app);
+  registerJobs(backend, jobs);
   return backend;
 }

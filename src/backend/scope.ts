@@ -8,6 +8,8 @@ import type { ActionsApi, AnyAction } from "../actions/action.js";
 import { runAction } from "../actions/run-action.js";
 import { createDataApi, type DataApi } from "../data/collection-api.js";
 import { afterCommit, type DataContext } from "../data/context.js";
+import type { Enqueue, EnqueueOptions } from "../jobs/enqueue-types.js";
+import type { AnyJob } from "../jobs/job.js";
 import type { DB, DialectName, Schema, Visibility } from "../schema/types.js";
 
 /**
@@ -26,6 +28,7 @@ export interface Scope<
   D extends DialectName,
   A extends Record<string, AnyAction> = {},
   V extends Visibility = "system",
+  J extends Record<string, AnyJob> = {},
 > {
   /** The caller; `null` when anonymous and for the system scope. */
   readonly user: Principal | null;
@@ -45,7 +48,20 @@ export interface Scope<
    * });
    * ```
    */
-  transaction<T>(fn: (tx: TransactionScope<S, D, A, V>) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: TransactionScope<S, D, A, V, J>) => Promise<T>): Promise<T>;
+  /**
+   * Enqueues a job of the backend, its input checked against the job's schema (`VALIDATION_FAILED`
+   * when it does not fit: nothing is enqueued). In a transaction, the job is written by the
+   * transaction: it exists only if the transaction commits.
+   * @example
+   * ```ts
+   * await backend.system.transaction(async (tx) => {
+   *   const user = await tx.data.users.create({ email });
+   *   await tx.enqueue("sendWelcome", { to: user.email }, { delay: 60_000 });
+   * });
+   * ```
+   */
+  readonly enqueue: Enqueue<J>;
 }
 
 /** A scope bound to an open transaction. */
@@ -54,7 +70,8 @@ export interface TransactionScope<
   D extends DialectName,
   A extends Record<string, AnyAction> = {},
   V extends Visibility = "system",
-> extends Scope<S, D, A, V> {
+  J extends Record<string, AnyJob> = {},
+> extends Scope<S, D, A, V, J> {
   /** Kysely, bound to this transaction. */
   readonly db: Kysely<DB<S, D>>;
   /** Runs `fn` once the outermost transaction has committed, never after a rollback. */
@@ -75,6 +92,7 @@ export function createScope(ctx: DataContext, actions: Readonly<Record<string, A
     transaction: <T>(fn: (tx: TransactionScope<Schema, DialectName>) => Promise<T>) =>
       ctx.atomic((tx) => fn(tx === ctx ? (scope as TransactionScope<Schema, DialectName>) : createScope(tx, actions))),
     afterCommit: (fn: () => void | Promise<void>) => afterCommit(ctx, fn),
+    enqueue: (name: string, input: unknown, options?: EnqueueOptions) => ctx.shared.jobs.enqueue(ctx, name, input, options),
   };
   return scope as unknown as TransactionScope<Schema, DialectName>;
 }

@@ -8,6 +8,7 @@ import type { Principal } from "../access/principal.js";
 import type { AnyAction } from "../actions/action.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Logger } from "../errors/logger.js";
+import type { JobsRuntime } from "../jobs/jobs-runtime.js";
 import type { Model } from "../schema/model.js";
 import type { CompiledQueryCache } from "./compiled-query-cache.js";
 
@@ -19,6 +20,8 @@ export interface Shared {
   readonly logger: Logger;
   /** The backend's actions by name. */
   readonly actions: Readonly<Record<string, AnyAction>>;
+  /** The backend's jobs: `enqueue` writes with the context's connection or transaction. */
+  readonly jobs: JobsRuntime;
   /** The scope (data, actions, transaction) of a context, for hooks and actions. */
   readonly scopeOf: (ctx: DataContext) => unknown;
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import { afterCommit, type DataContext } from "../data/context.js";
+import type { EnqueueOptions } from "../jobs/enqueue-types.js";
 import type { HookContext } from "./hooks.js";
 
 /** The context of a hook run by a write in `ctx` (a transaction). */
@@ -16,5 +17,7 @@ export function hookContext(ctx: DataContext): HookContext {
     },
     db: ctx.db as HookContext["db"],
     afterCommit: (fn) => afterCommit(ctx, fn),
+    enqueue: ((name: string, input: unknown, options?: EnqueueOptions) =>
+      ctx.shared.jobs.enqueue(ctx, name, input, options)) as HookContext["enqueue"],
   };
 }

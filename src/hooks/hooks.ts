@@ -5,6 +5,8 @@
 import type { Kysely } from "kysely";
 import type { Principal, RegisteredSchema } from "../access/principal.js";
 import type { TransactionScope } from "../backend/scope.js";
+import type { Enqueue } from "../jobs/enqueue-types.js";
+import type { RegisteredJobs } from "../jobs/job.js";
 import type { Fields } from "../schema/collection.js";
 import type { DB, DialectName, InferFields, UpdateInputOf } from "../schema/types.js";
 
@@ -13,7 +15,7 @@ export interface HookContext {
   /** The caller whose write runs the hook (`null` when anonymous, or for the system scope). */
   readonly user: Principal | null;
   /** The system scope, bound to the write's transaction. */
-  readonly system: TransactionScope<RegisteredSchema, DialectName>;
+  readonly system: TransactionScope<RegisteredSchema, DialectName, {}, "system", RegisteredJobs>;
   /** Kysely, bound to the write's transaction. */
   readonly db: Kysely<DB<RegisteredSchema, DialectName>>;
   /**
@@ -21,6 +23,17 @@ export interface HookContext {
    * is reported to the backend's logger.
    */
   afterCommit(fn: () => void | Promise<void>): void;
+  /**
+   * Enqueues a job in the write's transaction: it exists only if the write commits. Typed from
+   * `Register["jobs"]` when declared.
+   * @example
+   * ```ts
+   * afterCreate: async ({ record, enqueue }) => {
+   *   await enqueue("indexPost", { id: record.id });
+   * },
+   * ```
+   */
+  readonly enqueue: Enqueue<RegisteredJobs>;
 }
 
 /** What a write did, for `afterCommit` hooks. */

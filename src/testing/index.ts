@@ -7,7 +7,13 @@ import type { AuthOptions, BuiltInAuthOptions } from "../auth/options.js";
 import { scryptHasher } from "../auth/password.js";
 import { sqlite } from "../dialects/sqlite/index.js";
 import type { AnyAction } from "../actions/action.js";
+import type { Clock } from "../jobs/clock.js";
+import type { AnyJob } from "../jobs/job.js";
+import type { DrainResult } from "../jobs/jobs-api.js";
+import { jobsOf } from "../jobs/registry.js";
 import type { Schema } from "../schema/types.js";
+
+export type { DrainResult } from "../jobs/jobs-api.js";
 
 /**
  * A backend on a fresh in-memory SQLite database, already migrated: every call gives an empty,
@@ -29,13 +35,81 @@ export async function createTestBackend<
   const S extends Schema,
   const A extends Record<string, AnyAction> = {},
   const Au extends AuthOptions | undefined = AuthOptions | undefined,
->(options: Omit<BackendOptions<S, "sqlite", A, Au>, "database">): Promise<Backend<WithAuthUsers<S, Au>, "sqlite", A>> {
+  const J extends Record<string, AnyJob> = {},
+>(options: Omit<BackendOptions<S, "sqlite", A, Au, J>, "database">): Promise<Backend<WithAuthUsers<S, Au>, "sqlite", A, J>> {
   const auth = options.auth;
   const builtIn = auth !== undefined && typeof (auth as { resolve?: unknown }).resolve !== "function";
   const testAuth = builtIn
     ? { ...auth, password: { hasher: scryptHasher({ logN: 10 }), ...(auth as BuiltInAuthOptions).password } }
     : auth;
-  const backend = createBackend<S, "sqlite", A, Au>({ ...options, auth: testAuth as Au, database: sqlite({ file: ":memory:" }) });
+  const backend = createBackend<S, "sqlite", A, Au, J>({ ...options, auth: testAuth as Au, database: sqlite({ file: ":memory:" }) });
   await backend.migrate();
   return backend;
+}
+
+/**
+ * A clock that stands still until a test moves it.
+ * @example
+ * ```ts
+ * const clock: TestClock = testClock("2030-01-01T00:00:00Z");
+ * clock.advance(60_000);
+ * clock.set(new Date("2030-06-01T00:00:00Z"));
+ * ```
+ */
+export interface TestClock extends Clock {
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void;
+  /** Sets the clock to `time`: a Date, ms since the epoch or an ISO string (it may go back). */
+  set(time: Date | number | string): void;
+}
+
+/**
+ * A clock for `createBackend({ clock })` / `createTestBackend({ clock })` that only moves when the
+ * test moves it: due times, retries and cron ticks become deterministic.
+ *
+ * @example
+ * ```ts
+ * import { createTestBackend, drainJobs, testClock } from "cimiento/testing";
+ *
+ * const clock = testClock("2030-01-01T00:00:00Z");
+ * const backend = await createTestBackend({ collections, jobs: { remind }, clock });
+ * await backend.system.enqueue("remind", { userId }, { delay: 60_000 });
+ * await drainJobs(backend);     // not due yet: runs nothing
+ * clock.advance(60_000);
+ * await drainJobs(backend);     // runs remind
+ * ```
+ */
+export function testClock(start: Date | number | string = Date.now()): TestClock {
+  const parse = (time: Date | number | string): number => {
+    const ms = time instanceof Date ? time.getTime() : typeof time === "string" ? Date.parse(time) : time;
+    if (!Number.isFinite(ms)) throw new TypeError(`testClock: ${String(time)} is not a valid time.`);
+    return ms;
+  };
+  let now = parse(start);
+  return {
+    now: () => now,
+    advance(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`clock.advance(ms) takes a number of ms, 0 or more, got ${String(ms)}.`);
+      now += ms;
+    },
+    set(time) {
+      now = parse(time);
+    },
+  };
+}
+
+/**
+ * Runs every job that is due now, one at a time in this process, including jobs those jobs
+ * enqueue and the ticks of schedules up to now, until none is due. Failed attempts are retried
+ * only once their backoff has passed on the backend's clock. No worker needs to run.
+ *
+ * @example
+ * ```ts
+ * await backend.as(user).actions.signUp({ email });
+ * const { succeeded } = await drainJobs(backend);
+ * expect(succeeded).toBe(1);
+ * ```
+ */
+export function drainJobs(backend: { readonly jobs: object }): Promise<DrainResult> {
+  return jobsOf(backend).drain();
 }

@@ -1,0 +1,323 @@
+/**
+ * @internal The jobs of one backend: definitions, enqueue (in the caller's transaction), the
+ * worker, the schedules, draining for tests, and the operator's API.
+ * @module
+ */
+import type { Kysely } from "kysely";
+import type { z } from "zod";
+import type { DialectRuntime } from "../dialects/dialect.js";
+import { afterCommit, type DataContext } from "../data/context.js";
+import type { Logger } from "../errors/logger.js";
+import { SchemaError } from "../errors/schema-error.js";
+import { issuesOf, validationError } from "../errors/validation.js";
+import type { Clock } from "./clock.js";
+import type { EnqueuedJob, EnqueueOptions } from "./enqueue-types.js";
+import type { JobEvent, JobEventListener } from "./events.js";
+import type { AnyJob, JobDefinition } from "./job.js";
+import type { DrainResult, JobsApi, ListJobsOptions } from "./jobs-api.js";
+import { startAttempt } from "./run-attempt.js";
+import type { Schedule } from "./schedule.js";
+import { Scheduler, type ResolvedSchedule } from "./scheduler.js";
+import { JobStore, LEASE_EXPIRED, type LostAttempt } from "./store.js";
+import { Worker, workerName } from "./worker.js";
+
+/** What the jobs runtime is made from. */
+export interface JobsRuntimeOptions {
+  readonly runtime: DialectRuntime;
+  readonly jobs: Readonly<Record<string, unknown>>;
+  readonly schedules: readonly unknown[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** The scope jobs run with: the system scope, with `enqueue`. */
+export interface JobsSystemScope {
+  readonly enqueue: (name: string, input: unknown, options?: EnqueueOptions) => Promise<EnqueuedJob>;
+}
+
+const DRAIN_LEASE = 300_000;
+const DRAIN_LIMIT = 10_000;
+const NO_JOBS = "This backend has no jobs: register them in createBackend({ jobs }).";
+
+function checkDefinitions(jobs: Readonly<Record<string, unknown>>): Map<string, JobDefinition<z.ZodType>> {
+  const definitions = new Map<string, JobDefinition<z.ZodType>>();
+  for (const [name, value] of Object.entries(jobs)) {
+    if (typeof value !== "object" || value === null || !("definition" in value)) {
+      throw new SchemaError(`The job "${name}" is not a job: define it with job({ input, handler }).`);
+    }
+    const definition = (value as AnyJob).definition;
+    const { retries, timeout, concurrency } = definition;
+    if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) {
+      throw new SchemaError(`The job "${name}" has retries ${String(retries)}: use a whole number, 0 or more.`);
+    }
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+      throw new SchemaError(`The job "${name}" has timeout ${String(timeout)}: use a positive number of ms.`);
+    }
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+      throw new SchemaError(`The job "${name}" has concurrency ${String(concurrency)}: use a whole number, 1 or more.`);
+    }
+    definitions.set(name, definition);
+  }
+  return definitions;
+}
+
+function resolveSchedules(
+  schedules: readonly unknown[],
+  jobs: Readonly<Record<string, unknown>>,
+  definitions: ReadonlyMap<string, JobDefinition<z.ZodType>>,
+): ResolvedSchedule[] {
+  const names = new Set<string>();
+  return schedules.map((value) => {
+    const candidate = value as Partial<Schedule> | null;
+    if (typeof candidate !== "object" || candidate === null || candidate.pattern === undefined || typeof candidate.name !== "string") {
+      throw new SchemaError("createBackend({ schedules }) takes schedules made by schedule(name, cron, job, input).");
+    }
+    const schedule = candidate as Schedule;
+    if (names.has(schedule.name)) throw new SchemaError(`Two schedules are named "${schedule.name}".`);
+    names.add(schedule.name);
+    const jobName =
+      typeof schedule.job === "string" ? schedule.job : Object.entries(jobs).find(([, known]) => known === schedule.job)?.[0];
+    const definition = jobName === undefined ? undefined : definitions.get(jobName);
+    if (jobName === undefined || definition === undefined) {
+      throw new SchemaError(
+        `The schedule "${schedule.name}" enqueues ${typeof schedule.job === "string" ? `"${schedule.job}"` : "a job"} that is not registered in createBackend({ jobs }).`,
+      );
+    }
+    const parsed = definition.input.safeParse(schedule.input);
+    if (!parsed.success) {
+      throw new SchemaError(`The input of schedule "${schedule.name}" is not valid for job "${jobName}": ${parsed.error.message}`);
+    }
+    return { name: schedule.name, jobName, input: schedule.input, pattern: schedule.pattern };
+  });
+}
+
+function checkOptions(name: string, options: EnqueueOptions, now: number): { runAt: number; priority: number } {
+  const { runAt, delay, priority = 0, idempotencyKey } = options;
+  const where = `enqueue("${name}")`;
+  if (runAt !== undefined && delay !== undefined) throw new TypeError(`${where}: give runAt or delay, not both.`);
+  if (runAt !== undefined && !(runAt instanceof Date && Number.isFinite(runAt.getTime()))) {
+    throw new TypeError(`${where}: runAt must be a valid Date.`);
+  }
+  if (delay !== undefined && !(Number.isFinite(delay) && delay >= 0)) {
+    throw new TypeError(`${where}: delay must be a number of ms, 0 or more, got ${String(delay)}.`);
+  }
+  if (!Number.isSafeInteger(priority)) throw new TypeError(`${where}: priority must be an integer, got ${String(priority)}.`);
+  if (idempotencyKey !== undefined && (typeof idempotencyKey !== "string" || idempotencyKey.length === 0 || idempotencyKey.length > 500)) {
+    throw new TypeError(`${where}: idempotencyKey must be a string of 1 to 500 characters.`);
+  }
+  return { runAt: runAt?.getTime() ?? now + (delay ?? 0), priority };
+}
+
+/** The jobs of one backend. */
+export class JobsRuntime {
+  readonly definitions: ReadonlyMap<string, JobDefinition<z.ZodType>>;
+  readonly store: JobStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+  readonly db: Kysely<any>;
+  readonly #listeners = new Set<JobEventListener>();
+  #worker: Worker | undefined;
+  #system: JobsSystemScope | undefined;
+
+  constructor(options: JobsRuntimeOptions) {
+    this.definitions = checkDefinitions(options.jobs);
+    const schedules = resolveSchedules(options.schedules, options.jobs, this.definitions);
+    this.store = new JobStore(options.runtime, options.clock);
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.db = options.runtime.kysely;
+    this.scheduler = new Scheduler(
+      schedules,
+      options.clock.now(),
+      (schedule, tick) =>
+        this.store.insert(this.db, {
+          name: schedule.jobName,
+          input: schedule.input ?? null,
+          runAt: tick,
+          priority: 0,
+          maxAttempts: (this.definitions.get(schedule.jobName)?.retries ?? 3) + 1,
+          idempotencyKey: `schedule:${schedule.name}:${new Date(tick).toISOString()}`,
+        }),
+      (event) => this.emit(event),
+      options.logger,
+    );
+  }
+
+  /** Whether the backend has jobs (and so their tables). */
+  get enabled(): boolean {
+    return this.definitions.size > 0;
+  }
+
+  /** Binds the system scope handlers are given. */
+  bind(system: JobsSystemScope): void {
+    this.#system = system;
+  }
+
+  get system(): JobsSystemScope {
+    return this.#system!;
+  }
+
+  emit(event: JobEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error("A job event listener failed.", { error, event: event.type });
+      }
+    }
+  }
+
+  reportLost(lost: readonly LostAttempt[]): void {
+    for (const attempt of lost) {
+      this.emit({ type: "lost", id: attempt.id, name: attempt.name, attempt: attempt.attempt });
+      if (!attempt.final) continue;
+      this.emit({ type: "failed", id: attempt.id, name: attempt.name, attempt: attempt.attempt, error: new Error(LEASE_EXPIRED), retryAt: null });
+      this.logger.error(`Job ${attempt.name} ${attempt.id} failed for good: its last attempt lost its lease.`, { attempt: attempt.attempt });
+    }
+  }
+
+  /** Enqueues with the connection or transaction of `ctx`: in a transaction, the job exists only if it commits. */
+  async enqueue(ctx: DataContext, name: string, input: unknown, options: EnqueueOptions = {}): Promise<EnqueuedJob> {
+    if (!this.enabled) throw new TypeError(NO_JOBS);
+    const definition = this.definitions.get(name);
+    if (definition === undefined) {
+      throw new TypeError(`No job is named "${name}": the jobs are ${[...this.definitions.keys()].map((known) => `"${known}"`).join(", ")}.`);
+    }
+    const { runAt, priority } = checkOptions(name, options ?? {}, this.clock.now());
+    let stored: unknown;
+    try {
+      stored = input === undefined ? null : JSON.parse(JSON.stringify(input));
+    } catch (error) {
+      throw new TypeError(`enqueue("${name}"): the input must be JSON-serializable (${(error as Error).message}).`);
+    }
+    // Validated as it will be read back (absent input is stored as null, read back as absent).
+    const parsed = await definition.input.safeParseAsync(input === undefined ? undefined : stored);
+    if (!parsed.success) {
+      const original = await definition.input.safeParseAsync(input);
+      const heading = original.success
+        ? `Invalid input of job ${name} (it is stored as JSON: dates as ISO strings, no undefined, Map or class instances)`
+        : `Invalid input of job ${name}`;
+      throw validationError(heading, issuesOf(parsed.error, []));
+    }
+    const result = await this.store.insert(ctx.db, {
+      name,
+      input: stored,
+      runAt,
+      priority,
+      maxAttempts: (definition.retries ?? 3) + 1,
+      idempotencyKey: options.idempotencyKey,
+    });
+    if (result.created) {
+      afterCommit(ctx, () => {
+        this.emit({ type: "enqueued", id: result.id, name, runAt: new Date(runAt) });
+        this.#worker?.wake();
+      });
+    }
+    return result;
+  }
+
+  /** Runs every due job now, one at a time, until none is due (for tests). */
+  async drain(): Promise<DrainResult> {
+    if (!this.enabled) throw new TypeError(NO_JOBS);
+    const worker = `drain:${workerName()}`;
+    const capacity = new Map([...this.definitions.keys()].map((name) => [name, 1]));
+    let attempts = 0;
+    let succeeded = 0;
+    let failed = 0;
+    for (;;) {
+      await this.scheduler.tick(this.clock.now());
+      const { claimed, lost } = await this.store.claim(worker, 1, capacity, DRAIN_LEASE);
+      this.reportLost(lost);
+      const job = claimed[0];
+      if (job === undefined) {
+        if (lost.length > 0) continue;
+        return { attempts, succeeded, failed };
+      }
+      if (++attempts > DRAIN_LIMIT) {
+        throw new Error(`drainJobs() ran ${DRAIN_LIMIT} attempts and jobs are still due: a job keeps enqueueing due jobs.`);
+      }
+      const off = this.on((event) => {
+        if (event.id !== job.id || !("attempt" in event) || event.attempt !== job.attempt) return;
+        if (event.type === "succeeded") succeeded++;
+        if (event.type === "failed") failed++;
+      });
+      try {
+        await startAttempt(this, worker, job, DRAIN_LEASE).done;
+      } finally {
+        off();
+      }
+    }
+  }
+
+  on(listener: JobEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  #started(): boolean {
+    return this.#worker !== undefined;
+  }
+
+  #enabled(): void {
+    if (!this.enabled) throw new TypeError(NO_JOBS);
+  }
+
+  /** `backend.jobs`. */
+  api(): JobsApi {
+    const runtime = this;
+    return {
+      start: (options = {}) => {
+        this.#enabled();
+        if (this.#worker !== undefined) throw new Error("backend.jobs.start(): a worker already runs in this backend; stop() it first.");
+        const worker = new Worker(this, options);
+        this.#worker = worker;
+        worker.start();
+      },
+      stop: async (options = {}) => {
+        const worker = this.#worker;
+        if (worker === undefined) return;
+        await worker.stop(options);
+        if (this.#worker === worker) this.#worker = undefined;
+      },
+      get started() {
+        return runtime.#started();
+      },
+      list: async (options: ListJobsOptions = {}) => {
+        this.#enabled();
+        const limit = options.limit ?? 50;
+        const offset = options.offset ?? 0;
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TypeError(`backend.jobs.list(): limit must be 1 to 1000, got ${String(limit)}.`);
+        if (!Number.isInteger(offset) || offset < 0) throw new TypeError(`backend.jobs.list(): offset must be 0 or more, got ${String(offset)}.`);
+        return this.store.list({ ...options, limit, offset });
+      },
+      get: async (id) => {
+        this.#enabled();
+        return this.store.get(id);
+      },
+      retry: async (id) => {
+        this.#enabled();
+        return this.store.retry(id, (name) => (this.definitions.get(name)?.retries ?? 3) + 1);
+      },
+      cancel: async (id) => {
+        this.#enabled();
+        return this.store.cancel(id);
+      },
+      prune: async (options) => {
+        this.#enabled();
+        const before = options?.before;
+        if (!(before instanceof Date) || !Number.isFinite(before.getTime())) {
+          throw new TypeError("backend.jobs.prune({ before }): before must be a valid Date.");
+        }
+        const states = options.states ?? ["succeeded", "cancelled"];
+        for (const state of states) {
+          if (state !== "succeeded" && state !== "failed" && state !== "cancelled") {
+            throw new TypeError(`backend.jobs.prune(): only finished jobs can be deleted (succeeded, failed, cancelled), not "${String(state)}".`);
+          }
+        }
+        return this.store.prune(before.getTime(), states);
+      },
+      on: (listener) => this.on(listener),
+    };
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * @internal Running one claimed attempt: its input, its signal, its lease, its outcome.
+ * @module
+ */
+import type { z } from "zod";
+import { issuesOf, validationError } from "../errors/validation.js";
+import { retryDelay } from "./backoff.js";
+import type { JobContext, JobDefinition } from "./job.js";
+import type { JobsRuntime } from "./jobs-runtime.js";
+import type { ClaimedJob } from "./store.js";
+
+/** Why an attempt's signal was aborted. */
+export type StopReason = "timeout" | "released" | "revoked";
+
+/** An attempt in progress, as its worker sees it. */
+export interface RunningAttempt {
+  readonly job: ClaimedJob;
+  /** Settles when the attempt is recorded (never rejects). */
+  readonly done: Promise<void>;
+  /** Aborts the attempt's signal; a released attempt is not recorded by the attempt itself. */
+  stop(reason: StopReason): void;
+}
+
+class AttemptStopped extends Error {
+  override readonly name: string;
+  readonly reason: StopReason;
+  constructor(reason: StopReason, message: string) {
+    super(message);
+    this.reason = reason;
+    this.name = reason === "timeout" ? "TimeoutError" : "AbortError";
+  }
+}
+
+function describeError(error: unknown): { message: string; detail: string } {
+  if (error instanceof Error) {
+    const message = `${error.name}: ${error.message}`;
+    return { message, detail: error.stack ?? message };
+  }
+  const message = typeof error === "string" ? error : JSON.stringify(error) ?? String(error);
+  return { message, detail: message };
+}
+
+/** Starts `job` as `worker`: the handler runs while the lease is renewed every third of `leaseMs`. */
+export function startAttempt(runtime: JobsRuntime, worker: string, job: ClaimedJob, leaseMs: number): RunningAttempt {
+  const definition = runtime.definitions.get(job.name) as JobDefinition<z.ZodType>;
+  const controller = new AbortController();
+  let released = false;
+  const stop = (reason: StopReason) => {
+    if (reason === "released") released = true;
+    if (controller.signal.aborted) return;
+    const messages: Record<StopReason, string> = {
+      timeout: `The attempt took longer than its timeout (${definition.timeout} ms).`,
+      released: "The worker stopped and gave the job back.",
+      revoked: "The job was cancelled, or this attempt lost its lease.",
+    };
+    controller.abort(new AttemptStopped(reason, messages[reason]));
+  };
+  const done = run(runtime, worker, job, definition, controller.signal, leaseMs, stop, () => released);
+  return { job, done, stop };
+}
+
+async function run(
+  runtime: JobsRuntime,
+  worker: string,
+  job: ClaimedJob,
+  definition: JobDefinition<z.ZodType>,
+  signal: AbortSignal,
+  leaseMs: number,
+  stop: (reason: StopReason) => void,
+  released: () => boolean,
+): Promise<void> {
+  const started = runtime.clock.now();
+  runtime.emit({ type: "started", id: job.id, name: job.name, attempt: job.attempt, worker });
+  const timers: NodeJS.Timeout[] = [];
+  if (definition.timeout !== undefined) timers.push(setTimeout(() => stop("timeout"), definition.timeout));
+  const renewal = setInterval(() => {
+    runtime.store.renew(worker, job, leaseMs).then(
+      (held) => held || stop("revoked"),
+      (error: unknown) => runtime.logger.error(`Could not renew the lease of job ${job.name} ${job.id}.`, { error }),
+    );
+  }, Math.max(10, Math.floor(leaseMs / 3)));
+  timers.push(renewal);
+  for (const timer of timers) timer.unref();
+  let failure: { error: unknown } | undefined;
+  let retryable = true;
+  try {
+    let parsed = await definition.input.safeParseAsync(job.input);
+    // An absent input is stored as JSON null.
+    if (!parsed.success && job.input === null) {
+      const absent = await definition.input.safeParseAsync(undefined);
+      if (absent.success) parsed = absent;
+    }
+    if (!parsed.success) {
+      // The stored input no longer fits the job (its schema changed): retrying cannot help.
+      retryable = false;
+      throw validationError(`The stored input of job ${job.name} is no longer valid`, issuesOf(parsed.error, []));
+    }
+    const context: JobContext<unknown> = {
+      input: parsed.data,
+      id: job.id,
+      name: job.name,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      signal,
+      system: runtime.system as JobContext<unknown>["system"],
+      db: runtime.db as JobContext<unknown>["db"],
+      enqueue: runtime.system.enqueue,
+      logger: runtime.logger,
+    };
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    aborted.catch(() => {});
+    await Promise.race([Promise.resolve().then(() => definition.handler(context)), aborted]);
+  } catch (error) {
+    failure = { error };
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
+  try {
+    await settle(runtime, worker, job, definition, failure, retryable, started, released());
+  } catch (error) {
+    // The lease expires and another worker runs the job again: nothing is lost.
+    runtime.logger.error(`Could not record the outcome of job ${job.name} ${job.id}; it will run again after its lease.`, { error });
+  }
+}
+
+async function settle(
+  runtime: JobsRuntime,
+  worker: string,
+  job: ClaimedJob,
+  definition: JobDefinition<z.ZodType>,
+  failure: { error: unknown } | undefined,
+  retryable: boolean,
+  started: number,
+  released: boolean,
+): Promise<void> {
+  if (released) return; // the stopping worker recorded it
+  const stopped = failure?.error instanceof AttemptStopped ? failure.error.reason : undefined;
+  if (stopped === "revoked") {
+    await runtime.store.abandon(job, "failed", (failure!.error as Error).message);
+    return;
+  }
+  if (failure === undefined) {
+    const held = await runtime.store.succeed(worker, job);
+    if (held) runtime.emit({ type: "succeeded", id: job.id, name: job.name, attempt: job.attempt, duration: runtime.clock.now() - started });
+    else runtime.logger.warn?.(`Job ${job.name} ${job.id} finished after it was cancelled or its lease was lost.`, { attempt: job.attempt });
+    return;
+  }
+  const { message, detail } = describeError(failure.error);
+  const last = !retryable || job.attempt >= job.maxAttempts;
+  const retryAt = last ? null : runtime.clock.now() + retryDelay(definition.backoff, job.attempt);
+  const held = await runtime.store.fail(worker, job, message, detail, retryAt);
+  if (!held) return;
+  runtime.emit({
+    type: "failed",
+    id: job.id,
+    name: job.name,
+    attempt: job.attempt,
+    error: failure.error,
+    retryAt: retryAt === null ? null : new Date(retryAt),
+  });
+  if (retryAt === null) {
+    runtime.logger.error(`Job ${job.name} ${job.id} failed for good after attempt ${job.attempt}.`, { error: failure.error });
+  } else {
+    runtime.logger.warn?.(`Job ${job.name} ${job.id} failed (attempt ${job.attempt} of ${job.maxAttempts}); retrying at ${new Date(retryAt).toISOString()}.`, {
+      error: failure.error,
+    });
+  }
+}

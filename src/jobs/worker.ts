@@ -1,0 +1,191 @@
+/**
+ * @internal The worker loop: claims due jobs up to its concurrency, runs them, runs the
+ * schedules, and stops gracefully.
+ * @module
+ */
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { JobsRuntime } from "./jobs-runtime.js";
+import { startAttempt, type RunningAttempt } from "./run-attempt.js";
+
+/**
+ * Options of `backend.jobs.start()`.
+ * @example
+ * ```ts
+ * backend.jobs.start({ concurrency: 20, pollInterval: 500, leaseDuration: 60_000 });
+ * ```
+ */
+export interface WorkerOptions {
+  /**
+   * How many attempts run at once in this worker.
+   * @default 5
+   */
+  readonly concurrency?: number;
+  /**
+   * How often an idle worker looks for due jobs, in ms (a job enqueued in this process wakes it
+   * at once).
+   * @default 1000
+   */
+  readonly pollInterval?: number;
+  /**
+   * How long a claimed job stays with this worker without news from it, in ms. The worker renews
+   * the lease every third of it while the job runs; when the worker dies, another runs the job
+   * again once the lease has expired.
+   * @default 30_000
+   */
+  readonly leaseDuration?: number;
+  /**
+   * Whether this worker also enqueues the ticks of the backend's schedules.
+   * @default true
+   */
+  readonly schedules?: boolean;
+}
+
+/**
+ * Options of `backend.jobs.stop()`.
+ * @example
+ * ```ts
+ * process.on("SIGTERM", () => void backend.jobs.stop({ timeout: 25_000 }).then(() => process.exit(0)));
+ * ```
+ */
+export interface StopOptions {
+  /**
+   * How long to wait for running jobs, in ms; then they are given back to the queue (due at once,
+   * the attempt not counted) and their signals aborted. Absent: wait for them to finish.
+   */
+  readonly timeout?: number;
+}
+
+function positive(value: number | undefined, fallback: number, what: string): number {
+  const chosen = value ?? fallback;
+  if (!Number.isFinite(chosen) || chosen <= 0) throw new TypeError(`backend.jobs.start(): ${what} must be a positive number, got ${String(value)}.`);
+  return chosen;
+}
+
+/** @internal A name for a worker, unique across processes and hosts. */
+export function workerName(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+}
+
+/** One running worker of a backend. */
+export class Worker {
+  readonly name = workerName();
+  readonly #runtime: JobsRuntime;
+  readonly #concurrency: number;
+  readonly #pollInterval: number;
+  readonly #leaseDuration: number;
+  readonly #schedules: boolean;
+  readonly #running = new Map<string, RunningAttempt>();
+  #stopping = false;
+  #wake: (() => void) | undefined;
+  #woken = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(runtime: JobsRuntime, options: WorkerOptions) {
+    this.#runtime = runtime;
+    this.#concurrency = Math.floor(positive(options.concurrency, 5, "concurrency"));
+    this.#pollInterval = positive(options.pollInterval, 1000, "pollInterval");
+    this.#leaseDuration = positive(options.leaseDuration, 30_000, "leaseDuration");
+    this.#schedules = options.schedules ?? true;
+  }
+
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  /** Looks for due jobs now instead of at the next poll. */
+  wake(): void {
+    if (this.#wake === undefined) this.#woken = true;
+    else this.#wake();
+  }
+
+  async #run(): Promise<void> {
+    const runtime = this.#runtime;
+    while (!this.#stopping) {
+      let claimedAny = false;
+      try {
+        if (this.#schedules) await runtime.scheduler.tick(runtime.clock.now());
+        const free = this.#concurrency - this.#running.size;
+        if (free > 0) {
+          const { claimed, lost } = await runtime.store.claim(this.name, free, this.#capacity(), this.#leaseDuration);
+          runtime.reportLost(lost);
+          for (const job of claimed) this.#start(job);
+          claimedAny = claimed.length > 0;
+        }
+      } catch (error) {
+        runtime.logger.error("The job worker could not claim jobs; it tries again at the next poll.", { error });
+      }
+      if (claimedAny || this.#stopping) continue;
+      await this.#sleep();
+    }
+  }
+
+  /** How many more attempts of each job this worker may start. */
+  #capacity(): Map<string, number> {
+    const capacity = new Map<string, number>();
+    for (const [name, definition] of this.#runtime.definitions) capacity.set(name, definition.concurrency ?? this.#concurrency);
+    for (const attempt of this.#running.values()) capacity.set(attempt.job.name, (capacity.get(attempt.job.name) ?? 0) - 1);
+    return capacity;
+  }
+
+  #start(job: RunningAttempt["job"]): void {
+    const attempt = startAttempt(this.#runtime, this.name, job, this.#leaseDuration);
+    this.#running.set(job.id, attempt);
+    void attempt.done.then(() => {
+      if (this.#running.get(job.id) === attempt) this.#running.delete(job.id);
+      this.wake();
+    });
+  }
+
+  #sleep(): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
+    const runtime = this.#runtime;
+    let delay = this.#pollInterval;
+    const tick = this.#schedules ? runtime.scheduler.nextTick() : null;
+    if (tick !== null) delay = Math.max(0, Math.min(delay, tick - runtime.clock.now()));
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, delay);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+
+  /** Stops claiming, waits for running attempts (or gives them back after `timeout`). */
+  async stop(options: StopOptions): Promise<void> {
+    this.#stopping = true;
+    this.wake();
+    await this.#loop;
+    const running = [...this.#running.values()];
+    const all = Promise.all(running.map((attempt) => attempt.done));
+    if (options.timeout === undefined) {
+      await all;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), options.timeout))),
+    ]);
+    clearTimeout(timer);
+    if (!timedOut) return;
+    for (const attempt of this.#running.values()) {
+      attempt.stop("released");
+      try {
+        if (await this.#runtime.store.release(this.name, attempt.job)) {
+          this.#runtime.emit({ type: "released", id: attempt.job.id, name: attempt.job.name, attempt: attempt.job.attempt });
+        }
+      } catch (error) {
+        this.#runtime.logger.error(`Could not give job ${attempt.job.id} back; it runs again after its lease.`, { error });
+      }
+    }
+  }
+}
