@@ -163,15 +163,20 @@ export function createBackend<
     scopeOf: (ctx) => createScope(ctx, actions),
   };
   const system = createScope(rootContext(shared, null, true), actions) as unknown as Scope<S, D, A, "system">;
+  // A scope holds no state of its own: the anonymous caller's is made once, not per request.
+  const anonymousContext = rootContext(shared, null, false);
+  const anonymous = { ctx: anonymousContext, scope: createScope(anonymousContext, actions) };
+  const callerOf = (user: Principal | null) => {
+    if (user === null) return anonymous;
+    const ctx = rootContext(shared, user, false);
+    return { ctx, scope: createScope(ctx, actions) };
+  };
   const app = createApp(
     {
       model,
       actions,
       logger: shared.logger,
-      caller: (user) => {
-        const ctx = rootContext(shared, user, false);
-        return { ctx, scope: createScope(ctx, actions) };
-      },
+      caller: callerOf,
     },
     options.http ?? {},
     options.auth,
@@ -181,7 +186,7 @@ export function createBackend<
     system,
     as: (user) => {
       checkPrincipal(user);
-      return createScope(rootContext(shared, user, false), actions) as unknown as Scope<S, D, A, "caller">;
+      return callerOf(user).scope as unknown as Scope<S, D, A, "caller">;
     },
     db: runtime.kysely as Kysely<DB<S, D>>,
     migrate: (migrateOptions = {}) =>
