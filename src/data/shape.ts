@@ -120,6 +120,18 @@ export function planShape(
   };
 }
 
+const masking = new WeakMap<CollectionModel, boolean>();
+
+/** Whether a caller may be denied reading some field of the collection (hidden, or a read rule). */
+function masksFields(collection: CollectionModel): boolean {
+  let masks = masking.get(collection);
+  if (masks === undefined) {
+    masks = collection.columns.some((column) => column.field !== undefined && (column.field.hidden || column.field.access?.read !== undefined));
+    masking.set(collection, masks);
+  }
+  return masks;
+}
+
 /** Shapes without `select` or `include`, by dialect, collection, visible columns and needed ones. */
 const wholeShapes = new WeakMap<CollectionModel, Map<string, ReadShape>>();
 
@@ -134,7 +146,7 @@ function wholeShape(
   needed: readonly ColumnModel[],
 ): ReadShape {
   let key = runtime.name;
-  if (access !== undefined) {
+  if (access !== undefined && masksFields(collection)) {
     key += ":";
     for (const column of collection.columns) key += access.readable(column) ? "1" : "0";
   }
