@@ -7,8 +7,7 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { postgres } from "../src/dialects/postgres/index.js";
-import { sqlite } from "../src/dialects/sqlite/index.js";
+import { postgres, sqlite } from "./cimiento.js";
 import { seed } from "./fixture.js";
 
 /** A seeded database and the copies made of it. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { action, ApiError, collection, createBackend, field, type DatabaseAdapter } from "../src/index.js";
+import { action, ApiError, collection, createBackend, field, type DatabaseAdapter } from "./cimiento.js";
 
 /** How many records the database holds when a measured round starts. */
 export const RECORDS = 10_000;

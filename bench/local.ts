@@ -4,8 +4,7 @@
  * @module
  */
 import { Bench } from "tinybench";
-import { postgres } from "../src/dialects/postgres/index.js";
-import { sqlite } from "../src/dialects/sqlite/index.js";
+import { postgres, sqlite } from "./cimiento.js";
 import type { BenchDatabase } from "./databases.js";
 import { benchBackend, CREATE_BODY } from "./fixture.js";
 import { postgresStore } from "./raw/postgres-store.js";

@@ -5,7 +5,8 @@
  *
  * Environment: `BENCH_SECONDS` (measured seconds per round, default 5), `BENCH_WARMUP` (default
  * 2), `BENCH_CONNECTIONS` (default 10), `BENCH_LOCAL_MS` (per in-process task, default 1000),
- * `BENCH_ONLY` (comma-separated scenario keys), `BENCH_DIALECTS` (e.g. `sqlite`).
+ * `BENCH_ONLY` (comma-separated scenario keys, and `local`), `BENCH_VARIANTS` (server variants),
+ * `BENCH_DIALECTS` (e.g. `sqlite`).
  * @module
  */
 import { postgresDatabase, sqliteDatabase, type BenchDatabase } from "./databases.js";
@@ -23,6 +24,7 @@ const settings = {
   localMilliseconds: Number(env["BENCH_LOCAL_MS"] ?? 1000),
 };
 const only = env["BENCH_ONLY"]?.split(",").filter(Boolean);
+const variants = env["BENCH_VARIANTS"]?.split(",").filter(Boolean);
 const dialects = env["BENCH_DIALECTS"]?.split(",").filter(Boolean) ?? ["sqlite", "postgres"];
 const postgresUrl = env["CIMIENTO_TEST_POSTGRES_URL"];
 
@@ -34,6 +36,7 @@ async function measure(database: BenchDatabase): Promise<void> {
   for (const scenario of HTTP_SCENARIOS) {
     if (only !== undefined && !only.includes(scenario.key)) continue;
     for (const { variant, label } of VARIANTS) {
+      if (variants !== undefined && !variants.includes(variant)) continue;
       const figure = await measureHttp(scenario, variant, database, settings);
       http.push(figure);
       console.log(

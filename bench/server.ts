@@ -1,7 +1,7 @@
 /**
  * One server of the benchmark, in its own process: `node --import tsx bench/server.ts <json>`.
- * It listens on a random loopback port, says so over IPC, and answers `"stats"` with its peak
- * resident memory.
+ * It listens on a random loopback port, says so over IPC, and answers `"cpu"` with the CPU time
+ * it has used and `"stats"` with its peak resident memory.
  * @module
  */
 import { once } from "node:events";
@@ -10,10 +10,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import express from "express";
 import { Hono } from "hono";
-import { toHono } from "../src/adapters/hono.js";
-import { toNodeHandler } from "../src/adapters/node.js";
-import { postgres } from "../src/dialects/postgres/index.js";
-import { sqlite } from "../src/dialects/sqlite/index.js";
+import { postgres, sqlite, toHono, toNodeHandler } from "./cimiento.js";
 import { benchBackend } from "./fixture.js";
 import { postgresStore } from "./raw/postgres-store.js";
 import { sqliteStore } from "./raw/sqlite-store.js";
@@ -131,9 +128,15 @@ async function start(spec: ServerSpec): Promise<{ port: number; close: () => Pro
   }
 }
 
+function cpuMicroseconds(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 const spec = JSON.parse(process.argv[2]!) as ServerSpec;
 const running = await start(spec);
 process.on("message", (message) => {
+  if (message === "cpu") process.send!({ cpuUs: cpuMicroseconds() });
   if (message === "stats") process.send!({ maxRssKb: process.resourceUsage().maxRSS });
   if (message === "exit") void running.close().finally(() => process.exit(0));
 });
