@@ -35,7 +35,7 @@ const view = action({
   async handler({ input, data }) {
     const note = await data.notes.get(input.id);
     if (note === null) throw new ApiError(404, "NOTE_NOT_FOUND", "No such note");
-    return data.notes.update(note.id, { views: note.views + 1 });
+    return data.notes.update(note.id, { views: (note.views as number) + 1 });
   },
 });
 
