@@ -165,9 +165,12 @@ export function tables(results: Results): string {
       );
     }
   }
-  lines.push("", "### Targets", "", "| Target | Database | Ratio | Needs | Met |", "|---|---|--:|--:|---|");
+  lines.push("", "### Targets", "", "| Target | Database | Ratio | Needs | Met | Short by |", "|---|---|--:|--:|---|--:|");
   for (const target of results.targets) {
-    lines.push(`| ${target.name} | ${target.dialect} | ${target.ratio.toFixed(2)} | ≥ ${target.atLeast.toFixed(2)} | ${target.met ? "yes" : "**no**"} |`);
+    const short = target.met ? "" : `${Math.round((1 - target.ratio / target.atLeast) * 100)}%`;
+    lines.push(
+      `| ${target.name} | ${target.dialect} | ${target.ratio.toFixed(2)} | ≥ ${target.atLeast.toFixed(2)} | ${target.met ? "yes" : "**no**"} | ${short} |`,
+    );
   }
   return lines.join("\n");
 }
