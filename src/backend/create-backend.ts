@@ -302,15 +302,20 @@ export function createBackend<
         );
   const appAuth: AppAuth =
     auth !== undefined ? { builtIn: new AuthHttp(auth) } : options.auth === undefined ? undefined : { host: options.auth as HostAuthOptions };
+  // A scope holds no state of its own: the anonymous caller's is made once, not per request.
+  const anonymousContext = rootContext(shared, null, false);
+  const anonymous = { ctx: anonymousContext, scope: createScope(anonymousContext, actions) };
+  const callerOf = (user: Principal | null) => {
+    if (user === null) return anonymous;
+    const ctx = rootContext(shared, user, false);
+    return { ctx, scope: createScope(ctx, actions) };
+  };
   const app = createApp(
     {
       model,
       actions,
       logger: shared.logger,
-      caller: (user) => {
-        const ctx = rootContext(shared, user, false);
-        return { ctx, scope: createScope(ctx, actions) };
-      },
+      caller: callerOf,
     },
     options.http ?? {},
     appAuth,
@@ -320,7 +325,7 @@ export function createBackend<
     system,
     as: (user) => {
       checkPrincipal(user);
-      return createScope(rootContext(shared, user, false), actions) as unknown as Scope<WithAuthUsers<S, Au>, D, A, "caller", J>;
+      return callerOf(user).scope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "caller", J>;
     },
     db: runtime.kysely as Kysely<DB<WithAuthUsers<S, Au>, D>>,
     migrate: (migrateOptions = {}) =>

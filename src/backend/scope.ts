@@ -80,14 +80,21 @@ export interface TransactionScope<
 
 /** @internal The scope of a context: its data, its actions, its transactions. */
 export function createScope(ctx: DataContext, actions: Readonly<Record<string, AnyAction>>): TransactionScope<Schema, DialectName> {
-  const api: Record<string, (input: unknown) => Promise<unknown>> = {};
-  for (const [name, definition] of Object.entries(actions)) {
-    api[name] = (input) => runAction(ctx, name, definition, input);
-  }
+  let api: Record<string, (input: unknown) => Promise<unknown>> | undefined;
   const scope = {
     user: ctx.user,
     data: createDataApi(ctx, ctx.model),
-    actions: Object.freeze(api),
+    // Made on first use: most requests never call an action through the scope.
+    get actions() {
+      if (api === undefined) {
+        api = {};
+        for (const [name, definition] of Object.entries(actions)) {
+          api[name] = (input) => runAction(ctx, name, definition, input);
+        }
+        Object.freeze(api);
+      }
+      return api;
+    },
     db: ctx.db,
     transaction: <T>(fn: (tx: TransactionScope<Schema, DialectName>) => Promise<T>) =>
       ctx.atomic((tx) => fn(tx === ctx ? (scope as TransactionScope<Schema, DialectName>) : createScope(tx, actions))),

@@ -189,9 +189,43 @@ class Operations {
   }
 }
 
+const CONTEXT = Symbol("context");
+
+type DataApiClass = new (ctx: DataContext) => DataApi<Schema, Visibility>;
+
+/**
+ * One class per model, with a getter per collection: a data API is made per caller and per
+ * request, so it costs one small object whatever the number of collections, and a collection's
+ * operations are made the first time they are used.
+ */
+const classes = new WeakMap<Model, DataApiClass>();
+
+function classOf(model: Model): DataApiClass {
+  let DataApiOfModel = classes.get(model);
+  if (DataApiOfModel !== undefined) return DataApiOfModel;
+  class Api {
+    readonly [CONTEXT]: DataContext;
+    constructor(ctx: DataContext) {
+      this[CONTEXT] = ctx;
+    }
+  }
+  for (const collection of model.collections.values()) {
+    Object.defineProperty(Api.prototype, collection.name, {
+      enumerable: true,
+      get(this: Api) {
+        const operations = new Operations(this[CONTEXT], collection);
+        Object.defineProperty(this, collection.name, { value: operations, enumerable: true });
+        return operations;
+      },
+    });
+  }
+  Object.freeze(Api.prototype);
+  DataApiOfModel = Api as unknown as DataApiClass;
+  classes.set(model, DataApiOfModel);
+  return DataApiOfModel;
+}
+
 /** @internal The data API of one context (the root connection or a transaction). */
 export function createDataApi(ctx: DataContext, model: Model): DataApi<Schema, Visibility> {
-  const api: Record<string, Operations> = {};
-  for (const collection of model.collections.values()) api[collection.name] = new Operations(ctx, collection);
-  return Object.freeze(api) as unknown as DataApi<Schema, Visibility>;
+  return new (classOf(model))(ctx);
 }

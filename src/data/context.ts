@@ -53,6 +53,10 @@ export interface DataContext {
 
 /** Runs one compiled statement in the context's connection. */
 export function execute<R = Record<string, unknown>>(ctx: DataContext, query: CompiledQuery): Promise<QueryResult<R>> {
+  if (ctx.transaction === undefined && ctx.runtime.executeDirectly !== undefined) {
+    const result = ctx.runtime.executeDirectly(query);
+    if (result !== undefined) return result as Promise<QueryResult<R>>;
+  }
   return ctx.db.executeQuery(query as CompiledQuery<R>);
 }
 

@@ -66,6 +66,7 @@ export function planShape(
   access: Access | undefined,
   needed: readonly ColumnModel[] = [],
 ): ReadShape {
+  if (select === undefined && include === undefined) return wholeShape(runtime, collection, access, needed);
   const visible = (column: ColumnModel | undefined) =>
     column !== undefined && (access === undefined || access.readable(column)) ? column : undefined;
   const fetched = new Set<ColumnModel>();
@@ -117,6 +118,59 @@ export function planShape(
     includes,
     key: columns.map((column) => column.name).join(","),
   };
+}
+
+const masking = new WeakMap<CollectionModel, boolean>();
+
+/** Whether a caller may be denied reading some field of the collection (hidden, or a read rule). */
+function masksFields(collection: CollectionModel): boolean {
+  let masks = masking.get(collection);
+  if (masks === undefined) {
+    masks = collection.columns.some((column) => column.field !== undefined && (column.field.hidden || column.field.access?.read !== undefined));
+    masking.set(collection, masks);
+  }
+  return masks;
+}
+
+/** Shapes without `select` or `include`, by dialect, collection, visible columns and needed ones. */
+const wholeShapes = new WeakMap<CollectionModel, Map<string, ReadShape>>();
+
+/**
+ * The shape of a read without `select` or `include` (most reads): it depends only on which
+ * columns the caller sees, so it is planned once per such mask and reused.
+ */
+function wholeShape(
+  runtime: DialectRuntime,
+  collection: CollectionModel,
+  access: Access | undefined,
+  needed: readonly ColumnModel[],
+): ReadShape {
+  let key = runtime.name;
+  if (access !== undefined && masksFields(collection)) {
+    key += ":";
+    for (const column of collection.columns) key += access.readable(column) ? "1" : "0";
+  }
+  for (const column of needed) key += `,${column.name}`;
+  let shapes = wholeShapes.get(collection);
+  if (shapes === undefined) wholeShapes.set(collection, (shapes = new Map()));
+  let shape = shapes.get(key);
+  if (shape === undefined) {
+    const visible = access === undefined ? collection.columns : collection.columns.filter((column) => access.readable(column));
+    const fetched = new Set<ColumnModel>(visible);
+    const output = fetched.size < collection.columns.length ? visible.map((column) => column.name) : undefined;
+    for (const column of needed) fetched.add(column);
+    const columns = [...fetched];
+    shape = Object.freeze({
+      collection,
+      columns,
+      output,
+      decoded: columns.filter((column) => runtime.decodes(column.kind)),
+      includes: [],
+      key: columns.map((column) => column.name).join(","),
+    });
+    shapes.set(key, shape);
+  }
+  return shape;
 }
 
 function planInclude(

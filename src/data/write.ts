@@ -326,7 +326,7 @@ async function afterWrite(
   } else if (operation === "delete" && hooks.afterDelete !== undefined) {
     await hooks.afterDelete({ ...hookContext(ctx), record: snapshot(record) as never });
   }
-  queueCommitted(ctx, collection, operation, snapshot(record), previous);
+  if (hooks.afterCommit !== undefined) queueCommitted(ctx, collection, operation, snapshot(record), previous);
 }
 
 /** Whether hooks run for a write of `operation`: then it goes record by record, in a transaction. */

@@ -2,7 +2,7 @@
  * The seam between cimiento and a SQL database: what `sqlite()` and `postgres()` return.
  * @module
  */
-import type { Expression, Kysely, SqlBool } from "kysely";
+import type { CompiledQuery, Expression, Kysely, QueryResult, SqlBool } from "kysely";
 import type { ColumnKind } from "../schema/model.js";
 import type { DialectName } from "../schema/types.js";
 
@@ -34,6 +34,12 @@ export interface DialectRuntime {
   readonly name: DialectName;
   /** The root Kysely instance. */
   readonly kysely: Kysely<any>;
+  /**
+   * Runs a compiled statement outside any transaction without Kysely's executor, when the
+   * driver can do so exactly as the executor would; `undefined` otherwise (then the executor
+   * runs it).
+   */
+  readonly executeDirectly?: ((query: CompiledQuery) => Promise<QueryResult<unknown>> | undefined) | undefined;
   /**
    * Runs `fn` in a transaction on one connection: `BEGIN IMMEDIATE` on SQLite; on PostgreSQL
    * retried a bounded number of times on serialization failure or deadlock.

@@ -65,9 +65,9 @@ export async function objectBody(request: Request): Promise<Record<string, unkno
 }
 
 /** A query string as an object; a repeated name gives an array. */
-function queryObject(url: URL): Record<string, unknown> {
+function queryObject(params: URLSearchParams): Record<string, unknown> {
   const query: Record<string, unknown> = {};
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of params) {
     const current = query[name];
     query[name] = current === undefined ? value : Array.isArray(current) ? [...current, value] : [current, value];
   }
@@ -143,8 +143,11 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     return name;
   }
 
-  function url(c: Context<Env>): URL {
-    return new URL(c.req.url);
+  /** The query string's parameters, without parsing the whole URL. */
+  function searchParams(c: Context<Env>): URLSearchParams {
+    const href = c.req.url;
+    const start = href.indexOf("?");
+    return new URLSearchParams(start < 0 ? "" : href.slice(start + 1));
   }
 
   app.use(requestId());
@@ -162,13 +165,14 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
       }),
     );
   }
-  app.use(
-    bodyLimit({
-      maxSize: http.bodyLimit ?? 1024 * 1024,
-      onError: (c) =>
-        errorResponse(apiError("PAYLOAD_TOO_LARGE", `The body is larger than ${http.bodyLimit ?? 1024 * 1024} bytes.`), c),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: http.bodyLimit ?? 1024 * 1024,
+    onError: (c) =>
+      errorResponse(apiError("PAYLOAD_TOO_LARGE", `The body is larger than ${http.bodyLimit ?? 1024 * 1024} bytes.`), c),
+  });
+  // GET and HEAD bodies are never read; looking for one would build the full Fetch Request that
+  // @hono/node-server otherwise never makes for them.
+  app.use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)));
   app.onError((error, c) => errorResponse(error, c));
   app.notFound((c) => errorResponse(apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`), c));
 
@@ -186,20 +190,20 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
 
   app.get("/collections/:name/records", async (c) => {
     const name = collection(c);
-    const options = listOptions(url(c).searchParams, limits);
+    const options = listOptions(searchParams(c), limits);
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(await scope.data[name]!.list(options as never));
   });
   app.post("/collections/:name/records", async (c) => {
     const name = collection(c);
-    const options = readOptions(url(c).searchParams);
+    const options = readOptions(searchParams(c));
     const body = await objectBody(c.req.raw);
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(await scope.data[name]!.create(body as never, options as never), 201);
   });
   app.get("/collections/:name/records/:id", async (c) => {
     const name = collection(c);
-    const options = readOptions(url(c).searchParams);
+    const options = readOptions(searchParams(c));
     const { scope } = await caller(c, { kind: "collections", name, options });
     const id = c.req.param("id");
     const record = await scope.data[name]!.get(id, options as never);
@@ -208,14 +212,14 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   });
   app.patch("/collections/:name/records/:id", async (c) => {
     const name = collection(c);
-    const options = readOptions(url(c).searchParams);
+    const options = readOptions(searchParams(c));
     const body = await objectBody(c.req.raw);
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(await scope.data[name]!.update(c.req.param("id"), body as never, options as never));
   });
   app.delete("/collections/:name/records/:id", async (c) => {
     const name = collection(c);
-    if (url(c).search !== "") throw apiError("INVALID_QUERY", "DELETE takes no query parameters.");
+    if (searchParams(c).size > 0) throw apiError("INVALID_QUERY", "DELETE takes no query parameters.");
     const { scope } = await caller(c, { kind: "collections", name });
     await scope.data[name]!.delete(c.req.param("id"));
     return c.body(null, 204);
@@ -228,7 +232,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     status: number,
     params: Record<string, string>,
   ): Promise<Response> {
-    const query = queryObject(url(c));
+    const query = queryObject(searchParams(c));
     const body = c.req.method === "GET" || c.req.method === "DELETE" ? undefined : await jsonBody(c.req.raw);
     let input: unknown;
     if (body === undefined) input = { ...query, ...params };

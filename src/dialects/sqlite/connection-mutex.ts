@@ -16,6 +16,11 @@ export class ConnectionMutex {
     this.#timeoutMs = timeoutMs;
   }
 
+  /** Whether a holder has the connection now. */
+  get locked(): boolean {
+    return this.#locked;
+  }
+
   lock(): Promise<void> {
     if (!this.#locked) {
       this.#locked = true;

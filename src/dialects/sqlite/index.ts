@@ -129,6 +129,8 @@ function open(options: SqliteOptions): DialectRuntime {
   return {
     name: "sqlite",
     kysely,
+    // Kysely's executor logs statements: with a log configured, every statement goes through it.
+    executeDirectly: options.log === undefined ? (query) => driver.executeIfFree(query) : undefined,
     transaction: (fn) => kysely.transaction().execute(fn),
     encode,
     decode,

@@ -98,6 +98,17 @@ export class SqliteDriver implements Driver {
     this.#mutex = new ConnectionMutex(options.busyTimeout);
   }
 
+  /**
+   * Runs a statement at once when no one holds the connection: the statement runs to completion
+   * synchronously, so this is what acquiring, running and releasing would do, without their
+   * round trips through the event loop. `undefined` when the connection is held (by a
+   * transaction): the caller then waits for it as usual.
+   */
+  executeIfFree<R>(query: CompiledQuery): Promise<QueryResult<R>> | undefined {
+    if (this.#mutex.locked) return undefined;
+    return this.#connection.executeQuery<R>(query);
+  }
+
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {

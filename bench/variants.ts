@@ -1,0 +1,23 @@
+/**
+ * The servers each HTTP scenario runs through, and what a server process is told.
+ * @module
+ */
+
+/** The four ways a request is served. */
+export type Variant = "node-raw" | "hono-raw" | "hono-cimiento" | "express-cimiento";
+
+/** What a server process serves: its variant, database and where that database is. */
+export interface ServerSpec {
+  readonly variant: Variant;
+  readonly dialect: "sqlite" | "postgres";
+  /** The SQLite file, or the PostgreSQL connection string. */
+  readonly target: string;
+}
+
+/** Every variant, in the order they run, with its label and the baseline of its ratio. */
+export const VARIANTS: readonly { readonly variant: Variant; readonly label: string; readonly baseline?: Variant }[] = [
+  { variant: "node-raw", label: "node:http + raw statements (the limit)" },
+  { variant: "hono-raw", label: "Hono + raw statements" },
+  { variant: "hono-cimiento", label: "cimiento in Hono", baseline: "hono-raw" },
+  { variant: "express-cimiento", label: "cimiento in Express", baseline: "hono-raw" },
+];

@@ -1,0 +1,184 @@
+/**
+ * The regression guard of the performance work, without timing anything: how many SQL
+ * statements each HTTP request runs, and that SQL is compiled (and, on SQLite, prepared) once per
+ * query shape, then reused by every later request of that shape.
+ */
+import BetterSqlite3 from "better-sqlite3";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { z } from "zod";
+import { action, ApiError, collection, createBackend, field } from "cimiento";
+import { CompiledQueryCache } from "../../src/data/compiled-query-cache.js";
+import { describeEachDatabase } from "../setup/dialects.js";
+
+const notes = collection("notes", {
+  fields: {
+    title: field.text(z.string().min(1).max(200)),
+    owner: field.text(),
+    published: field.boolean().default(false),
+    views: field.integer().default(0),
+    tags: field.json(z.array(z.string())).default([]),
+  },
+  indexes: [["published", "views"]],
+  access: {
+    list: () => true,
+    get: () => true,
+    create: () => true,
+    update: ({ user }) => (user === null ? true : { owner: user.id }),
+    delete: () => true,
+  },
+});
+
+const view = action({
+  input: z.object({ id: z.string() }),
+  http: { method: "POST", path: "/notes/:id/view" },
+  access: () => true,
+  async handler({ input, data }) {
+    const note = await data.notes.get(input.id);
+    if (note === null) throw new ApiError(404, "NOTE_NOT_FOUND", "No such note");
+    return data.notes.update(note.id, { views: (note.views as number) + 1 });
+  },
+});
+
+const LIST = `/collections/notes/records?where=${encodeURIComponent(JSON.stringify({ published: true }))}&orderBy=-views&limit=20`;
+
+describeEachDatabase("statements per request", (db) => {
+  let backend: ReturnType<typeof open>;
+  let drop: () => Promise<void>;
+  let statements: string[] = [];
+  let ids: string[] = [];
+
+  function open(database: Parameters<typeof createBackend>[0]["database"]) {
+    return createBackend({ database: database!, collections: { notes }, actions: { view } });
+  }
+
+  beforeAll(async () => {
+    const fresh = await db.fresh({
+      log: (event) => {
+        if (event.level === "query") statements.push(event.query.sql);
+      },
+    });
+    drop = fresh.drop;
+    backend = open(fresh.database);
+    await backend.migrate();
+    const created = await backend.system.data.notes.createMany(
+      Array.from({ length: 30 }, (_, i) => ({ title: `note ${i}`, owner: `user-${i % 3}`, published: i % 2 === 0, views: i })),
+    );
+    ids = created.map((note) => note.id);
+  });
+  afterAll(async () => {
+    await backend.close();
+    await drop();
+  });
+  beforeEach(() => {
+    statements = [];
+  });
+
+  async function send(path: string, init?: RequestInit): Promise<Response> {
+    const response = await backend.fetch(new Request(`http://localhost${path}`, init));
+    await response.arrayBuffer();
+    return response;
+  }
+
+  function json(method: string, body: unknown): RequestInit {
+    return { method, body: JSON.stringify(body), headers: { "content-type": "application/json" } };
+  }
+
+  /** The statements the data layer runs (a transaction's begin and commit aside). */
+  function queries(): string[] {
+    return statements.filter((sql) => !/^(begin|commit|rollback|savepoint|release)\b/i.test(sql.trim()));
+  }
+
+  test("getting a record by id is one statement", async () => {
+    expect((await send(`/collections/notes/records/${ids[0]}`)).status).toBe(200);
+    expect(queries()).toHaveLength(1);
+  });
+
+  test("a filtered, sorted page is one statement, and two with its count", async () => {
+    expect((await send(LIST)).status).toBe(200);
+    expect(queries()).toHaveLength(1);
+    statements = [];
+    expect((await send(`${LIST}&count=true`)).status).toBe(200);
+    expect(queries()).toHaveLength(2);
+  });
+
+  test("creating a record with no hooks and an unconditional rule is one statement, outside a transaction", async () => {
+    expect((await send("/collections/notes/records", json("POST", { title: "new", owner: "user-1" }))).status).toBe(201);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^insert into/i);
+  });
+
+  test("updating and deleting a record are one statement each", async () => {
+    expect((await send(`/collections/notes/records/${ids[1]}`, json("PATCH", { title: "changed" }))).status).toBe(200);
+    expect(statements).toHaveLength(1);
+    statements = [];
+    const { id } = await backend.system.data.notes.create({ title: "doomed", owner: "user-1" });
+    statements = [];
+    expect((await send(`/collections/notes/records/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect(statements).toHaveLength(1);
+  });
+
+  test("an action that reads and updates runs those two statements in one transaction", async () => {
+    expect((await send(`/notes/${ids[2]}/view`, { method: "POST" })).status).toBe(200);
+    expect(queries()).toHaveLength(2);
+    expect(queries()[0]).toMatch(/^select/i);
+    expect(queries()[1]).toMatch(/^update/i);
+  });
+
+  test("a filter rule is pushed into the one statement of an update", async () => {
+    const alice = backend.as({ id: "user-0", role: "member" });
+    statements = [];
+    await alice.data.notes.update(ids[0]!, { title: "mine" });
+    // The update, then the check that the record still satisfies the rule, in one transaction.
+    expect(queries()).toHaveLength(2);
+    expect(queries()[0]).toMatch(/^update .* where .*"owner"/i);
+  });
+
+  describe("reuse", () => {
+    let compiled: ReturnType<typeof vi.spyOn>;
+
+    beforeEach(() => {
+      // A compile happens only on a cache miss: count them through the cache's size.
+      compiled = vi.spyOn(CompiledQueryCache.prototype, "get");
+    });
+    afterEach(() => {
+      compiled.mockRestore();
+    });
+
+    test("a request of a shape seen before compiles no SQL (and on SQLite prepares no statement)", async () => {
+      const prepare = vi.spyOn(BetterSqlite3.prototype, "prepare");
+      const requests: [string, RequestInit?][] = [
+        [`/collections/notes/records/${ids[3]}`],
+        // A shape no earlier test asked for: the first round must compile (and prepare) it.
+        [`/collections/notes/records/${ids[3]}?select=title,views`],
+        [LIST],
+        [`${LIST}&count=true`],
+        ["/collections/notes/records", json("POST", { title: "again", owner: "user-2", tags: ["a"] })],
+        [`/collections/notes/records/${ids[4]}`, json("PATCH", { title: "again" })],
+        [`/notes/${ids[5]}/view`, { method: "POST" }],
+      ];
+      const cache = () => compiled.mock.contexts.at(-1) as CompiledQueryCache;
+      await send(`/collections/notes/records/${ids[3]}`);
+      const before = cache().size;
+      for (const [path, init] of requests) await send(path, init); // every shape seen once
+      const cached = cache().size;
+      expect(cached).toBe(before + 1);
+      const prepared = prepare.mock.calls.length;
+      expect(prepared).toBe(db.dialect === "sqlite" ? 1 : 0);
+      compiled.mockClear();
+      for (let round = 0; round < 5; round++) {
+        for (const [path, init] of requests) expect((await send(path, init)).status).toBeLessThan(300);
+      }
+      expect(compiled.mock.calls.length).toBeGreaterThanOrEqual(5 * requests.length);
+      expect(cache().size).toBe(cached);
+      expect(prepare.mock.calls.length).toBe(prepared);
+      prepare.mockRestore();
+    });
+
+    test("calls through backend.as() of different callers share the compiled SQL of a shape", async () => {
+      await backend.as({ id: "user-1", role: "member" }).data.notes.get(ids[6]!);
+      const size = (compiled.mock.contexts[0] as CompiledQueryCache).size;
+      for (let i = 0; i < 10; i++) await backend.as({ id: `someone-${i}`, role: "member" }).data.notes.get(ids[i]!);
+      expect((compiled.mock.contexts.at(-1) as CompiledQueryCache).size).toBe(size);
+    });
+  });
+});
