@@ -3,8 +3,8 @@
  * hand-written baselines do to answer it. The cimiento servers answer from the backend alone.
  * @module
  */
-import { CREATE_BODY } from "./fixture.js";
-import { checkNewPost, type RawStore } from "./raw/store.js";
+import { ACCOUNT, CREATE_BODY } from "./fixture.js";
+import { checkNewPost, signInRaw, type RawStore } from "./raw/store.js";
 
 /** A request as the baselines see it. */
 export interface RawRequest {
@@ -99,5 +99,14 @@ export const HTTP_SCENARIOS: readonly HttpScenario[] = [
     path: "/posts/:id/like",
     status: 200,
     raw: (store, request) => found(store.like(request.id!)),
+  },
+  {
+    key: "sign-in",
+    title: "sign-in (scrypt N = 2^17, a new session)",
+    method: "POST",
+    path: "/auth/sign-in",
+    body: ACCOUNT,
+    status: 200,
+    raw: (store, request) => signInRaw(store, request.body),
   },
 ];

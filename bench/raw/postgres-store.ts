@@ -4,7 +4,7 @@
  */
 import pg from "pg";
 import { v7 as uuidv7 } from "uuid";
-import { cursorAfter, PAGE, type NewPost, type Post, type PostPage, type RawStore } from "./store.js";
+import { cursorAfter, PAGE, type Account, type NewPost, type Post, type PostPage, type RawStore } from "./store.js";
 
 interface Row extends Omit<Post, "createdAt" | "updatedAt"> {
   createdAt: Date;
@@ -16,6 +16,8 @@ const GET = `select ${COLUMNS} from "posts" where "id" = $1`;
 const LIST = `select ${COLUMNS} from "posts" where "published" = true order by "views" desc, "id" desc limit $1`;
 const COUNT = `select count(*)::int as "count" from "posts" where "published" = true`;
 const INSERT = `insert into "posts" (${COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning ${COLUMNS}`;
+const ACCOUNT = `select "users"."id", "email", "role", "passwordHash" from "users" join "cimiento_credentials" on "cimiento_credentials"."user" = "users"."id" where "email" = $1`;
+const ADD_SESSION = `insert into "cimiento_sessions" ("id", "tokenHash", "user", "expiresAt", "refreshedAt", "createdAt", "updatedAt") values ($1, $2, $3, $4, $5, $6, $7)`;
 const LIKE = `update "posts" set "likes" = $1, "updatedAt" = $2 where "id" = $3 returning ${COLUMNS}`;
 
 function post(row: Row): Post {
@@ -29,6 +31,11 @@ export function postgresStore(connectionString: string, max: number): RawStore {
     (await client.query<Row>({ name, text, values })).rows;
 
   return {
+    account: async (email) => (await pool.query<Account>({ name: "account", text: ACCOUNT, values: [email] })).rows[0] ?? null,
+    addSession: async (userId, tokenHash, expiresAt) => {
+      const now = new Date();
+      await pool.query({ name: "add-session", text: ADD_SESSION, values: [uuidv7(), tokenHash, userId, expiresAt, Date.now(), now, now] });
+    },
     get: async (id) => {
       const rows = await query("get", GET, [id]);
       return rows.length === 0 ? null : post(rows[0]!);

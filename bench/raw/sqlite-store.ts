@@ -4,7 +4,7 @@
  */
 import Database from "better-sqlite3";
 import { v7 as uuidv7 } from "uuid";
-import { cursorAfter, PAGE, type NewPost, type Post, type PostPage, type RawStore } from "./store.js";
+import { cursorAfter, PAGE, type Account, type NewPost, type Post, type PostPage, type RawStore } from "./store.js";
 
 interface Row {
   id: string;
@@ -47,7 +47,19 @@ export function sqliteStore(file: string): RawStore {
     return post(addLike.get(row.likes + 1, new Date().toISOString(), id)!);
   });
 
+  const account = db.prepare<[string], Account>(
+    `select "users"."id", "email", "role", "passwordHash" from "users" join "cimiento_credentials" on "cimiento_credentials"."user" = "users"."id" where "email" = ?`,
+  );
+  const addSession = db.prepare(
+    `insert into "cimiento_sessions" ("id", "tokenHash", "user", "expiresAt", "refreshedAt", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?, ?)`,
+  );
+
   return {
+    account: (email) => account.get(email) ?? null,
+    addSession: (userId, tokenHash, expiresAt) => {
+      const now = new Date().toISOString();
+      addSession.run(uuidv7(), tokenHash, userId, expiresAt, Date.now(), now, now);
+    },
     get: (id) => {
       const row = get.get(id);
       return row === undefined ? null : post(row);

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+
 /** A post as every server returns it. */
 export interface Post {
   id: string;
@@ -40,6 +42,10 @@ export interface RawStore {
   create(input: NewPost): Post | Promise<Post>;
   /** Reads a post and adds one like, in one transaction. */
   like(id: string): Post | null | Promise<Post | null>;
+  /** The account of an e-mail address and its password hash (one statement). */
+  account(email: string): Account | null | Promise<Account | null>;
+  /** Stores a new session (its token's hash) for a user (one statement). */
+  addSession(userId: string, tokenHash: string, expiresAt: number): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,3 +68,40 @@ export function cursorAfter(post: Post): string {
 
 /** The page size of the list scenarios. */
 export const PAGE = 20;
+
+/** A user and its password hash, as the sign-in baseline reads them. */
+export interface Account {
+  id: string;
+  email: string;
+  role: string;
+  passwordHash: string;
+}
+
+/**
+ * Checks a password against a `$scrypt$ln=..,r=..,p=..$salt$digest` hash, as a careful
+ * hand-written sign-in would: scrypt on the thread pool, a constant-time comparison.
+ */
+export async function verifyScrypt(hash: string, password: string): Promise<boolean> {
+  const match = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([\w-]+)\$([\w-]+)$/.exec(hash);
+  if (match === null) return false;
+  const [, ln, r, p, salt, digest] = match;
+  const N = 2 ** Number(ln);
+  const expected = Buffer.from(digest!, "base64url");
+  const key = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(password.normalize("NFKC"), Buffer.from(salt!, "base64url"), expected.length, { N, r: Number(r), p: Number(p), maxmem: 2 * 128 * Number(r) * N * Number(p) + 1024 * 1024 }, (error, derived) =>
+      error ? reject(error) : resolve(derived),
+    ),
+  );
+  return timingSafeEqual(key, expected);
+}
+
+/** The sign-in baseline: look up, verify, store a session, answer `{ user, token }`. */
+export async function signInRaw(store: RawStore, body: unknown): Promise<{ status: number; body: unknown }> {
+  const { email, password } = (body ?? {}) as { email?: unknown; password?: unknown };
+  if (typeof email !== "string" || typeof password !== "string") return { status: 422, body: { code: "VALIDATION_FAILED" } };
+  const account = await store.account(email.trim().toLowerCase());
+  if (account === null || !(await verifyScrypt(account.passwordHash, password))) return { status: 401, body: { code: "INVALID_CREDENTIALS" } };
+  const token = randomBytes(32).toString("base64url");
+  await store.addSession(account.id, createHash("sha256").update(token).digest("base64url"), Date.now() + 30 * 86_400_000);
+  return { status: 200, body: { user: { id: account.id, email: account.email, role: account.role }, token } };
+}
