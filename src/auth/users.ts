@@ -10,7 +10,17 @@ import { Field, field } from "../schema/field.js";
 /** An e-mail address as stored: trimmed, lower-cased, at most 254 characters. */
 export const emailSchema = z.string().trim().toLowerCase().pipe(z.email().max(254));
 
-/** Normalises an e-mail address the way the `users` collection stores it, or returns `null`. */
+/**
+ * Normalises an e-mail address the way the `users` collection stores it (trimmed,
+ * lower-cased), or returns `null` when it is not an address.
+ *
+ * @example
+ * ```ts
+ * normalizeEmail(" Ada@Example.com "); // "ada@example.com"
+ * normalizeEmail("not an address");    // null
+ * const ada = await backend.system.data.users.list({ where: { email: normalizeEmail(input)! } });
+ * ```
+ */
 export function normalizeEmail(email: unknown): string | null {
   const parsed = emailSchema.safeParse(email);
   return parsed.success ? parsed.data : null;
