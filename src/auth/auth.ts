@@ -2,7 +2,7 @@
  * Built-in authentication: accounts, passwords, sessions, API keys, one-use tokens, limits.
  * @module
  */
-import type { Kysely } from "kysely";
+import type { CompiledQuery, Kysely } from "kysely";
 import ms from "ms";
 import { v7 as uuidv7 } from "uuid";
 import type { Principal } from "../access/principal.js";
@@ -231,6 +231,7 @@ export class Auth implements AuthApi {
   readonly #mailer: Mailer | null;
   readonly #options: BuiltInAuthOptions;
   #dummyHash: Promise<string> | undefined;
+  #sessionQuery: CompiledQuery | undefined;
   readonly apiKeys: AuthApi["apiKeys"];
 
   constructor(deps: AuthDeps, options: BuiltInAuthOptions) {
@@ -683,22 +684,44 @@ export class Auth implements AuthApi {
   async session(token: string): Promise<{ identity: Identity; refreshed: boolean } | null> {
     if (token.length < 16 || token.length > 256) return null;
     const now = this.#now();
-    const row = await this.#db
+    // One statement per request: the session and its user, compiled once.
+    this.#sessionQuery ??= this.#db
       .selectFrom("cimiento_sessions")
-      .select(["id", "user", "createdAt", "expiresAt", "refreshedAt"])
-      .where("tokenHash", "=", hashToken(token))
-      .executeTakeFirst();
-    if (row === undefined || Number(row.expiresAt) <= now) return null;
-    let expiresAt = Number(row.expiresAt);
+      .innerJoin("users", "users.id", "cimiento_sessions.user")
+      .selectAll("users")
+      .select([
+        "cimiento_sessions.id as sessionId",
+        "cimiento_sessions.createdAt as sessionCreatedAt",
+        "cimiento_sessions.expiresAt as sessionExpiresAt",
+        "cimiento_sessions.refreshedAt as sessionRefreshedAt",
+      ])
+      .where("cimiento_sessions.tokenHash", "=", "")
+      .compile();
+    const { rows } = await this.#db.executeQuery({ ...this.#sessionQuery, parameters: [hashToken(token)] });
+    const row = rows[0] as Row | undefined;
+    if (row === undefined || Number(row["sessionExpiresAt"]) <= now) return null;
+    const sessionId = row["sessionId"] as string;
+    let expiresAt = Number(row["sessionExpiresAt"]);
     let refreshed = false;
-    if (now - Number(row.refreshedAt) >= this.settings.refreshAfter) {
+    if (now - Number(row["sessionRefreshedAt"]) >= this.settings.refreshAfter) {
       expiresAt = now + this.settings.ttl;
       refreshed = true;
-      await this.#db.updateTable("cimiento_sessions").set({ expiresAt, refreshedAt: now }).where("id", "=", row.id).execute();
+      await this.#db.updateTable("cimiento_sessions").set({ expiresAt, refreshedAt: now }).where("id", "=", sessionId).execute();
     }
-    const user = await this.principalOf(row.user);
-    if (user === null) return null;
-    return { identity: { user, session: this.#sessionInfo({ ...row, expiresAt }) }, refreshed };
+    const user = this.#userRecord(row);
+    const session = this.#sessionInfo({ id: sessionId, user: user.id, createdAt: row["sessionCreatedAt"], expiresAt });
+    return { identity: { user, session }, refreshed };
+  }
+
+  /** A user record from a row holding every column of `users`, decoded as the data layer does. */
+  #userRecord(row: Row): Principal {
+    const { runtime, users } = this.#deps;
+    const record: Row = {};
+    for (const column of users.columns) {
+      const value = row[column.name];
+      record[column.name] = value === null || !runtime.decodes(column.kind) ? value : runtime.decode(column.kind, value);
+    }
+    return record as unknown as Principal;
   }
 
   async verifyToken(token: string): Promise<Identity | null> {

@@ -6,7 +6,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { z } from "zod";
-import { action, ApiError, collection, createBackend, field } from "cimiento";
+import { action, ApiError, collection, createBackend, field, scryptHasher } from "cimiento";
 import { CompiledQueryCache } from "../../src/data/compiled-query-cache.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 
@@ -180,5 +180,40 @@ describeEachDatabase("statements per request", (db) => {
       for (let i = 0; i < 10; i++) await backend.as({ id: `someone-${i}`, role: "member" }).data.notes.get(ids[i]!);
       expect((compiled.mock.contexts.at(-1) as CompiledQueryCache).size).toBe(size);
     });
+  });
+});
+
+describeEachDatabase("statements per request, signed in", (db) => {
+  let statements: string[] = [];
+
+  test("a request with a session token adds one statement: the session and its user, read together", async () => {
+    const fresh = await db.fresh({
+      log: (event) => {
+        if (event.level === "query") statements.push(event.query.sql);
+      },
+    });
+    const backend = createBackend({
+      database: fresh.database,
+      collections: { notes },
+      auth: { password: { hasher: scryptHasher({ logN: 10 }) } },
+    });
+    try {
+      await backend.migrate();
+      const ada = await backend.auth.createUser({ email: "ada@example.com", password: "a long password", emailVerified: true });
+      const { id } = await backend.system.data.notes.create({ title: "mine", owner: ada.id });
+      const { token } = await backend.auth.createSession(ada.id);
+      for (let i = 0; i < 2; i++) {
+        statements = [];
+        const response = await backend.fetch(
+          new Request(`http://localhost/collections/notes/records/${id}`, { headers: { authorization: `Bearer ${token}` } }),
+        );
+        expect(response.status).toBe(200);
+        expect(statements).toHaveLength(2);
+        expect(statements[0]).toMatch(/from "cimiento_sessions" inner join "users"/);
+      }
+    } finally {
+      await backend.close();
+      await fresh.drop();
+    }
   });
 });
