@@ -52,6 +52,11 @@ export const LEASE_EXPIRED = "The lease expired: the worker running this attempt
 
 type Row = Record<string, unknown>;
 
+/** The job row an attempt holds: its id, locked by this worker, at this attempt, running. */
+function heldBy(worker: string, job: ClaimedJob) {
+  return { id: job.id, lockedBy: worker, attempts: job.attempt, state: "running" } as const;
+}
+
 /** The stored jobs of one database. */
 export class JobStore {
   readonly #runtime: DialectRuntime;
@@ -229,10 +234,7 @@ export class JobStore {
     const rows = await this.#runtime.kysely
       .updateTable(JOBS_TABLE)
       .set({ leaseUntil: now + leaseMs })
-      .where("id", "=", job.id)
-      .where("lockedBy", "=", worker)
-      .where("attempts", "=", job.attempt)
-      .where("state", "=", "running")
+      .where((eb) => eb.and(heldBy(worker, job)))
       .returning("id")
       .execute();
     return rows.length === 1;
@@ -255,10 +257,7 @@ export class JobStore {
       const rows = await trx
         .updateTable(JOBS_TABLE)
         .set({ ...changes(now), lockedBy: null, leaseUntil: null, updatedAt: this.#time(now) })
-        .where("id", "=", job.id)
-        .where("lockedBy", "=", worker)
-        .where("attempts", "=", job.attempt)
-        .where("state", "=", "running")
+        .where((eb) => eb.and(heldBy(worker, job)))
         .returning("id")
         .execute();
       return rows.length === 1;
