@@ -76,12 +76,13 @@ export { MigrationError } from "./migrate/migrate.js";
 export type { MigrateOptions, MigrationResult, RefusedChange, SchemaChange } from "./migrate/migrate.js";
 export { collection } from "./schema/collection.js";
 export type { AnyCollection, Collection, CollectionDefinition, Fields, IndexDefinition } from "./schema/collection.js";
-export { field, Field, HasMany } from "./schema/field.js";
-export type { AnyField, BaseFieldState, FieldKind, FieldState, OnDelete, WithFieldState } from "./schema/field.js";
+export { Computed, field, Field, HasMany } from "./schema/field.js";
+export type { AnyField, BaseFieldState, ComputedWhere, FieldKind, FieldState, OnDelete, WithFieldState } from "./schema/field.js";
 export type {
   BooleanFilter,
   CollectionWhere,
   ColumnKeys,
+  ComputedKeys,
   CreateInput,
   CreateInputOf,
   DB,

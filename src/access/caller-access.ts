@@ -58,6 +58,11 @@ export function whereNeeds(needs: RuleNeeds, model: Model, collection: Collectio
   }
 }
 
+/** Adds the `list` rule of every collection the computed fields of `collection` count in. */
+function computedNeeds(needs: RuleNeeds, model: Model, collection: CollectionModel): void {
+  for (const field of collection.computed) need(needs, model.collections.get(field.relation.target)!, "list");
+}
+
 /** Adds the rules includes read: `get` of a to-one target, `list` of a to-many target. */
 export function includeNeeds(needs: RuleNeeds, model: Model, collection: CollectionModel, include: unknown): void {
   if (!isPlainObject(include)) return;
@@ -66,6 +71,7 @@ export function includeNeeds(needs: RuleNeeds, model: Model, collection: Collect
     if (relation === undefined || value === undefined || value === false) continue;
     const target = model.collections.get(relation.target)!;
     need(needs, target, relation.kind === "one" ? "get" : "list");
+    computedNeeds(needs, model, target);
     if (isPlainObject(value)) {
       whereNeeds(needs, model, target, value["where"]);
       includeNeeds(needs, model, target, value["include"]);
@@ -138,6 +144,7 @@ export async function accessFor(
   if (system) return undefined;
   const needs: RuleNeeds = new Map();
   for (const operation of operations) need(needs, collection, operation);
+  computedNeeds(needs, model, collection);
   whereNeeds(needs, model, collection, where);
   includeNeeds(needs, model, collection, include);
   return resolveAccess(user, needs);

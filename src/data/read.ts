@@ -13,6 +13,7 @@ import { encodeCursor, orderKey, orderTerms, planAfterCursor, planOrder } from "
 import type { Operation } from "../access/rules.js";
 import { Plan } from "./plan.js";
 import { checkLimit, planShape, type IncludePlan, type ReadShape } from "./shape.js";
+import { computedColumns, decodeComputed, planComputed, type ComputedSelection } from "./computed.js";
 import { and, buildCond, FALSE, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
 
 /** A row as it goes through decoding and includes. */
@@ -37,14 +38,21 @@ export function checkOptions(options: unknown, allowed: ReadonlySet<string>, wha
   return options as Record<string, unknown>;
 }
 
-function selectFrom(ctx: DataContext, shape: ReadShape, alias: string): SelectQueryBuilder<any, any, Row> {
-  return ctx.runtime.kysely
+function selectFrom(
+  ctx: DataContext,
+  shape: ReadShape,
+  alias: string,
+  computed: readonly ComputedSelection[],
+): SelectQueryBuilder<any, any, Row> {
+  const query = ctx.runtime.kysely
     .selectFrom(`${shape.collection.name} as ${alias}`)
     .select(shape.columns.map((column) => `${alias}.${column.name}`));
+  return computed.length === 0 ? query : query.select(computedColumns(ctx.runtime, computed, alias));
 }
 
 /** Turns driver values into the values users see, in place. */
 function decode(shape: ReadShape, ctx: DataContext, rows: Row[]): void {
+  if (shape.computed.length > 0) decodeComputed(ctx.runtime, shape, rows);
   const decoded = shape.decoded;
   if (decoded.length === 0) return;
   const runtime = ctx.runtime;
@@ -64,16 +72,44 @@ function project(shape: ReadShape, rows: Row[]): Row[] {
   });
 }
 
-/** Decodes rows, loads their includes and projects them: what a read returns. */
-export async function finish(ctx: DataContext, shape: ReadShape, rows: Row[]): Promise<Row[]> {
+/** Decodes rows (fetched with their computed fields), loads their includes and projects them. */
+async function finish(ctx: DataContext, shape: ReadShape, rows: Row[]): Promise<Row[]> {
   decode(shape, ctx, rows);
-  return complete(ctx, shape, rows);
-}
-
-/** Loads the includes of decoded rows and projects them to the shape. */
-export async function complete(ctx: DataContext, shape: ReadShape, rows: Row[]): Promise<Row[]> {
   for (const include of shape.includes) await loadInclude(ctx, include, rows);
   return project(shape, rows);
+}
+
+/**
+ * Completes decoded rows that a write returned: computes their computed fields (one statement),
+ * loads their includes and projects them to the shape.
+ */
+export async function complete(ctx: DataContext, shape: ReadShape, rows: Row[], access: Access | undefined): Promise<Row[]> {
+  if (shape.computed.length > 0) await loadComputed(ctx, shape, rows, access);
+  for (const include of shape.includes) await loadInclude(ctx, include, rows);
+  return project(shape, rows);
+}
+
+async function loadComputed(ctx: DataContext, shape: ReadShape, rows: Row[], access: Access | undefined): Promise<void> {
+  if (rows.length === 0) return;
+  const runtime = ctx.runtime;
+  const plan = new Plan(`K:${shape.collection.name}|`);
+  const context: WhereContext = { plan, runtime, model: ctx.model, aliases: 0, access };
+  const computed = planComputed(context, shape);
+  const ids = plan.param(runtime.encodeList("text", rows.map((row) => row["id"])));
+  const query = ctx.cache.get(plan.key, plan.values, () =>
+    runtime.kysely
+      .selectFrom(`${shape.collection.name} as t0`)
+      .select("t0.id")
+      .select(computedColumns(runtime, computed, "t0"))
+      .where(runtime.inList(sql.ref("t0.id"), new Slot(ids), "text")),
+  );
+  const values = (await execute<Row>(ctx, query)).rows;
+  decodeComputed(runtime, shape, values);
+  const byId = new Map(values.map((value) => [value["id"], value]));
+  for (const row of rows) {
+    const value = byId.get(row["id"]);
+    for (const field of shape.computed) row[field.name] = value?.[field.name] ?? null;
+  }
 }
 
 /** Decodes rows holding every column of a collection, in place. */
@@ -105,7 +141,7 @@ async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[]):
     const query = ctx.cache.get(plan.key, values, () => {
       const joinColumn = one ? "id" : relation.column;
       const link = ctx.runtime.inList(sql.ref(`t0.${joinColumn}`), new Slot(listIndex), "text");
-      const inner = selectFrom(ctx, shape, "t0").where(
+      const inner = selectFrom(ctx, shape, "t0", include.computed).where(
         include.where === TRUE ? link : sql<SqlBool>`${link} and ${buildCond(ctx.runtime, include.where, "t0")}`,
       );
       if (include.limit === undefined) {
@@ -119,7 +155,7 @@ async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[]):
       );
       return ctx.runtime.kysely
         .selectFrom(numbered.as("ranked"))
-        .select(shape.columns.map((column) => `ranked.${column.name}`))
+        .select([...shape.columns, ...shape.computed].map((column) => `ranked.${column.name}`))
         .where("ranked.__rank", "<=", new Slot(listIndex + 1) as unknown as number)
         .orderBy("ranked.__rank");
     });
@@ -187,7 +223,7 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
     throw denied(ctx.user, `You may not list ${collection.name}.`);
   }
   const plan = new Plan(`L:${collection.name}|`);
-  const { where } = planFilter(ctx, plan, collection, access, options["where"], "list");
+  const { where, context } = planFilter(ctx, plan, collection, access, options["where"], "list");
   const whereKey = plan.key;
   const order = planOrder(collection, options["orderBy"], "orderBy", access);
   plan.key += `|o:${orderKey(order)}`;
@@ -203,12 +239,13 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
     order.map((key) => key.column),
   );
   plan.key += `|s:${shape.key}`;
+  const computed = planComputed(context, shape);
   const limitIndex = plan.param(limit + 1);
   const offsetIndex = offset > 0 ? plan.param(offset) : -1;
   if (offsetIndex >= 0) plan.key += "|off";
 
   const query = ctx.cache.get(plan.key, plan.values, () => {
-    let query = selectFrom(ctx, shape, "t0");
+    let query = selectFrom(ctx, shape, "t0", computed);
     const condition = and(where, after);
     if (condition !== TRUE) query = query.where(buildCond(runtime, condition, "t0"));
     for (const term of orderTerms(order, "t0")) query = query.orderBy(term);
@@ -290,15 +327,12 @@ export function planReadShape(
  * for `operation` (`TRUE` rule for the system scope).
  */
 export function planById(
-  ctx: DataContext,
-  plan: Plan,
+  context: WhereContext,
   collection: CollectionModel,
-  access: Access | undefined,
   id: string,
   operations: readonly Operation[],
 ): Cond {
-  const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
-  const byId: Cond = { t: "cmp", column: "id", op: "=", p: plan.param(id) };
+  const byId: Cond = { t: "cmp", column: "id", op: "=", p: context.plan.param(id) };
   return and(byId, ...operations.map((operation) => planRule(context, collection, operation)));
 }
 
@@ -311,7 +345,7 @@ export async function reachable(
   operations: readonly Operation[],
 ): Promise<boolean> {
   const plan = new Plan(`E:${collection.name}|${operations.join(",")}|`);
-  const condition = planById(ctx, plan, collection, access, id, operations);
+  const condition = planById({ plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access }, collection, id, operations);
   if (condition === FALSE) return false;
   const query = ctx.cache.get(plan.key, plan.values, () =>
     ctx.runtime.kysely
@@ -332,12 +366,14 @@ export async function getRecord(
   const key = checkId(id);
   const { options, access } = await readAccess(ctx, collection, rawOptions, "get", ["get"]);
   const plan = new Plan(`G:${collection.name}|`);
-  const condition = planById(ctx, plan, collection, access, key, ["get"]);
+  const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+  const condition = planById(context, collection, key, ["get"]);
   const shape = planReadShape(ctx, collection, options, access);
   if (condition === FALSE) return null;
   plan.key += `|s:${shape.key}`;
+  const computed = planComputed(context, shape);
   const query = ctx.cache.get(plan.key, plan.values, () =>
-    selectFrom(ctx, shape, "t0").where(buildCond(ctx.runtime, condition, "t0")),
+    selectFrom(ctx, shape, "t0", computed).where(buildCond(ctx.runtime, condition, "t0")),
   );
   const rows = (await execute<Row>(ctx, query)).rows;
   if (rows.length === 0) return null;

@@ -6,7 +6,15 @@
 import type { Access } from "../access/caller-access.js";
 import { invalidQuery as invalid } from "../errors/api-error.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
-import { joinColumnOf, type CollectionModel, type ColumnModel, type Model, type RelationModel } from "../schema/model.js";
+import {
+  joinColumnOf,
+  type CollectionModel,
+  type ColumnModel,
+  type ComputedModel,
+  type Model,
+  type RelationModel,
+} from "../schema/model.js";
+import { planComputed, type ComputedSelection } from "./computed.js";
 import { planOrder, orderKey, type SortKey } from "./order.js";
 import { Plan } from "./plan.js";
 import { and, planRule, planWhere, TRUE, type Cond } from "./where.js";
@@ -20,6 +28,8 @@ export interface ReadShape {
   readonly output: readonly string[] | undefined;
   /** The fetched columns whose driver value needs decoding. */
   readonly decoded: readonly ColumnModel[];
+  /** The computed fields each record gets. */
+  readonly computed: readonly ComputedModel[];
   readonly includes: readonly IncludePlan[];
   /** The shape-key part naming the fetched columns. */
   readonly key: string;
@@ -31,6 +41,8 @@ export interface IncludePlan {
   readonly shape: ReadShape;
   /** The statement that loads it: its filter (to-many only) with bound values. */
   readonly plan: Plan;
+  /** The computed fields of the related records, planned into `plan`. */
+  readonly computed: readonly ComputedSelection[];
   readonly where: Cond;
   readonly order: readonly SortKey[];
   readonly limit: number | undefined;
@@ -71,11 +83,18 @@ export function planShape(
     column !== undefined && (access === undefined || access.readable(column)) ? column : undefined;
   const fetched = new Set<ColumnModel>();
   let output: string[] | undefined;
+  let computed: readonly ComputedModel[] = collection.computed;
   if (select !== undefined) {
     if (!Array.isArray(select)) invalid(at(path, "select"), "expected an array of field names");
     output = ["id"];
     fetched.add(collection.columnsByName.get("id")!);
+    const selected: ComputedModel[] = [];
     for (const name of select) {
+      const value = collection.computed.find((item) => item.name === name);
+      if (value !== undefined) {
+        if (!selected.includes(value)) selected.push(value), output.push(value.name);
+        continue;
+      }
       const column = typeof name === "string" ? visible(collection.columnsByName.get(name)) : undefined;
       if (column === undefined) {
         invalid(at(path, "select"), `${JSON.stringify(name)} is not a field of "${collection.name}"`);
@@ -83,11 +102,14 @@ export function planShape(
       if (!fetched.has(column)) output.push(column.name);
       fetched.add(column);
     }
+    computed = selected;
   } else {
     for (const column of collection.columns) if (visible(column)) fetched.add(column);
     // Records keep exactly the visible columns: writes read every column back, and columns
     // fetched only for joins or cursors are dropped again.
-    if (fetched.size < collection.columns.length) output = [...fetched].map((column) => column.name);
+    if (fetched.size < collection.columns.length) {
+      output = [...[...fetched].map((column) => column.name), ...computed.map((item) => item.name)];
+    }
   }
   for (const column of needed) fetched.add(column);
 
@@ -115,9 +137,15 @@ export function planShape(
     columns,
     output,
     decoded: columns.filter((column) => runtime.decodes(column.kind)),
+    computed,
     includes,
-    key: columns.map((column) => column.name).join(","),
+    key: shapeKey(columns, computed),
   };
+}
+
+function shapeKey(columns: readonly ColumnModel[], computed: readonly ComputedModel[]): string {
+  const key = columns.map((column) => column.name).join(",");
+  return computed.length === 0 ? key : `${key}|c:${computed.map((item) => item.name).join(",")}`;
 }
 
 const masking = new WeakMap<CollectionModel, boolean>();
@@ -157,7 +185,11 @@ function wholeShape(
   if (shape === undefined) {
     const visible = access === undefined ? collection.columns : collection.columns.filter((column) => access.readable(column));
     const fetched = new Set<ColumnModel>(visible);
-    const output = fetched.size < collection.columns.length ? visible.map((column) => column.name) : undefined;
+    const computed = collection.computed;
+    const output =
+      fetched.size < collection.columns.length
+        ? [...visible.map((column) => column.name), ...computed.map((item) => item.name)]
+        : undefined;
     for (const column of needed) fetched.add(column);
     const columns = [...fetched];
     shape = Object.freeze({
@@ -165,8 +197,9 @@ function wholeShape(
       columns,
       output,
       decoded: columns.filter((column) => runtime.decodes(column.kind)),
+      computed,
       includes: [],
-      key: columns.map((column) => column.name).join(","),
+      key: shapeKey(columns, computed),
     });
     shapes.set(key, shape);
   }
@@ -213,5 +246,6 @@ function planInclude(
   where = and(where, planRule(whereContext, target, relation.kind === "one" ? "get" : "list"));
   const shape = planShape(runtime, model, target, options["select"], options["include"], path, access, needed);
   plan.key += `|s:${shape.key}`;
-  return { relation, shape, plan, where, order, limit };
+  const computed = planComputed(whereContext, shape);
+  return { relation, shape, plan, computed, where, order, limit };
 }

@@ -354,7 +354,7 @@ export async function createRecord(ctx: DataContext, collection: CollectionModel
   if (ruleOf(access, collection, "create") === false) throw denied(ctx.user, `You may not create ${collection.name}.`);
   return inTransactionIf(ctx, needsTransaction(collection, access, "create"), async (c) => {
     const created = (await createOne(c, collection, access, data))!;
-    return (await complete(c, shape, [{ ...created }]))[0]!;
+    return (await complete(c, shape, [{ ...created }], access))[0]!;
   });
 }
 
@@ -412,7 +412,7 @@ export async function createManyRecords(
     const created = records.map((record) => byId.get(record["id"])!);
     if (rule !== true) await checkAll(tx, collection, access, created, "create");
     for (const record of created) await afterWrite(tx, collection, "create", record, null);
-    return complete(tx, shape, created.map((record) => ({ ...record })));
+    return complete(tx, shape, created.map((record) => ({ ...record })), access);
   });
 }
 
@@ -456,7 +456,7 @@ async function updateOne(
   const hooks = collection.hooks;
   const plan = new Plan(`W~:${collection.name}|`);
   // The record must be one the caller can see and may update.
-  const condition = planById(ctx, plan, collection, access, id, ["get", "update"]);
+  const condition = planById({ plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access }, collection, id, ["get", "update"]);
   let previous: Row | null = null;
   if (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || hooks.afterCommit !== undefined) {
     previous = (await readWhole(ctx, collection, plan, condition)) ?? null;
@@ -501,7 +501,7 @@ export async function updateRecord(
   if (ruleOf(access, collection, "update") === false) throw await unreachable(ctx, collection, access, key, "update");
   return inTransactionIf(ctx, needsTransaction(collection, access, "update"), async (c) => {
     const updated = await updateOne(c, collection, access, key, data);
-    return (await complete(c, shape, [{ ...updated }]))[0]!;
+    return (await complete(c, shape, [{ ...updated }], access))[0]!;
   });
 }
 
@@ -588,7 +588,7 @@ async function updateWhere(
 
 async function deleteOne(ctx: DataContext, collection: CollectionModel, access: Access | undefined, id: string): Promise<Row> {
   const plan = new Plan(`W-:${collection.name}|`);
-  const condition = planById(ctx, plan, collection, access, id, ["get", "delete"]);
+  const condition = planById({ plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access }, collection, id, ["get", "delete"]);
   const hook = collection.hooks.beforeDelete;
   if (hook !== undefined) {
     const record = await readWhole(ctx, collection, plan, condition);
@@ -615,7 +615,7 @@ export async function deleteRecord(ctx: DataContext, collection: CollectionModel
   if (ruleOf(access, collection, "delete") === false) throw await unreachable(ctx, collection, access, key, "delete");
   return inTransactionIf(ctx, needsTransaction(collection, access, "delete"), async (c) => {
     const deleted = await deleteOne(c, collection, access, key);
-    return (await complete(c, shape, [{ ...deleted }]))[0]!;
+    return (await complete(c, shape, [{ ...deleted }], access))[0]!;
   });
 }
 
@@ -686,6 +686,6 @@ export async function upsertRecord(ctx: DataContext, collection: CollectionModel
       if (ruleOf(access, collection, "update") === false) throw await unreachable(tx, collection, access, id, "update");
       record = await updateOne(tx, collection, access, id, args["update"] ?? {});
     }
-    return (await complete(tx, shape, [{ ...record }]))[0]!;
+    return (await complete(tx, shape, [{ ...record }], access))[0]!;
   });
 }

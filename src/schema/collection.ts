@@ -5,7 +5,7 @@
 import type { CollectionAccess } from "../access/rules.js";
 import { SchemaError } from "../errors/schema-error.js";
 import type { CollectionHooks } from "../hooks/hooks.js";
-import { Field, HasMany, type AnyField } from "./field.js";
+import { Computed, Field, HasMany, type AnyField } from "./field.js";
 import { FILTER_OPERATORS, LOGICAL_OPERATORS, RELATION_OPERATORS } from "./operators.js";
 
 /** The fields of a collection, by name. */
@@ -131,7 +131,7 @@ function defineCollection<const N extends string, const F extends Fields>(
         `Field name "${where}" is reserved (${SYSTEM_FIELDS.includes(fieldName as never) ? "added automatically" : "a where operator"}).`,
       );
     }
-    if (!(value instanceof Field) && !(value instanceof HasMany)) {
+    if (!(value instanceof Field) && !(value instanceof HasMany) && !(value instanceof Computed)) {
       throw new SchemaError(`Field "${where}" is not a field: build it with field.text(), field.integer(), ...`);
     }
     if (value instanceof Field) {

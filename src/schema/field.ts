@@ -3,7 +3,7 @@
  * @module
  */
 import type { z } from "zod";
-import type { FieldAccess } from "../access/rules.js";
+import type { FieldAccess, RuleContext } from "../access/rules.js";
 
 /** The storage kinds a field can have. */
 export type FieldKind =
@@ -191,8 +191,52 @@ export class HasMany<Target extends string, On extends string> {
   }
 }
 
+/**
+ * Which related records a computed field counts: a filter on the related collection, `true`
+ * (all), `false` (none), or a function of the caller that returns one of those.
+ */
+export type ComputedWhere =
+  | boolean
+  | Record<string, unknown>
+  | ((context: RuleContext) => boolean | Record<string, unknown>);
+
+/**
+ * A value computed in SQL from a to-many relation whenever a record is read: how many related
+ * records there are (`field.count`) or whether there is one (`field.exists`), among those a
+ * `where` picks, which may depend on the caller. It has no column: it cannot be written,
+ * filtered or sorted on, and it can be selected. Related records the caller may not list do
+ * not count.
+ *
+ * @example
+ * ```ts
+ * const articles = collection("articles", {
+ *   fields: {
+ *     title: field.text(),
+ *     favorites: field.hasMany("favorites", { on: "article" }),
+ *     favoritesCount: field.count("favorites"),
+ *     favorited: field.exists("favorites", { where: ({ user }) => (user ? { user: user.id } : false) }),
+ *   },
+ * });
+ * ```
+ */
+export class Computed<Kind extends "count" | "exists", Relation extends string> {
+  /** @internal */
+  readonly kind: Kind;
+  /** @internal The to-many relation of the same collection it is computed from. */
+  readonly relation: Relation;
+  /** @internal */
+  readonly where: ComputedWhere;
+
+  /** @internal */
+  constructor(kind: Kind, relation: Relation, where: ComputedWhere) {
+    this.kind = kind;
+    this.relation = relation;
+    this.where = where;
+  }
+}
+
 /** Anything that can appear in a collection's `fields`. */
-export type AnyField = Field<FieldState> | HasMany<string, string>;
+export type AnyField = Field<FieldState> | HasMany<string, string> | Computed<"count" | "exists", string>;
 
 /** The state of a field fresh from its builder: required, no default, readable and writable. */
 export interface BaseFieldState<K extends FieldKind, V> {
@@ -291,5 +335,19 @@ export const field = {
   /** A to-many relation through the `on` field of `target`; see {@link HasMany}. */
   hasMany<const T extends string, const On extends string>(target: T, options: { on: On }): HasMany<T, On> {
     return new HasMany(target, options.on);
+  },
+  /**
+   * The number of records of the to-many relation `relation` (a `hasMany` field of the same
+   * collection, or a derived relation), among those `where` picks; see {@link Computed}.
+   */
+  count<const R extends string>(relation: R, options: { where?: ComputedWhere } = {}): Computed<"count", R> {
+    return new Computed("count", relation, options.where ?? true);
+  },
+  /**
+   * Whether the to-many relation `relation` holds a record that `where` picks; see
+   * {@link Computed}.
+   */
+  exists<const R extends string>(relation: R, options: { where?: ComputedWhere } = {}): Computed<"exists", R> {
+    return new Computed("exists", relation, options.where ?? true);
   },
 };

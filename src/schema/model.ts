@@ -8,7 +8,7 @@ import { SchemaError } from "../errors/schema-error.js";
 import type { CollectionAccess } from "../access/rules.js";
 import type { CollectionHooks } from "../hooks/hooks.js";
 import type { AnyCollection, Fields } from "./collection.js";
-import { Field, HasMany, type FieldConfig, type FieldKind, type OnDelete } from "./field.js";
+import { Computed, Field, HasMany, type ComputedWhere, type FieldConfig, type FieldKind, type OnDelete } from "./field.js";
 import type { Schema } from "./types.js";
 
 /** The storage kind of a column: a field kind, or one of the automatic columns. */
@@ -46,12 +46,23 @@ export interface RelationModel {
   readonly nullable: boolean;
 }
 
+/** A computed field: a count of, or a test for, related records, evaluated in SQL on reads. */
+export interface ComputedModel {
+  readonly name: string;
+  readonly kind: "count" | "exists";
+  /** The to-many relation it is computed from. */
+  readonly relation: RelationModel;
+  readonly where: ComputedWhere;
+}
+
 /** Everything cimiento needs about one collection at runtime. */
 export interface CollectionModel {
   readonly name: string;
   readonly columns: readonly ColumnModel[];
   readonly columnsByName: ReadonlyMap<string, ColumnModel>;
   readonly relations: ReadonlyMap<string, RelationModel>;
+  /** Computed fields, in declaration order. */
+  readonly computed: readonly ComputedModel[];
   readonly indexes: readonly IndexModel[];
   readonly createSchema: z.ZodType<Record<string, unknown>>;
   readonly updateSchema: z.ZodType<Record<string, unknown>>;
@@ -253,6 +264,17 @@ export function buildModel(schema: Schema): Model {
         nullable: false,
       });
     }
+    const computed: ComputedModel[] = [];
+    for (const [name, value] of Object.entries(collection.fields)) {
+      if (!(value instanceof Computed)) continue;
+      const relation = relations.get(value.relation);
+      if (relation?.kind !== "many") {
+        throw new SchemaError(
+          `"${collection.name}.${name}" is computed from "${value.relation}", which is not a to-many relation of "${collection.name}" (a hasMany field, or a collection with one belongsTo("${collection.name}")).`,
+        );
+      }
+      computed.push({ name, kind: value.kind, relation, where: value.where });
+    }
     const defaults: [string, { value: unknown } | undefined][] = [];
     for (const [name, value] of Object.entries(collection.fields)) {
       if (!(value instanceof Field)) continue;
@@ -264,6 +286,7 @@ export function buildModel(schema: Schema): Model {
       columns,
       columnsByName: new Map(columns.map((column) => [column.name, column])),
       relations,
+      computed,
       indexes: collectionIndexes(collection),
       defaults,
       access: collection.access as CollectionAccess<Fields>,

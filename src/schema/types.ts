@@ -4,7 +4,7 @@
  */
 import type { ColumnType, Generated } from "kysely";
 import type { AnyCollection, Collection, Fields } from "./collection.js";
-import type { Field, FieldState, HasMany } from "./field.js";
+import type { Computed, Field, FieldState, HasMany } from "./field.js";
 
 /** The collections of a backend, by name. */
 export type Schema = Record<string, AnyCollection>;
@@ -20,6 +20,17 @@ export type ColumnKeys<F extends Fields> = {
   [K in keyof F]: F[K] extends Field<FieldState> ? K : never;
 }[keyof F] &
   string;
+
+/** The names of a collection's computed fields (`field.count`, `field.exists`). */
+export type ComputedKeys<F extends Fields> = {
+  [K in keyof F]: F[K] extends Computed<"count" | "exists", string> ? K : never;
+}[keyof F] &
+  string;
+
+/** The values of a collection's computed fields: a number for a count, a boolean for exists. */
+type ComputedValues<F extends Fields> = {
+  [K in ComputedKeys<F>]: F[K] extends Computed<"count", string> ? number : boolean;
+};
 
 type ValueOf<S extends FieldState> = S["optional"] extends true ? S["value"] | null : S["value"];
 type InputValueOf<S extends FieldState> =
@@ -48,7 +59,7 @@ export type InferFields<F extends Fields> =
         { id: string } & { [K in ColumnKeys<F>]: ValueOf<StateOf<F[K]>> } & {
           createdAt: Date;
           updatedAt: Date;
-        }
+        } & ComputedValues<F>
       >;
 
 /**
@@ -408,7 +419,7 @@ export type ReadableFields<F extends Fields> = Unknown<F> extends true ? LooseRe
     [K in ColumnKeys<F> as Hidden<F, K> extends true ? never : Masked<F, K> extends true ? K : never]?: ValueOf<
       StateOf<F[K]>
     >;
-  }
+  } & ComputedValues<F>
 >;
 
 /**
