@@ -20,6 +20,7 @@ export type { Scope, TransactionScope } from "./backend/scope.js";
 export { action } from "./actions/action.js";
 export type {
   Action,
+  ActionAuth,
   ActionContext,
   ActionDefinition,
   ActionHttp,
@@ -28,6 +29,8 @@ export type {
   ActionsApi,
   AnyAction,
   HttpMethod,
+  RegisteredUsers,
+  SignUpInput,
 } from "./actions/action.js";
 export type { BasePrincipal, Principal, Register, RegisteredSchema } from "./access/principal.js";
 export type { CollectionAccess, FieldAccess, Operation, Rule, RuleContext, RuleResult } from "./access/rules.js";

@@ -6,11 +6,14 @@
 import type { Kysely } from "kysely";
 import type { z } from "zod";
 import type { Principal, RegisteredSchema } from "../access/principal.js";
+import type { AuthApi, SessionInfo } from "../auth/auth.js";
+import type { DefaultUsers } from "../auth/users.js";
+import type { AnyCollection } from "../schema/collection.js";
 import type { TransactionScope } from "../backend/scope.js";
 import type { DataApi } from "../data/collection-api.js";
 import type { Enqueue } from "../jobs/enqueue-types.js";
 import type { RegisteredJobs } from "../jobs/job.js";
-import type { DB, DialectName } from "../schema/types.js";
+import type { CreateInput, DB, DialectName, Infer } from "../schema/types.js";
 
 /** The HTTP methods an action can be bound to. */
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -26,6 +29,60 @@ export interface ActionHttp {
    * @default 200
    */
   status?: number;
+}
+
+/** The `users` collection of `Register["collections"]`, or the built-in one. */
+export type RegisteredUsers = RegisteredSchema extends { users: infer U extends AnyCollection } ? U : DefaultUsers;
+
+/** What `auth.signUp` takes in an action: an e-mail address, a password, and the user's own fields. */
+export type SignUpInput<U extends AnyCollection = RegisteredUsers> = Omit<CreateInput<U, "caller">, "email"> & {
+  email: string;
+  password: string;
+};
+
+/**
+ * Built-in authentication in an action: `backend.auth`, with the call's client address and user
+ * agent given to the rate limits and sessions, plus sign-up and the call's own token. Its
+ * methods work in actions with `transaction: false` only (inside a transaction they throw):
+ * what they write (accounts, sessions, failed-sign-in counters) commits at once, whatever the
+ * action does next. `token` works in every action.
+ *
+ * @example
+ * ```ts
+ * const login = action({
+ *   input: z.object({ email: z.string(), password: z.string() }),
+ *   transaction: false,
+ *   access: () => true,
+ *   async handler({ input, auth }) {
+ *     const { user, token } = await auth.signIn(input.email, input.password); // 401 INVALID_CREDENTIALS, 429
+ *     return { id: user.id, token };
+ *   },
+ * });
+ * ```
+ */
+export interface ActionAuth<U extends AnyCollection = RegisteredUsers> extends Omit<AuthApi<U>, "signIn"> {
+  /**
+   * Checks an e-mail address and password as `POST /auth/sign-in` does (the per-account and
+   * per-address limits count, and failures are counted even when the action then fails): the
+   * user's record and a new session, or 401 `INVALID_CREDENTIALS` / 429 `RATE_LIMITED`.
+   */
+  signIn(
+    email: string,
+    password: string,
+    client?: { address?: string; userAgent?: string },
+  ): Promise<{ user: Infer<U>; token: string; session: SessionInfo }>;
+  /**
+   * Signs up as `POST /auth/sign-up` does (the per-address limit counts; the user's fields are
+   * written as an anonymous caller writes them). With `requireEmailVerification` off, the
+   * account and a session are created: `{ user, token, session }`, or 409 `EMAIL_TAKEN`. With
+   * it on, the verification link is mailed and `null` returned.
+   */
+  signUp(input: SignUpInput<U>): Promise<{ user: Infer<U>; token: string; session: SessionInfo } | null>;
+  /**
+   * The session token or API key this call came with (an `Authorization` header or the session
+   * cookie); `null` for anonymous and in-process calls.
+   */
+  readonly token: string | null;
 }
 
 /** What an action's handler is given. Everything in it is bound to the action's transaction. */
@@ -61,6 +118,12 @@ export interface ActionContext<Input> {
    * ```
    */
   readonly enqueue: Enqueue<RegisteredJobs>;
+  /**
+   * Built-in authentication: its methods in actions with `transaction: false` (they throw inside
+   * a transaction), `token` in every action. Reading it without built-in auth throws. See
+   * {@link ActionAuth}.
+   */
+  readonly auth: ActionAuth;
 }
 
 /** What `action()` takes. */
@@ -76,6 +139,14 @@ export interface ActionDefinition<I extends z.ZodType, O extends z.ZodType | und
   access?: (context: { readonly user: Principal | null; readonly input: z.output<I> }) => boolean | Promise<boolean>;
   /** An HTTP route of its own (used by the HTTP handler). */
   http?: ActionHttp;
+  /**
+   * Whether the handler runs in one transaction. With `false`, each write through `data`,
+   * `system` and `enqueue` commits on its own (`scope.transaction()` groups some), `afterCommit`
+   * work runs at once, and `auth` is available. Called inside a transaction (through `call`, or
+   * `tx.actions`), an action joins it either way.
+   * @default true
+   */
+  transaction?: boolean;
   /** The business logic; it runs in one transaction, which a throw rolls back. */
   handler(context: ActionContext<z.output<I>>): R | Promise<R>;
 }

@@ -6,7 +6,56 @@ import { denied } from "../access/caller-access.js";
 import { afterCommit, type DataContext } from "../data/context.js";
 import { issuesOf, validationError } from "../errors/validation.js";
 import type { EnqueueOptions } from "../jobs/enqueue-types.js";
-import type { Action, ActionContext } from "./action.js";
+import type { Action, ActionAuth, ActionContext } from "./action.js";
+
+/** What an HTTP call knows of its caller's credentials, for `auth` in actions. */
+export interface CallCredentials {
+  /** The session token or API key the request carried. */
+  readonly token: string | null;
+  /** The client's address and user agent, for the rate limits and sessions. */
+  readonly client: { address?: string; userAgent?: string };
+}
+
+const IN_PROCESS: CallCredentials = { token: null, client: {} };
+
+/**
+ * `auth` of an action's context: the backend's, with the call's client. Its methods run their
+ * own statements, which must commit whatever the action does: inside a transaction they throw.
+ */
+function actionAuth(ctx: DataContext, name: string, credentials: CallCredentials): ActionAuth {
+  const auth = ctx.shared.auth;
+  if (auth === undefined) {
+    throw new Error(`The action ${name} reads auth, but this backend has no built-in auth (createBackend({ auth: { password: {} } })).`);
+  }
+  const client = credentials.client;
+  const outside =
+    <F extends (...args: never[]) => unknown>(fn: F): F =>
+    ((...args: Parameters<F>) => {
+      if (ctx.transaction !== undefined) {
+        throw new Error(
+          `The action ${name} calls auth inside a transaction: give it transaction: false, so that what authentication writes (sessions, failed sign-ins) commits whatever the action does.`,
+        );
+      }
+      return fn(...args);
+    }) as F;
+  return {
+    createUser: outside((input) => auth.createUser(input as never) as never),
+    signUp: outside((input) => auth.signUp(input as unknown as Record<string, unknown>, client) as never),
+    signIn: outside((email, password, other = client) => auth.signIn(email, password, other) as never),
+    createSession: outside((userId, other = client) => auth.createSession(userId, other)),
+    verifyToken: outside((token) => auth.verifyToken(token)),
+    revokeSession: outside((token) => auth.revokeSession(token)),
+    revokeSessions: outside((userId, options) => auth.revokeSessions(userId, options)),
+    setPassword: outside((userId, password) => auth.setPassword(userId, password)),
+    sendVerificationEmail: outside((userId) => auth.sendVerificationEmail(userId)),
+    apiKeys: {
+      create: outside((input) => auth.apiKeys.create(input)),
+      list: outside((userId) => auth.apiKeys.list(userId)),
+      revoke: outside((id) => auth.apiKeys.revoke(id)),
+    },
+    token: credentials.token,
+  };
+}
 
 /**
  * Runs `action` for the caller of `ctx`, joining its transaction or opening one. The input is
@@ -18,6 +67,7 @@ export async function runAction<I, O>(
   action: Action<I, O>,
   rawInput: unknown,
   request?: Request,
+  credentials: CallCredentials = IN_PROCESS,
 ): Promise<O> {
   const definition = action.definition;
   const parsed = await definition.input.safeParseAsync(rawInput);
@@ -29,8 +79,9 @@ export async function runAction<I, O>(
     const allowed = definition.access === undefined ? false : await definition.access({ user: ctx.user, input });
     if (allowed !== true) throw denied(ctx.user, `You may not call ${name}.`);
   }
-  return ctx.atomic(async (tx) => {
+  const run = async (tx: DataContext): Promise<O> => {
     let system: unknown;
+    let auth: ActionAuth | undefined;
     const context: ActionContext<unknown> = {
       input,
       user: tx.user,
@@ -43,11 +94,15 @@ export async function runAction<I, O>(
       request,
       call: (other, otherInput) => {
         const otherName = Object.entries(tx.shared.actions).find(([, known]) => known === (other as unknown))?.[0];
-        return runAction(tx, otherName ?? "an unregistered action", other, otherInput, request);
+        return runAction(tx, otherName ?? "an unregistered action", other, otherInput, request, credentials);
       },
       afterCommit: (fn) => afterCommit(tx, fn),
       enqueue: ((name: string, jobInput: unknown, options?: EnqueueOptions) =>
         tx.shared.jobs.enqueue(tx, name, jobInput, options)) as ActionContext<unknown>["enqueue"],
+      get auth() {
+        auth ??= actionAuth(tx, name, credentials);
+        return auth;
+      },
     };
     const result = await definition.handler(context);
     if (definition.output === undefined) return result as O;
@@ -56,5 +111,6 @@ export async function runAction<I, O>(
       throw new Error(`The action ${name} returned a value its output schema refuses: ${output.error.message}`);
     }
     return output.data as O;
-  });
+  };
+  return definition.transaction === false ? run(ctx) : ctx.atomic(run);
 }

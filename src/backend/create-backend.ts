@@ -279,6 +279,7 @@ export function createBackend<
     actions,
     jobs,
     scopeOf: (ctx) => createScope(ctx, actions),
+    auth: undefined,
   };
   const systemScope = createScope(rootContext(shared, null, true), actions);
   const system = systemScope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "system", J>;
@@ -300,6 +301,7 @@ export function createBackend<
           },
           builtIn,
         );
+  shared.auth = auth;
   const appAuth: AppAuth =
     auth !== undefined ? { builtIn: new AuthHttp(auth) } : options.auth === undefined ? undefined : { host: options.auth as HostAuthOptions };
   // A scope holds no state of its own: the anonymous caller's is made once, not per request.

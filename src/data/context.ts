@@ -6,6 +6,7 @@
 import type { CompiledQuery, Kysely, QueryResult } from "kysely";
 import type { Principal } from "../access/principal.js";
 import type { AnyAction } from "../actions/action.js";
+import type { Auth } from "../auth/auth.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Logger } from "../errors/logger.js";
 import type { JobsRuntime } from "../jobs/jobs-runtime.js";
@@ -24,6 +25,8 @@ export interface Shared {
   readonly jobs: JobsRuntime;
   /** The scope (data, actions, transaction) of a context, for hooks and actions. */
   readonly scopeOf: (ctx: DataContext) => unknown;
+  /** Built-in auth, for actions (set once it is made, after the system scope it needs). */
+  auth: Auth | undefined;
 }
 
 /** An open transaction: the work that waits for its commit. */

@@ -209,7 +209,8 @@ async function unreachable(
   action: string,
 ): Promise<ApiError> {
   if (access !== undefined && (await reachable(ctx, collection, access, id, ["get"]))) {
-    return denied(ctx.user, `You may not ${action} this ${collection.name} record.`);
+    const message = `You may not ${action} this ${collection.name} record.`;
+    return ctx.user === null ? denied(null, message) : apiError("FORBIDDEN", message, { collection: collection.name, id });
   }
   return notFound(collection, id);
 }

@@ -240,7 +240,11 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     else if (Object.keys(query).length === 0 && Object.keys(params).length === 0) input = body;
     else throw apiError("INVALID_JSON", "With path or query parameters, the body must be a JSON object.");
     const { ctx } = await caller(c, { kind: "actions", name });
-    const result = await runAction(ctx, name, action, input, c.req.raw);
+    const credentials = {
+      token: c.get("caller").token,
+      client: auth !== undefined && "builtIn" in auth ? auth.builtIn.client(c as unknown as Context) : {},
+    };
+    const result = await runAction(ctx, name, action, input, c.req.raw, credentials);
     return result === undefined ? c.body(null, 204) : c.json(result as object, status as 200);
   }
 

@@ -122,6 +122,8 @@ describeEachDatabase("access rules", (db) => {
       expect(await failure(backend.as(alice).data.notes.update("n1", { name: "changed" }))).toEqual(FORBIDDEN);
       expect(await failure(backend.as(null).data.notes.delete("n1"))).toEqual(UNAUTHORIZED);
       expect(await failure(backend.as(alice).data.notes.delete("n1"))).toEqual(FORBIDDEN);
+      // The error names the record, as NOT_FOUND does.
+      await expect(backend.as(alice).data.notes.delete("n1")).rejects.toMatchObject({ details: { collection: "notes", id: "n1" } });
       // A record that does not exist is still NOT_FOUND.
       expect(await failure(backend.as(alice).data.notes.update("nope", { name: "changed" }))).toEqual(NOT_FOUND);
       expect(await failure(backend.as(alice).data.notes.delete("nope"))).toEqual(NOT_FOUND);

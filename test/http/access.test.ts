@@ -181,11 +181,12 @@ describeEachServer("HTTP access", accessBackend, (served) => {
   test("a record the caller sees but may not change is 403 FORBIDDEN", async () => {
     const url = `/collections/posts/records/${post.id}`;
     const caller = await cy();
+    const named = { collection: "posts", id: post.id };
     expect(await read(await served.json("PATCH", url, { title: "Cy's now" }, as(caller)))).toEqual(
-      problem(403, "Forbidden", "FORBIDDEN", expect.any(String)),
+      problem(403, "Forbidden", "FORBIDDEN", expect.any(String), named),
     );
     expect(await read(await served.request(url, { method: "DELETE", headers: as(bob) }))).toEqual(
-      problem(403, "Forbidden", "FORBIDDEN", expect.any(String)),
+      problem(403, "Forbidden", "FORBIDDEN", expect.any(String), named),
     );
     expect(await served.backend.system.data.posts.get(post.id)).toMatchObject({ title: "Bob's post" });
   });
