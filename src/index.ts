@@ -80,7 +80,17 @@ export type { MigrateOptions, MigrationResult, RefusedChange, SchemaChange } fro
 export { collection } from "./schema/collection.js";
 export type { AnyCollection, Collection, CollectionDefinition, Fields, IndexDefinition } from "./schema/collection.js";
 export { Computed, field, Field, HasMany } from "./schema/field.js";
-export type { AnyField, BaseFieldState, ComputedWhere, FieldKind, FieldState, OnDelete, WithFieldState } from "./schema/field.js";
+export type {
+  AnyField,
+  BaseFieldState,
+  ComputedWhere,
+  FieldKind,
+  FieldState,
+  GeneratedFieldState,
+  OnDelete,
+  SlugOptions,
+  WithFieldState,
+} from "./schema/field.js";
 export type {
   BooleanFilter,
   CollectionWhere,

@@ -9,6 +9,7 @@ import type { DatabaseAdapter } from "../dialects/dialect.js";
 import { sqlite } from "../dialects/sqlite/index.js";
 import { CompiledQueryCache } from "../data/compiled-query-cache.js";
 import { rootContext, type Shared } from "../data/context.js";
+import { hasSequences, sequenceTables } from "../data/generated.js";
 import { consoleLogger, type Logger } from "../errors/logger.js";
 import { SchemaError } from "../errors/schema-error.js";
 import { migrate, type MigrateOptions, type MigrationResult } from "../migrate/migrate.js";
@@ -253,7 +254,11 @@ export function createBackend<
   }
   // cimiento's own tables (sessions, jobs, ...): migrated with the collections, never in the data
   // API nor the HTTP routes.
-  const systemCollections: Schema = { ...(builtIn === undefined ? {} : authTables), ...(hasJobs ? jobTables : {}) };
+  const systemCollections: Schema = {
+    ...(builtIn === undefined ? {} : authTables),
+    ...(hasJobs ? jobTables : {}),
+    ...(hasSequences(model) ? sequenceTables : {}),
+  };
   const storage = Object.keys(systemCollections).length === 0 ? model : buildModel({ ...collections, ...systemCollections });
   const actions: Readonly<Record<string, AnyAction>> = options.actions ?? {};
   for (const [name, value] of Object.entries(actions)) {

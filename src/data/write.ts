@@ -14,6 +14,7 @@ import { hookContext } from "../hooks/hook-context.js";
 import type { CollectionModel } from "../schema/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { afterCommit, execute, type DataContext } from "./context.js";
+import { generates, withGeneratedValues, withUpdatedSlugs } from "./generated.js";
 import { Plan } from "./plan.js";
 import {
   checkId,
@@ -303,7 +304,7 @@ async function createOne(
   conflict?: string,
 ): Promise<Row | undefined> {
   const record = newRecord(collection, await createInput(ctx, collection, access, data), new Date());
-  const created = await insert(ctx, collection, record, conflict);
+  const created = await withGeneratedValues(ctx, collection, [record], () => insert(ctx, collection, record, conflict));
   if (created === undefined) return undefined;
   if (ruleOf(access, collection, "create") !== true && !(await reachable(ctx, collection, access, record["id"] as string, ["create"]))) {
     throw denied(ctx.user, `You may not create this ${collection.name} record.`);
@@ -335,7 +336,8 @@ function hooked(collection: CollectionModel, operation: "create" | "update" | "d
   const hooks = collection.hooks;
   if (hooks.afterCommit !== undefined) return true;
   if (operation === "create") return hooks.beforeCreate !== undefined || hooks.afterCreate !== undefined;
-  if (operation === "update") return hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined;
+  // An update that may make a slug again goes record by record, each with its own slug.
+  if (operation === "update") return hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || generates(collection, "update");
   return hooks.beforeDelete !== undefined || hooks.afterDelete !== undefined;
 }
 
@@ -346,7 +348,9 @@ function needsTransaction(
   operation: "create" | "update" | "delete",
 ): boolean {
   const rule = ruleOf(access, collection, operation);
-  return hooked(collection, operation) || (rule !== true && rule !== false);
+  // Generated values are taken (a sequence) or checked (a slug) in the write's transaction.
+  const generating = operation !== "delete" && generates(collection, operation);
+  return hooked(collection, operation) || generating || (rule !== true && rule !== false);
 }
 
 /** Creates one record and returns it as the caller reads it (with `select`/`include`). */
@@ -389,26 +393,29 @@ export async function createManyRecords(
     const width = collection.columns.length;
     const batchSize = Math.max(1, Math.min(500, Math.floor(tx.runtime.maxParameters / width)));
     const byId = new Map<unknown, Row>();
-    for (let start = 0; start < records.length; start += batchSize) {
-      const batch = records.slice(start, start + batchSize);
-      const values: unknown[] = [];
-      for (const record of batch) encodeRecord(tx, collection, record, values);
-      const query = tx.cache.get(`W*:${collection.name}|${batch.length}`, values, () =>
-        tx.runtime.kysely
-          .insertInto(collection.name)
-          .values(
-            batch.map((_, row) =>
-              Object.fromEntries(collection.columns.map((column, i) => [column.name, new Slot(row * width + i)])),
-            ),
-          )
-          .returningAll(),
-      );
-      const rows = await guarded(tx, collection, "write", batch.length === 1 ? batch[0] : undefined, async () =>
-        (await execute<Row>(tx, query)).rows,
-      );
-      decodeAll(tx, collection, rows);
-      for (const row of rows) byId.set(row["id"], row);
-    }
+    await withGeneratedValues(tx, collection, records, async () => {
+      byId.clear();
+      for (let start = 0; start < records.length; start += batchSize) {
+        const batch = records.slice(start, start + batchSize);
+        const values: unknown[] = [];
+        for (const record of batch) encodeRecord(tx, collection, record, values);
+        const query = tx.cache.get(`W*:${collection.name}|${batch.length}`, values, () =>
+          tx.runtime.kysely
+            .insertInto(collection.name)
+            .values(
+              batch.map((_, row) =>
+                Object.fromEntries(collection.columns.map((column, i) => [column.name, new Slot(row * width + i)])),
+              ),
+            )
+            .returningAll(),
+        );
+        const rows = await guarded(tx, collection, "write", batch.length === 1 ? batch[0] : undefined, async () =>
+          (await execute<Row>(tx, query)).rows,
+        );
+        decodeAll(tx, collection, rows);
+        for (const row of rows) byId.set(row["id"], row);
+      }
+    });
     // Returned in the order given, whatever order the database returned them in.
     const created = records.map((record) => byId.get(record["id"])!);
     if (rule !== true) await checkAll(tx, collection, access, created, "create");
@@ -467,19 +474,25 @@ async function updateOne(
       if (changed !== undefined) input = validate(collection.updateSchema, collection, undefined, changed);
     }
   }
-  const changedColumns = collection.columns.filter((column) => input[column.name] !== undefined);
   const first = plan.values.length;
-  for (const column of changedColumns) plan.param(ctx.runtime.encode(column.kind, input[column.name]));
-  plan.param(ctx.runtime.encode("datetime", new Date()));
-  plan.key += `|set:${changedColumns.map((column) => column.name).join(",")}`;
-  const query = ctx.cache.get(plan.key, plan.values, () =>
-    ctx.runtime.kysely
-      .updateTable(`${collection.name} as t0`)
-      .set(Object.fromEntries([...changedColumns.map((c) => c.name), "updatedAt"].map((name, i) => [name, new Slot(first + i)])))
-      .where(buildCond(ctx.runtime, condition, "t0"))
-      .returningAll(),
-  );
-  const rows = await guarded(ctx, collection, "write", input, async () => (await execute<Row>(ctx, query)).rows);
+  const key = plan.key;
+  const write = async () => {
+    // Planned anew on each run: a retried write may set a different slug.
+    plan.values.length = first;
+    const changedColumns = collection.columns.filter((column) => input[column.name] !== undefined);
+    for (const column of changedColumns) plan.param(ctx.runtime.encode(column.kind, input[column.name]));
+    plan.param(ctx.runtime.encode("datetime", new Date()));
+    plan.key = `${key}|set:${changedColumns.map((column) => column.name).join(",")}`;
+    const query = ctx.cache.get(plan.key, plan.values, () =>
+      ctx.runtime.kysely
+        .updateTable(`${collection.name} as t0`)
+        .set(Object.fromEntries([...changedColumns.map((c) => c.name), "updatedAt"].map((name, i) => [name, new Slot(first + i)])))
+        .where(buildCond(ctx.runtime, condition, "t0"))
+        .returningAll(),
+    );
+    return guarded(ctx, collection, "write", input, async () => (await execute<Row>(ctx, query)).rows);
+  };
+  const rows = generates(collection, "update") ? await withUpdatedSlugs(ctx, collection, id, input, write) : await write();
   if (rows.length === 0) throw await unreachable(ctx, collection, access, id, "update");
   decodeAll(ctx, collection, rows);
   const updated = rows[0]!;

@@ -33,6 +33,15 @@ function blockedByRows(planner: TablePlanner, column: ColumnModel): RefusedChang
       description: `add column ${where}: SQLite cannot fill the rows ${table} holds with the current time`,
     };
   }
+  const generated = column.field?.generated;
+  if (generated !== undefined) {
+    const after = generated.kind === "sequence" ? "; generated values then go on after the largest one" : "";
+    return {
+      ...base,
+      kind: "addRequiredColumn",
+      description: `add generated column ${where}: ${table} holds rows, and a ${generated.kind} is only made when a record is created (add the column and fill it for those rows in a versioned migration${after})`,
+    };
+  }
   if (!column.nullable && fallback === undefined) {
     return {
       ...base,

@@ -145,6 +145,25 @@ function defineCollection<const N extends string, const F extends Fields>(
       if (config.kind === "enum" && config.values !== undefined && config.values.length === 0) {
         throw new SchemaError(`Field "${where}" is an enum without values.`);
       }
+      const generated = config.generated;
+      if (generated !== undefined && (config.optional || config.default !== undefined)) {
+        throw new SchemaError(
+          `Field "${where}" is a generated ${generated.kind}: it is always filled at create, so it cannot be optional() nor have a default().`,
+        );
+      }
+      if (generated?.kind === "slug") {
+        const source = fields[generated.from];
+        const sourceKind = source instanceof Field ? source.config.kind : undefined;
+        if (
+          !(source instanceof Field) ||
+          (sourceKind !== "text" && sourceKind !== "enum") ||
+          source.config.generated !== undefined
+        ) {
+          throw new SchemaError(
+            `Field "${where}" is a slug of "${generated.from}", which must be a text or enum field of "${name}" (not a generated one).`,
+          );
+        }
+      }
     }
   }
   const indexes = definition.indexes ?? [];

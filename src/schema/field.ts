@@ -49,7 +49,14 @@ export interface FieldConfig {
   readonly readOnly: boolean;
   readonly hidden: boolean;
   readonly access: FieldAccess | undefined;
+  /** How cimiento fills the field at create (`field.slug`, `field.sequence`); `undefined` for other fields. */
+  readonly generated: GeneratedConfig | undefined;
 }
+
+/** @internal How a generated field gets its value. */
+export type GeneratedConfig =
+  | { readonly kind: "slug"; readonly from: string; readonly update: boolean }
+  | { readonly kind: "sequence" };
 
 /** A field state with one modifier changed (what `optional()`, `default()`, ... return). */
 export type WithFieldState<S extends FieldState, K extends keyof FieldState, V> = Omit<S, K> & { [P in K]: V };
@@ -235,6 +242,32 @@ export class Computed<Kind extends "count" | "exists", Relation extends string> 
   }
 }
 
+/** Options of `field.slug(from, options)`. */
+export interface SlugOptions {
+  /**
+   * Make the slug again when an update changes the source field. Off by default, so that a
+   * record's links stay the same when its title is edited.
+   * @default false
+   */
+  update?: boolean;
+}
+
+/**
+ * The state of a generated field (`field.slug`, `field.sequence`): always present in records,
+ * filled by cimiento at create, read-only for callers (so not part of their inputs), and
+ * optional in the system scope's create input (which may set it).
+ */
+export interface GeneratedFieldState<K extends FieldKind, V> {
+  kind: K;
+  value: V;
+  optional: false;
+  hasDefault: true;
+  readOnly: true;
+  hidden: false;
+  masked: false;
+  target: never;
+}
+
 /** Anything that can appear in a collection's `fields`. */
 export type AnyField = Field<FieldState> | HasMany<string, string> | Computed<"count" | "exists", string>;
 
@@ -268,6 +301,7 @@ function make<S extends FieldState>(
     readOnly: false,
     hidden: false,
     access: undefined,
+    generated: undefined,
     ...extra,
   });
 }
@@ -331,6 +365,64 @@ export const field = {
     options: { onDelete?: OnDelete } = {},
   ): Field<Omit<BaseFieldState<"belongsTo", string>, "target"> & { target: T }> {
     return make("belongsTo", undefined, { target, onDelete: options.onDelete ?? "restrict" });
+  },
+  /**
+   * A URL slug made from the text field `from` of the same collection: lower-case ASCII words
+   * joined by `-` (`"Déjà vu, again!"` becomes `"deja-vu-again"`), at most 100 characters. It is
+   * unique: when the slug is taken, the smallest free suffix `-2`, `-3`, ... is added. A source
+   * that gives no letters or digits (only punctuation, or a script without a transliteration)
+   * gets a short random slug instead.
+   *
+   * It is filled at create when the record has none, after `beforeCreate`, validation and
+   * defaults, so `afterCreate` and `afterCommit` see it and `beforeCreate` may set it. Callers
+   * may not send it (it is `readOnly()`); the system scope may, and a given slug is kept as is
+   * (a taken one is a `UNIQUE_VIOLATION`). An update that changes `from` keeps the slug, so links
+   * stay valid, unless `{ update: true }`. Filter, sort and select it as a text field.
+   *
+   * @example
+   * ```ts
+   * const articles = collection("articles", {
+   *   fields: {
+   *     title: field.text(z.string().min(1)),
+   *     slug: field.slug("title"),                        // "how-to-train-your-dragon", "...-2"
+   *     // or: field.slug("title", { update: true })      // follows the title on updates
+   *   },
+   * });
+   * const article = await backend.system.data.articles.create({ title: "How to train your dragon" });
+   * await backend.system.data.articles.list({ where: { slug: "how-to-train-your-dragon" } });
+   * ```
+   */
+  slug(from: string, options: SlugOptions = {}): Field<GeneratedFieldState<"text", string>> {
+    return make("text", undefined, {
+      unique: true,
+      readOnly: true,
+      generated: { kind: "slug", from, update: options.update ?? false },
+    });
+  },
+  /**
+   * An integer numbering the records of the collection in creation order: 1, 2, 3, ... A value
+   * is never given twice, also after deletes (a rolled-back create may leave a gap). The counter
+   * is kept per field in cimiento's table `cimiento_sequences` (created by `migrate()`) and taken
+   * with one statement in the create's transaction; `createMany` takes all its values at once.
+   *
+   * It is filled at create after `beforeCreate`, validation and defaults, so `afterCreate` and
+   * `afterCommit` see it. Callers may not send it (it is `readOnly()`); the system scope may (an
+   * import, say): the given value is kept, and the next generated one is above it. It is unique
+   * and can be filtered, sorted and selected as an integer field.
+   *
+   * @example
+   * ```ts
+   * const comments = collection("comments", {
+   *   fields: {
+   *     number: field.sequence(),                         // 1, 2, 3, ...
+   *     body: field.text(),
+   *   },
+   * });
+   * const first = await backend.system.data.comments.create({ body: "First!" }); // first.number === 1
+   * ```
+   */
+  sequence(): Field<GeneratedFieldState<"integer", number>> {
+    return make("integer", undefined, { unique: true, readOnly: true, generated: { kind: "sequence" } });
   },
   /** A to-many relation through the `on` field of `target`; see {@link HasMany}. */
   hasMany<const T extends string, const On extends string>(target: T, options: { on: On }): HasMany<T, On> {

@@ -55,6 +55,11 @@ export interface ComputedModel {
   readonly where: ComputedWhere;
 }
 
+/** A field that cimiento fills at create (`field.slug`, `field.sequence`). */
+export type GeneratedModel =
+  | { readonly kind: "slug"; readonly column: ColumnModel; readonly from: string; readonly update: boolean }
+  | { readonly kind: "sequence"; readonly column: ColumnModel; readonly counter: string };
+
 /** Everything cimiento needs about one collection at runtime. */
 export interface CollectionModel {
   readonly name: string;
@@ -63,6 +68,8 @@ export interface CollectionModel {
   readonly relations: ReadonlyMap<string, RelationModel>;
   /** Computed fields, in declaration order. */
   readonly computed: readonly ComputedModel[];
+  /** Generated fields (slugs, sequences), in declaration order. */
+  readonly generated: readonly GeneratedModel[];
   readonly indexes: readonly IndexModel[];
   readonly createSchema: z.ZodType<Record<string, unknown>>;
   readonly updateSchema: z.ZodType<Record<string, unknown>>;
@@ -89,7 +96,7 @@ const dateInput = z.union([
 function baseSchema(config: FieldConfig): z.ZodType {
   switch (config.kind) {
     case "text":
-      return z.string();
+      return config.generated === undefined ? z.string() : z.string().min(1);
     case "integer":
       return z.int();
     case "number":
@@ -193,7 +200,8 @@ function writeSchemas(collection: AnyCollection) {
     if (!(value instanceof Field)) continue;
     const config = value.config;
     const schema = config.optional ? valueSchema(config).nullable() : valueSchema(config);
-    create[name] = config.optional || config.default !== undefined ? schema.optional() : schema;
+    const filled = config.optional || config.default !== undefined || config.generated !== undefined;
+    create[name] = filled ? schema.optional() : schema;
     update[name] = schema.optional();
   }
   return {
@@ -281,9 +289,16 @@ export function buildModel(schema: Schema): Model {
       if (value.config.default !== undefined) defaults.push([name, value.config.default]);
       else if (value.config.optional) defaults.push([name, undefined]);
     }
+    const generated: GeneratedModel[] = [];
+    for (const column of columns) {
+      const config = column.field?.generated;
+      if (config?.kind === "slug") generated.push({ kind: "slug", column, from: config.from, update: config.update });
+      else if (config?.kind === "sequence") generated.push({ kind: "sequence", column, counter: `${collection.name}.${column.name}` });
+    }
     collections.set(collection.name, {
       name: collection.name,
       columns,
+      generated,
       columnsByName: new Map(columns.map((column) => [column.name, column])),
       relations,
       computed,
