@@ -257,6 +257,8 @@ function conduitSuite(name: string, prepare: () => Promise<{ env: Record<string,
       expect(response.body["article"].updatedAt).not.toBe(before.updatedAt);
       const retagged = await call("PUT", `/articles/${slug}`, { token: jake, body: { article: { tagList: ["dragons"] } } });
       expect(retagged.body["article"].tagList).toEqual(["dragons"]);
+      const untagged = await call("PUT", `/articles/${slug}`, { token: jake, body: { article: { tagList: [] } } });
+      expect(untagged.body["article"].tagList).toEqual([]);
       await call("PUT", `/articles/${slug}`, { token: jake, body: { article: { tagList: ["training", "dragons"] } } });
       const hijack = await call("PUT", `/articles/${slug}`, { token: jane, body: { article: { body: "hijacked" } } });
       expect(hijack.status).toBe(403);
