@@ -19,6 +19,7 @@ import type { AuthHttp, Caller } from "../auth/routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
 import { frame } from "./frame.js";
+import { withIsoDates } from "./json.js";
 import { problemResponse } from "./problem.js";
 import { reachedCollections } from "./reach.js";
 import { listOptions, readOptions, type Limits } from "./query-params.js";
@@ -224,14 +225,14 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     const name = collection(c);
     const options = listOptions(searchParams(c), limits);
     const { scope } = await caller(c, { kind: "collections", name, options });
-    return c.json(await scope.data[name]!.list(options as never));
+    return c.json(withIsoDates(await scope.data[name]!.list(options as never)) as object);
   }));
   app.post("/collections/:name/records", guarded(async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
     const body = await objectBody(c.req.raw);
     const { scope } = await caller(c, { kind: "collections", name, options });
-    return c.json(await scope.data[name]!.create(body as never, options as never), 201);
+    return c.json(withIsoDates(await scope.data[name]!.create(body as never, options as never)) as object, 201);
   }));
   app.get("/collections/:name/records/:id", guarded(async (c) => {
     const name = collection(c);
@@ -240,14 +241,14 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     const id = c.req.param("id")!;
     const record = await scope.data[name]!.get(id, options as never);
     if (record === null) throw apiError("NOT_FOUND", `No ${name} record with id "${id}".`, { collection: name, id });
-    return c.json(record);
+    return c.json(withIsoDates(record) as object);
   }));
   app.patch("/collections/:name/records/:id", guarded(async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
     const body = await objectBody(c.req.raw);
     const { scope } = await caller(c, { kind: "collections", name, options });
-    return c.json(await scope.data[name]!.update(c.req.param("id")!, body as never, options as never));
+    return c.json(withIsoDates(await scope.data[name]!.update(c.req.param("id")!, body as never, options as never)) as object);
   }));
   app.delete("/collections/:name/records/:id", guarded(async (c) => {
     const name = collection(c);
@@ -273,7 +274,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     else throw apiError("INVALID_JSON", "With path or query parameters, the body must be a JSON object.");
     const { ctx } = await caller(c, { kind: "actions", name });
     const result = await runAction(ctx, name, action, input, c.req.raw);
-    return result === undefined ? c.body(null, 204) : c.json(result as object, status as 200);
+    return result === undefined ? c.body(null, 204) : c.json(withIsoDates(result) as object, status as 200);
   }
 
   for (const [name, action] of Object.entries(backend.actions)) {
