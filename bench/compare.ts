@@ -2,7 +2,8 @@
  * `npx tsx bench/compare.ts`: a paired comparison for a busy machine. Several servers run at
  * once, each in its own process on its own copy of the database, and are measured in short
  * alternating rounds, so that whatever else the machine does falls on all of them alike; it
- * prints each server's median CPU time per request. Writes nothing.
+ * prints each server's median and least CPU time per request (contention only adds to it, so the
+ * least is the steadiest figure when the machine is shared). Writes nothing.
  *
  * Environment: `COMPARE_SERVERS`, comma-separated `checkout:variant` pairs, where `checkout` is
  * the folder of a cimiento checkout whose `bench/.build/` is built (`.` for this one; another
@@ -92,7 +93,7 @@ try {
   for (const { label, samples } of servers) {
     const sorted = [...samples].sort((a, b) => a - b);
     console.log(
-      `${dialect} ${scenario.key.padEnd(10)} ${label.padEnd(40)} median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1).padStart(7)} µs/req  [${samples.map((x) => x.toFixed(0)).join(" ")}]`,
+      `${dialect} ${scenario.key.padEnd(10)} ${label.padEnd(40)} median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1).padStart(7)} µs/req, least ${sorted[0]!.toFixed(1).padStart(7)}  [${samples.map((x) => x.toFixed(0)).join(" ")}]`,
     );
   }
 } finally {
