@@ -79,27 +79,61 @@ export function includeNeeds(needs: RuleNeeds, model: Model, collection: Collect
   }
 }
 
-async function evaluate(collection: CollectionModel, operation: Operation, user: Principal | null): Promise<RuleValue> {
-  const rule = collection.access[operation];
-  if (rule === undefined) return false;
-  const value: unknown = await rule({ user });
+function checked(collection: CollectionModel, operation: Operation, value: unknown): RuleValue {
   if (typeof value === "boolean" || isPlainObject(value)) return value as RuleValue;
   throw new Error(
     `The access rule ${collection.name}.${operation} returned ${value === null ? "null" : typeof value}; a rule returns true, false or a where filter.`,
   );
 }
 
-/** Resolves the rules an operation needs for a caller. */
-export async function resolveAccess(user: Principal | null, needs: RuleNeeds): Promise<Access> {
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/** A rule's value for a caller: at once when the rule is synchronous, else a promise of it. */
+function evaluate(collection: CollectionModel, operation: Operation, user: Principal | null): RuleValue | Promise<RuleValue> {
+  const rule = collection.access[operation];
+  if (rule === undefined) return false;
+  const value: unknown = rule({ user });
+  return isPromiseLike(value) ? Promise.resolve(value).then((resolved) => checked(collection, operation, resolved)) : checked(collection, operation, value);
+}
+
+/**
+ * Resolves the rules an operation needs for a caller: the access at once when every rule is
+ * synchronous (no promise, no turn of the event loop), else a promise of it.
+ */
+export function resolveAccess(user: Principal | null, needs: RuleNeeds): Access | Promise<Access> {
   const rules = new Map<string, RuleValue>();
-  for (const [key, [collection, operation]] of needs) rules.set(key, await evaluate(collection, operation, user));
+  const entries = needs.entries();
+  for (let next = entries.next(); !next.done; next = entries.next()) {
+    const [key, [collection, operation]] = next.value;
+    const value = evaluate(collection, operation, user);
+    if (value instanceof Promise) return resolveRest(user, rules, key, value, entries);
+    rules.set(key, value);
+  }
+  return accessOf(user, rules);
+}
+
+/** From the first asynchronous rule on: the rest are evaluated one after another, as they come. */
+async function resolveRest(
+  user: Principal | null,
+  rules: Map<string, RuleValue>,
+  key: string,
+  first: Promise<RuleValue>,
+  rest: Iterator<[string, readonly [CollectionModel, Operation]]>,
+): Promise<Access> {
+  rules.set(key, await first);
+  for (let next = rest.next(); !next.done; next = rest.next()) {
+    const [key, [collection, operation]] = next.value;
+    rules.set(key, await evaluate(collection, operation, user));
+  }
+  return accessOf(user, rules);
+}
+
+function accessOf(user: Principal | null, rules: Map<string, RuleValue>): Access {
   // Field rules are functions of the caller only: each is asked once per operation.
-  const decided = { read: new Map<ColumnModel, boolean>(), write: new Map<ColumnModel, boolean>() };
-  const decide = (column: ColumnModel, kind: "read" | "write", compute: () => boolean) => {
-    let allowed = decided[kind].get(column);
-    if (allowed === undefined) decided[kind].set(column, (allowed = compute()));
-    return allowed;
-  };
+  let read: Map<ColumnModel, boolean> | undefined;
+  let write: Map<ColumnModel, boolean> | undefined;
   return {
     user,
     rule(collection, operation) {
@@ -107,20 +141,24 @@ export async function resolveAccess(user: Principal | null, needs: RuleNeeds): P
       if (value === undefined) throw new Error(`The rule ${collection.name}.${operation} was not resolved.`);
       return value;
     },
-    readable: (column) =>
-      column.field === undefined ||
-      decide(column, "read", () => !column.field!.hidden && (column.field!.access?.read?.({ user }) ?? true)),
-    writable: (column) =>
-      column.field !== undefined &&
-      decide(
-        column,
-        "write",
-        () =>
-          !column.field!.readOnly &&
-          !column.field!.hidden &&
-          (column.field!.access?.read?.({ user }) ?? true) &&
-          (column.field!.access?.write?.({ user }) ?? true),
-      ),
+    readable(column) {
+      const field = column.field;
+      if (field === undefined) return true;
+      let allowed = (read ??= new Map()).get(column);
+      if (allowed === undefined) read.set(column, (allowed = !field.hidden && (field.access?.read?.({ user }) ?? true)));
+      return allowed;
+    },
+    writable(column) {
+      const field = column.field;
+      if (field === undefined) return false;
+      let allowed = (write ??= new Map()).get(column);
+      if (allowed === undefined) {
+        allowed =
+          !field.readOnly && !field.hidden && (field.access?.read?.({ user }) ?? true) && (field.access?.write?.({ user }) ?? true);
+        write.set(column, allowed);
+      }
+      return allowed;
+    },
   };
 }
 
@@ -131,8 +169,11 @@ export function denied(user: Principal | null, message: string): ApiError {
     : apiError("FORBIDDEN", message);
 }
 
-/** The access of a non-system caller for an operation, its filters and includes. */
-export async function accessFor(
+/**
+ * The access of a non-system caller for an operation, its filters and includes (`undefined` for
+ * the system scope); a promise only when a rule is asynchronous.
+ */
+export function accessFor(
   system: boolean,
   user: Principal | null,
   model: Model,
@@ -140,7 +181,7 @@ export async function accessFor(
   operations: readonly Operation[],
   where?: unknown,
   include?: unknown,
-): Promise<Access | undefined> {
+): Access | undefined | Promise<Access> {
   if (system) return undefined;
   const needs: RuleNeeds = new Map();
   for (const operation of operations) need(needs, collection, operation);

@@ -2,11 +2,10 @@
  * @internal The HTTP API of a backend: one Hono app, built once at `createBackend`.
  * @module
  */
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type Handler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { requestId, type RequestIdVariables } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
+import type { RequestIdVariables } from "hono/request-id";
 import type { Principal } from "../access/principal.js";
 import type { AnyAction } from "../actions/action.js";
 import type { Scope } from "../backend/scope.js";
@@ -19,6 +18,8 @@ import type { DataContext } from "../data/context.js";
 import type { AuthHttp, Caller } from "../auth/routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
+import { frame } from "./frame.js";
+import { withIsoDates } from "./json.js";
 import { problemResponse } from "./problem.js";
 import { reachedCollections } from "./reach.js";
 import { listOptions, readOptions, type Limits } from "./query-params.js";
@@ -150,80 +151,112 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     return new URLSearchParams(start < 0 ? "" : href.slice(start + 1));
   }
 
-  app.use(requestId());
-  app.use(secureHeaders({ crossOriginResourcePolicy: false }));
-  if (http.cors !== undefined) {
-    const { origin, credentials, allowMethods, allowHeaders, exposeHeaders, maxAge } = http.cors;
-    app.use(
-      cors({
-        origin: typeof origin === "function" ? (o) => (origin(o) ? o : null) : (origin as string | string[]),
-        credentials: credentials ?? false,
-        allowMethods: [...(allowMethods ?? ["GET", "POST", "PATCH", "DELETE", "PUT"])],
-        ...(allowHeaders === undefined ? {} : { allowHeaders: [...allowHeaders] }),
-        exposeHeaders: [...(exposeHeaders ?? [])],
-        maxAge: maxAge ?? 600,
-      }),
-    );
-  }
+  /**
+   * A handler that answers its own errors. The app has no `onError`: Hono's `route()` wraps
+   * every handler of an app that has one in an error-handling layer of its own, on every
+   * request; instead, each handler here catches what it throws.
+   */
+  const guarded =
+    (handler: (c: Context<Env>) => Response | Promise<Response>): Handler<Env> =>
+    async (c) => {
+      try {
+        return await handler(c);
+      } catch (error) {
+        return errorResponse(error, c);
+      }
+    };
+
   const limitBody = bodyLimit({
     maxSize: http.bodyLimit ?? 1024 * 1024,
     onError: (c) =>
       errorResponse(apiError("PAYLOAD_TOO_LARGE", `The body is larger than ${http.bodyLimit ?? 1024 * 1024} bytes.`), c),
   });
-  // GET and HEAD bodies are never read; looking for one would build the full Fetch Request that
-  // @hono/node-server otherwise never makes for them.
-  app.use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)));
-  app.onError((error, c) => errorResponse(error, c));
+  // The request id, the security headers and the body limit are one middleware. With CORS, the
+  // body limit comes after it, so that a refused body is answered with the CORS headers.
+  app.use(frame<Env>(http.cors === undefined ? limitBody : undefined, errorResponse));
+  if (http.cors !== undefined) {
+    const { origin, credentials, allowMethods, allowHeaders, exposeHeaders, maxAge } = http.cors;
+    const answerCors = cors({
+      origin: typeof origin === "function" ? (o) => (origin(o) ? o : null) : (origin as string | string[]),
+      credentials: credentials ?? false,
+      allowMethods: [...(allowMethods ?? ["GET", "POST", "PATCH", "DELETE", "PUT"])],
+      ...(allowHeaders === undefined ? {} : { allowHeaders: [...allowHeaders] }),
+      exposeHeaders: [...(exposeHeaders ?? [])],
+      maxAge: maxAge ?? 600,
+    });
+    app.use(async (c, next) => {
+      try {
+        return await answerCors(c, next);
+      } catch (error) {
+        return errorResponse(error, c);
+      }
+    });
+    // GET and HEAD bodies are never read; looking for one would build the full Fetch Request
+    // that @hono/node-server otherwise never makes for them.
+    app.use(async (c, next) => {
+      if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+      try {
+        return await limitBody(c, next);
+      } catch (error) {
+        return errorResponse(error, c);
+      }
+    });
+  }
   app.notFound((c) => errorResponse(apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`), c));
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.get("/health", guarded((c) => c.json({ status: "ok" })));
 
   if (auth !== undefined && "builtIn" in auth) {
-    auth.builtIn.install(app as unknown as Hono, (c) => identify(c as unknown as Context<Env>), {
+    // The auth routes throw their errors: they are installed in an app of their own with an
+    // error handler, whose routes Hono wraps in its error layer when they join this one.
+    const authApp = new Hono<Env>();
+    authApp.onError((error, c) => errorResponse(error, c));
+    auth.builtIn.install(authApp as unknown as Hono, (c) => identify(c as unknown as Context<Env>), {
       objectBody,
       ownRecord: async (user) => {
         const record = await backend.caller(user).scope.data["users"]!.get(user.id);
         return (record as Record<string, unknown> | null) ?? { id: user.id };
       },
     });
+    app.route("/", authApp);
   }
 
-  app.get("/collections/:name/records", async (c) => {
+  app.get("/collections/:name/records", guarded(async (c) => {
     const name = collection(c);
     const options = listOptions(searchParams(c), limits);
     const { scope } = await caller(c, { kind: "collections", name, options });
-    return c.json(await scope.data[name]!.list(options as never));
-  });
-  app.post("/collections/:name/records", async (c) => {
+    return c.json(withIsoDates(await scope.data[name]!.list(options as never)) as object);
+  }));
+  app.post("/collections/:name/records", guarded(async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
     const body = await objectBody(c.req.raw);
     const { scope } = await caller(c, { kind: "collections", name, options });
-    return c.json(await scope.data[name]!.create(body as never, options as never), 201);
-  });
-  app.get("/collections/:name/records/:id", async (c) => {
+    return c.json(withIsoDates(await scope.data[name]!.create(body as never, options as never)) as object, 201);
+  }));
+  app.get("/collections/:name/records/:id", guarded(async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
     const { scope } = await caller(c, { kind: "collections", name, options });
-    const id = c.req.param("id");
+    const id = c.req.param("id")!;
     const record = await scope.data[name]!.get(id, options as never);
     if (record === null) throw apiError("NOT_FOUND", `No ${name} record with id "${id}".`, { collection: name, id });
-    return c.json(record);
-  });
-  app.patch("/collections/:name/records/:id", async (c) => {
+    return c.json(withIsoDates(record) as object);
+  }));
+  app.patch("/collections/:name/records/:id", guarded(async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
     const body = await objectBody(c.req.raw);
     const { scope } = await caller(c, { kind: "collections", name, options });
-    return c.json(await scope.data[name]!.update(c.req.param("id"), body as never, options as never));
-  });
-  app.delete("/collections/:name/records/:id", async (c) => {
+    return c.json(withIsoDates(await scope.data[name]!.update(c.req.param("id")!, body as never, options as never)) as object);
+  }));
+  app.delete("/collections/:name/records/:id", guarded(async (c) => {
     const name = collection(c);
     if (searchParams(c).size > 0) throw apiError("INVALID_QUERY", "DELETE takes no query parameters.");
     const { scope } = await caller(c, { kind: "collections", name });
-    await scope.data[name]!.delete(c.req.param("id"));
+    await scope.data[name]!.delete(c.req.param("id")!);
     return c.body(null, 204);
-  });
+  }));
 
   async function serveAction(
     c: Context<Env>,
@@ -245,25 +278,35 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
       client: auth !== undefined && "builtIn" in auth ? auth.builtIn.client(c as unknown as Context) : {},
     };
     const result = await runAction(ctx, name, action, input, c.req.raw, credentials);
-    return result === undefined ? c.body(null, 204) : c.json(result as object, status as 200);
+    return result === undefined ? c.body(null, 204) : c.json(withIsoDates(result) as object, status as 200);
   }
 
   for (const [name, action] of Object.entries(backend.actions)) {
     const binding = action.definition.http;
     if (binding === undefined) continue;
-    app.on(binding.method ?? "POST", binding.path, (c) =>
-      serveAction(c, name, action, binding.status ?? 200, c.req.param() as Record<string, string>),
+    app.on(
+      binding.method ?? "POST",
+      binding.path,
+      guarded((c) => serveAction(c, name, action, binding.status ?? 200, c.req.param() as Record<string, string>)),
     );
   }
-  app.post("/actions/:action", (c) => {
-    const name = c.req.param("action");
-    const action = Object.hasOwn(backend.actions, name) ? backend.actions[name] : undefined;
-    if (action === undefined) throw apiError("ROUTE_NOT_FOUND", `There is no action "${name}".`);
-    return serveAction(c, name, action, 200, {});
-  });
+  app.post(
+    "/actions/:action",
+    guarded((c) => {
+      const name = c.req.param("action")!;
+      const action = Object.hasOwn(backend.actions, name) ? backend.actions[name] : undefined;
+      if (action === undefined) throw apiError("ROUTE_NOT_FOUND", `There is no action "${name}".`);
+      return serveAction(c, name, action, 200, {});
+    }),
+  );
 
   // Last, so every route above wins: a catch-all route (unlike notFound) is kept when the app
   // is mounted with Hono's route(), so unmatched paths still get this backend's error.
-  app.all("*", (c) => errorResponse(apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`), c));
+  app.all(
+    "*",
+    guarded((c) => {
+      throw apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
+    }),
+  );
   return app;
 }

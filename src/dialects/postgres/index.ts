@@ -6,6 +6,7 @@ import pg from "pg";
 import { Kysely, PostgresDialect, sql, type Expression, type LogConfig, type SqlBool } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
 import type { ColumnKind } from "../../schema/model.js";
+import { namingPool, StatementNames } from "./named-statements.js";
 
 /** Options of {@link postgres}. */
 export interface PostgresOptions {
@@ -33,6 +34,14 @@ export interface PostgresOptions {
    * @default 3
    */
   transactionRetries?: number;
+  /**
+   * How many SQL texts run as named prepared statements, parsed and planned once per connection
+   * instead of on every execution. A text is named the second time it runs; past this many,
+   * texts run unnamed. `0` runs every statement unnamed, as a connection pooler in transaction
+   * mode needs (such as PgBouncer before 1.21, which cannot keep prepared statements).
+   * @default 500
+   */
+  statementCacheSize?: number;
 }
 
 const RETRY = new Set(["40001", "40P01"]);
@@ -95,8 +104,9 @@ function open(options: PostgresOptions): DialectRuntime {
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
     });
   const ownPool = options.pool === undefined;
+  const names = new StatementNames(options.statementCacheSize ?? 500);
   const kysely = new Kysely<any>({
-    dialect: new PostgresDialect({ pool }),
+    dialect: new PostgresDialect({ pool: namingPool(pool, names) }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   const retries = options.transactionRetries ?? 3;
