@@ -163,10 +163,10 @@ function accessOf(user: Principal | null, rules: Map<string, RuleValue>): Access
 }
 
 /** The error for an operation the caller may not do: 401 when anonymous, else 403. */
-export function denied(user: Principal | null, message: string): ApiError {
+export function denied(user: Principal | null, message: string, details?: Record<string, unknown>): ApiError {
   return user === null
     ? apiError("UNAUTHORIZED", `${message} Sign in first.`)
-    : apiError("FORBIDDEN", message);
+    : apiError("FORBIDDEN", message, details);
 }
 
 /**

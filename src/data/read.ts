@@ -26,6 +26,11 @@ const LIST_OPTIONS = new Set(["where", "orderBy", "limit", "offset", "cursor", "
 const READ_OPTIONS = new Set(["select", "include"]);
 
 
+/** The planning context of one statement of `ctx`, for a caller's `access`. */
+export function whereContext(ctx: DataContext, plan: Plan, access: Access | undefined): WhereContext {
+  return { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+}
+
 /** Refuses options a call does not know, so that a typo is never silently ignored. */
 export function checkOptions(options: unknown, allowed: ReadonlySet<string>, what: string): Record<string, unknown> {
   if (options === undefined) return {};
@@ -80,11 +85,21 @@ async function finish(ctx: DataContext, shape: ReadShape, rows: Row[]): Promise<
 }
 
 /**
- * Completes decoded rows that a write returned: computes their computed fields (one statement),
- * loads their includes and projects them to the shape.
+ * Completes decoded rows that a write returned: computes their computed fields (one statement;
+ * `null` for rows that no longer exist, after a delete), loads their includes and projects them
+ * to the shape.
  */
-export async function complete(ctx: DataContext, shape: ReadShape, rows: Row[], access: Access | undefined): Promise<Row[]> {
-  if (shape.computed.length > 0) await loadComputed(ctx, shape, rows, access);
+export async function complete(
+  ctx: DataContext,
+  shape: ReadShape,
+  rows: Row[],
+  access: Access | undefined,
+  exist = true,
+): Promise<Row[]> {
+  if (shape.computed.length > 0) {
+    if (exist) await loadComputed(ctx, shape, rows, access);
+    else for (const row of rows) for (const field of shape.computed) row[field.name] = null;
+  }
   for (const include of shape.includes) await loadInclude(ctx, include, rows);
   return project(shape, rows);
 }
@@ -93,7 +108,7 @@ async function loadComputed(ctx: DataContext, shape: ReadShape, rows: Row[], acc
   if (rows.length === 0) return;
   const runtime = ctx.runtime;
   const plan = new Plan(`K:${shape.collection.name}|`);
-  const context: WhereContext = { plan, runtime, model: ctx.model, aliases: 0, access };
+  const context = whereContext(ctx, plan, access);
   const computed = planComputed(context, shape);
   const ids = plan.param(runtime.encodeList("text", rows.map((row) => row["id"])));
   const query = ctx.cache.get(plan.key, plan.values, () =>
@@ -202,7 +217,7 @@ function planFilter(
   where: unknown,
   operation: "list" | "get",
 ): { where: Cond; context: WhereContext } {
-  const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+  const context = whereContext(ctx, plan, access);
   const planned = planWhere(context, collection, where, "where");
   return { where: and(planned, planRule(context, collection, operation)), context };
 }
@@ -345,7 +360,7 @@ export async function reachable(
   operations: readonly Operation[],
 ): Promise<boolean> {
   const plan = new Plan(`E:${collection.name}|${operations.join(",")}|`);
-  const condition = planById({ plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access }, collection, id, operations);
+  const condition = planById(whereContext(ctx, plan, access), collection, id, operations);
   if (condition === FALSE) return false;
   const query = ctx.cache.get(plan.key, plan.values, () =>
     ctx.runtime.kysely
@@ -366,7 +381,7 @@ export async function getRecord(
   const key = checkId(id);
   const { options, access } = await readAccess(ctx, collection, rawOptions, "get", ["get"]);
   const plan = new Plan(`G:${collection.name}|`);
-  const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+  const context = whereContext(ctx, plan, access);
   const condition = planById(context, collection, key, ["get"]);
   const shape = planReadShape(ctx, collection, options, access);
   if (condition === FALSE) return null;

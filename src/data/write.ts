@@ -23,12 +23,13 @@ import {
   decodeAll,
   planById,
   planReadShape,
+  whereContext,
   reachable,
   readAccess,
   type Row,
 } from "./read.js";
 import type { ReadShape } from "./shape.js";
-import { and, buildCond, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
+import { and, buildCond, planRule, planWhere, TRUE, type Cond } from "./where.js";
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -210,8 +211,7 @@ async function unreachable(
   action: string,
 ): Promise<ApiError> {
   if (access !== undefined && (await reachable(ctx, collection, access, id, ["get"]))) {
-    const message = `You may not ${action} this ${collection.name} record.`;
-    return ctx.user === null ? denied(null, message) : apiError("FORBIDDEN", message, { collection: collection.name, id });
+    return denied(ctx.user, `You may not ${action} this ${collection.name} record.`, { collection: collection.name, id });
   }
   return notFound(collection, id);
 }
@@ -433,7 +433,7 @@ async function checkAll(
   operation: "create" | "update",
 ): Promise<void> {
   const plan = new Plan(`K:${collection.name}|${operation}|`);
-  const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+  const context = whereContext(ctx, plan, access);
   const ids = plan.param(ctx.runtime.encodeList("text", records.map((record) => record["id"])));
   const rule = planRule(context, collection, operation);
   const query = ctx.cache.get(plan.key, plan.values, () =>
@@ -464,7 +464,7 @@ async function updateOne(
   const hooks = collection.hooks;
   const plan = new Plan(`W~:${collection.name}|`);
   // The record must be one the caller can see and may update.
-  const condition = planById({ plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access }, collection, id, ["get", "update"]);
+  const condition = planById(whereContext(ctx, plan, access), collection, id, ["get", "update"]);
   let previous: Row | null = null;
   if (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || hooks.afterCommit !== undefined) {
     previous = (await readWhole(ctx, collection, plan, condition)) ?? null;
@@ -538,7 +538,7 @@ async function planMany(
   // With hooks a many-write goes record by record, which also reads the `get` rule.
   const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, ["list", "get", operation], where);
   if (ruleOf(access, collection, operation) === false) throw denied(ctx.user, `You may not ${operation} ${collection.name}.`);
-  const context: WhereContext = { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+  const context = whereContext(ctx, plan, access);
   const planned = planWhere(context, collection, where, "where");
   return { access, where: and(planned, planRule(context, collection, "list"), planRule(context, collection, operation)) };
 }
@@ -602,7 +602,7 @@ async function updateWhere(
 
 async function deleteOne(ctx: DataContext, collection: CollectionModel, access: Access | undefined, id: string): Promise<Row> {
   const plan = new Plan(`W-:${collection.name}|`);
-  const condition = planById({ plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access }, collection, id, ["get", "delete"]);
+  const condition = planById(whereContext(ctx, plan, access), collection, id, ["get", "delete"]);
   const hook = collection.hooks.beforeDelete;
   if (hook !== undefined) {
     const record = await readWhole(ctx, collection, plan, condition);
@@ -629,7 +629,8 @@ export async function deleteRecord(ctx: DataContext, collection: CollectionModel
   if (ruleOf(access, collection, "delete") === false) throw await unreachable(ctx, collection, access, key, "delete");
   return inTransactionIf(ctx, needsTransaction(collection, access, "delete"), async (c) => {
     const deleted = await deleteOne(c, collection, access, key);
-    return (await complete(c, shape, [{ ...deleted }], access))[0]!;
+    // The record no longer exists: there is nothing left to compute its computed fields from.
+    return (await complete(c, shape, [{ ...deleted }], access, false))[0]!;
   });
 }
 
