@@ -69,6 +69,7 @@ export { schedule } from "./jobs/schedule.js";
 export type { Schedule, ScheduleOptions } from "./jobs/schedule.js";
 export type { Clock } from "./jobs/clock.js";
 export type { CollectionApi, DataApi } from "./data/collection-api.js";
+export type { Limits } from "./data/limits.js";
 export type { DatabaseAdapter } from "./dialects/dialect.js";
 export { ApiError, ERROR_CODES, toApiError } from "./errors/api-error.js";
 export { defineErrors } from "./errors/define-errors.js";

@@ -321,7 +321,7 @@ const listComments = action({
   access: anyone,
   async handler({ input, data }) {
     const { id } = await findArticle(data, input.slug);
-    const found = await data.comments.list({ where: { article: id }, orderBy: { number: "asc" }, limit: 10_000, ...withAuthor });
+    const found = await data.comments.list({ where: { article: id }, orderBy: { number: "asc" }, limit: 500, ...withAuthor });
     return { comments: found.items.map(commentOf) };
   },
 });
@@ -392,5 +392,6 @@ export function conduit(database: DatabaseAdapter<"sqlite" | "postgres">) {
       rateLimit: { perAddress: { max: 120, window: "1m" } },
     },
     http: { formatError, cors: { origin: "*" } }, // front-ends call it from their own origin, with a token, no cookie
+    limits: { maxLimit: 500 }, // an article's comments come in one answer: the specification does not page them
   });
 }

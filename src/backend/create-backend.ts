@@ -10,6 +10,7 @@ import { sqlite } from "../dialects/sqlite/index.js";
 import { CompiledQueryCache } from "../data/compiled-query-cache.js";
 import { rootContext, type Shared } from "../data/context.js";
 import { hasSequences, sequenceTables } from "../data/generated.js";
+import { resolveLimits, type Limits } from "../data/limits.js";
 import { consoleLogger, type Logger } from "../errors/logger.js";
 import { SchemaError } from "../errors/schema-error.js";
 import { migrate, type MigrateOptions, type MigrationResult } from "../migrate/migrate.js";
@@ -68,8 +69,14 @@ export interface BackendOptions<
    * (`{ resolve(request) }`). Absent: every request is anonymous.
    */
   auth?: Au;
-  /** The HTTP handler's limits, CORS and error format. */
+  /** The HTTP handler's page size, body limit, CORS and error format. */
   http?: HttpOptions;
+  /**
+   * What one operation of a caller may ask for: records per list and per include, include
+   * depth, records per request, `where` size, query length. The system scope is not bounded.
+   * @default { maxLimit: 100, includeDepth: 3, rowsPerRequest: 10000, whereDepth: 16, whereConditions: 256, queryLength: 16384, jsonDepth: 64 }
+   */
+  limits?: Limits;
   /**
    * The background jobs, by name: `{ sendWelcome }`. With jobs, `migrate()` also creates the
    * tables `cimiento_jobs` and `cimiento_job_attempts`.
@@ -276,11 +283,13 @@ export function createBackend<
     clock: options.clock ?? systemClock,
     logger,
   });
+  const limits = resolveLimits(options.limits, options.http?.maxLimit);
   const shared: Shared = {
     runtime,
     model,
     cache: new CompiledQueryCache(),
     logger,
+    limits,
     actions,
     jobs,
     scopeOf: (ctx) => createScope(ctx, actions),
@@ -322,6 +331,7 @@ export function createBackend<
       model,
       actions,
       logger: shared.logger,
+      limits,
       caller: callerOf,
     },
     options.http ?? {},

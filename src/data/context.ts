@@ -12,6 +12,7 @@ import type { Logger } from "../errors/logger.js";
 import type { JobsRuntime } from "../jobs/jobs-runtime.js";
 import type { Model } from "../schema/model.js";
 import type { CompiledQueryCache } from "./compiled-query-cache.js";
+import type { ResolvedLimits } from "./limits.js";
 
 /** What every context of one backend shares. */
 export interface Shared {
@@ -19,6 +20,8 @@ export interface Shared {
   readonly model: Model;
   readonly cache: CompiledQueryCache;
   readonly logger: Logger;
+  /** What one operation of a caller (not the system scope) may ask for. */
+  readonly limits: ResolvedLimits;
   /** The backend's actions by name. */
   readonly actions: Readonly<Record<string, AnyAction>>;
   /** The backend's jobs: `enqueue` writes with the context's connection or transaction. */

@@ -10,6 +10,7 @@ import type { CollectionModel, ColumnModel } from "../schema/model.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Cond } from "./where.js";
 import type { Plan } from "./plan.js";
+import { NUL } from "../schema/text.js";
 
 /** One sort key. */
 export interface SortKey {
@@ -105,7 +106,7 @@ function cursorValue(runtime: DialectRuntime, column: ColumnModel, value: unknow
       return runtime.encode("datetime", date);
     }
     default:
-      if (typeof value !== "string") badCursor("it is malformed");
+      if (typeof value !== "string" || value.includes(NUL)) badCursor("it is malformed");
       return value;
   }
 }

@@ -7,14 +7,16 @@ import { sql, type SelectQueryBuilder, type SqlBool } from "kysely";
 import { accessFor, denied, type Access } from "../access/caller-access.js";
 import { invalidQuery as invalid } from "../errors/api-error.js";
 import type { CollectionModel } from "../schema/model.js";
+import { NUL, NUL_REFUSED } from "../schema/text.js";
 import { Slot } from "./compiled-query-cache.js";
 import { execute, type DataContext } from "./context.js";
 import { encodeCursor, orderKey, orderTerms, planAfterCursor, planOrder } from "./order.js";
 import type { Operation } from "../access/rules.js";
 import { Plan } from "./plan.js";
-import { checkLimit, planShape, type IncludePlan, type ReadShape } from "./shape.js";
+import { checkIncludeSize, checkLimit, planShape, type IncludePlan, type ReadShape } from "./shape.js";
+import { RowBudget, type ResolvedLimits } from "./limits.js";
 import { computedColumns, decodeComputed, planComputed, type ComputedSelection } from "./computed.js";
-import { and, buildCond, FALSE, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
+import { and, buildCond, checkWhereSize, FALSE, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
 
 /** A row as it goes through decoding and includes. */
 export type Row = Record<string, unknown>;
@@ -77,11 +79,73 @@ function project(shape: ReadShape, rows: Row[]): Row[] {
   });
 }
 
+/** The limits of a caller's operation: `undefined` for the system scope (whose access is `undefined`). */
+function limitsOf(ctx: DataContext, access: Access | undefined): ResolvedLimits | undefined {
+  return access === undefined ? undefined : ctx.shared.limits;
+}
+
+/**
+ * Checks a caller's options against the backend's limits, before anything walks them (the
+ * rules a filter or an include needs are found by walking them). Nothing for the system scope.
+ */
+export function checkLimits(ctx: DataContext, collection: CollectionModel, options: Record<string, unknown>): void {
+  if (ctx.system) return;
+  const limits = ctx.shared.limits;
+  checkWhereSize(collection, ctx.model, options["where"], limits);
+  checkIncludeSize(ctx.model, collection, options["include"], limits);
+}
+
+/**
+ * Loads the includes of rows and projects them to the shape; with a budget (a caller's read),
+ * refuses an answer of more records than it allows.
+ */
+async function withIncludes(ctx: DataContext, shape: ReadShape, rows: Row[], budget: RowBudget | undefined): Promise<Row[]> {
+  for (const include of shape.includes) await loadInclude(ctx, include, rows, budget);
+  const projected = project(shape, rows);
+  if (budget !== undefined && shape.includes.length > 0) countPlaced(shape, projected, budget);
+  return projected;
+}
+
+/**
+ * Counts the records of an answer as it will be written out: a related record included in
+ * several places is written at each, so it counts at each. Each distinct record is weighed
+ * once (the answer holds shared objects), so the count costs what the answer holds, not what
+ * it would print.
+ */
+function countPlaced(shape: ReadShape, rows: readonly Row[], budget: RowBudget): void {
+  const weights = new Map<Row, number>();
+  const weigh = (row: Row, of: ReadShape): number => {
+    let weight = weights.get(row);
+    if (weight !== undefined) return weight;
+    weight = 1;
+    for (const include of of.includes) {
+      const value = row[include.relation.name];
+      if (Array.isArray(value)) for (const item of value as Row[]) weight += weigh(item, include.shape);
+      else if (value !== null && typeof value === "object") weight += weigh(value as Row, include.shape);
+      if (weight > budget.max) budget.exceeded();
+    }
+    weights.set(row, weight);
+    return weight;
+  };
+  let total = 0;
+  for (const row of rows) {
+    total += weigh(row, shape);
+    if (total > budget.max) budget.exceeded();
+  }
+}
+
+/** The row budget of a caller's operation; `undefined` for the system scope. */
+function budgetOf(limits: ResolvedLimits | undefined, rows: number): RowBudget | undefined {
+  if (limits === undefined) return undefined;
+  const budget = new RowBudget(limits.rowsPerRequest);
+  budget.read(rows);
+  return budget;
+}
+
 /** Decodes rows (fetched with their computed fields), loads their includes and projects them. */
-async function finish(ctx: DataContext, shape: ReadShape, rows: Row[]): Promise<Row[]> {
+async function finish(ctx: DataContext, shape: ReadShape, rows: Row[], access: Access | undefined): Promise<Row[]> {
   decode(shape, ctx, rows);
-  for (const include of shape.includes) await loadInclude(ctx, include, rows);
-  return project(shape, rows);
+  return withIncludes(ctx, shape, rows, budgetOf(limitsOf(ctx, access), rows.length));
 }
 
 /**
@@ -100,8 +164,7 @@ export async function complete(
     if (exist) await loadComputed(ctx, shape, rows, access);
     else for (const row of rows) for (const field of shape.computed) row[field.name] = null;
   }
-  for (const include of shape.includes) await loadInclude(ctx, include, rows);
-  return project(shape, rows);
+  return withIncludes(ctx, shape, rows, budgetOf(limitsOf(ctx, access), rows.length));
 }
 
 async function loadComputed(ctx: DataContext, shape: ReadShape, rows: Row[], access: Access | undefined): Promise<void> {
@@ -137,7 +200,7 @@ export function decodeAll(ctx: DataContext, collection: CollectionModel, rows: R
   }
 }
 
-async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[]): Promise<void> {
+async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[], budget: RowBudget | undefined): Promise<void> {
   const { relation, shape, plan } = include;
   if (rows.length === 0) return;
   const one = relation.kind === "one";
@@ -153,7 +216,9 @@ async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[]):
     const values = [...plan.values, ctx.runtime.encodeList("text", [...keys])];
     const listIndex = plan.values.length;
     if (include.limit !== undefined) values.push(include.limit);
-    const query = ctx.cache.get(plan.key, values, () => {
+    // A caller's statement reads no more rows than its budget has left, plus one to tell.
+    const capIndex = budget === undefined ? -1 : values.push(budget.cap) - 1;
+    const query = ctx.cache.get(capIndex < 0 ? plan.key : `${plan.key}|cap`, values, () => {
       const joinColumn = one ? "id" : relation.column;
       const link = ctx.runtime.inList(sql.ref(`t0.${joinColumn}`), new Slot(listIndex), "text");
       const inner = selectFrom(ctx, shape, "t0", include.computed).where(
@@ -162,23 +227,25 @@ async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[]):
       if (include.limit === undefined) {
         let query = inner;
         for (const term of orderTerms(include.order, "t0")) query = query.orderBy(term);
-        return query;
+        return capIndex < 0 ? query : query.limit(new Slot(capIndex) as unknown as number);
       }
       const window = sql.join(orderTerms(include.order, "t0"));
       const numbered = inner.select(
         sql<number>`row_number() over (partition by ${sql.ref(`t0.${relation.column}`)} order by ${window})`.as("__rank"),
       );
-      return ctx.runtime.kysely
+      const ranked = ctx.runtime.kysely
         .selectFrom(numbered.as("ranked"))
         .select([...shape.columns, ...shape.computed].map((column) => `ranked.${column.name}`))
         .where("ranked.__rank", "<=", new Slot(listIndex + 1) as unknown as number)
         .orderBy("ranked.__rank");
+      return capIndex < 0 ? ranked : ranked.limit(new Slot(capIndex) as unknown as number);
     });
     related = (await execute<Row>(ctx, query)).rows;
+    budget?.read(related.length);
     // Includes of the related records, before projection drops the columns they join on.
     decode(shape, ctx, related);
     joinKeys = related.map((row) => row[one ? "id" : relation.column]);
-    for (const nested of shape.includes) await loadInclude(ctx, nested, related);
+    for (const nested of shape.includes) await loadInclude(ctx, nested, related, budget);
   }
   if (one) {
     const byId = new Map<unknown, Row>();
@@ -226,7 +293,10 @@ function planFilter(
 export async function listRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<ListResult> {
   const options = checkOptions(rawOptions, LIST_OPTIONS, "list");
   const { runtime, model } = ctx;
-  const limit = options["limit"] === undefined ? DEFAULT_LIMIT : checkLimit(options["limit"], "limit");
+  checkLimits(ctx, collection, options);
+  const maxLimit = ctx.system ? Infinity : ctx.shared.limits.maxLimit;
+  const limit = options["limit"] === undefined ? Math.min(DEFAULT_LIMIT, maxLimit) : checkLimit(options["limit"], "limit");
+  if (limit > maxLimit) invalid("limit", `at most ${maxLimit}`);
   const offset = options["offset"] === undefined ? 0 : checkLimit(options["offset"], "offset");
   const cursor = options["cursor"] ?? undefined;
   if (cursor !== undefined && typeof cursor !== "string") invalid("cursor", "expected the nextCursor of a previous page");
@@ -251,6 +321,7 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
     options["include"],
     "",
     access,
+    limitsOf(ctx, access),
     order.map((key) => key.column),
   );
   plan.key += `|s:${shape.key}`;
@@ -274,8 +345,8 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
   decode(shape, ctx, rows);
   const last = rows.at(-1);
   const nextCursor = more && last !== undefined ? encodeCursor(order, last) : null;
-  for (const include of shape.includes) await loadInclude(ctx, include, rows);
-  const result: ListResult = { items: project(shape, rows), nextCursor };
+  const items = await withIncludes(ctx, shape, rows, budgetOf(limitsOf(ctx, access), rows.length));
+  const result: ListResult = { items, nextCursor };
   if (options["count"] === true) result.total = await countPlanned(ctx, collection, where, whereKey, plan.values);
   return result;
 }
@@ -299,6 +370,7 @@ async function countPlanned(
 /** Counts the records matching `where` that the caller may list. */
 export async function countRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<number> {
   const options = checkOptions(rawOptions, new Set(["where"]), "count");
+  checkLimits(ctx, collection, options);
   const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, ["list"], options["where"]);
   if (access !== undefined && access.rule(collection, "list") === false) {
     throw denied(ctx.user, `You may not list ${collection.name}.`);
@@ -311,6 +383,7 @@ export async function countRecords(ctx: DataContext, collection: CollectionModel
 /** Checks an id argument. */
 export function checkId(id: unknown): string {
   if (typeof id !== "string" || id.length === 0) invalid("id", "expected a non-empty string");
+  if (id.includes(NUL)) invalid("id", NUL_REFUSED);
   return id;
 }
 
@@ -323,6 +396,7 @@ export async function readAccess(
   operations: readonly Operation[],
 ): Promise<{ options: Record<string, unknown>; access: Access | undefined }> {
   const options = checkOptions(rawOptions, READ_OPTIONS, what);
+  checkLimits(ctx, collection, options);
   const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, operations, undefined, options["include"]);
   return { options, access };
 }
@@ -334,7 +408,7 @@ export function planReadShape(
   options: Record<string, unknown>,
   access: Access | undefined,
 ): ReadShape {
-  return planShape(ctx.runtime, ctx.model, collection, options["select"], options["include"], "", access);
+  return planShape(ctx.runtime, ctx.model, collection, options["select"], options["include"], "", access, limitsOf(ctx, access));
 }
 
 /**
@@ -392,5 +466,5 @@ export async function getRecord(
   );
   const rows = (await execute<Row>(ctx, query)).rows;
   if (rows.length === 0) return null;
-  return (await finish(ctx, shape, rows))[0]!;
+  return (await finish(ctx, shape, rows, access))[0]!;
 }

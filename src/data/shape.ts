@@ -16,8 +16,9 @@ import {
 } from "../schema/model.js";
 import { planComputed, type ComputedSelection } from "./computed.js";
 import { planOrder, orderKey, type SortKey } from "./order.js";
+import { limitExceeded, type ResolvedLimits } from "./limits.js";
 import { Plan } from "./plan.js";
-import { and, planRule, planWhere, TRUE, type Cond } from "./where.js";
+import { and, checkWhereSize, planRule, planWhere, TRUE, type Cond } from "./where.js";
 
 /** The records one read returns: columns fetched and kept, and relations to load. */
 export interface ReadShape {
@@ -64,9 +65,44 @@ export function checkLimit(value: unknown, path: string): number {
   return value;
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Checks a caller's `include` against the backend's limits before anything walks it: at most
+ * `includeDepth` levels, a to-many `limit` of at most `maxLimit`, and each include's `where`
+ * within the `where` limits. What is not an include is left to the planner, which reports it.
+ */
+export function checkIncludeSize(
+  model: Model,
+  collection: CollectionModel,
+  include: unknown,
+  limits: ResolvedLimits,
+  path = "include",
+  depth = 1,
+): void {
+  if (!isObject(include)) return;
+  for (const name of Object.keys(include)) {
+    const value = include[name];
+    if (value === undefined || value === false) continue;
+    if (depth > limits.includeDepth) {
+      limitExceeded("includeDepth", limits.includeDepth, `${path}.${name}: includes nest at most ${limits.includeDepth} levels deep`);
+    }
+    const relation = collection.relations.get(name);
+    const target = relation === undefined ? undefined : model.collections.get(relation.target);
+    if (target === undefined || !isObject(value)) continue;
+    const limit = value["limit"];
+    if (typeof limit === "number" && limit > limits.maxLimit) invalid(`${path}.${name}.limit`, `at most ${limits.maxLimit}`);
+    checkWhereSize(target, model, value["where"], limits);
+    checkIncludeSize(model, target, value["include"], limits, `${path}.${name}.include`, depth + 1);
+  }
+}
+
 /**
  * Plans the shape of a read of `collection`. `needed` are columns the caller needs fetched
  * whatever the `select` (sort keys for the cursor, the join column of a to-many relation).
+ * `limits` bound a caller's to-many includes (`undefined` for the system scope).
  */
 export function planShape(
   runtime: DialectRuntime,
@@ -76,6 +112,7 @@ export function planShape(
   include: unknown,
   path: string,
   access: Access | undefined,
+  limits: ResolvedLimits | undefined,
   needed: readonly ColumnModel[] = [],
 ): ReadShape {
   if (select === undefined && include === undefined) return wholeShape(runtime, collection, access, needed);
@@ -125,7 +162,7 @@ export function planShape(
       if (relation === undefined || visible(joinColumnOf(model, collection, relation)) === undefined) {
         invalid(here, `"${name}" is not a relation of "${collection.name}"`);
       }
-      includes.push(planInclude(runtime, model, relation, value, here, access));
+      includes.push(planInclude(runtime, model, relation, value, here, access, limits));
       if (relation.kind === "one") fetched.add(collection.columnsByName.get(relation.column)!);
       else fetched.add(collection.columnsByName.get("id")!);
       if (output !== undefined && !output.includes(name)) output.push(name);
@@ -213,6 +250,7 @@ function planInclude(
   value: unknown,
   path: string,
   access: Access | undefined,
+  limits: ResolvedLimits | undefined,
 ): IncludePlan {
   const target = model.collections.get(relation.target)!;
   const options: Record<string, unknown> = value === true ? {} : (value as Record<string, unknown>);
@@ -235,16 +273,16 @@ function planInclude(
     where = planWhere(whereContext, target, options["where"], at(path, "where"));
     order = planOrder(target, options["orderBy"], at(path, "orderBy"), access);
     plan.key += `|o:${orderKey(order)}`;
-    if (options["limit"] !== undefined) {
-      limit = checkLimit(options["limit"], at(path, "limit"));
-      plan.key += "|lim";
-    }
+    // A caller's to-many include returns at most maxLimit related records per record.
+    if (options["limit"] !== undefined) limit = checkLimit(options["limit"], at(path, "limit"));
+    else if (limits !== undefined) limit = limits.maxLimit;
+    if (limit !== undefined) plan.key += "|lim";
     // Related records are grouped by their join column, so it is fetched whatever the select.
     needed.push(target.columnsByName.get(relation.column)!);
   }
   // Related records the caller may not read are left out (a to-one include then holds null).
   where = and(where, planRule(whereContext, target, relation.kind === "one" ? "get" : "list"));
-  const shape = planShape(runtime, model, target, options["select"], options["include"], path, access, needed);
+  const shape = planShape(runtime, model, target, options["select"], options["include"], path, access, limits, needed);
   plan.key += `|s:${shape.key}`;
   const computed = planComputed(whereContext, shape);
   return { relation, shape, plan, computed, where, order, limit };

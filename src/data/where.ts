@@ -11,7 +11,9 @@ import { ApiError, apiError, invalidQuery as invalid } from "../errors/api-error
 import type { DialectRuntime } from "../dialects/dialect.js";
 import { joinColumnOf, type CollectionModel, type ColumnModel, type Model, type RelationModel } from "../schema/model.js";
 import { FILTER_OPERATORS, type FilterOperator } from "../schema/operators.js";
+import { NUL, NUL_REFUSED } from "../schema/text.js";
 import { Slot } from "./compiled-query-cache.js";
+import { limitExceeded, type ResolvedLimits } from "./limits.js";
 import type { Plan } from "./plan.js";
 
 /** A planned condition: SQL with every value replaced by its index in the plan. */
@@ -63,6 +65,7 @@ function filterValue(ctx: WhereContext, column: ColumnModel, value: unknown, pat
     case "id":
     case "text": {
       if (typeof value !== "string") invalid(path, `expected a string, got ${describe(value)}`);
+      if (value.includes(NUL)) invalid(path, NUL_REFUSED);
       const values = column.field?.values;
       if (strictEnum && values !== undefined && !values.includes(value)) {
         invalid(path, `"${value}" is not one of ${values.map((v) => `"${v}"`).join(", ")}`);
@@ -101,7 +104,7 @@ function describe(value: unknown): string {
 function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<string, unknown>, path: string): Cond {
   const plan = ctx.plan;
   const items: Cond[] = [];
-  for (const op in filter) {
+  for (const op of Object.keys(filter)) {
     const value = filter[op];
     if (value === undefined) continue;
     const at = `${path}.${op}`;
@@ -152,6 +155,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
       case "endsWith": {
         if (column.kind !== "text" && column.kind !== "id") invalid(at, `${op} applies to text fields only`);
         if (typeof value !== "string") invalid(at, `expected a string, got ${describe(value)}`);
+        if (value.includes(NUL)) invalid(at, NUL_REFUSED);
         const p = plan.param(ctx.runtime.encodePattern(operator, value));
         plan.key += `${op};`;
         items.push({ t: "match", column: column.name, p });
@@ -197,7 +201,7 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
   const plan = ctx.plan;
   const items: Cond[] = [];
   plan.key += "{";
-  for (const name in where) {
+  for (const name of Object.keys(where)) {
     const value = where[name];
     if (value === undefined) continue;
     const at = `${path}.${name}`;
@@ -227,7 +231,7 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
     if (relation?.kind === "many") {
       if (!isPlainObject(value)) invalid(at, "expected { some }, { none } or { every }");
       const target = ctx.model.collections.get(relation.target)!;
-      for (const quantifier in value) {
+      for (const quantifier of Object.keys(value)) {
         if (value[quantifier] === undefined) continue;
         if (quantifier !== "some" && quantifier !== "none" && quantifier !== "every") {
           invalid(`${at}.${quantifier}`, `unknown relation operator "${quantifier}" (use some, none or every)`);
@@ -354,4 +358,46 @@ export function buildCond(runtime: DialectRuntime, cond: Cond, alias: string): E
       return cond.quantifier === "some" ? exists : sql<SqlBool>`not ${exists}`;
     }
   }
+}
+
+/**
+ * Checks a caller's filter against the backend's limits before anything walks it: at most
+ * `whereDepth` levels of `and` / `or` / `not` and relation filters, and `whereConditions` tests
+ * (an operator on a field, a relation filter). `LIMIT_EXCEEDED` otherwise. What is not a
+ * filter is left to the planner, which reports it.
+ */
+export function checkWhereSize(collection: CollectionModel, model: Model, where: unknown, limits: ResolvedLimits): void {
+  let conditions = 0;
+  const count = (added: number) => {
+    conditions += added;
+    if (conditions > limits.whereConditions) {
+      limitExceeded("whereConditions", limits.whereConditions, `A where holds more than ${limits.whereConditions} conditions`);
+    }
+  };
+  const walk = (target: CollectionModel, value: unknown, depth: number): void => {
+    if (!isPlainObject(value)) return;
+    if (depth > limits.whereDepth) limitExceeded("whereDepth", limits.whereDepth, `A where nests more than ${limits.whereDepth} levels deep`);
+    for (const name of Object.keys(value)) {
+      const item = value[name];
+      if (item === undefined) continue;
+      if (name === "and" || name === "or") {
+        if (Array.isArray(item)) for (const part of item) walk(target, part, depth + 1);
+        continue;
+      }
+      if (name === "not") {
+        walk(target, item, depth + 1);
+        continue;
+      }
+      const relation = target.relations.get(name);
+      const related = relation === undefined ? undefined : model.collections.get(relation.target);
+      if (relation !== undefined && related !== undefined && isPlainObject(item) && !isOperatorObject(item)) {
+        count(1);
+        if (relation.kind === "one") walk(related, item, depth + 1);
+        else for (const quantifier of Object.keys(item)) walk(related, item[quantifier], depth + 1);
+        continue;
+      }
+      count(isPlainObject(item) ? Math.max(1, Object.keys(item).length) : 1);
+    }
+  };
+  walk(collection, where, 1);
 }

@@ -18,6 +18,7 @@ import { generates, withGeneratedValues, withUpdatedSlugs } from "./generated.js
 import { Plan } from "./plan.js";
 import {
   checkId,
+  checkLimits,
   checkOptions,
   complete,
   decodeAll,
@@ -535,6 +536,7 @@ async function planMany(
   plan: Plan,
 ): Promise<{ access: Access | undefined; where: Cond }> {
   const where = requireWhere(options, `${operation}Many`);
+  checkLimits(ctx, collection, { where });
   // With hooks a many-write goes record by record, which also reads the `get` rule.
   const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, ["list", "get", operation], where);
   if (ruleOf(access, collection, operation) === false) throw denied(ctx.user, `You may not ${operation} ${collection.name}.`);

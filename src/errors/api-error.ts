@@ -14,6 +14,11 @@ export const ERROR_CODES = {
   REFERENCE_NOT_FOUND: 422,
   /** A query (`where`, `orderBy`, `select`, `include`, `limit`, ...) is malformed. */
   INVALID_QUERY: 400,
+  /**
+   * A request asks for more than the backend's limits allow (include depth, records per request,
+   * `where` size, query length); `details.limit` names the limit and `details.max` its value.
+   */
+  LIMIT_EXCEEDED: 400,
   /** A pagination cursor is malformed or belongs to another query. */
   INVALID_CURSOR: 400,
   /** The record does not exist (or the caller may not see it). */

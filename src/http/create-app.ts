@@ -15,6 +15,7 @@ import type { Model } from "../schema/model.js";
 import type { DialectName, Schema, Visibility } from "../schema/types.js";
 import { runAction } from "../actions/run-action.js";
 import type { DataContext } from "../data/context.js";
+import { limitExceeded, type ResolvedLimits } from "../data/limits.js";
 import type { AuthHttp, Caller } from "../auth/routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
@@ -22,7 +23,9 @@ import { frame } from "./frame.js";
 import { withIsoDates } from "./json.js";
 import { problemResponse } from "./problem.js";
 import { reachedCollections } from "./reach.js";
-import { listOptions, readOptions, type Limits } from "./query-params.js";
+import { parseJson } from "./parse-json.js";
+import { jsonDepth } from "../schema/text.js";
+import { checkKey, listOptions, readOptions, type PageLimits } from "./query-params.js";
 
 type CallerScope = Scope<Schema, DialectName, Record<string, AnyAction>, Visibility>;
 
@@ -31,6 +34,7 @@ export interface AppBackend {
   readonly model: Model;
   readonly actions: Readonly<Record<string, AnyAction>>;
   readonly logger: Logger;
+  readonly limits: ResolvedLimits;
   /** The scope and the context of a caller. */
   caller(user: Principal | null): { scope: CallerScope; ctx: DataContext };
 }
@@ -42,33 +46,41 @@ export type AppAuth = { builtIn: AuthHttp } | { host: HostAuthOptions } | undefi
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i;
 
-/** Reads a JSON body: `undefined` when empty; 415 when not JSON; 400 when malformed. */
-async function jsonBody(request: Request): Promise<unknown> {
+/**
+ * Reads a JSON body: `undefined` when empty; 415 when not JSON; 400 when malformed, when it has
+ * a key that reaches a prototype, or when it nests deeper than `maxDepth`.
+ */
+async function jsonBody(request: Request, maxDepth: number): Promise<unknown> {
   const text = await request.text();
   if (text.trim().length === 0) return undefined;
   const type = request.headers.get("content-type") ?? "";
   if (!JSON_TYPE.test(type)) {
     throw apiError("UNSUPPORTED_MEDIA_TYPE", `The body must be application/json, not ${type || "untyped"}.`);
   }
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = parseJson(text);
   } catch (error) {
     throw apiError("INVALID_JSON", `The body is not valid JSON: ${(error as Error).message}`);
   }
+  if (jsonDepth(body, maxDepth) > maxDepth) limitExceeded("jsonDepth", maxDepth, `The body nests more than ${maxDepth} levels deep`);
+  return body;
 }
 
-export async function objectBody(request: Request): Promise<Record<string, unknown>> {
-  const body = await jsonBody(request);
+/** Reads a body that must be a JSON object (400 otherwise). */
+async function objectBody(request: Request, maxDepth: number): Promise<Record<string, unknown>> {
+  const body = await jsonBody(request, maxDepth);
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw apiError("INVALID_JSON", "The body must be a JSON object.");
   }
   return body as Record<string, unknown>;
 }
 
-/** A query string as an object; a repeated name gives an array. */
+/** A query string as an object (with no prototype); a repeated name gives an array. */
 function queryObject(params: URLSearchParams): Record<string, unknown> {
-  const query: Record<string, unknown> = {};
+  const query = Object.create(null) as Record<string, unknown>;
   for (const [name, value] of params) {
+    checkKey(name, name);
     const current = query[name];
     query[name] = current === undefined ? value : Array.isArray(current) ? [...current, value] : [current, value];
   }
@@ -77,7 +89,14 @@ function queryObject(params: URLSearchParams): Record<string, unknown> {
 
 /** Builds the Hono app that `backend.fetch` serves. */
 export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth): Hono<Env> {
-  const limits: Limits = { defaultLimit: http.defaultLimit ?? 20, maxLimit: http.maxLimit ?? 100 };
+  const maxLimit = backend.limits.maxLimit;
+  if (http.defaultLimit !== undefined && !(Number.isSafeInteger(http.defaultLimit) && http.defaultLimit >= 0 && http.defaultLimit <= maxLimit)) {
+    throw new TypeError(`http.defaultLimit must be a whole number from 0 to limits.maxLimit (${maxLimit}), not ${http.defaultLimit}.`);
+  }
+  const limits: PageLimits = { defaultLimit: http.defaultLimit ?? Math.min(20, maxLimit), maxLimit };
+  const queryLength = backend.limits.queryLength;
+  const jsonLimit = backend.limits.jsonDepth;
+  const readObject = (request: Request) => objectBody(request, jsonLimit);
   const app = new Hono<Env>();
 
   async function errorResponse(error: unknown, c: Context<Env>): Promise<Response> {
@@ -144,11 +163,15 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     return name;
   }
 
-  /** The query string's parameters, without parsing the whole URL. */
+  /** The query string's parameters, without parsing the whole URL; `LIMIT_EXCEEDED` past its length. */
   function searchParams(c: Context<Env>): URLSearchParams {
     const href = c.req.url;
     const start = href.indexOf("?");
-    return new URLSearchParams(start < 0 ? "" : href.slice(start + 1));
+    if (start < 0) return new URLSearchParams();
+    if (href.length - start - 1 > queryLength) {
+      limitExceeded("queryLength", queryLength, `The query string is longer than ${queryLength} characters`);
+    }
+    return new URLSearchParams(href.slice(start + 1));
   }
 
   /**
@@ -212,7 +235,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     const authApp = new Hono<Env>();
     authApp.onError((error, c) => errorResponse(error, c));
     auth.builtIn.install(authApp as unknown as Hono, (c) => identify(c as unknown as Context<Env>), {
-      objectBody,
+      objectBody: readObject,
       ownRecord: async (user) => {
         const record = await backend.caller(user).scope.data["users"]!.get(user.id);
         return (record as Record<string, unknown> | null) ?? { id: user.id };
@@ -230,7 +253,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   app.post("/collections/:name/records", guarded(async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
-    const body = await objectBody(c.req.raw);
+    const body = await readObject(c.req.raw);
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(withIsoDates(await scope.data[name]!.create(body as never, options as never)) as object, 201);
   }));
@@ -246,7 +269,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   app.patch("/collections/:name/records/:id", guarded(async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
-    const body = await objectBody(c.req.raw);
+    const body = await readObject(c.req.raw);
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(withIsoDates(await scope.data[name]!.update(c.req.param("id")!, body as never, options as never)) as object);
   }));
@@ -266,7 +289,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     params: Record<string, string>,
   ): Promise<Response> {
     const query = queryObject(searchParams(c));
-    const body = c.req.method === "GET" || c.req.method === "DELETE" ? undefined : await jsonBody(c.req.raw);
+    const body = c.req.method === "GET" || c.req.method === "DELETE" ? undefined : await jsonBody(c.req.raw, jsonLimit);
     let input: unknown;
     if (body === undefined) input = { ...query, ...params };
     else if (typeof body === "object" && body !== null && !Array.isArray(body)) input = { ...query, ...body, ...params };

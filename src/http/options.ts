@@ -28,7 +28,9 @@ export interface HttpOptions {
    */
   defaultLimit?: number;
   /**
-   * The largest `limit` a list route accepts; a larger one is an `INVALID_QUERY` error.
+   * The largest `limit` a list accepts; a larger one is an `INVALID_QUERY` error.
+   * @deprecated Set `limits.maxLimit` of `createBackend`, which bounds in-process callers too;
+   * this one is read when that is not set.
    * @default 100
    */
   maxLimit?: number;

@@ -3,21 +3,29 @@
  * @module
  */
 import { invalidQuery as invalid } from "../errors/api-error.js";
-
+import { PROTOTYPE_KEYS } from "../schema/object-keys.js";
+import { parseJson, PROTOTYPE_KEY_REFUSED } from "./parse-json.js";
 
 function json(name: string, value: string): unknown {
   try {
-    return JSON.parse(value);
-  } catch {
-    return invalid(name, "is not valid JSON");
+    return parseJson(value);
+  } catch (error) {
+    return invalid(name, error instanceof SyntaxError && error.message === PROTOTYPE_KEY_REFUSED ? PROTOTYPE_KEY_REFUSED : "is not valid JSON");
   }
 }
 
-function list(value: string): string[] {
+/** Refuses a name that is a property of every object: it is never a field, a relation nor a parameter. */
+export function checkKey(parameter: string, name: string): string {
+  if (PROTOTYPE_KEYS.has(name)) invalid(parameter, `"${name}" is refused: it names a property of every object, not a field`);
+  return name;
+}
+
+function list(parameter: string, value: string): string[] {
   return value
     .split(",")
     .map((item) => item.trim())
-    .filter((item) => item.length > 0);
+    .filter((item) => item.length > 0)
+    .map((item) => checkKey(parameter, item));
 }
 
 function wholeNumber(name: string, value: string): number {
@@ -27,9 +35,19 @@ function wholeNumber(name: string, value: string): number {
 
 /** `-createdAt,title` → `[{ createdAt: "desc" }, { title: "asc" }]`. */
 function orderBy(value: string): Record<string, "asc" | "desc">[] {
-  const terms = list(value);
+  const terms = list("orderBy", value);
   if (terms.length === 0) invalid("orderBy", "expected field names, e.g. -createdAt,title");
-  return terms.map((term) => (term.startsWith("-") ? { [term.slice(1)]: "desc" } : { [term.replace(/^\+/, "")]: "asc" }));
+  return terms.map((term) => {
+    const desc = term.startsWith("-");
+    const sort = Object.create(null) as Record<string, "asc" | "desc">;
+    sort[checkKey("orderBy", desc ? term.slice(1) : term.replace(/^\+/, ""))] = desc ? "desc" : "asc";
+    return sort;
+  });
+}
+
+/** An object built from input: no prototype, so no key of it reaches one. */
+function record(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
 }
 
 /**
@@ -42,21 +60,22 @@ function include(value: string): Record<string, unknown> {
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) invalid("include", "expected an object");
     return parsed as Record<string, unknown>;
   }
-  const root: Record<string, unknown> = {};
-  for (const path of list(value)) {
+  const root = record();
+  for (const path of value.split(",").map((item) => item.trim()).filter((item) => item.length > 0)) {
     let level = root;
     const names = path.split(".");
     names.forEach((name, i) => {
       if (name === "") invalid("include", `"${path}" has an empty relation name`);
+      checkKey("include", name);
       const last = i === names.length - 1;
       const current = level[name];
       if (last) {
         if (current === undefined) level[name] = true;
         return;
       }
-      const options = typeof current === "object" && current !== null ? (current as Record<string, unknown>) : {};
+      const options = typeof current === "object" && current !== null ? (current as Record<string, unknown>) : record();
       level[name] = options;
-      options["include"] ??= {};
+      options["include"] ??= record();
       level = options["include"] as Record<string, unknown>;
     });
   }
@@ -69,8 +88,8 @@ function bool(name: string, value: string): boolean {
   return invalid(name, "expected true or false");
 }
 
-/** The limits of list routes. */
-export interface Limits {
+/** The page sizes of list routes. */
+export interface PageLimits {
   readonly defaultLimit: number;
   readonly maxLimit: number;
 }
@@ -93,14 +112,14 @@ export function readOptions(params: URLSearchParams): Record<string, unknown> {
   const values = single(params, READ);
   const options: Record<string, unknown> = {};
   const select = values.get("select");
-  if (select !== undefined) options["select"] = list(select);
+  if (select !== undefined) options["select"] = list("select", select);
   const includes = values.get("include");
   if (includes !== undefined) options["include"] = include(includes);
   return options;
 }
 
 /** The options of `list` from a query string; unknown parameters are errors. */
-export function listOptions(params: URLSearchParams, limits: Limits): Record<string, unknown> {
+export function listOptions(params: URLSearchParams, limits: PageLimits): Record<string, unknown> {
   const values = single(params, LIST);
   const options: Record<string, unknown> = {};
   for (const [name, value] of values) {
@@ -125,7 +144,7 @@ export function listOptions(params: URLSearchParams, limits: Limits): Record<str
         options["count"] = bool("count", value);
         break;
       case "select":
-        options["select"] = list(value);
+        options["select"] = list("select", value);
         break;
       case "include":
         options["include"] = include(value);

@@ -1,6 +1,6 @@
 /**
- * @internal The collections a read reaches through relations (`include`, relation filters in
- * `where`), for API keys limited to some collections.
+ * @internal The collections a request reaches through relations (`include`, relation filters
+ * in `where`, computed fields), for API keys limited to some collections.
  * @module
  */
 import type { CollectionModel, Model } from "../schema/model.js";
@@ -29,24 +29,37 @@ function walkWhere(model: Model, collection: CollectionModel, where: unknown, re
   }
 }
 
+/** The collections that the computed fields a read returns count in (those `select` keeps). */
+function walkComputed(collection: CollectionModel, select: unknown, reached: Set<string>): void {
+  for (const field of collection.computed) {
+    if (Array.isArray(select) && !select.includes(field.name)) continue;
+    reached.add(field.relation.target);
+  }
+}
+
 function walkInclude(model: Model, collection: CollectionModel, include: unknown, reached: Set<string>): void {
   if (!isObject(include)) return;
   for (const [key, value] of Object.entries(include)) {
     const relation = collection.relations.get(key);
     const target = relation === undefined ? undefined : model.collections.get(relation.target);
-    if (target === undefined) continue;
+    if (target === undefined || value === undefined || value === false) continue;
     reached.add(target.name);
+    walkComputed(target, isObject(value) ? value["select"] : undefined, reached);
     if (!isObject(value)) continue;
     walkInclude(model, target, value["include"], reached);
     walkWhere(model, target, value["where"], reached);
   }
 }
 
-/** The other collections that the `where` and `include` of a read on `name` name. */
+/**
+ * The other collections that a request on `name` reaches: those its `where` and `include` name,
+ * and those the computed fields of the records it returns count in.
+ */
 export function reachedCollections(model: Model, name: string, options: Record<string, unknown>): Set<string> {
   const reached = new Set<string>();
   const collection = model.collections.get(name);
   if (collection === undefined) return reached;
+  walkComputed(collection, options["select"], reached);
   walkWhere(model, collection, options["where"], reached);
   walkInclude(model, collection, options["include"], reached);
   reached.delete(name);

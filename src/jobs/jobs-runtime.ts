@@ -20,6 +20,7 @@ import type { Schedule } from "./schedule.js";
 import { Scheduler, type ResolvedSchedule } from "./scheduler.js";
 import { JobStore, LEASE_EXPIRED, type LostAttempt } from "./store.js";
 import { Worker, workerName } from "./worker.js";
+import { JSON_FIELD_DEPTH, jsonValueProblem, NUL, NUL_REFUSED_ISSUE } from "../schema/text.js";
 
 /** What the jobs runtime is made from. */
 export interface JobsRuntimeOptions {
@@ -190,6 +191,11 @@ export class JobsRuntime {
       stored = input === undefined ? null : JSON.parse(JSON.stringify(input));
     } catch (error) {
       throw new TypeError(`enqueue("${name}"): the input must be JSON-serializable (${(error as Error).message}).`);
+    }
+    const problem = jsonValueProblem(stored, JSON_FIELD_DEPTH);
+    if (problem !== undefined) throw validationError(`Invalid input of job ${name}`, [{ path: [], code: "custom", message: problem }]);
+    if (options.idempotencyKey?.includes(NUL)) {
+      throw validationError(`Invalid options of job ${name}`, [{ path: ["idempotencyKey"], code: "invalid_format", message: NUL_REFUSED_ISSUE }]);
     }
     // Validated as it will be read back (absent input is stored as null, read back as absent).
     const parsed = await definition.input.safeParseAsync(input === undefined ? undefined : stored);

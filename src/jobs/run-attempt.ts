@@ -8,6 +8,7 @@ import { retryDelay } from "./backoff.js";
 import type { JobContext, JobDefinition } from "./job.js";
 import type { JobsRuntime } from "./jobs-runtime.js";
 import type { ClaimedJob } from "./store.js";
+import { NUL } from "../schema/text.js";
 
 /** Why an attempt's signal was aborted. */
 export type StopReason = "timeout" | "released" | "revoked";
@@ -31,12 +32,15 @@ class AttemptStopped extends Error {
   }
 }
 
+/** An error's text as it is stored: NUL, which PostgreSQL's text refuses, becomes U+FFFD. */
+const storable = (text: string) => text.replaceAll(NUL, "\uFFFD");
+
 function describeError(error: unknown): { message: string; detail: string } {
   if (error instanceof Error) {
-    const message = `${error.name}: ${error.message}`;
-    return { message, detail: error.stack ?? message };
+    const message = storable(`${error.name}: ${error.message}`);
+    return { message, detail: storable(error.stack ?? message) };
   }
-  const message = typeof error === "string" ? error : JSON.stringify(error) ?? String(error);
+  const message = storable(typeof error === "string" ? error : JSON.stringify(error) ?? String(error));
   return { message, detail: message };
 }
 

@@ -6,6 +6,7 @@ import type { CollectionAccess } from "../access/rules.js";
 import { SchemaError } from "../errors/schema-error.js";
 import type { CollectionHooks } from "../hooks/hooks.js";
 import { Computed, Field, HasMany, type AnyField } from "./field.js";
+import { OBJECT_PROPERTY_NAMES } from "./object-keys.js";
 import { FILTER_OPERATORS, LOGICAL_OPERATORS, RELATION_OPERATORS } from "./operators.js";
 
 /** The fields of a collection, by name. */
@@ -62,6 +63,7 @@ export const SYSTEM_FIELDS = ["id", "createdAt", "updatedAt"] as const;
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const RESERVED = new Set<string>([
+  ...OBJECT_PROPERTY_NAMES,
   ...SYSTEM_FIELDS,
   ...FILTER_OPERATORS,
   ...LOGICAL_OPERATORS,
@@ -73,7 +75,8 @@ const RESERVED = new Set<string>([
  *
  * Names (of the collection and of its fields) are identifiers: a letter, then letters, digits or
  * `_`. A field may not be called `id`, `createdAt`, `updatedAt` or like a `where` operator
- * (`eq`, `in`, `and`, `some`, ...), so that a filter always reads one way.
+ * (`eq`, `in`, `and`, `some`, ...), so that a filter always reads one way, nor like a property
+ * of every object (`constructor`, `toString`, ...).
  *
  * @example
  * ```ts
@@ -97,7 +100,7 @@ export function collection<const N extends string, const F extends Fields>(
 ): Collection<N, F> {
   if (!NAME.test(name) || name.startsWith("cimiento_") || RESERVED.has(name)) {
     throw new SchemaError(
-      `Collection name "${name}" is not valid: use a letter, then letters, digits or "_", not the prefix "cimiento_" nor a reserved name (id, createdAt, updatedAt, a where operator).`,
+      `Collection name "${name}" is not valid: use a letter, then letters, digits or "_", not the prefix "cimiento_" nor a reserved name (id, createdAt, updatedAt, a where operator, a property of every object such as constructor).`,
     );
   }
   return defineCollection(name, definition);
@@ -128,7 +131,13 @@ function defineCollection<const N extends string, const F extends Fields>(
     }
     if (RESERVED.has(fieldName)) {
       throw new SchemaError(
-        `Field name "${where}" is reserved (${SYSTEM_FIELDS.includes(fieldName as never) ? "added automatically" : "a where operator"}).`,
+        `Field name "${where}" is reserved (${
+          SYSTEM_FIELDS.includes(fieldName as never)
+            ? "added automatically"
+            : OBJECT_PROPERTY_NAMES.has(fieldName)
+              ? "a property of every object"
+              : "a where operator"
+        }).`,
       );
     }
     if (!(value instanceof Field) && !(value instanceof HasMany) && !(value instanceof Computed)) {

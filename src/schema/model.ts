@@ -9,6 +9,7 @@ import type { CollectionAccess } from "../access/rules.js";
 import type { CollectionHooks } from "../hooks/hooks.js";
 import type { AnyCollection, Fields } from "./collection.js";
 import { Computed, Field, HasMany, type ComputedWhere, type FieldConfig, type FieldKind, type OnDelete } from "./field.js";
+import { JSON_FIELD_DEPTH, jsonValueProblem, NUL_REFUSED_ISSUE } from "./text.js";
 import type { Schema } from "./types.js";
 
 /** The storage kind of a column: a field kind, or one of the automatic columns. */
@@ -93,10 +94,13 @@ const dateInput = z.union([
   z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
 ]);
 
+/** Text as every database stores it: without NUL. */
+const storableText = z.string().regex(/^[^\u0000]*$/, { message: NUL_REFUSED_ISSUE });
+
 function baseSchema(config: FieldConfig): z.ZodType {
   switch (config.kind) {
     case "text":
-      return config.generated === undefined ? z.string() : z.string().min(1);
+      return config.generated === undefined ? storableText : storableText.min(1);
     case "integer":
       return z.int();
     case "number":
@@ -110,14 +114,22 @@ function baseSchema(config: FieldConfig): z.ZodType {
     case "enum":
       return z.enum(config.values as [string, ...string[]]);
     case "belongsTo":
-      return z.string().min(1);
+      return storableText.min(1);
   }
 }
 
+/** A JSON value as every database stores it: no NUL in its strings, a bounded depth. */
+function storableJson(schema: z.ZodType): z.ZodType {
+  return schema.superRefine((value, ctx) => {
+    const problem = jsonValueProblem(value, JSON_FIELD_DEPTH);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  });
+}
+
 function valueSchema(config: FieldConfig): z.ZodType {
+  if (config.kind === "json") return storableJson(config.schema ?? baseSchema(config));
   const base = baseSchema(config);
   if (config.schema === undefined) return base;
-  if (config.kind === "json") return config.schema;
   return base.pipe(config.schema);
 }
 
@@ -194,7 +206,7 @@ function collectionIndexes(collection: AnyCollection): IndexModel[] {
 }
 
 function writeSchemas(collection: AnyCollection) {
-  const create: Record<string, z.ZodType> = { id: z.string().min(1).max(255).optional() };
+  const create: Record<string, z.ZodType> = { id: storableText.min(1).max(255).optional() };
   const update: Record<string, z.ZodType> = {};
   for (const [name, value] of Object.entries(collection.fields)) {
     if (!(value instanceof Field)) continue;

@@ -98,7 +98,7 @@ describeEachDatabase("field rules", (db) => {
 
   beforeAll(async () => {
     const fresh = await db.fresh();
-    backend = createBackend({ database: fresh.database, collections });
+    backend = createBackend({ database: fresh.database, collections, limits: { includeDepth: 4 } });
     await backend.migrate();
     close = async () => {
       await backend.close();
