@@ -310,7 +310,11 @@ describeEachDatabase("write rules against a hostile caller", (db) => {
   describe("upsert finds only what the caller may read", () => {
     test("a unique value held by a record the caller may not read answers as a create of it would; the record is untouched", async () => {
       const upserted = await failure(
-        as(mallory).projects.upsert({ where: { code: "BLUE" }, create: { name: "mine", team: red }, update: { name: "taken over" } }),
+        as(mallory).projects.upsert({
+          where: { code: "BLUE" },
+          create: { name: "mine", code: "BLUE", team: red },
+          update: { name: "taken over" },
+        }),
       );
       const created = await failure(as(mallory).projects.create({ name: "mine", code: "BLUE", team: red }));
       expect(upserted).toMatchObject({ status: 409, code: "UNIQUE_VIOLATION", details: { fields: ["code"] } });
@@ -319,9 +323,17 @@ describeEachDatabase("write rules against a hostile caller", (db) => {
     });
 
     test("one the caller may read is updated; a value no record holds is created", async () => {
-      const updated = await as(mallory).projects.upsert({ where: { code: "RED" }, create: { name: "x", team: red }, update: { name: "Red!" } });
+      const updated = await as(mallory).projects.upsert({
+        where: { code: "RED" },
+        create: { name: "x", code: "RED", team: red },
+        update: { name: "Red!" },
+      });
       expect(updated).toMatchObject({ id: redProject, name: "Red!" });
-      const created = await as(mallory).projects.upsert({ where: { code: "RED-2" }, create: { name: "Red 2", team: red }, update: {} });
+      const created = await as(mallory).projects.upsert({
+        where: { code: "RED-2" },
+        create: { name: "Red 2", code: "RED-2", team: red },
+        update: {},
+      });
       expect(created).toMatchObject({ code: "RED-2", team: red });
       await backend.system.data.projects.delete(created.id);
       await backend.system.data.projects.update(redProject, { name: "Red alert" });
