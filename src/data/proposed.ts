@@ -13,7 +13,7 @@ import { Slot } from "./compiled-query-cache.js";
 import { buildCond, type Cond } from "./where.js";
 
 /** The alias of a proposed row inside a write whose target table is `t0`. */
-export const PROPOSED = "p0";
+const PROPOSED = "p0";
 
 /**
  * New records: `count` rows of bound values, each row's values in `collection.columns` order,
