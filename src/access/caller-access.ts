@@ -79,6 +79,20 @@ export function includeNeeds(needs: RuleNeeds, model: Model, collection: Collect
   }
 }
 
+/**
+ * Adds the `get` rule of every collection that the `belongsTo` values of a write's input point
+ * to: a caller may only name records it may read. `written` is an input, or a list of them.
+ */
+export function referenceNeeds(needs: RuleNeeds, model: Model, collection: CollectionModel, written: unknown): void {
+  for (const input of Array.isArray(written) ? written : [written]) {
+    if (!isPlainObject(input)) continue;
+    for (const [key, value] of Object.entries(input)) {
+      const target = value === null || value === undefined ? undefined : collection.columnsByName.get(key)?.references?.table;
+      if (target !== undefined) need(needs, model.collections.get(target)!, "get");
+    }
+  }
+}
+
 function checked(collection: CollectionModel, operation: Operation, value: unknown): RuleValue {
   if (typeof value === "boolean" || isPlainObject(value)) return value as RuleValue;
   throw new Error(
@@ -170,8 +184,8 @@ export function denied(user: Principal | null, message: string, details?: Record
 }
 
 /**
- * The access of a non-system caller for an operation, its filters and includes (`undefined` for
- * the system scope); a promise only when a rule is asynchronous.
+ * The access of a non-system caller for an operation, its filters, includes and written inputs
+ * (`undefined` for the system scope); a promise only when a rule is asynchronous.
  */
 export function accessFor(
   system: boolean,
@@ -181,6 +195,7 @@ export function accessFor(
   operations: readonly Operation[],
   where?: unknown,
   include?: unknown,
+  written?: unknown,
 ): Access | undefined | Promise<Access> {
   if (system) return undefined;
   const needs: RuleNeeds = new Map();
@@ -188,5 +203,6 @@ export function accessFor(
   computedNeeds(needs, model, collection);
   whereNeeds(needs, model, collection, where);
   includeNeeds(needs, model, collection, include);
+  referenceNeeds(needs, model, collection, written);
   return resolveAccess(user, needs);
 }

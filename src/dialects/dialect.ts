@@ -59,6 +59,11 @@ export interface DialectRuntime {
   encodePattern(operator: "contains" | "startsWith" | "endsWith", value: string): string;
   /** Case-sensitive match of `column` against a pattern bound with `encodePattern`. */
   match(column: Expression<unknown>, pattern: unknown): Expression<SqlBool>;
+  /**
+   * A bound value (encoded for `kind`) as a value of the column type of `kind`, for rows made of
+   * bound values (PostgreSQL would take an untyped parameter there as text).
+   */
+  typed(value: unknown, kind: ColumnKind): Expression<unknown>;
   /** `column` is distinct from `value`, treating `NULL` as a value. */
   distinct(column: Expression<unknown>, value: unknown): Expression<SqlBool>;
   /** The most parameters one statement may bind. */

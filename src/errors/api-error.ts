@@ -10,7 +10,7 @@
 export const ERROR_CODES = {
   /** The input of a write failed validation; `details.issues` lists each field's problem. */
   VALIDATION_FAILED: 422,
-  /** A `belongsTo` field names a record that does not exist. */
+  /** A `belongsTo` field names a record that does not exist or that the caller may not read. */
   REFERENCE_NOT_FOUND: 422,
   /** A query (`where`, `orderBy`, `select`, `include`, `limit`, ...) is malformed. */
   INVALID_QUERY: 400,

@@ -18,7 +18,7 @@ export type IndexDefinition<Name extends string = string> =
   | { readonly fields: readonly Name[]; readonly unique?: boolean };
 
 /** What `collection()` takes besides the name. */
-export interface CollectionDefinition<F extends Fields> {
+export interface CollectionDefinition<F extends Fields, I extends boolean = boolean> {
   /** The fields; `id`, `createdAt` and `updatedAt` are added automatically. */
   fields: F;
   /**
@@ -34,6 +34,15 @@ export interface CollectionDefinition<F extends Fields> {
   access?: CollectionAccess<F>;
   /** Code that runs around writes, in their transaction. */
   hooks?: CollectionHooks<F>;
+  /**
+   * Whether callers other than the system scope may choose the `id` of the records they create.
+   * Without it, an `id` in a caller's create input is refused as an unknown field, so that no
+   * answer shows whether a record the caller cannot read has some id; with it, a taken id is a
+   * `UNIQUE_VIOLATION` (409) whoever may read the record that holds it. The system scope and
+   * hooks always may set ids.
+   * @default false
+   */
+  clientIds?: I;
 }
 
 /**
@@ -45,10 +54,12 @@ export interface CollectionDefinition<F extends Fields> {
  * type Post = Infer<typeof posts>;
  * ```
  */
-export interface Collection<N extends string = string, F extends Fields = Fields> {
+export interface Collection<N extends string = string, F extends Fields = Fields, I extends boolean = boolean> {
   readonly name: N;
   readonly fields: F;
   readonly indexes: readonly IndexDefinition[];
+  /** Whether callers other than the system scope may choose the ids of new records. */
+  readonly clientIds: I;
   /** @internal The rules, read by the backend (typed where they are written, in `collection()`). */
   readonly access: object;
   /** @internal The hooks, read by the backend. */
@@ -94,10 +105,10 @@ const RESERVED = new Set<string>([
  * });
  * ```
  */
-export function collection<const N extends string, const F extends Fields>(
+export function collection<const N extends string, const F extends Fields, const I extends boolean = false>(
   name: N,
-  definition: CollectionDefinition<F>,
-): Collection<N, F> {
+  definition: CollectionDefinition<F, I>,
+): Collection<N, F, I> {
   if (!NAME.test(name) || name.startsWith("cimiento_") || RESERVED.has(name)) {
     throw new SchemaError(
       `Collection name "${name}" is not valid: use a letter, then letters, digits or "_", not the prefix "cimiento_" nor a reserved name (id, createdAt, updatedAt, a where operator, a property of every object such as constructor).`,
@@ -119,10 +130,10 @@ export function systemCollection<const N extends `cimiento_${string}`, const F e
   return defineCollection(name, definition);
 }
 
-function defineCollection<const N extends string, const F extends Fields>(
+function defineCollection<const N extends string, const F extends Fields, const I extends boolean>(
   name: N,
-  definition: CollectionDefinition<F>,
-): Collection<N, F> {
+  definition: CollectionDefinition<F, I>,
+): Collection<N, F, I> {
   const fields = definition.fields;
   for (const [fieldName, value] of Object.entries(fields)) {
     const where = `${name}.${fieldName}`;
@@ -186,5 +197,7 @@ function defineCollection<const N extends string, const F extends Fields>(
       }
     }
   }
-  return Object.freeze({ name, fields, indexes, access: definition.access ?? {}, hooks: definition.hooks ?? {} });
+  const clientIds = (definition.clientIds ?? false) as I;
+  if (typeof clientIds !== "boolean") throw new SchemaError(`The clientIds option of "${name}" must be true or false.`);
+  return Object.freeze({ name, fields, indexes, clientIds, access: definition.access ?? {}, hooks: definition.hooks ?? {} });
 }

@@ -76,6 +76,9 @@ export interface CollectionModel {
   readonly updateSchema: z.ZodType<Record<string, unknown>>;
   /** Any subset of the fields and the id: a create's input before `beforeCreate` completes it. */
   readonly draftSchema: z.ZodType<Record<string, unknown>>;
+  /** `createSchema` and `draftSchema` for callers: without the id unless `clientIds` allows it. */
+  readonly callerCreateSchema: z.ZodType<Record<string, unknown>>;
+  readonly callerDraftSchema: z.ZodType<Record<string, unknown>>;
   /** Fields with a default, and fields that are optional without one (they default to null). */
   readonly defaults: readonly (readonly [string, { readonly value: unknown } | undefined])[];
   readonly access: CollectionAccess<Fields>;
@@ -216,10 +219,16 @@ function writeSchemas(collection: AnyCollection) {
     create[name] = filled ? schema.optional() : schema;
     update[name] = schema.optional();
   }
+  const createSchema = z.strictObject(create) as z.ZodType<Record<string, unknown>>;
+  const draftSchema = z.strictObject({ ...update, id: create["id"]! }) as z.ZodType<Record<string, unknown>>;
+  // A caller that chose ids could learn, from a taken one, that a record it may not read exists.
+  const { id: _id, ...withoutId } = create;
   return {
-    createSchema: z.strictObject(create) as z.ZodType<Record<string, unknown>>,
+    createSchema,
     updateSchema: z.strictObject(update) as z.ZodType<Record<string, unknown>>,
-    draftSchema: z.strictObject({ ...update, id: create["id"]! }) as z.ZodType<Record<string, unknown>>,
+    draftSchema,
+    callerCreateSchema: collection.clientIds ? createSchema : (z.strictObject(withoutId) as z.ZodType<Record<string, unknown>>),
+    callerDraftSchema: collection.clientIds ? draftSchema : (z.strictObject(update) as z.ZodType<Record<string, unknown>>),
   };
 }
 

@@ -93,27 +93,34 @@ type RequiredInputKeys<F extends Fields, V extends Visibility> = {
       : K;
 }[WritableKeys<F, V>];
 
-/** What `create` takes for a collection's fields (see {@link CreateInput}). */
-export type CreateInputOf<F extends Fields, V extends Visibility = "system"> =
+/**
+ * What `create` takes for a collection's fields (see {@link CreateInput}); `I` says whether
+ * callers may choose ids (the collection's `clientIds`).
+ */
+export type CreateInputOf<F extends Fields, V extends Visibility = "system", I extends boolean = false> =
   Unknown<F> extends true
     ? { id?: string; [field: string]: unknown }
     : Simplify<
         { [K in RequiredInputKeys<F, V>]: InputValueOf<StateOf<F[K]>> } & {
           [K in Exclude<WritableKeys<F, V>, RequiredInputKeys<F, V>>]?: InputValueOf<StateOf<F[K]>>;
-        } & { id?: string }
+        } & (V extends "caller" ? (I extends true ? { id?: string } : {}) : { id?: string })
       >;
 
+/** Whether a collection lets callers choose ids: `true` only when it says `clientIds: true`. */
+type ClientIdsOf<C> = C extends { readonly clientIds: true } ? true : false;
+
 /**
- * What `create` takes: every field without a default and not optional is required. `id` may be
- * given (a string); otherwise a UUIDv7 is generated. For callers other than the system scope
- * (`V = "caller"`), `readOnly()` fields are left out: a hook fills them.
+ * What `create` takes: every field without a default and not optional is required. The system
+ * scope may give `id` (a string); otherwise a UUIDv7 is generated. For callers other than the
+ * system scope (`V = "caller"`), `readOnly()` fields are left out (a hook fills them), and so is
+ * `id` unless the collection says `clientIds: true`.
  *
  * @example
  * ```ts
  * const input: CreateInput<typeof posts> = { title: "Hello" };
  * ```
  */
-export type CreateInput<C extends AnyCollection, V extends Visibility = "system"> = CreateInputOf<FieldsOf<C>, V>;
+export type CreateInput<C extends AnyCollection, V extends Visibility = "system"> = CreateInputOf<FieldsOf<C>, V, ClientIdsOf<C>>;
 
 /** What `update` takes for a collection's fields (see {@link UpdateInput}). */
 export type UpdateInputOf<F extends Fields, V extends Visibility = "system"> =

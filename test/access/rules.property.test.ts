@@ -740,7 +740,7 @@ describeEachDatabase("access rules (property)", (db) => {
     expectCoverage(tally, ["missing", "hidden", "found"], runs(500));
   }, TIMEOUT);
 
-  test("update succeeds exactly when get and update rules match before and update after; else NOT_FOUND / FORBIDDEN, nothing changed", async () => {
+  test("update succeeds exactly when get and update rules match before and update after (against the records before); else REFERENCE_NOT_FOUND / NOT_FOUND / FORBIDDEN, nothing changed", async () => {
     const dataset = sampleDataset(3);
     await load(dataset);
     const changes = fc.record(
@@ -750,7 +750,7 @@ describeEachDatabase("access rules (property)", (db) => {
         tag: fc.constantFrom(...TAGS),
         published: fc.boolean(),
         title: titleArb,
-        folder: fc.constantFrom(null, ...FOLDER_IDS),
+        folder: fc.constantFrom(null, ...FOLDER_IDS, "f9"),
       },
       { requiredKeys: [] },
     );
@@ -759,12 +759,18 @@ describeEachDatabase("access rules (property)", (db) => {
       principalArb,
       openGetRuleArb,
       shallowDocRuleArb,
+      folderRuleArb,
       targetArb,
       changes,
-      async (user, getRule, updateRule, target, change) => {
-        current = { ...denyAll(), docs: { ...denyAll().docs, get: getRule, update: updateRule } };
+      async (user, getRule, updateRule, folderGetRule, target, change) => {
+        current = {
+          ...denyAll(),
+          folders: { ...denyAll().folders, get: folderGetRule },
+          docs: { ...denyAll().docs, get: getRule, update: updateRule },
+        };
         const get = instantiate(getRule, user);
         const update = instantiate(updateRule, user);
+        const folderGet = instantiate(folderGetRule, user);
         const id = targetId(
           target,
           dataset,
@@ -776,16 +782,31 @@ describeEachDatabase("access rules (property)", (db) => {
           ...dataset,
           docs: dataset.docs.map((row) => (row["id"] === id ? after! : row)),
         };
+        // A folder the caller may not get is named as one that does not exist, whatever the doc.
+        // When it may get every folder, only the foreign key finds a missing one, in the write.
+        const named = change.folder !== undefined && change.folder !== null;
+        const folder = dataset.folders.find((row) => row["id"] === change.folder);
+        const unreadable =
+          update !== false &&
+          named &&
+          folderGet !== true &&
+          (folder === undefined || !ruleHolds(folderGet, "folders", folder, dataset));
         let expected: Outcome<Row>;
-        if (original === undefined || !ruleHolds(get, "docs", original, dataset)) {
+        if (unreadable) {
+          tally.note(folder === undefined ? "missing folder" : "unreadable folder");
+          expected = { error: "REFERENCE_NOT_FOUND" };
+        } else if (original === undefined || !ruleHolds(get, "docs", original, dataset)) {
           tally.note(original === undefined ? "missing" : "hidden");
           expected = { error: "NOT_FOUND" };
         } else if (!ruleHolds(update, "docs", original, dataset)) {
           tally.note("denied before");
           expected = { error: deniedCode(user) };
-        } else if (!ruleHolds(update, "docs", after!, updatedDataset)) {
+        } else if (!ruleHolds(update, "docs", after!, dataset)) {
           tally.note("denied after");
           expected = { error: deniedCode(user) };
+        } else if (named && folder === undefined) {
+          tally.note("missing folder, found by the write");
+          expected = { error: "REFERENCE_NOT_FOUND" };
         } else {
           tally.note("updated");
           expected = { ok: pick(after!, DOC_FIELDS) };
@@ -803,7 +824,11 @@ describeEachDatabase("access rules (property)", (db) => {
       },
     );
     await fc.assert(property, { seed: SEED, numRuns: runs(800) });
-    expectCoverage(tally, ["missing", "hidden", "denied before", "denied after", "updated"], runs(800));
+    expectCoverage(
+      tally,
+      ["missing folder", "unreadable folder", "missing", "hidden", "denied before", "denied after", "updated"],
+      runs(800),
+    );
     expect(await snapshot()).toEqual({
       docs: dataset.docs.map((row) => pick(row, DOC_FIELDS)).sort(byId),
       comments: dataset.comments.map((row) => pick(row, COMMENT_FIELDS)).sort(byId),

@@ -65,7 +65,36 @@ const comments = collection("comments", {
   },
 });
 
-const backend = createBackend({ database, collections: { users, posts, comments } });
+// Any signed-in caller may look a team up; its members see its memberships, its owners manage them.
+const ofMember = ({ user }: RuleContext) => (user ? { team: { memberships: { some: { user: user.id } } } } : false);
+const ofOwner = ({ user }: RuleContext) => (user ? { team: { memberships: { some: { user: user.id, role: "owner" } } } } : false);
+
+const teams = collection("teams", {
+  fields: { name: field.text(z.string().min(1)) },
+  access: {
+    list: ({ user }) => (user ? { memberships: { some: { user: user.id } } } : false),
+    get: ({ user }) => user !== null,
+    create: ({ user }) => user !== null,
+  },
+  hooks: {
+    // Whoever creates a team owns it: trusted code writes the first membership.
+    afterCreate: async ({ record, user, system }) => {
+      if (user) await system.data.memberships.create({ team: record.id, user: user.id, role: "owner" });
+    },
+  },
+});
+
+const memberships = collection("memberships", {
+  fields: {
+    team: field.belongsTo("teams", { onDelete: "cascade" }),
+    user: field.belongsTo("users", { onDelete: "cascade" }),
+    role: field.enum(["owner", "member"]).default("member"),
+  },
+  indexes: [{ fields: ["team", "user"], unique: true }],
+  access: { list: ofMember, get: ofMember, create: ofOwner, update: ofOwner, delete: ofOwner },
+});
+
+const backend = createBackend({ database, collections: { users, posts, comments, teams, memberships } });
 await backend.migrate();
 `),
   check(`track(backend);
@@ -89,7 +118,13 @@ expect(() => backend.as({ id: 1 } as never)).toThrow(TypeError);
   example(`declare module "cimiento" {
   interface Register {
     principal: { id: string; role: "admin" | "member"; name: string };
-    collections: { users: typeof users; posts: typeof posts; comments: typeof comments };
+    collections: {
+      users: typeof users;
+      posts: typeof posts;
+      comments: typeof comments;
+      teams: typeof teams;
+      memberships: typeof memberships;
+    };
   }
 }
 `),
@@ -115,6 +150,15 @@ const anonymousCreates = await anonymous.data.posts.create({ title: "Hi" }).catc
 // "UNAUTHORIZED": anonymous callers may not create posts
 const bobDeletes = await asBob.data.posts.delete(draft.id).catch((error: ApiError) => error.code);
 // "FORBIDDEN": only admins delete
+
+const team = await asBob.data.teams.create({ name: "Blue" }); // Bob owns it (the hook)
+const adaClaims = await asAda.data.memberships
+  .create({ team: team.id, user: ada.id, role: "owner" })
+  .catch((error: ApiError) => error.code);
+// "FORBIDDEN": the rule asks whether Ada owns the team before her membership exists; she does not
+const bobAddsAda = await asBob.data.memberships.create({ team: team.id, user: ada.id }); // a member
+const adaPromotes = await asAda.data.memberships.update(bobAddsAda.id, { role: "owner" }).catch((error: ApiError) => error.code);
+// "FORBIDDEN": she sees her membership, but is no owner before the change
 `),
   check(`expect(draft).toMatchObject({ title: "Draft", author: bob.id, published: false });
 expect(draftForAnonymous).toBeNull();
@@ -124,6 +168,14 @@ expect(bobRenames.author?.name).toBe("Bob");
 expect(anonymousCreates).toBe("UNAUTHORIZED");
 expect(bobDeletes).toBe("FORBIDDEN");
 expect(await backend.system.data.posts.count()).toBe(1);
+expect(adaClaims).toBe("FORBIDDEN");
+expect(bobAddsAda).toMatchObject({ team: team.id, user: ada.id, role: "member" });
+expect(adaPromotes).toBe("FORBIDDEN");
+const teamRoles = await backend.system.data.memberships.list({ where: { team: team.id }, orderBy: { role: "asc" } });
+expect(teamRoles.items.map((membership) => [membership.user, membership.role])).toEqual([
+  [ada.id, "member"],
+  [bob.id, "owner"],
+]);
 `),
   example(`const postFields = await asBob.data.posts.get(draft.id);
 // { id, title, published, views, author, createdAt, updatedAt }
@@ -181,10 +233,13 @@ expect(spammedForAda.items.map((post) => post.id)).toEqual([draft.id]);
 expect(feedback.items.map((comment) => [comment.body, comment.post])).toEqual([["Early feedback", null]]);
 `),
   example(`const onAdaDraft = await asBob.data.comments.create({ body: "Hi", post: adaDraft.id }).catch((error: ApiError) => error.code);
-// "FORBIDDEN": the create rule's filter does not match Ada's draft
+// "REFERENCE_NOT_FOUND": Bob may not read Ada's draft, so for him there is no such post
+const onNoPost = await asBob.data.comments.create({ body: "Hi", post: "no-such-post" }).catch((error: ApiError) => error.code);
+// "REFERENCE_NOT_FOUND": the same answer
 const onBobPost = await asBob.data.comments.create({ body: "Hi", post: draft.id });
 `),
-  check(`expect(onAdaDraft).toBe("FORBIDDEN");
+  check(`expect(onAdaDraft).toBe("REFERENCE_NOT_FOUND");
+expect(onNoPost).toBe("REFERENCE_NOT_FOUND");
 expect(onBobPost.author).toBe(bob.id);
 expect(await backend.system.data.comments.count({ where: { post: adaDraft.id } })).toBe(1);
 `),

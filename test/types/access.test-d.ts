@@ -122,7 +122,6 @@ describe("what callers write", () => {
     expectTypeOf<CreateInput<typeof posts, "caller">>().toEqualTypeOf<{
       title: string;
       author: string;
-      id?: string;
       editor?: string | null;
     }>();
     expectTypeOf<UpdateInput<typeof users, "caller">>().toEqualTypeOf<{
@@ -138,6 +137,22 @@ describe("what callers write", () => {
     void caller.data.users.updateMany({ where: {}, data: { karma: 1 } });
     // A required readOnly field is not asked of callers: a hook fills it.
     void caller.data.posts.create({ title: "t", author: "u" });
+  });
+
+  test("a caller's create input has an id only where the collection allows client ids", () => {
+    const drafts = collection("drafts", { fields: { body: field.text() }, clientIds: true });
+    const notes = collection("notes", { fields: { body: field.text() }, clientIds: false });
+    expectTypeOf<CreateInput<typeof drafts, "caller">>().toEqualTypeOf<{ body: string; id?: string }>();
+    expectTypeOf<CreateInput<typeof notes, "caller">>().toEqualTypeOf<{ body: string }>();
+    expectTypeOf<CreateInput<typeof comments, "caller">>().toEqualTypeOf<{ body: string; post: string }>();
+    // The system scope chooses ids in every collection.
+    expectTypeOf<CreateInput<typeof comments>>().toEqualTypeOf<{ body: string; post: string; id?: string }>();
+    expectTypeOf<CreateInput<typeof notes>>().toEqualTypeOf<{ body: string; id?: string }>();
+    // @ts-expect-error: callers do not choose the ids of posts
+    void caller.data.posts.create({ id: "p1", title: "t", author: "u" });
+    // @ts-expect-error: nor in createMany
+    void caller.data.comments.createMany([{ id: "c1", body: "b", post: "p1" }]);
+    void backend.system.data.posts.create({ id: "p1", title: "t", author: "u", slug: "s" });
   });
 });
 

@@ -24,7 +24,7 @@ describe("generated fields: types", () => {
       createdAt: Date;
       updatedAt: Date;
     }>();
-    expectTypeOf<CreateInput<typeof notes, "caller">>().toEqualTypeOf<{ title: string; id?: string }>();
+    expectTypeOf<CreateInput<typeof notes, "caller">>().toEqualTypeOf<{ title: string }>();
     expectTypeOf<UpdateInput<typeof notes, "caller">>().toEqualTypeOf<{ title?: string }>();
     expectTypeOf<CreateInput<typeof notes>>().toEqualTypeOf<{ title: string; slug?: string; number?: number; id?: string }>();
     expectTypeOf<UpdateInput<typeof notes>>().toEqualTypeOf<{ title?: string; slug?: string; number?: number }>();

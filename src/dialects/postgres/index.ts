@@ -73,14 +73,14 @@ function classify(error: unknown): ErrorClass | undefined {
   return undefined;
 }
 
-const ARRAY_TYPES: Record<ColumnKind, string> = {
-  id: "text[]",
-  text: "text[]",
-  integer: "bigint[]",
-  number: "double precision[]",
-  boolean: "boolean[]",
-  datetime: "timestamptz[]",
-  json: "jsonb[]",
+const TYPES: Record<ColumnKind, string> = {
+  id: "text",
+  text: "text",
+  integer: "bigint",
+  number: "double precision",
+  boolean: "boolean",
+  datetime: "timestamptz",
+  json: "jsonb",
 };
 
 function escapeLike(value: string): string {
@@ -132,7 +132,7 @@ function open(options: PostgresOptions): DialectRuntime {
     decodes: () => false,
     encodeList: (_kind, values) => values,
     inList: (column: Expression<unknown>, list: unknown, kind: ColumnKind): Expression<SqlBool> =>
-      sql<SqlBool>`${column} = any(${list}::${sql.raw(ARRAY_TYPES[kind])})`,
+      sql<SqlBool>`${column} = any(${list}::${sql.raw(`${TYPES[kind]}[]`)})`,
     encodePattern: (operator, value) => {
       const escaped = escapeLike(value);
       if (operator === "startsWith") return `${escaped}%`;
@@ -140,6 +140,7 @@ function open(options: PostgresOptions): DialectRuntime {
       return `%${escaped}%`;
     },
     match: (column, pattern) => sql<SqlBool>`${column} like ${pattern}`,
+    typed: (value, kind) => sql`cast(${value} as ${sql.raw(TYPES[kind])})`,
     distinct: (column, value) => sql<SqlBool>`${column} is distinct from ${value}`,
     maxParameters: 65_535,
     classify,

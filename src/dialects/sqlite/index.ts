@@ -140,6 +140,8 @@ function open(options: SqliteOptions): DialectRuntime {
       sql<SqlBool>`${column} in (select value from json_each(${list}))`,
     encodePattern: globPattern,
     match: (column, pattern) => sql<SqlBool>`${column} glob ${pattern}`,
+    // Encoded values are stored as they are bound, and compare alike with or without a column.
+    typed: (value) => sql`${value}`,
     distinct: (column, value) => sql<SqlBool>`${column} is not ${value}`,
     maxParameters: 32_766,
     classify,
