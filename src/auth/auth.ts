@@ -348,16 +348,20 @@ export class Auth implements AuthApi {
     if (hit.count > this.#addressLimit.max) throw rateLimited(Math.max(1, Math.ceil((hit.resetAt - now) / 1000)));
   }
 
-  async #refuseLockedAccount(email: string): Promise<void> {
+  /**
+   * Takes one of the account's tries before a password is checked, or refuses with 429 when the
+   * window has none left. Taken atomically by the store's `hit`, so concurrent guesses cannot all
+   * pass a check made before any of them is counted; a right password clears the window.
+   */
+  async #takeTry(email: string): Promise<void> {
     const now = this.#now();
-    const window = await this.#store.peek(`sign-in:${email}`, now);
-    if (window !== null && window.count >= this.#signInLimit.max) {
-      throw rateLimited(Math.max(1, Math.ceil((window.resetAt - now) / 1000)));
-    }
+    const hit = await this.#store.hit(`sign-in:${email}`, this.#signInLimit.windowMs, now);
+    if (hit.count > this.#signInLimit.max) throw rateLimited(Math.max(1, Math.ceil((hit.resetAt - now) / 1000)));
   }
 
-  async #countFailure(email: string): Promise<void> {
-    await this.#store.hit(`sign-in:${email}`, this.#signInLimit.windowMs, this.#now());
+  /** After the right password: the account's window is cleared, so only failures count. */
+  async #forgetTries(email: string): Promise<void> {
+    await this.#store.reset(`sign-in:${email}`);
   }
 
   /** A hash to check unknown accounts' passwords against, so they take as long as known ones. */
@@ -531,7 +535,7 @@ export class Auth implements AuthApi {
     if (typeof password !== "string" || password.length === 0 || password.length > 4 * this.#maxLength) {
       throw validationError("Invalid sign-in", [{ path: ["password"], code: "invalid_type", message: "A password is expected" }]);
     }
-    await this.#refuseLockedAccount(email);
+    await this.#takeTry(email);
     const row = await this.#db
       .selectFrom("users")
       .leftJoin("cimiento_credentials", "cimiento_credentials.user", "users.id")
@@ -540,11 +544,8 @@ export class Auth implements AuthApi {
       .executeTakeFirst();
     const hash = row?.passwordHash ?? (await this.#dummy());
     const ok = (await this.#hasher.verify(hash, password)) && row?.passwordHash != null;
-    if (!ok || row === undefined) {
-      await this.#countFailure(email);
-      throw invalidCredentials();
-    }
-    await this.#store.reset(`sign-in:${email}`);
+    if (!ok || row === undefined) throw invalidCredentials();
+    await this.#forgetTries(email);
     if (this.settings.requireEmailVerification && this.#deps.runtime.decode("boolean", row.emailVerified) !== true) {
       throw apiError("EMAIL_NOT_VERIFIED", "Confirm your e-mail address first: follow the link sent to it.");
     }
@@ -571,13 +572,11 @@ export class Auth implements AuthApi {
     const current = body["currentPassword"];
     const next = this.checkPassword(body["newPassword"], "newPassword");
     const email = String((user as unknown as Row)["email"] ?? user.id);
-    await this.#refuseLockedAccount(email);
+    await this.#takeTry(email);
     const hash = await this.#passwordHash(user.id);
     const ok = typeof current === "string" && (await this.#hasher.verify(hash ?? (await this.#dummy()), current)) && hash !== undefined;
-    if (!ok) {
-      await this.#countFailure(email);
-      throw invalidCredentials();
-    }
+    if (!ok) throw invalidCredentials();
+    await this.#forgetTries(email);
     const replacement = await this.#hasher.hash(next);
     await this.#deps.transaction(async ({ db }) => {
       const trx = db as unknown as Kysely<AuthDB>;
@@ -616,7 +615,7 @@ export class Auth implements AuthApi {
       return (await trx.selectFrom("users").select("email").where("id", "=", userId).executeTakeFirst())?.email;
     });
     // The owner proved the mailbox: failed sign-ins (someone else's guesses, say) lock it out no more.
-    if (email !== undefined) await this.#store.reset(`sign-in:${email}`);
+    if (email !== undefined) await this.#forgetTries(email);
   }
 
   async sendVerificationEmail(userId: string): Promise<void> {
