@@ -176,6 +176,14 @@ function accessOf(user: Principal | null, rules: Map<string, RuleValue>): Access
   };
 }
 
+/**
+ * The field rules of a caller, for a write that needs no collection rule: sign-up, which
+ * creates a `users` record as an anonymous caller's field rules allow.
+ */
+export function fieldAccess(user: Principal | null): Access {
+  return accessOf(user, new Map());
+}
+
 /** The error for an operation the caller may not do: 401 when anonymous, else 403. */
 export function denied(user: Principal | null, message: string, details?: Record<string, unknown>): ApiError {
   return user === null

@@ -34,10 +34,14 @@ export interface ActionHttp {
 /** The `users` collection of `Register["collections"]`, or the built-in one. */
 export type RegisteredUsers = RegisteredSchema extends { users: infer U extends AnyCollection } ? U : DefaultUsers;
 
-/** What `auth.signUp` takes in an action: an e-mail address, a password, and the user's own fields. */
+/**
+ * What `auth.signUp` takes in an action: an e-mail address, the user's own fields, and a
+ * password only when `requireEmailVerification` is off (with it on, the password is chosen with
+ * `auth.verifyEmail`, by whoever follows the mailed link).
+ */
 export type SignUpInput<U extends AnyCollection = RegisteredUsers> = Omit<CreateInput<U, "caller">, "email"> & {
   email: string;
-  password: string;
+  password?: string;
 };
 
 /**
@@ -73,11 +77,18 @@ export interface ActionAuth<U extends AnyCollection = RegisteredUsers> extends O
   ): Promise<{ user: Infer<U>; token: string; session: SessionInfo }>;
   /**
    * Signs up as `POST /auth/sign-up` does (the per-address limit counts; the user's fields are
-   * written as an anonymous caller writes them). With `requireEmailVerification` off, the
-   * account and a session are created: `{ user, token, session }`, or 409 `EMAIL_TAKEN`. With
-   * it on, the verification link is mailed and `null` returned.
+   * written as an anonymous caller writes them, field rules included). With
+   * `requireEmailVerification` off, `{ email, password, ...fields }` creates the account and a
+   * session: `{ user, token, session }`, or 409 `EMAIL_TAKEN`. With it on, `{ email, ...fields }`
+   * (a password is refused, 422) mails the link and returns `null`, for a taken address too.
    */
   signUp(input: SignUpInput<U>): Promise<{ user: Infer<U>; token: string; session: SessionInfo } | null>;
+  /**
+   * Follows a verification link as `POST /auth/verify-email` does, and signs in: a pending
+   * sign-up's token creates the account with `password` (required), an existing account's token
+   * marks its address verified (no password). 400 `INVALID_TOKEN` for a used or expired token.
+   */
+  verifyEmail(input: { token: string; password?: string }): Promise<{ user: Infer<U>; token: string; session: SessionInfo }>;
   /**
    * The session token or API key this call came with (an `Authorization` header or the session
    * cookie); `null` for anonymous and in-process calls.

@@ -41,6 +41,7 @@ function actionAuth(ctx: DataContext, name: string, credentials: CallCredentials
   return {
     createUser: outside((input) => auth.createUser(input as never) as never),
     signUp: outside((input) => auth.signUp(input as unknown as Record<string, unknown>, client) as never),
+    verifyEmail: outside((input) => auth.verifyEmail(input as unknown as Record<string, unknown>, client) as never),
     signIn: outside((email, password, other = client) => auth.signIn(email, password, other) as never),
     createSession: outside((userId, other = client) => auth.createSession(userId, other)),
     verifyToken: outside((token) => auth.verifyToken(token)),

@@ -5,6 +5,8 @@
 import type { CompiledQuery, Kysely } from "kysely";
 import ms from "ms";
 import { v7 as uuidv7 } from "uuid";
+import { fieldAccess } from "../access/caller-access.js";
+import { writeIssues } from "../access/field-writes.js";
 import type { Principal } from "../access/principal.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import { apiError, type ApiError } from "../errors/api-error.js";
@@ -183,6 +185,18 @@ export function rateLimited(retryAfter: number): ApiError {
 const invalidCredentials = () => apiError("INVALID_CREDENTIALS", "The e-mail address or the password is wrong.");
 const invalidToken = () => apiError("INVALID_TOKEN", "This token is invalid, was already used, or has expired.");
 
+const PASSWORD_AT_SIGN_UP: FieldIssue = {
+  path: ["password"],
+  code: "unrecognized_keys",
+  message: "No password at sign-up: it is chosen when following the link mailed to the address (POST /auth/verify-email)",
+};
+const PASSWORD_TO_CHOOSE: FieldIssue = { path: ["password"], code: "invalid_type", message: "Choose a password to finish signing up" };
+const PASSWORD_OF_ACCOUNT: FieldIssue = {
+  path: ["password"],
+  code: "unrecognized_keys",
+  message: "This link confirms the address of an existing account and sets no password",
+};
+
 /** Milliseconds of a duration; throws on a malformed one. */
 export function durationMs(value: Duration, name: string): number {
   const result = typeof value === "number" ? value : ms(value as Parameters<typeof ms>[0]);
@@ -348,16 +362,20 @@ export class Auth implements AuthApi {
     if (hit.count > this.#addressLimit.max) throw rateLimited(Math.max(1, Math.ceil((hit.resetAt - now) / 1000)));
   }
 
-  async #refuseLockedAccount(email: string): Promise<void> {
+  /**
+   * Takes one of the account's tries before a password is checked, or refuses with 429 when the
+   * window has none left. Taken atomically by the store's `hit`, so concurrent guesses cannot all
+   * pass a check made before any of them is counted; a right password clears the window.
+   */
+  async #takeTry(email: string): Promise<void> {
     const now = this.#now();
-    const window = await this.#store.peek(`sign-in:${email}`, now);
-    if (window !== null && window.count >= this.#signInLimit.max) {
-      throw rateLimited(Math.max(1, Math.ceil((window.resetAt - now) / 1000)));
-    }
+    const hit = await this.#store.hit(`sign-in:${email}`, this.#signInLimit.windowMs, now);
+    if (hit.count > this.#signInLimit.max) throw rateLimited(Math.max(1, Math.ceil((hit.resetAt - now) / 1000)));
   }
 
-  async #countFailure(email: string): Promise<void> {
-    await this.#store.hit(`sign-in:${email}`, this.#signInLimit.windowMs, this.#now());
+  /** After the right password: the account's window is cleared, so only failures count. */
+  async #forgetTries(email: string): Promise<void> {
+    await this.#store.reset(`sign-in:${email}`);
   }
 
   /** A hash to check unknown accounts' passwords against, so they take as long as known ones. */
@@ -422,10 +440,10 @@ export class Auth implements AuthApi {
     return row;
   }
 
-  #mail(kind: "verifyEmail" | "resetPassword", email: string, token: string): MailMessage {
+  #mail(kind: "verifyEmail" | "resetPassword", email: string, token: string, signUp = false): MailMessage {
     const link = this.#options.links?.[kind];
     const build = this.#options.emails?.[kind] ?? defaultEmails[kind];
-    return { to: email, ...build({ email, token, url: link === undefined ? undefined : link(token) }) };
+    return { to: email, ...build({ email, token, url: link === undefined ? undefined : link(token, { signUp }), signUp }) };
   }
 
   #sessionInfo(row: { id: string; user: string; createdAt: unknown; expiresAt: number }): SessionInfo {
@@ -453,22 +471,28 @@ export class Auth implements AuthApi {
     return record === null ? null : (record as unknown as Principal);
   }
 
-  /** Checks a sign-up's own fields (everything but e-mail and password) as an anonymous caller would write them. */
-  checkProfile(email: string, profile: Row): Row {
-    const issues: FieldIssue[] = [];
+  /**
+   * Checks a sign-up's own fields (everything but e-mail and password) as an anonymous create
+   * checks them, with the data layer's field rules: `read_only`, `write_denied`, and unknown for
+   * a field the anonymous caller may not read; then the schema. `issues` are reported with them.
+   */
+  checkProfile(email: string, profile: Row, issues: FieldIssue[] = []): Row {
     const users = this.#deps.users;
-    for (const name of Object.keys(profile)) {
-      const column = users.columnsByName.get(name);
-      if (column?.field === undefined || column.field.hidden) {
+    const fields: Row = Object.create(null);
+    for (const [name, value] of Object.entries(profile)) {
+      // The id and the timestamps are the system's: a sign-up chooses none of them.
+      if (users.columnsByName.get(name)?.field === undefined) {
         issues.push({ path: [name], code: "unrecognized_keys", message: `Unknown field "${name}"` });
-      } else if (column.field.readOnly) {
-        issues.push({ path: [name], code: "read_only", message: "This field is read-only" });
+      } else {
+        fields[name] = value;
       }
     }
+    const { issues: denied, data } = writeIssues(fieldAccess(null), users, fields);
+    issues.push(...denied);
+    const parsed = users.createSchema.safeParse({ ...(data as Row), email });
+    if (!parsed.success) issues.push(...issuesOf(parsed.error, []));
     if (issues.length > 0) throw validationError("Invalid sign-up", issues);
-    const parsed = users.createSchema.safeParse({ ...profile, email });
-    if (!parsed.success) throw validationError("Invalid sign-up", issuesOf(parsed.error, []));
-    const { email: _email, ...checked } = parsed.data;
+    const { email: _email, ...checked } = parsed.data!;
     return checked;
   }
 
@@ -487,42 +511,52 @@ export class Auth implements AuthApi {
   }
 
   /**
-   * Sign-up. With verification required, nothing is created yet: a one-use token holding the
-   * account to create is mailed to the address (or, for a taken address, a notice), and both
-   * answer `null`. Without, the account is created and signed in, or 409 for a taken address.
+   * Sign-up. With verification required, nothing is created yet and no password is taken: a
+   * one-use token holding the account's fields is mailed to the address (or, for a taken
+   * address, a notice), and both answer `null`; whoever follows the link chooses the password
+   * (`verifyEmail`). Without, the account is created with its password and signed in, or 409 for
+   * a taken address.
    */
   async signUp(body: Row, client: { address?: string; userAgent?: string }): Promise<{ user: Principal; token: string; session: SessionInfo } | null> {
     await this.countAddress(client.address);
-    if (this.settings.requireEmailVerification) this.#requireMailer();
-    const { email: rawEmail, password: rawPassword, ...profile } = body;
+    if (!this.settings.requireEmailVerification) return this.#signUpAndSignIn(body, client);
+    this.#requireMailer();
+    const { email: rawEmail, password, ...profile } = body;
     const email = this.checkEmail(rawEmail);
-    const password = this.checkPassword(rawPassword);
-    const fields = this.checkProfile(email, profile);
-    // Hash first, whoever the address belongs to: both answers take as long.
-    const hash = await this.#hasher.hash(password);
+    // A password sent now would be one anybody could have chosen for this address: refused, so
+    // that a client written for sign-up without verification learns at once where it goes.
+    const fields = this.checkProfile(email, profile, password === undefined ? [] : [PASSWORD_AT_SIGN_UP]);
     const taken = await this.#db.selectFrom("users").select("id").where("email", "=", email).executeTakeFirst();
-    if (!this.settings.requireEmailVerification) {
-      if (taken !== undefined) throw apiError("EMAIL_TAKEN", "This e-mail address already has an account.");
-      const user = await this.#deps.transaction(async ({ db, createUser }) => {
-        const record = await createUser({ ...fields, email });
-        await this.#storePassword(db as unknown as Kysely<AuthDB>, record["id"] as string, hash);
-        return record;
-      });
-      const { token, session } = await this.createSession(user["id"] as string, client);
-      return { user: user as unknown as Principal, token, session };
-    }
     if (taken !== undefined) {
       const build = this.#options.emails?.accountExists ?? defaultEmails.accountExists;
       this.sendLater(async () => ({ to: email, ...build({ email }) }));
     } else {
       // The token is made after the answer, so that a new address takes no longer than a taken one.
-      const payload = JSON.stringify({ passwordHash: hash, fields });
+      const payload = JSON.stringify({ fields });
       this.sendLater(async () => {
         const token = await this.#issueToken(this.#db, { user: null, email, payload, purpose: "verify-email" });
-        return this.#mail("verifyEmail", email, token);
+        return this.#mail("verifyEmail", email, token, true);
       });
     }
     return null;
+  }
+
+  /** Sign-up without verification: the account, its password and a session at once; 409 for a taken address. */
+  async #signUpAndSignIn(body: Row, client: { address?: string; userAgent?: string }) {
+    const { email: rawEmail, password: rawPassword, ...profile } = body;
+    const email = this.checkEmail(rawEmail);
+    const password = this.checkPassword(rawPassword);
+    const fields = this.checkProfile(email, profile);
+    const hash = await this.#hasher.hash(password);
+    const taken = await this.#db.selectFrom("users").select("id").where("email", "=", email).executeTakeFirst();
+    if (taken !== undefined) throw apiError("EMAIL_TAKEN", "This e-mail address already has an account.");
+    const user = await this.#deps.transaction(async ({ db, createUser }) => {
+      const record = await createUser({ ...fields, email });
+      await this.#storePassword(db as unknown as Kysely<AuthDB>, record["id"] as string, hash);
+      return record;
+    });
+    const { token, session } = await this.createSession(user["id"] as string, client);
+    return { user: user as unknown as Principal, token, session };
   }
 
   async signIn(rawEmail: string, password: string, client: { address?: string; userAgent?: string } = {}) {
@@ -531,7 +565,7 @@ export class Auth implements AuthApi {
     if (typeof password !== "string" || password.length === 0 || password.length > 4 * this.#maxLength) {
       throw validationError("Invalid sign-in", [{ path: ["password"], code: "invalid_type", message: "A password is expected" }]);
     }
-    await this.#refuseLockedAccount(email);
+    await this.#takeTry(email);
     const row = await this.#db
       .selectFrom("users")
       .leftJoin("cimiento_credentials", "cimiento_credentials.user", "users.id")
@@ -540,11 +574,8 @@ export class Auth implements AuthApi {
       .executeTakeFirst();
     const hash = row?.passwordHash ?? (await this.#dummy());
     const ok = (await this.#hasher.verify(hash, password)) && row?.passwordHash != null;
-    if (!ok || row === undefined) {
-      await this.#countFailure(email);
-      throw invalidCredentials();
-    }
-    await this.#store.reset(`sign-in:${email}`);
+    if (!ok || row === undefined) throw invalidCredentials();
+    await this.#forgetTries(email);
     if (this.settings.requireEmailVerification && this.#deps.runtime.decode("boolean", row.emailVerified) !== true) {
       throw apiError("EMAIL_NOT_VERIFIED", "Confirm your e-mail address first: follow the link sent to it.");
     }
@@ -571,13 +602,11 @@ export class Auth implements AuthApi {
     const current = body["currentPassword"];
     const next = this.checkPassword(body["newPassword"], "newPassword");
     const email = String((user as unknown as Row)["email"] ?? user.id);
-    await this.#refuseLockedAccount(email);
+    await this.#takeTry(email);
     const hash = await this.#passwordHash(user.id);
     const ok = typeof current === "string" && (await this.#hasher.verify(hash ?? (await this.#dummy()), current)) && hash !== undefined;
-    if (!ok) {
-      await this.#countFailure(email);
-      throw invalidCredentials();
-    }
+    if (!ok) throw invalidCredentials();
+    await this.#forgetTries(email);
     const replacement = await this.#hasher.hash(next);
     await this.#deps.transaction(async ({ db }) => {
       const trx = db as unknown as Kysely<AuthDB>;
@@ -616,7 +645,7 @@ export class Auth implements AuthApi {
       return (await trx.selectFrom("users").select("email").where("id", "=", userId).executeTakeFirst())?.email;
     });
     // The owner proved the mailbox: failed sign-ins (someone else's guesses, say) lock it out no more.
-    if (email !== undefined) await this.#store.reset(`sign-in:${email}`);
+    if (email !== undefined) await this.#forgetTries(email);
   }
 
   async sendVerificationEmail(userId: string): Promise<void> {
@@ -627,15 +656,20 @@ export class Auth implements AuthApi {
   }
 
   /**
-   * Verifies an address with its token: creates the account a pending sign-up described, or
-   * marks an existing account verified; then signs in.
+   * Verifies an address with its token, then signs in. The token of a pending sign-up creates
+   * the account with the password given now (required); the token of an existing account marks
+   * it verified (no password: it has one). A refused body leaves the token usable.
    */
   async verifyEmail(body: Row, client: { address?: string; userAgent?: string }) {
     await this.countAddress(client.address);
+    const password = body["password"];
+    // Hashed before the transaction, which should not hold the database while scrypt runs.
+    const hash = password === undefined ? undefined : await this.#hasher.hash(this.checkPassword(password));
     const userId = await this.#deps.transaction(async ({ db, createUser }) => {
       const trx = db as unknown as Kysely<AuthDB>;
       const row = await this.#consumeToken(trx, body["token"], "verify-email");
       if (row.user !== null) {
+        if (hash !== undefined) throw validationError("Invalid verification", [PASSWORD_OF_ACCOUNT]);
         // The token proves the address it was sent to, not whatever the account's address is now.
         const updated = await trx
           .updateTable("users")
@@ -646,12 +680,16 @@ export class Auth implements AuthApi {
         if (Number(updated.numUpdatedRows) === 0) throw invalidToken();
         return row.user;
       }
+      // Whoever follows the link chooses the password here: a sign-up could be sent by anybody
+      // for this address, so nothing it carried may become a credential of the account.
+      if (hash === undefined) throw validationError("Invalid verification", [PASSWORD_TO_CHOOSE]);
       const email = row.email!;
       const taken = await trx.selectFrom("users").select("id").where("email", "=", email).executeTakeFirst();
       if (taken !== undefined) throw invalidToken();
-      const { passwordHash, fields } = JSON.parse(row.payload!) as { passwordHash: string; fields: Row };
-      const user = await createUser({ ...fields, email, emailVerified: true });
-      await this.#storePassword(trx, user["id"] as string, passwordHash);
+      // A token older than a field rule (or than these checks) creates only what sign-up allows now.
+      const { fields = {} } = JSON.parse(row.payload ?? "{}") as { fields?: Row };
+      const user = await createUser({ ...this.checkProfile(email, fields), email, emailVerified: true });
+      await this.#storePassword(trx, user["id"] as string, hash);
       // Other pending sign-ups of this address are void now.
       await trx.deleteFrom("cimiento_tokens").where("email", "=", email).where("user", "is", null).execute();
       return user["id"] as string;

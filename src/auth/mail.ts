@@ -102,11 +102,16 @@ export interface AuthMailContext {
   readonly token: string;
   /** `links.*` applied to the token, or `undefined` when no link is configured. */
   readonly url: string | undefined;
+  /**
+   * For `verifyEmail`: whether the link finishes a sign-up (its page asks for the password of
+   * the new account) rather than confirm the address of an existing account. `false` otherwise.
+   */
+  readonly signUp: boolean;
 }
 
 /** The messages auth sends; each may be replaced. */
 export interface AuthEmails {
-  /** After sign-up: the link that proves the address. */
+  /** After sign-up (the link that proves the address, where the password is chosen), and from `sendVerificationEmail`. */
   verifyEmail?: (context: AuthMailContext) => Omit<MailMessage, "to">;
   /** After a reset request: the link that sets a new password. */
   resetPassword?: (context: AuthMailContext) => Omit<MailMessage, "to">;
@@ -122,7 +127,9 @@ function linkOrToken(context: AuthMailContext): string {
 export const defaultEmails: Required<AuthEmails> = {
   verifyEmail: (context) => ({
     subject: "Confirm your e-mail address",
-    text: `Confirm your e-mail address to finish signing up:\n\n${linkOrToken(context)}\n\nIf you did not sign up, ignore this message.`,
+    text: context.signUp
+      ? `Confirm your e-mail address and choose your password to finish signing up:\n\n${linkOrToken(context)}\n\nIf you did not sign up, ignore this message.`
+      : `Confirm your e-mail address:\n\n${linkOrToken(context)}\n\nIf you did not ask for this, ignore this message.`,
   }),
   resetPassword: (context) => ({
     subject: "Reset your password",

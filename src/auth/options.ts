@@ -58,9 +58,11 @@ export interface SessionOptions {
 export interface PasswordOptions {
   /**
    * Whether sign-up must be confirmed by a link sent to the address before the account exists.
-   * On (the default), sign-up answers alike for new and taken addresses, so it cannot be used
-   * to learn who has an account. Off, sign-up signs in at once and answers 409 `EMAIL_TAKEN`
-   * for a taken address.
+   * On (the default), sign-up takes the address and the user's fields but no password, and
+   * answers alike for new and taken addresses, so it cannot be used to learn who has an
+   * account; whoever follows the link chooses the password (`POST /auth/verify-email`), so a
+   * sign-up sent by someone else never sets it. Off, sign-up takes the password, signs in at
+   * once, and answers 409 `EMAIL_TAKEN` for a taken address.
    * @default true
    */
   requireEmailVerification?: boolean;
@@ -92,8 +94,13 @@ export interface RateLimitOptions {
 
 /** Links put in the messages auth sends, built from their token. */
 export interface AuthLinks {
-  /** @example (token) => `https://app.example.com/verify?token=${token}` */
-  verifyEmail?: (token: string) => string;
+  /**
+   * The link of a verification message. `signUp` says whether it finishes a sign-up, whose page
+   * asks for the new account's password (`POST /auth/verify-email { token, password }`), or
+   * confirms the address of an existing account (`{ token }`).
+   * @example (token, { signUp }) => `https://app.example.com/${signUp ? "finish-sign-up" : "verify"}?token=${token}`
+   */
+  verifyEmail?: (token: string, context: { readonly signUp: boolean }) => string;
   /** @example (token) => `https://app.example.com/reset-password?token=${token}` */
   resetPassword?: (token: string) => string;
 }

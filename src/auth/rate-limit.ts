@@ -16,6 +16,10 @@ export interface RateLimitHit {
  * Where rate-limit counters live. The default store keeps them in the backend's database, so
  * limits hold across every app instance sharing it; implement this to keep them in Redis.
  *
+ * `hit` must be atomic: it is how a try is taken before a password is checked, so that
+ * concurrent requests (on any number of instances) each see their own count, and no more than
+ * the limit get through.
+ *
  * @example
  * ```ts
  * const redisStore: RateLimitStore = {
@@ -30,11 +34,18 @@ export interface RateLimitHit {
  * ```
  */
 export interface RateLimitStore {
-  /** Counts one hit for `key` in a fixed window of `windowMs` that starts at its first hit. */
+  /**
+   * Counts one hit for `key` in a fixed window of `windowMs` that starts at its first hit, and
+   * returns the count with this hit: atomically, whoever else hits the key at the same time.
+   */
   hit(key: string, windowMs: number, now: number): Promise<RateLimitHit>;
-  /** The current window of `key` without counting a hit; `null` when none is open. */
-  peek(key: string, now: number): Promise<RateLimitHit | null>;
-  /** Forgets `key` (a successful sign-in clears its failures). */
+  /**
+   * The current window of `key` without counting a hit; `null` when none is open.
+   * @deprecated Not called: the limits take a try with `hit` before checking a password (a look
+   * first let concurrent guesses past the limit). Stores that have it keep working.
+   */
+  peek?(key: string, now: number): Promise<RateLimitHit | null>;
+  /** Forgets `key` (a right password clears the account's window). */
   reset(key: string): Promise<void>;
 }
 
@@ -69,15 +80,6 @@ export function databaseRateLimitStore(db: Kysely<unknown>, newId: () => string,
       }
       return { count: Number(row.count), resetAt: Number(row.resetAt) };
     },
-    async peek(key, now) {
-      const row = await table
-        .selectFrom("cimiento_rate_limits")
-        .select(["count", "resetAt"])
-        .where("key", "=", key)
-        .where("resetAt", ">", now)
-        .executeTakeFirst();
-      return row === undefined ? null : { count: Number(row.count), resetAt: Number(row.resetAt) };
-    },
     async reset(key) {
       await table.deleteFrom("cimiento_rate_limits").where("key", "=", key).execute();
     },
@@ -102,10 +104,6 @@ export function memoryRateLimitStore(): RateLimitStore {
       windows.set(key, next);
       if (windows.size > 100_000) for (const [k, w] of windows) if (w.resetAt <= now) windows.delete(k);
       return next;
-    },
-    async peek(key, now) {
-      const current = windows.get(key);
-      return current === undefined || current.resetAt <= now ? null : { ...current };
     },
     async reset(key) {
       windows.delete(key);

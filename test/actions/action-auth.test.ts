@@ -175,7 +175,7 @@ describeEachDatabase("actions without a transaction, and auth in them", (db) => 
     expectTypeOf<Parameters<ActionAuth["signIn"]>[0]>().toEqualTypeOf<string>();
     type Users = typeof users;
     expectTypeOf<Awaited<ReturnType<ActionAuth<Users>["signIn"]>>["user"]["username"]>().toEqualTypeOf<string>();
-    expectTypeOf<Parameters<ActionAuth<Users>["signUp"]>[0]>().toMatchTypeOf<{ email: string; password: string; username: string }>();
+    expectTypeOf<Parameters<ActionAuth<Users>["signUp"]>[0]>().toMatchTypeOf<{ email: string; password?: string; username: string }>();
     expectTypeOf<ActionAuth["token"]>().toEqualTypeOf<string | null>();
   });
 });

@@ -1,9 +1,10 @@
 /**
  * The e-mail flows over HTTP with a real SMTP server on loopback (smtp-server, read with
  * mailparser), on every database and through fetch, Express and Hono: sign-up with
- * verification, e-mail verification, password reset (once, and expiring), and a dump of every
- * table that holds none of the raw tokens (session, API key, reset, verification) nor the
- * password.
+ * verification (the address and fields only; the link's follower chooses the password, so a
+ * sign-up sent by someone else for an address never sets its password), e-mail verification,
+ * password reset (once, and expiring), and a dump of every table that holds none of the raw
+ * tokens (session, API key, reset, verification) nor the password.
  */
 import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
@@ -62,7 +63,7 @@ async function post(served: Served, path: string, body: unknown, headers: Record
 
 /** Signs up with verification: the 202, then the token from the message. */
 async function signUpAndGetToken(served: Served, email = uniqueEmail()) {
-  const answer = await post(served, "/auth/sign-up", { email, password: PASSWORD });
+  const answer = await post(served, "/auth/sign-up", { email });
   expect(answer.status).toBe(202);
   const mail = await mailbox.next(email);
   expect(mail.subject).toBe("Confirm your e-mail address");
@@ -77,9 +78,9 @@ async function account(served: Served, verified = true) {
 }
 
 describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
-  test("sign-up with verification: 202 and nothing created; the mailed token creates the account, verified, and signs in; it works once", async () => {
+  test("sign-up with verification: 202 and nothing created; the mailed token and the password chosen with it create the account, verified, and sign in; it works once", async () => {
     const email = uniqueEmail();
-    const answer = await post(served, "/auth/sign-up", { email, password: PASSWORD });
+    const answer = await post(served, "/auth/sign-up", { email });
     expect(answer.status).toBe(202);
     expect(answer.body).toEqual({ status: "email-sent", message: expect.any(String) });
     expect(cookieNamed(answer.response, "cimiento_session")).toBeUndefined();
@@ -87,13 +88,14 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
 
     const mail = await mailbox.next(email);
     expect(mail.from).toContain("test@example.com");
+    expect(mail.text).toContain("choose your password");
     const token = tokenIn(mail);
     expect(token).toMatch(TOKEN_SHAPE);
 
     // No account yet: signing in fails like any wrong password.
     expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).body).toMatchObject({ code: "INVALID_CREDENTIALS" });
 
-    const verified = await post(served, "/auth/verify-email", { token });
+    const verified = await post(served, "/auth/verify-email", { token, password: PASSWORD });
     expect(verified.status).toBe(200);
     expect(verified.body!["user"]).toMatchObject({ email, role: "user", emailVerified: true });
     expect(verified.body!["token"]).toMatch(TOKEN_SHAPE);
@@ -101,7 +103,7 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
     const session = await served.request("/auth/session", { headers: bearer(verified.body!["token"]) });
     expect(session.status).toBe(200);
 
-    const again = await post(served, "/auth/verify-email", { token });
+    const again = await post(served, "/auth/verify-email", { token, password: PASSWORD });
     expect(again.status).toBe(400);
     expect(again.body).toMatchObject({ code: "INVALID_TOKEN" });
     expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).status).toBe(200);
@@ -109,14 +111,69 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
 
   test("sign-up with a taken address answers the same 202 and mails an 'account exists' notice without a token; the password stays", async () => {
     const { email } = await account(served);
-    const answer = await post(served, "/auth/sign-up", { email, password: "a different password" });
+    const answer = await post(served, "/auth/sign-up", { email });
     expect(answer.status).toBe(202);
     expect(answer.body).toEqual({ status: "email-sent", message: expect.any(String) });
     const mail = await mailbox.next(email);
     expect(mail.subject).toBe("You already have an account");
     expect(mail.text).not.toMatch(/[A-Za-z0-9_-]{43}/);
-    expect((await post(served, "/auth/sign-in", { email, password: "a different password" })).status).toBe(401);
     expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  test("while verification is required, sign-up refuses a password (422 on password: it is chosen with the link) and mails nothing", async () => {
+    const email = uniqueEmail();
+    const answer = await post(served, "/auth/sign-up", { email, password: PASSWORD });
+    expect(answer.status).toBe(422);
+    expect(answer.body).toMatchObject({
+      code: "VALIDATION_FAILED",
+      issues: [{ path: ["password"], code: "unrecognized_keys", message: expect.stringContaining("following the link") }],
+    });
+    expect(await mailbox.nothingFor(email, 200)).toBe(true);
+    expect(await userRow(served, email)).toBeUndefined();
+  });
+
+  test("pre-hijacking: a sign-up someone else sent for an address sets no password; whoever follows its link chooses it, and the other cannot sign in", async () => {
+    const email = uniqueEmail("victim");
+    const ATTACKER = "the attacker's passphrase";
+    const OWNER = "the owner's own passphrase";
+    // The attacker cannot put a password in the pending sign-up...
+    expect((await post(served, "/auth/sign-up", { email, password: ATTACKER })).status).toBe(422);
+    expect((await post(served, "/auth/sign-up", { email })).status).toBe(202);
+    // ...and the owner, signing up later, gets two like messages.
+    expect((await post(served, "/auth/sign-up", { email })).status).toBe(202);
+    const first = tokenIn(await mailbox.next(email));
+    const second = tokenIn(await mailbox.next(email));
+    // A link alone creates nothing: it asks for the password, and stays usable.
+    const bare = await post(served, "/auth/verify-email", { token: first });
+    expect(bare).toMatchObject({ status: 422, body: { code: "VALIDATION_FAILED", issues: [{ path: ["password"], code: "invalid_type" }] } });
+    expect(await userRow(served, email)).toBeUndefined();
+    const verified = await post(served, "/auth/verify-email", { token: first, password: OWNER });
+    expect(verified.status).toBe(200);
+    expect(verified.body!["user"]).toMatchObject({ email, emailVerified: true });
+    expect((await post(served, "/auth/sign-in", { email, password: ATTACKER })).status).toBe(401);
+    expect((await post(served, "/auth/sign-in", { email, password: OWNER })).status).toBe(200);
+    expect(await post(served, "/auth/verify-email", { token: second, password: ATTACKER })).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
+    expect((await post(served, "/auth/sign-in", { email, password: ATTACKER })).status).toBe(401);
+  });
+
+  test("a pending sign-up's token that carries a password hash (made before passwords moved to the link) still asks its follower for one, and ignores the hash", async () => {
+    const ATTACKER = "the attacker's passphrase";
+    const OWNER = "the owner's own passphrase";
+    const { email, token } = await signUpAndGetToken(served);
+    const payload = JSON.stringify({ passwordHash: await fastHasher.hash(ATTACKER), fields: {} });
+    await db(served).updateTable("cimiento_tokens").set({ payload }).where("email", "=", email).execute();
+    expect(await post(served, "/auth/verify-email", { token })).toMatchObject({ status: 422, body: { issues: [{ path: ["password"] }] } });
+    expect(await userRow(served, email)).toBeUndefined();
+    expect((await post(served, "/auth/verify-email", { token, password: OWNER })).status).toBe(200);
+    expect((await post(served, "/auth/sign-in", { email, password: ATTACKER })).status).toBe(401);
+    expect((await post(served, "/auth/sign-in", { email, password: OWNER })).status).toBe(200);
+  });
+
+  test("verify-email checks the chosen password's length (422) and keeps the token", async () => {
+    const { email, token } = await signUpAndGetToken(served);
+    expect(await post(served, "/auth/verify-email", { token, password: "short" })).toMatchObject({ status: 422, body: { issues: [{ path: ["password"], code: "too_small" }] } });
+    expect(await userRow(served, email)).toBeUndefined();
+    expect((await post(served, "/auth/verify-email", { token, password: PASSWORD })).status).toBe(200);
   });
 
   test("of two pending sign-ups of one address, the first verified wins; the other token is void", async () => {
@@ -124,20 +181,21 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
     const first = await signUpAndGetToken(served, email);
     const second = await signUpAndGetToken(served, email);
     expect(first.token).not.toBe(second.token);
-    expect((await post(served, "/auth/verify-email", { token: second.token })).status).toBe(200);
-    expect(await post(served, "/auth/verify-email", { token: first.token })).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
+    expect((await post(served, "/auth/verify-email", { token: second.token, password: PASSWORD })).status).toBe(200);
+    expect(await post(served, "/auth/verify-email", { token: first.token, password: "another passphrase" })).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
+    expect((await post(served, "/auth/sign-in", { email, password: "another passphrase" })).status).toBe(401);
   });
 
   test("a verification token expires", async () => {
     const { email, token } = await signUpAndGetToken(served);
     await db(served).updateTable("cimiento_tokens").set({ expiresAt: Date.now() - 1 }).where("email", "=", email).execute();
-    expect(await post(served, "/auth/verify-email", { token })).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
+    expect(await post(served, "/auth/verify-email", { token, password: PASSWORD })).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
     expect(await userRow(served, email)).toBeUndefined();
   });
 
   test("malformed and unknown verification tokens are 400 INVALID_TOKEN", async () => {
     for (const token of [undefined, 42, "", "short", Buffer.alloc(32, 1).toString("base64url"), "x".repeat(5000)]) {
-      const answer = await post(served, "/auth/verify-email", token === undefined ? {} : { token });
+      const answer = await post(served, "/auth/verify-email", token === undefined ? { password: PASSWORD } : { token, password: PASSWORD });
       expect([String(token).slice(0, 10), answer.status, answer.body?.["code"]]).toEqual([String(token).slice(0, 10), 400, "INVALID_TOKEN"]);
     }
   });
@@ -148,10 +206,23 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
     expect(refused).toMatchObject({ status: 403, body: { code: "EMAIL_NOT_VERIFIED" } });
     expect(cookieNamed(refused.response, "cimiento_session")).toBeUndefined();
     await served.backend.auth.sendVerificationEmail(id);
-    const token = tokenIn(await mailbox.next(email));
+    const mail = await mailbox.next(email);
+    expect(mail.text).not.toContain("password");
+    const token = tokenIn(mail);
     const verified = await post(served, "/auth/verify-email", { token });
     expect(verified.status).toBe(200);
     expect(verified.body!["user"]).toMatchObject({ id, emailVerified: true });
+    expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  test("an existing account's verification link sets no password: with one it is 422 and stays usable; without, it verifies", async () => {
+    const { email, id } = await account(served, false);
+    await served.backend.auth.sendVerificationEmail(id);
+    const token = tokenIn(await mailbox.next(email));
+    const refused = await post(served, "/auth/verify-email", { token, password: "a password of my choice" });
+    expect(refused).toMatchObject({ status: 422, body: { code: "VALIDATION_FAILED", issues: [{ path: ["password"], code: "unrecognized_keys" }] } });
+    expect((await post(served, "/auth/verify-email", { token })).status).toBe(200);
+    expect((await post(served, "/auth/sign-in", { email, password: "a password of my choice" })).status).toBe(401);
     expect((await post(served, "/auth/sign-in", { email, password: PASSWORD })).status).toBe(200);
   });
 
@@ -221,7 +292,7 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
     expect((await post(served, "/auth/reset-password", { token: pending.token, password: "a brand new passphrase" })).status).toBe(400);
     // Both still work for their own purpose.
     expect((await post(served, "/auth/reset-password", { token: reset, password: "a brand new passphrase" })).status).toBe(204);
-    expect((await post(served, "/auth/verify-email", { token: pending.token })).status).toBe(200);
+    expect((await post(served, "/auth/verify-email", { token: pending.token, password: PASSWORD })).status).toBe(200);
   });
 
   test("a reset proves the address: an unverified account is verified by it", async () => {
@@ -248,10 +319,11 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
     expect(apiKey).toMatch(API_KEY_SHAPE);
     await post(served, "/auth/request-password-reset", { email });
     const reset = tokenIn(await mailbox.next(email));
+    // A password chosen by following a sign-up's link, and a link not yet followed.
     const pendingPassword = "pending sign-up passphrase";
-    const pendingEmail = uniqueEmail("pending");
-    await post(served, "/auth/sign-up", { email: pendingEmail, password: pendingPassword });
-    const verify = tokenIn(await mailbox.next(pendingEmail));
+    const followed = await signUpAndGetToken(served);
+    expect((await post(served, "/auth/verify-email", { token: followed.token, password: pendingPassword })).status).toBe(200);
+    const verify = (await signUpAndGetToken(served)).token;
     // A session made by verification, and one made in-process.
     const { token: inProcess } = await served.backend.auth.createSession((await served.backend.auth.verifyToken(session))!.user.id);
 
@@ -273,6 +345,7 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
     expect((await served.request("/auth/session", { headers: bearer(inProcess) })).status).toBe(200);
     expect((await served.request("/auth/session", { headers: bearer(apiKey) })).status).toBe(403);
     expect((await post(served, "/auth/reset-password", { token: reset, password: "a brand new passphrase" })).status).toBe(204);
-    expect((await post(served, "/auth/verify-email", { token: verify })).status).toBe(200);
+    expect((await post(served, "/auth/verify-email", { token: verify, password: PASSWORD })).status).toBe(200);
+    expect((await post(served, "/auth/sign-in", { email: followed.email, password: pendingPassword })).status).toBe(200);
   });
 });

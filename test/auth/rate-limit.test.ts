@@ -1,7 +1,9 @@
 /**
  * Rate limits on credentials. Per account, over HTTP on every database and through fetch,
  * Express and Hono: the 6th wrong password in a window is 429 with Retry-After, and the right
- * password is refused too while locked. Per client address, over real servers (every request
+ * password is refused too while locked; of 12 wrong passwords sent at once (sign-in or
+ * change-password), 5 are checked and 7 are 429, with the database store and with
+ * `memoryRateLimitStore()`. Per client address, over real servers (every request
  * comes from 127.0.0.1): the 31st... here the (max+1)th credential request is 429, a client's
  * X-Forwarded-For counts for nothing unless the socket is a trusted proxy. The database store
  * holds across backend instances sharing one database.
@@ -11,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createBackend, type DatabaseAdapter, type Mailer, type MailMessage } from "cimiento";
+import { createBackend, memoryRateLimitStore, type DatabaseAdapter, type Mailer, type MailMessage, type RateLimitStore } from "cimiento";
 import { sqlite } from "cimiento/sqlite";
 import { describeEachServer, MOUNT, startExpress, startHono, type Listening, type ServedBackend } from "../http/support.js";
 import { describeEachDatabase } from "../setup/dialects.js";
@@ -38,7 +40,7 @@ const mailed = {
   },
 };
 
-function makeBackend(database: Database, auth: { perAddress?: number; trustedProxies?: string[] } = {}) {
+function makeBackend(database: Database, auth: { perAddress?: number; trustedProxies?: string[]; store?: RateLimitStore } = {}) {
   return createBackend({
     database,
     collections: {},
@@ -46,7 +48,7 @@ function makeBackend(database: Database, auth: { perAddress?: number; trustedPro
     auth: {
       password: { hasher: fastHasher, requireEmailVerification: false },
       mailer: mailed.mailer,
-      rateLimit: { perAddress: { max: auth.perAddress ?? 100_000, window: "1m" } },
+      rateLimit: { perAddress: { max: auth.perAddress ?? 100_000, window: "1m" }, ...(auth.store === undefined ? {} : { store: auth.store }) },
       trustedProxies: auth.trustedProxies ?? [],
     },
   });
@@ -75,7 +77,51 @@ async function expectRetryAfterHeader(response: Response, maxSeconds: number) {
   expect(Number(header)).toBe(body.retryAfter);
 }
 
+/**
+ * Tries that run at once: 12 wrong passwords to one account, sent together. Each takes its try
+ * before its password is checked, so 5 are checked (401) and the other 7 refused (429).
+ */
+function concurrentTries(served: Served) {
+  const signIn = (email: string, password: string) => served.json("POST", "/auth/sign-in", { email, password });
+  const statuses = async (responses: Promise<Response>[]) => (await Promise.all(responses)).map((response) => response.status).sort();
+  const FIVE_CHECKED = [401, 401, 401, 401, 401, 429, 429, 429, 429, 429, 429, 429];
+
+  test("12 wrong passwords at once: 5 are checked (401), 7 are 429; then the right one is refused too", async () => {
+    const email = uniqueEmail();
+    await served.backend.auth.createUser({ email, password: PASSWORD });
+    expect(await statuses(Array.from({ length: 12 }, (_, i) => signIn(email, `wrong password ${i}`)))).toEqual(FIVE_CHECKED);
+    expect((await signIn(email, PASSWORD)).status).toBe(429);
+  });
+
+  test("12 wrong passwords at once to an unknown address: the same 5 and 7", async () => {
+    const email = uniqueEmail("nobody");
+    expect(await statuses(Array.from({ length: 12 }, (_, i) => signIn(email, `wrong password ${i}`)))).toEqual(FIVE_CHECKED);
+  });
+
+  test("12 wrong current passwords at once in change-password: 5 are checked (401), 7 are 429", async () => {
+    const email = uniqueEmail();
+    await served.backend.auth.createUser({ email, password: PASSWORD });
+    const { token } = (await (await signIn(email, PASSWORD)).json()) as { token: string };
+    const change = (i: number) =>
+      served.json("POST", "/auth/change-password", { currentPassword: `guess ${i}`, newPassword: "another passphrase" }, bearer(token));
+    expect(await statuses(Array.from({ length: 12 }, (_, i) => change(i)))).toEqual(FIVE_CHECKED);
+    expect((await signIn(email, PASSWORD)).status).toBe(429);
+  });
+
+  test("a right password gives its try back: 4 failures, a success, then 5 more failures are checked", async () => {
+    const email = uniqueEmail();
+    await served.backend.auth.createUser({ email, password: PASSWORD });
+    expect(await statuses(Array.from({ length: 4 }, (_, i) => signIn(email, `wrong password ${i}`)))).toEqual([401, 401, 401, 401]);
+    expect((await signIn(email, PASSWORD)).status).toBe(200);
+    expect(await statuses(Array.from({ length: 12 }, (_, i) => signIn(email, `wrong password ${i}`)))).toEqual(FIVE_CHECKED);
+  });
+}
+
+describeEachServer("auth: concurrent tries per account (memoryRateLimitStore)", (database) => makeBackend(database, { store: memoryRateLimitStore() }), concurrentTries);
+
 describeEachServer("auth: failed sign-ins per account", (database) => makeBackend(database), (served: Served) => {
+  concurrentTries(served);
+
   const signIn = (email: string, password: string) => served.json("POST", "/auth/sign-in", { email, password });
 
   async function account() {

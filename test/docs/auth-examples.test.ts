@@ -32,7 +32,8 @@ const backend = createBackend({
     sessions: { ttl: "30d", schemes: ["Bearer", "Token"] },
     mailer,
     links: {
-      verifyEmail: (token) => \`https://app.example.com/verify?token=\${token}\`,
+      // signUp: the link finishes a sign-up, and its page asks for the password.
+      verifyEmail: (token, { signUp }) => \`https://app.example.com/\${signUp ? "finish-sign-up" : "verify"}?token=\${token}\`,
       resetPassword: (token) => \`https://app.example.com/reset-password?token=\${token}\`,
     },
   },
@@ -51,7 +52,7 @@ await backend.migrate(); // creates users, and the tables of sessions, tokens, A
     }),
   );
 
-const signUp = await post("/auth/sign-up", { email: " Ada@Example.com", password: "correct horse battery", name: "Ada" });
+const signUp = await post("/auth/sign-up", { email: " Ada@Example.com", name: "Ada" });
 // 202 { status: "email-sent", message: "Check your e-mail to finish signing up." }
 `),
   check(`expect(signUp.status).toBe(202);
@@ -59,9 +60,23 @@ expect(await signUp.json()).toEqual({ status: "email-sent", message: "Check your
 expect(await backend.system.data.users.count()).toBe(0);
 while (sent.length === 0) await new Promise((r) => setTimeout(r, 5));
 expect(sent[0]).toMatchObject({ to: "ada@example.com", subject: "Confirm your e-mail address" });
+// The link finishes a sign-up; followed without a password it asks for one, and stays usable.
+const pending = new URL(sent[0]!.text.match(/https:\\S+/)![0]);
+expect(pending.pathname).toBe("/finish-sign-up");
+const bare = await post("/auth/verify-email", { token: pending.searchParams.get("token") });
+expect(bare.status).toBe(422);
+expect(((await bare.json()) as { issues: unknown }).issues).toEqual([{ path: ["password"], code: "invalid_type", message: "Choose a password to finish signing up" }]);
+expect(await backend.system.data.users.count()).toBe(0);
+// A password at sign-up is refused while verification is required.
+const withPassword = await post("/auth/sign-up", { email: "mallory@example.com", password: "correct horse battery", name: "Mallory" });
+expect(withPassword.status).toBe(422);
+expect(((await withPassword.json()) as { issues: { path: string[] }[] }).issues.map((issue) => issue.path)).toEqual([["password"]]);
 `),
-  example(`const link = new URL(sent[0]!.text.match(/https:\\S+/)![0]);
-const verified = await post("/auth/verify-email", { token: link.searchParams.get("token") });
+  example(`const link = new URL(sent[0]!.text.match(/https:\\S+/)![0]); // https://app.example.com/finish-sign-up?token=...
+const verified = await post("/auth/verify-email", {
+  token: link.searchParams.get("token"),
+  password: "correct horse battery",
+});
 const { user, token } = (await verified.json()) as { user: { id: string; email: string }; token: string };
 // user: { id, email: "ada@example.com", role: "user", emailVerified: true, name: "Ada", ... }
 `),
@@ -69,7 +84,7 @@ const { user, token } = (await verified.json()) as { user: { id: string; email: 
 expect(user).toMatchObject({ email: "ada@example.com", role: "user", emailVerified: true, name: "Ada" });
 expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
 expect(verified.headers.get("set-cookie")).toContain(\`cimiento_session=\${token}\`);
-const roleSignUp = await post("/auth/sign-up", { email: "eve@example.com", password: "correct horse battery", role: "admin" });
+const roleSignUp = await post("/auth/sign-up", { email: "eve@example.com", name: "Eve", role: "admin" });
 expect(roleSignUp.status).toBe(422);
 expect(((await roleSignUp.json()) as { issues: unknown }).issues).toEqual([{ path: ["role"], code: "read_only", message: "This field is read-only" }]);
 `),
