@@ -1,6 +1,7 @@
 /**
- * @internal Who is on the other end: the client address (behind trusted proxies only), and
- * whether a browser request comes from another origin.
+ * @internal Who is on the other end: the client address (behind trusted proxies only), whether
+ * the connection comes straight from this machine, and whether a browser request comes from
+ * another origin.
  * @module
  */
 import { BlockList, isIP } from "node:net";
@@ -64,6 +65,23 @@ export function socketAddress(env: unknown): string | undefined {
   return socketOf(env)?.remoteAddress;
 }
 
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/**
+ * Whether a request came straight from this machine over plain HTTP: its socket is not TLS and
+ * its peer is a loopback address that is not a trusted proxy. Decided by the socket alone, never
+ * by a header: a proxy on the same machine sends `Host: localhost:3000` too (nginx does with
+ * `proxy_pass http://localhost:3000`). Without a socket (`backend.fetch` alone), it is not.
+ */
+export function isPlainLoopback(env: unknown, trusted: (address: string) => boolean): boolean {
+  const socket = socketOf(env);
+  if (socket?.remoteAddress === undefined || socket.encrypted === true) return false;
+  const address = canonicalAddress(socket.remoteAddress);
+  return address !== null && LOOPBACK.check(address, typeOf(address)) && !trusted(address);
+}
+
 /**
  * Whether a browser sent this request from another origin that is not trusted: by Fetch
  * Metadata (`Sec-Fetch-Site`) where the browser sends it, else by `Origin`. A request with
@@ -80,10 +98,4 @@ export function isCrossOrigin(request: Request, trustedOrigins: ReadonlySet<stri
   } catch {
     return true;
   }
-}
-
-/** Whether a request is addressed to this machine (cookies may then be sent without `Secure`). */
-export function isLocalRequest(request: Request): boolean {
-  const host = new URL(request.url).hostname;
-  return host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host.endsWith(".localhost");
 }

@@ -21,9 +21,12 @@ export interface SessionCookieOptions {
   /** @default "/" */
   path?: string;
   /**
-   * `Secure` (sent over HTTPS only). `"auto"`: on, except for requests to localhost. Always on
-   * with `sameSite: "none"` and for names that start with `__Secure-` or `__Host-` (a `__Host-`
-   * cookie takes no `domain` and the path `"/"`).
+   * `Secure` (sent over HTTPS only). `"auto"`: on, except outside production (`NODE_ENV` is not
+   * `"production"`) for a request over a plain-HTTP socket from this machine's loopback address
+   * that is not one of `trustedProxies`; decided by the socket, never by the `Host` header.
+   * Without a socket (`backend.fetch` alone) it is on. Always on with `sameSite: "none"` and for
+   * names that start with `__Secure-` or `__Host-` (a `__Host-` cookie takes no `domain` and the
+   * path `"/"`).
    * @default "auto"
    */
   secure?: boolean | "auto";
