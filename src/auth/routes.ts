@@ -127,6 +127,20 @@ export class AuthHttp {
     return { user: found.identity.user, via: "cookie", identity: found.identity, token };
   }
 
+  /**
+   * Whether the session cookie would be this request's credential (no token in `Authorization`
+   * with a configured scheme) and the request comes from another site, neither this origin nor
+   * a trusted one. A link or a redirect from another site is such a request: browsers send a
+   * `SameSite=Lax` cookie with it.
+   */
+  crossSiteCookie(c: Context): boolean {
+    const cookie = this.#auth.settings.cookie;
+    if (cookie === null || !getCookie(c, cookie.name)) return false;
+    const header = c.req.header("authorization");
+    if (header !== undefined && this.#auth.settings.schemes.has(header.slice(0, Math.max(0, header.indexOf(" "))).toLowerCase())) return false;
+    return isCrossOrigin(c.req.raw, this.#auth.settings.trustedOrigins);
+  }
+
   /** Installs the `/auth/*` routes. */
   install(app: Hono, caller: (c: Context) => Promise<Caller>, helpers: AuthRouteHelpers): void {
     const auth = this.#auth;
