@@ -19,7 +19,13 @@ export function canonicalAddress(text: string): string | null {
   const family = isIP(text);
   if (family === 4) return text;
   if (family !== 6) return null;
-  const canonical = new URL(`http://[${text.replace(/%.*$/s, "")}]`).hostname.slice(1, -1);
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${text.replace(/%.*$/s, "")}]`).hostname.slice(1, -1);
+  } catch {
+    // Never seen (isIP and URL agree on every IPv6 form), but a header must not make a 500.
+    return null;
+  }
   const mapped = MAPPED.exec(canonical);
   if (mapped === null) return canonical;
   const high = parseInt(mapped[1]!, 16);

@@ -3,6 +3,8 @@
  * the group the per-address limit counts an address under. (Over real servers, behind a trusted
  * proxy: client-address.test.ts.)
  */
+import { isIP } from "node:net";
+import fc from "fast-check";
 import { expect, test } from "vitest";
 import { addressGrouping, canonicalAddress, hopAddress } from "../../src/auth/ip-address.js";
 
@@ -64,4 +66,21 @@ test("the per-address limit counts IPv6 by prefix (64 by default), IPv4 one by o
   expect(addressGrouping(56, "ipv6Prefix")("2001:db8:1:2ff::1")).toBe("2001:db8:1:200::/56");
   expect(addressGrouping(128, "ipv6Prefix")("2001:DB8:0::1")).toBe("2001:db8::1");
   expect(() => addressGrouping(0, "auth.rateLimit.ipv6Prefix")).toThrow(/auth\.rateLimit\.ipv6Prefix must be an integer from 1 to 128/);
+});
+
+test("any hop text gives an address that isIP accepts, or null; never an exception (a header cannot make a 500)", () => {
+  const hopLike = fc.oneof(
+    fc.string(),
+    fc.tuple(fc.ipV4(), fc.nat(70_000)).map(([ip, port]) => `${ip}:${port}`),
+    fc.tuple(fc.ipV6(), fc.nat(70_000)).map(([ip, port]) => `[${ip}]:${port}`),
+    fc.ipV6(),
+    fc.ipV4Extended(),
+  );
+  fc.assert(
+    fc.property(hopLike, (hop) => {
+      const address = hopAddress(hop);
+      return address === null || (isIP(address) !== 0 && canonicalAddress(address) === address);
+    }),
+    { numRuns: 2000 },
+  );
 });
