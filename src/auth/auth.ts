@@ -17,6 +17,7 @@ import type { CollectionModel } from "../schema/model.js";
 import { defaultEmails, logMailer, type Mailer, type MailMessage } from "./mail.js";
 import type { BuiltInAuthOptions, Duration, RateLimit } from "./options.js";
 import { scryptHasher, type PasswordHasher } from "./password.js";
+import { addressGrouping } from "./ip-address.js";
 import { databaseRateLimitStore, type RateLimitStore } from "./rate-limit.js";
 import { hashToken, randomToken } from "./tokens.js";
 import { normalizeEmail, type DefaultUsers } from "./users.js";
@@ -238,6 +239,7 @@ export class Auth implements AuthApi {
   readonly #store: RateLimitStore;
   readonly #signInLimit: { max: number; windowMs: number };
   readonly #addressLimit: { max: number; windowMs: number };
+  readonly #addressGroup: (address: string) => string;
   readonly #minLength: number;
   readonly #maxLength: number;
   readonly #verifyTtl: number;
@@ -263,6 +265,7 @@ export class Auth implements AuthApi {
     const rate = options.rateLimit ?? {};
     this.#signInLimit = limit(rate.signIn, { max: 5, window: "15m" }, "auth.rateLimit.signIn");
     this.#addressLimit = limit(rate.perAddress, { max: 30, window: "1m" }, "auth.rateLimit.perAddress");
+    this.#addressGroup = addressGrouping(rate.ipv6Prefix ?? 64, "auth.rateLimit.ipv6Prefix");
     const stamp = () => deps.runtime.encode("datetime", new Date());
     this.#store = rate.store ?? databaseRateLimitStore(deps.runtime.kysely as Kysely<unknown>, uuidv7, stamp);
     this.#verifyTtl = durationMs(options.tokenTtl?.verifyEmail ?? "3d", "auth.tokenTtl.verifyEmail");
@@ -354,11 +357,14 @@ export class Auth implements AuthApi {
     return normalized;
   }
 
-  /** Counts one credential request from `address`; 429 past the limit. Unknown addresses are not counted. */
+  /**
+   * Counts one credential request from `address` (an IPv6 one with the rest of its prefix);
+   * 429 past the limit. Unknown addresses are not counted.
+   */
   async countAddress(address: string | undefined): Promise<void> {
     if (address === undefined) return;
     const now = this.#now();
-    const hit = await this.#store.hit(`address:${address}`, this.#addressLimit.windowMs, now);
+    const hit = await this.#store.hit(`address:${this.#addressGroup(address)}`, this.#addressLimit.windowMs, now);
     if (hit.count > this.#addressLimit.max) throw rateLimited(Math.max(1, Math.ceil((hit.resetAt - now) / 1000)));
   }
 

@@ -1,13 +1,15 @@
 /**
- * @internal Who is on the other end: the client address (behind trusted proxies only), and
- * whether a browser request comes from another origin.
+ * @internal Who is on the other end: the client address (behind trusted proxies only), whether
+ * the connection comes straight from this machine, and whether a browser request comes from
+ * another origin.
  * @module
  */
 import { BlockList, isIP } from "node:net";
+import { canonicalAddress, hopAddress } from "./ip-address.js";
 
-function plain(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped ? mapped[1]! : address;
+/** The BlockList family of a canonical address. */
+function typeOf(canonical: string): "ipv4" | "ipv6" {
+  return canonical.includes(":") ? "ipv6" : "ipv4";
 }
 
 /** A matcher of trusted proxy addresses and CIDR ranges; throws on a malformed entry. */
@@ -20,37 +22,64 @@ export function proxyMatcher(entries: readonly string[]): (address: string) => b
     if (family === 0 || extra !== undefined || (bits !== undefined && !/^\d{1,3}$/.test(bits))) {
       throw new TypeError(`auth.trustedProxies: "${entry}" is not an address nor a CIDR range.`);
     }
-    const type = family === 4 ? "ipv4" : "ipv6";
-    if (bits === undefined) list.addAddress(address!, type);
-    else list.addSubnet(address!, Number(bits), type);
+    if (bits !== undefined) list.addSubnet(address!, Number(bits), family === 4 ? "ipv4" : "ipv6");
+    else {
+      const canonical = canonicalAddress(address!)!;
+      list.addAddress(canonical, typeOf(canonical));
+    }
   }
   return (address) => {
-    const value = plain(address);
-    const family = isIP(value);
-    return family !== 0 && list.check(value, family === 4 ? "ipv4" : "ipv6");
+    const value = canonicalAddress(address);
+    return value !== null && list.check(value, typeOf(value));
   };
 }
 
 /**
  * The client's address: the socket's, unless the socket is a trusted proxy; then the nearest
- * address in `X-Forwarded-For` that is not a trusted proxy.
+ * `X-Forwarded-For` hop that is not a trusted proxy. Proxies append, so the hops are read from
+ * the nearest: each one was written by the trusted proxy after it. A hop that is not an address
+ * ends the walk at the trusted proxy that wrote it, which is then the client: skipping the hop
+ * would let an entry the client wrote itself, further left, be taken for its address.
  */
 export function clientAddress(socket: string | undefined, forwardedFor: string | null, trusted: (address: string) => boolean): string | undefined {
   if (socket === undefined) return undefined;
-  let address = plain(socket);
-  if (!trusted(address) || forwardedFor === null) return address;
-  const hops = forwardedFor.split(",").map((hop) => hop.trim()).filter((hop) => isIP(plain(hop)) !== 0);
+  let address = canonicalAddress(socket) ?? socket;
+  if (forwardedFor === null || !trusted(address)) return address;
+  const hops = forwardedFor.split(",");
   for (let i = hops.length - 1; i >= 0; i--) {
-    address = plain(hops[i]!);
+    const hop = hopAddress(hops[i]!);
+    if (hop === null) return address;
+    address = hop;
     if (!trusted(address)) return address;
   }
   return address;
 }
 
-/** The socket address of a request served by `@hono/node-server` (its env holds the Node request). */
+/** The socket of a request served by `@hono/node-server` (its env holds the Node request). */
+function socketOf(env: unknown): { remoteAddress?: string; encrypted?: boolean } | undefined {
+  return (env as { incoming?: { socket?: { remoteAddress?: string; encrypted?: boolean } } } | undefined)?.incoming?.socket;
+}
+
+/** The socket address of a request served by `@hono/node-server`. */
 export function socketAddress(env: unknown): string | undefined {
-  const incoming = (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress;
+  return socketOf(env)?.remoteAddress;
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/**
+ * Whether a request came straight from this machine over plain HTTP: its socket is not TLS and
+ * its peer is a loopback address that is not a trusted proxy. Decided by the socket alone, never
+ * by a header: a proxy on the same machine sends `Host: localhost:3000` too (nginx does with
+ * `proxy_pass http://localhost:3000`). Without a socket (`backend.fetch` alone), it is not.
+ */
+export function isPlainLoopback(env: unknown, trusted: (address: string) => boolean): boolean {
+  const socket = socketOf(env);
+  if (socket?.remoteAddress === undefined || socket.encrypted === true) return false;
+  const address = canonicalAddress(socket.remoteAddress);
+  return address !== null && LOOPBACK.check(address, typeOf(address)) && !trusted(address);
 }
 
 /**
@@ -69,10 +98,4 @@ export function isCrossOrigin(request: Request, trustedOrigins: ReadonlySet<stri
   } catch {
     return true;
   }
-}
-
-/** Whether a request is addressed to this machine (cookies may then be sent without `Secure`). */
-export function isLocalRequest(request: Request): boolean {
-  const host = new URL(request.url).hostname;
-  return host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host.endsWith(".localhost");
 }

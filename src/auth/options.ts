@@ -21,9 +21,12 @@ export interface SessionCookieOptions {
   /** @default "/" */
   path?: string;
   /**
-   * `Secure` (sent over HTTPS only). `"auto"`: on, except for requests to localhost. Always on
-   * with `sameSite: "none"` and for names that start with `__Secure-` or `__Host-` (a `__Host-`
-   * cookie takes no `domain` and the path `"/"`).
+   * `Secure` (sent over HTTPS only). `"auto"`: on, except outside production (`NODE_ENV` is not
+   * `"production"`) for a request over a plain-HTTP socket from this machine's loopback address
+   * that is not one of `trustedProxies`; decided by the socket, never by the `Host` header.
+   * Without a socket (`backend.fetch` alone) it is on. Always on with `sameSite: "none"` and for
+   * names that start with `__Secure-` or `__Host-` (a `__Host-` cookie takes no `domain` and the
+   * path `"/"`).
    * @default "auto"
    */
   secure?: boolean | "auto";
@@ -88,6 +91,13 @@ export interface RateLimitOptions {
   signIn?: RateLimit;
   /** Credential requests (sign-up, sign-in, resets, verification, password change) per client address. @default { max: 30, window: "1m" } */
   perAddress?: RateLimit;
+  /**
+   * How `perAddress` counts IPv6 clients: by the network of this many leading bits, since one
+   * subscriber commonly holds a whole /64 and can send from any address in it. `128` counts
+   * each IPv6 address alone. IPv4 addresses (IPv4-mapped IPv6 ones too) count one by one.
+   * @default 64
+   */
+  ipv6Prefix?: number;
   /** Where counters live. @default the backend's database (table `cimiento_rate_limits`) */
   store?: RateLimitStore;
 }
@@ -132,7 +142,10 @@ export interface BuiltInAuthOptions {
   /**
    * Proxies whose `X-Forwarded-For` is believed, as addresses or CIDR ranges
    * (`["10.0.0.0/8", "::1"]`). None by default: the client address is the socket's, and a
-   * client-sent `X-Forwarded-For` counts for nothing.
+   * client-sent `X-Forwarded-For` counts for nothing. Behind them, the client is the nearest
+   * hop that is not a trusted proxy (`ip`, `ip:port` or `[ipv6]:port`); a hop that is no
+   * address makes the proxy that wrote it the client. Name only proxies that append their
+   * peer to `X-Forwarded-For`.
    * @default []
    */
   trustedProxies?: readonly string[];

@@ -9,7 +9,7 @@ import type { Principal } from "../access/principal.js";
 import { apiError } from "../errors/api-error.js";
 import { validationError } from "../errors/validation.js";
 import type { Auth, Identity } from "./auth.js";
-import { clientAddress, isCrossOrigin, isLocalRequest, proxyMatcher, socketAddress } from "./client.js";
+import { clientAddress, isCrossOrigin, isPlainLoopback, proxyMatcher, socketAddress } from "./client.js";
 
 /** Who called, and how. */
 export interface Caller {
@@ -35,6 +35,7 @@ export interface AuthRouteHelpers {
 export class AuthHttp {
   readonly #auth: Auth;
   readonly #trusted: (address: string) => boolean;
+  readonly #production = process.env["NODE_ENV"] === "production";
 
   constructor(auth: Auth) {
     this.#auth = auth;
@@ -47,11 +48,15 @@ export class AuthHttp {
 
   /**
    * Whether the cookie is `Secure` for this request: always for `__Secure-` and `__Host-` names
-   * (browsers, and Hono, refuse them otherwise), else as configured (`"auto"`: except on localhost).
+   * (browsers, and Hono, refuse them otherwise), else as configured. `"auto"` leaves it off only
+   * for a development server (`NODE_ENV` not "production") reached over a plain loopback socket
+   * that is not a trusted proxy; never by the Host header, which a proxy on the same machine
+   * sets to localhost too.
    */
   #secure(c: Context, cookie: NonNullable<Auth["settings"]["cookie"]>): boolean {
     if (cookie.name.startsWith("__Secure-") || cookie.name.startsWith("__Host-")) return true;
-    return cookie.secure === "auto" ? !isLocalRequest(c.req.raw) : cookie.secure;
+    if (cookie.secure !== "auto") return cookie.secure;
+    return this.#production || !isPlainLoopback(c.env, this.#trusted);
   }
 
   /** The client's address and user agent. */
@@ -120,6 +125,20 @@ export class AuthHttp {
     }
     if (found.refreshed) this.#setCookie(c, token, found.identity.session!.expiresAt);
     return { user: found.identity.user, via: "cookie", identity: found.identity, token };
+  }
+
+  /**
+   * Whether the session cookie would be this request's credential (no token in `Authorization`
+   * with a configured scheme) and the request comes from another site, neither this origin nor
+   * a trusted one. A link or a redirect from another site is such a request: browsers send a
+   * `SameSite=Lax` cookie with it.
+   */
+  crossSiteCookie(c: Context): boolean {
+    const cookie = this.#auth.settings.cookie;
+    if (cookie === null || !getCookie(c, cookie.name)) return false;
+    const header = c.req.header("authorization");
+    if (header !== undefined && this.#auth.settings.schemes.has(header.slice(0, Math.max(0, header.indexOf(" "))).toLowerCase())) return false;
+    return isCrossOrigin(c.req.raw, this.#auth.settings.trustedOrigins);
   }
 
   /** Installs the `/auth/*` routes. */

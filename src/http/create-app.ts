@@ -295,6 +295,13 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     else if (typeof body === "object" && body !== null && !Array.isArray(body)) input = { ...query, ...body, ...params };
     else if (Object.keys(query).length === 0 && Object.keys(params).length === 0) input = body;
     else throw apiError("INVALID_JSON", "With path or query parameters, the body must be a JSON object.");
+    // A link, a redirect or a form from another site reaches an action bound to GET with the
+    // SameSite=Lax session cookie; the action serves it as anonymous (as a SameSite=Strict
+    // cookie would be absent), so that no other site can make it act, or write, for the user.
+    // Writes with other methods are refused such a request by identify() already.
+    if (auth !== undefined && "builtIn" in auth && (c.req.method === "GET" || c.req.method === "HEAD") && auth.builtIn.crossSiteCookie(c as unknown as Context)) {
+      c.set("caller", { user: null, via: null, identity: null, token: null });
+    }
     const { ctx } = await caller(c, { kind: "actions", name });
     const credentials = {
       token: c.get("caller").token,
