@@ -23,6 +23,7 @@ import { hashToken, randomToken } from "./tokens.js";
 import { normalizeEmail, type DefaultUsers } from "./users.js";
 import type { AnyCollection } from "../schema/collection.js";
 import type { CreateInput, Infer } from "../schema/types.js";
+import { NUL, NUL_REFUSED_ISSUE } from "../schema/text.js";
 
 type Row = Record<string, unknown>;
 
@@ -104,7 +105,7 @@ export interface CreateApiKeyInput {
   collections?: readonly string[];
   /** Limit the key to these actions (HTTP routes); absent: every one. */
   actions?: readonly string[];
-  /** Absent: the key lasts until revoked. */
+  /** How long the key lasts, at most 100 years; absent: until revoked. */
   expiresIn?: Duration;
 }
 
@@ -177,6 +178,9 @@ export interface AuthDeps {
   /** Reads a user record as the system (every field), or null. */
   readUser(id: string): Promise<Row | null>;
 }
+
+/** The longest `expiresIn` of an API key: 100 years (the expiry must stay a date every database stores). */
+const LONGEST_API_KEY_LIFETIME = 100 * 365.25 * 86_400_000;
 
 /** A refused credential request: 429 with the seconds to wait. */
 export function rateLimited(retryAfter: number): ApiError {
@@ -809,6 +813,7 @@ export class Auth implements AuthApi {
     if (typeof input.name !== "string" || input.name.trim().length === 0 || input.name.length > 200) {
       throw validationError("Invalid API key", [{ path: ["name"], code: "invalid_type", message: "A name of 1 to 200 characters is expected" }]);
     }
+    if (input.name.includes(NUL)) throw validationError("Invalid API key", [{ path: ["name"], code: "invalid_format", message: NUL_REFUSED_ISSUE }]);
     for (const list of ["collections", "actions"] as const) {
       const value = input[list];
       if (value !== undefined && (!Array.isArray(value) || value.some((name) => typeof name !== "string"))) {
@@ -817,11 +822,18 @@ export class Auth implements AuthApi {
     }
     let expiresAt: number | null = null;
     if (input.expiresIn !== undefined) {
+      let lifetime: number | undefined;
       try {
-        expiresAt = this.#now() + durationMs(input.expiresIn, "expiresIn");
+        lifetime = durationMs(input.expiresIn, "expiresIn");
       } catch {
-        throw validationError("Invalid API key", [{ path: ["expiresIn"], code: "invalid_format", message: 'A duration is expected: milliseconds, or like "90d"' }]);
+        // Refused below with the same issue as a lifetime past the longest.
       }
+      if (lifetime === undefined || lifetime > LONGEST_API_KEY_LIFETIME) {
+        throw validationError("Invalid API key", [
+          { path: ["expiresIn"], code: "invalid_format", message: 'A duration of at most 100 years is expected: milliseconds, or like "90d"' },
+        ]);
+      }
+      expiresAt = this.#now() + lifetime;
     }
     if (input.userId !== undefined) {
       const owner = await this.#db.selectFrom("users").select("id").where("id", "=", input.userId).executeTakeFirst();

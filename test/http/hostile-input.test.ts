@@ -268,6 +268,23 @@ describeEachServer("hostile input", makeBackend, (served) => {
     expect(await served.backend.system.data.posts.count()).toBe(before);
   });
 
+  test("an API key's name with NUL, or a lifetime past 100 years, is a 422 naming the field; no key is made", async () => {
+    const owner = await served.backend.auth.createUser({ email: `keys-${served.way}-${Date.now()}@example.com`, password: "correct horse battery" });
+    const { token } = await served.backend.auth.createSession(owner.id);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: "a\u0000b" }, "name"],
+      [{ name: "far", expiresIn: 5.4e222 }, "expiresIn"],
+      [{ name: "far", expiresIn: "101y" }, "expiresIn"],
+    ];
+    for (const [body, name] of cases) {
+      const response = await served.json("POST", "/auth/api-keys", body, bearer(token));
+      expect(await read(response)).toMatchObject(problem(422, "VALIDATION_FAILED", { issues: [expect.objectContaining({ path: [name] })] }));
+    }
+    expect(await served.backend.auth.apiKeys.list(owner.id)).toEqual([]);
+    const lasting = await served.json("POST", "/auth/api-keys", { name: "long", expiresIn: "99y" }, bearer(token));
+    expect(lasting.status).toBe(201);
+  });
+
   test("an API key limited to posts cannot read a computed field counted in comments, unless it selects around it", async () => {
     const denied = await get("/collections/posts/records?limit=1", bearer(key));
     expect(denied).toMatchObject(problem(403, "FORBIDDEN", { detail: 'This API key may not use the collection "comments".' }));
