@@ -10,6 +10,7 @@ import type { CollectionModel, ColumnModel } from "../schema/model.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Cond } from "./where.js";
 import type { Plan } from "./plan.js";
+import { storableDate } from "../schema/datetime.js";
 import { NUL } from "../schema/text.js";
 
 /** One sort key. */
@@ -94,15 +95,17 @@ function cursorValue(runtime: DialectRuntime, column: ColumnModel, value: unknow
   }
   switch (column.kind) {
     case "integer":
+      if (typeof value !== "number" || !Number.isSafeInteger(value)) badCursor("it is malformed");
+      return value;
     case "number":
-      if (typeof value !== "number") badCursor("it is malformed");
+      if (typeof value !== "number" || !Number.isFinite(value)) badCursor("it is malformed");
       return value;
     case "boolean":
       if (typeof value !== "boolean") badCursor("it is malformed");
       return runtime.encode("boolean", value);
     case "datetime": {
       const date = typeof value === "string" ? new Date(value) : undefined;
-      if (date === undefined || Number.isNaN(date.getTime())) badCursor("it is malformed");
+      if (date === undefined || !storableDate(date)) badCursor("it is malformed");
       return runtime.encode("datetime", date);
     }
     default:

@@ -11,6 +11,7 @@ import { ApiError, apiError, invalidQuery as invalid } from "../errors/api-error
 import type { DialectRuntime } from "../dialects/dialect.js";
 import { joinColumnOf, type CollectionModel, type ColumnModel, type Model, type RelationModel } from "../schema/model.js";
 import { FILTER_OPERATORS, type FilterOperator } from "../schema/operators.js";
+import { storableDate } from "../schema/datetime.js";
 import { NUL, NUL_REFUSED } from "../schema/text.js";
 import { Slot } from "./compiled-query-cache.js";
 import { limitExceeded, type ResolvedLimits } from "./limits.js";
@@ -59,8 +60,16 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
+/**
+ * Checks a value compared with a column outside a filter (the value `upsert` looks a record up
+ * by), as a filter's value is checked: `INVALID_QUERY` at `path` otherwise. Encoded for the driver.
+ */
+export function comparedValue(runtime: DialectRuntime, column: ColumnModel, value: unknown, path: string): unknown {
+  return filterValue(runtime, column, value, path, true);
+}
+
 /** Checks one value against the column it is compared with, and encodes it for the driver. */
-function filterValue(ctx: WhereContext, column: ColumnModel, value: unknown, path: string, strictEnum: boolean): unknown {
+function filterValue(runtime: DialectRuntime, column: ColumnModel, value: unknown, path: string, strictEnum: boolean): unknown {
   switch (column.kind) {
     case "id":
     case "text": {
@@ -73,12 +82,14 @@ function filterValue(ctx: WhereContext, column: ColumnModel, value: unknown, pat
       return value;
     }
     case "integer":
+      if (typeof value !== "number" || !Number.isSafeInteger(value)) invalid(path, `expected a whole number, got ${describe(value)}`);
+      return value;
     case "number":
       if (typeof value !== "number" || !Number.isFinite(value)) invalid(path, `expected a number, got ${describe(value)}`);
       return value;
     case "boolean":
       if (typeof value !== "boolean") invalid(path, `expected a boolean, got ${describe(value)}`);
-      return ctx.runtime.encode("boolean", value);
+      return runtime.encode("boolean", value);
     case "datetime": {
       let date: Date | undefined;
       if (value instanceof Date) date = value;
@@ -86,7 +97,8 @@ function filterValue(ctx: WhereContext, column: ColumnModel, value: unknown, pat
       if (date === undefined || Number.isNaN(date.getTime())) {
         invalid(path, `expected a Date or an ISO 8601 date-time with a time zone, got ${describe(value)}`);
       }
-      return ctx.runtime.encode("datetime", date);
+      if (!storableDate(date)) invalid(path, "expected a date-time from year 1 to year 9999");
+      return runtime.encode("datetime", date);
     }
     case "json":
       return invalid(path, "JSON fields can only be tested with isNull");
@@ -125,7 +137,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
           plan.key += op === "eq" ? "n;" : "N;";
           items.push({ t: "null", column: column.name, not: op === "ne" });
         } else {
-          const p = plan.param(filterValue(ctx, column, value, at, true));
+          const p = plan.param(filterValue(ctx.runtime, column, value, at, true));
           plan.key += `${op};`;
           items.push(op === "eq" ? { t: "cmp", column: column.name, op: "=", p } : { t: "distinct", column: column.name, p });
         }
@@ -135,7 +147,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
       case "lt":
       case "lte": {
         if (column.kind === "boolean") invalid(at, "booleans cannot be ordered; use eq or ne");
-        const p = plan.param(filterValue(ctx, column, value, at, false));
+        const p = plan.param(filterValue(ctx.runtime, column, value, at, false));
         plan.key += `${op};`;
         items.push({ t: "cmp", column: column.name, op: COMPARE[operator], p });
         break;
@@ -144,7 +156,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
       case "notIn": {
         if (!Array.isArray(value)) invalid(at, `expected an array, got ${describe(value)}`);
         if (column.kind === "boolean") invalid(at, "use eq or ne on booleans");
-        const encoded = value.map((item, i) => filterValue(ctx, column, item, `${at}[${i}]`, true));
+        const encoded = value.map((item, i) => filterValue(ctx.runtime, column, item, `${at}[${i}]`, true));
         const p = plan.param(ctx.runtime.encodeList(column.kind, encoded));
         plan.key += `${op};`;
         items.push({ t: "in", column, p, not: op === "notIn" });
@@ -181,7 +193,7 @@ function columnCondition(ctx: WhereContext, column: ColumnModel, value: unknown,
   }
   if (isPlainObject(value)) return fieldFilter(ctx, column, value, path);
   if (column.kind === "json") invalid(path, "JSON fields can only be tested with isNull");
-  const p = plan.param(filterValue(ctx, column, value, path, true));
+  const p = plan.param(filterValue(ctx.runtime, column, value, path, true));
   plan.key += "=;";
   return { t: "cmp", column: column.name, op: "=", p };
 }
@@ -343,12 +355,27 @@ export function buildCond(runtime: DialectRuntime, cond: Cond, alias: string): E
       return sql<SqlBool>`((${buildCond(runtime, cond.item, alias)}) is not true)`;
     case "one": {
       const { relation, alias: inner } = cond;
-      return sql<SqlBool>`exists (select 1 from ${sql.table(relation.target)} as ${sql.raw(inner)} where ${ref(inner, "id")} = ${ref(alias, relation.column)} and ${buildCond(runtime, cond.where, inner)})`;
+      const target = sql`${sql.table(relation.target)} as ${sql.raw(inner)}`;
+      const test = buildCond(runtime, cond.where, inner);
+      if (runtime.relationFilters === "in") {
+        return sql<SqlBool>`${ref(alias, relation.column)} in (select ${ref(inner, "id")} from ${target} where ${test})`;
+      }
+      return sql<SqlBool>`exists (select 1 from ${target} where ${ref(inner, "id")} = ${ref(alias, relation.column)} and ${test})`;
     }
     case "many": {
       const { relation, alias: inner } = cond;
-      const link = sql`${ref(inner, relation.column)} = ${ref(alias, "id")}`;
       const test = buildCond(runtime, cond.where, inner);
+      if (runtime.relationFilters === "in") {
+        // Each subquery is evaluated once, whatever the number of rows: nested relation filters
+        // cost the sum of their tables, not the product of their fan-outs. Joining columns that
+        // are null are left out, so that NOT IN is never unknown.
+        const joining = sql`${ref(inner, relation.column)} from ${sql.table(relation.target)} as ${sql.raw(inner)} where ${ref(inner, relation.column)} is not null`;
+        if (cond.quantifier === "some") return sql<SqlBool>`${ref(alias, "id")} in (select ${joining} and ${test})`;
+        if (cond.quantifier === "none") return sql<SqlBool>`${ref(alias, "id")} not in (select ${joining} and ${test})`;
+        const counted = cond.visible === undefined || cond.visible === TRUE ? joining : sql`${joining} and ${buildCond(runtime, cond.visible, inner)}`;
+        return sql<SqlBool>`${ref(alias, "id")} not in (select ${counted} and ((${test}) is not true))`;
+      }
+      const link = sql`${ref(inner, relation.column)} = ${ref(alias, "id")}`;
       if (cond.quantifier === "every") {
         const counted =
           cond.visible === undefined || cond.visible === TRUE ? link : sql`${link} and ${buildCond(runtime, cond.visible, inner)}`;

@@ -24,7 +24,7 @@ import { changedRow, holdsFor, newRows } from "./proposed.js";
 import { checkId, checkLimits, checkOptions, complete, decodeAll, planById, planReadShape, reachable, whereContext, type Row } from "./read.js";
 import { checkReferences, missingIssue, referenceNotFound } from "./references.js";
 import type { ReadShape } from "./shape.js";
-import { and, buildCond, FALSE, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
+import { and, buildCond, comparedValue, FALSE, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -95,6 +95,7 @@ async function writeError(
   written?: Row,
 ): Promise<unknown> {
   const kind = ctx.runtime.classify(error);
+  if (kind?.kind === "indexRowTooLarge") return indexRowTooLarge(collection, written);
   if (kind?.kind === "unique") {
     let fields = kind.columns;
     if (fields === undefined && kind.constraint !== undefined) {
@@ -125,6 +126,28 @@ function uniqueViolation(collection: CollectionModel, fields: readonly string[])
   return apiError("UNIQUE_VIOLATION", `Another ${collection.name} record already has this ${fields.join(", ") || "value"}.`, {
     fields,
   });
+}
+
+/** The longest text (in UTF-8 bytes) that is not named as the cause of a too large index row. */
+const LONG_INDEXED_TEXT = 1000;
+
+/**
+ * `VALIDATION_FAILED` for a write whose values do not fit an index row (PostgreSQL keeps at most
+ * about 2,700 bytes per row of a B-tree index, and does not say which index): an issue on each
+ * long text the write put in an indexed column, or on every indexed text it wrote.
+ */
+function indexRowTooLarge(collection: CollectionModel, written: Row | undefined): ApiError {
+  const indexed = new Set(collection.indexes.flatMap((index) => index.columns));
+  const texts = collection.columns.filter(
+    (column) => indexed.has(column.name) && (column.kind === "text" || column.kind === "id") && typeof written?.[column.name] === "string",
+  );
+  const long = texts.filter((column) => Buffer.byteLength(written![column.name] as string) > LONG_INDEXED_TEXT);
+  const named = long.length > 0 ? long : texts;
+  const message = "Too long for an index of this collection: an indexed text is kept to about 2,700 bytes";
+  return validationError(
+    `Invalid ${collection.name} input`,
+    named.length === 0 ? [{ path: [], code: "too_big", message }] : named.map((column) => ({ path: [column.name], code: "too_big", message })),
+  );
 }
 
 /** Finds which `belongsTo` values of a failed write point nowhere (SQLite does not say). */
@@ -762,7 +785,8 @@ export async function upsertRecord(ctx: DataContext, collection: CollectionModel
     );
   }
   const plan = new Plan(`U:${collection.name}|${column.name}|`);
-  const byValue: Cond = { t: "cmp", column: column.name, op: "=", p: plan.param(ctx.runtime.encode(column.kind, value)) };
+  const encoded = comparedValue(ctx.runtime, column, value, `where.${column.name}`);
+  const byValue: Cond = { t: "cmp", column: column.name, op: "=", p: plan.param(encoded) };
   const condition = and(byValue, planRule(whereContext(ctx, plan, access), collection, "get"));
   return ctx.atomic(async (tx) => {
     const find = async () => {

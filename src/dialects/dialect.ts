@@ -27,7 +27,9 @@ export interface DatabaseAdapter<D extends DialectName = DialectName> {
 export type ErrorClass =
   | { readonly kind: "unique"; readonly columns: readonly string[] | undefined; readonly constraint: string | undefined }
   | { readonly kind: "foreignKey"; readonly column: string | undefined }
-  | { readonly kind: "retry" };
+  | { readonly kind: "retry" }
+  /** A written row does not fit an index (PostgreSQL's B-tree rows hold about 2,700 bytes). */
+  | { readonly kind: "indexRowTooLarge" };
 
 /** @internal An open database, as the data layer and migrations use it. */
 export interface DialectRuntime {
@@ -64,6 +66,14 @@ export interface DialectRuntime {
    * bound values (PostgreSQL would take an untyped parameter there as text).
    */
   typed(value: unknown, kind: ColumnKind): Expression<unknown>;
+  /**
+   * How relation filters (`some`, `none`, `every`, a filter on a `belongsTo`) are written:
+   * `"exists"`, as correlated `EXISTS` subqueries, which the planner turns into semi- and
+   * anti-joins (PostgreSQL); `"in"`, as uncorrelated `IN (subquery)`, each evaluated once
+   * (SQLite runs a correlated subquery again for every row, so nested relation filters would
+   * multiply their cost).
+   */
+  readonly relationFilters: "exists" | "in";
   /** `column` is distinct from `value`, treating `NULL` as a value. */
   distinct(column: Expression<unknown>, value: unknown): Expression<SqlBool>;
   /** The most parameters one statement may bind. */

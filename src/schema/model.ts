@@ -9,6 +9,7 @@ import type { CollectionAccess } from "../access/rules.js";
 import type { CollectionHooks } from "../hooks/hooks.js";
 import type { AnyCollection, Fields } from "./collection.js";
 import { Computed, Field, HasMany, type ComputedWhere, type FieldConfig, type FieldKind, type OnDelete } from "./field.js";
+import { DATETIME_OUT_OF_RANGE, storableDate } from "./datetime.js";
 import { JSON_FIELD_DEPTH, jsonValueProblem, NUL_REFUSED_ISSUE } from "./text.js";
 import type { Schema } from "./types.js";
 
@@ -92,10 +93,9 @@ export interface Model {
   readonly collections: ReadonlyMap<string, CollectionModel>;
 }
 
-const dateInput = z.union([
-  z.date(),
-  z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
-]);
+const dateInput = z
+  .union([z.date(), z.iso.datetime({ offset: true }).transform((value) => new Date(value))])
+  .refine(storableDate, { message: DATETIME_OUT_OF_RANGE });
 
 /** Text as every database stores it: without NUL. */
 const storableText = z.string().regex(/^[^\u0000]*$/, { message: NUL_REFUSED_ISSUE });

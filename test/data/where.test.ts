@@ -146,7 +146,8 @@ describeEachDatabase("where", (db) => {
   const invalid: [string, unknown, string][] = [
     ["an unknown field", { nmae: "Ann" }, 'where.nmae: "nmae" is not a field of "users"'],
     ["an unknown operator", { age: { greaterThan: 3 } }, 'where.age.greaterThan: unknown operator "greaterThan"'],
-    ["a string for an integer", { age: "30" }, 'where.age: expected a number, got the string "30"'],
+    ["a string for an integer", { age: "30" }, 'where.age: expected a whole number, got the string "30"'],
+    ["a fraction for an integer", { age: { gt: 29.5 } }, "where.age.gt: expected a whole number, got number 29.5"],
     ["a number for a string", { name: { startsWith: 1 } }, "where.name.startsWith: expected a string, got number 1"],
     ["contains on an integer", { age: { contains: "3" } }, "where.age.contains: contains applies to text fields only"],
     ["ordering booleans", { active: { gt: false } }, "where.active.gt: booleans cannot be ordered"],

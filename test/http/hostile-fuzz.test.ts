@@ -132,9 +132,15 @@ const OPERATORS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "notIn", "contain
 const typedTest = fc.oneof(
   fc.record({ title: fc.oneof(text, fc.record({ contains: text }), fc.record({ in: fc.array(text, { maxLength: 3 }) }), fc.record({ startsWith: text })) }),
   fc.record({ status: fc.oneof(fc.constantFrom("draft", "published"), text) }),
-  fc.record({ rank: fc.oneof(fc.integer(), fc.record({ gte: fc.integer() }), fc.record({ in: fc.array(fc.integer(), { maxLength: 3 }) })) }),
+  fc.record({ rank: fc.oneof(fc.integer(), fc.double(), fc.record({ gte: fc.oneof(fc.integer(), fc.double()) }), fc.record({ in: fc.array(fc.oneof(fc.integer(), fc.double()), { maxLength: 3 }) })) }),
   fc.record({ featured: fc.boolean() }),
-  fc.record({ publishedAt: fc.oneof(fc.date({ noInvalidDate: true }).map((date) => ({ lt: date.toISOString() })), fc.record({ isNull: fc.boolean() })) }),
+  fc.record({
+    publishedAt: fc.oneof(
+      fc.date({ noInvalidDate: true }).map((date) => ({ lt: date.toISOString() })),
+      fc.constantFrom("+200000-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "-000001-01-01T00:00:00Z").map((at) => ({ gt: at })),
+      fc.record({ isNull: fc.boolean() }),
+    ),
+  }),
   fc.record({ author: fc.oneof(fc.constant("$ID$"), text, fc.record({ name: text })) }),
   fc.record({ comments: fc.record({ some: fc.record({ body: text }) }) }),
 );
@@ -174,7 +180,7 @@ const includeObject: fc.Arbitrary<unknown> = fc.letrec<{ include: unknown }>((ti
 const cursor = fc.oneof(
   fc.string({ maxLength: 30 }),
   value.map((item) => Buffer.from(JSON.stringify(item) ?? "").toString("base64url")),
-  fc.tuple(fc.constantFrom("id+", "id-", "rank+,id+", "x"), fc.array(scalar, { maxLength: 3 })).map((item) => Buffer.from(JSON.stringify(item)).toString("base64url")),
+  fc.tuple(fc.constantFrom("id+", "id-", "rank+,id+", "publishedAt+,id+", "x"), fc.array(scalar, { maxLength: 3 })).map((item) => Buffer.from(JSON.stringify(item)).toString("base64url")),
 );
 /** Mostly a value a client would send, sometimes a hostile one. */
 const mostly = (valid: fc.Arbitrary<string>, hostile: fc.Arbitrary<string>) =>

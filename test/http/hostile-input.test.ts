@@ -28,6 +28,9 @@ const posts = collection("posts", {
     title: field.text(),
     published: field.boolean().default(true),
     meta: field.json(z.unknown()).optional(),
+    rank: field.integer().default(0),
+    at: field.datetime().optional(),
+    slug: field.text().unique().optional(),
     author: field.belongsTo("users"),
     comments: field.hasMany("comments", { on: "post" }),
     commentCount: field.count("comments"),
@@ -238,6 +241,43 @@ describeEachServer("hostile input", makeBackend, (served) => {
     const cursor = Buffer.from(JSON.stringify(["id+", ["\u0000"]])).toString("base64url");
     expect(await list(`cursor=${cursor}`)).toMatchObject(problem(400, "INVALID_CURSOR"));
     expect(await get("/collections/posts/records/a%00b")).toMatchObject(problem(400, "INVALID_QUERY", { path: "id" }));
+  });
+
+  test("a non-whole number for an integer field, or a date-time past year 9999, is refused in filters and cursors", async () => {
+    for (const where of [{ rank: { gt: 0.5 } }, { rank: { in: [1e20] } }, { rank: 1.5 }, { at: { lt: "+200000-01-01T00:00:00Z" } }, { at: { gt: "0000-06-01T00:00:00Z" } }]) {
+      expect(await list(`where=${q(where)}`)).toMatchObject(problem(400, "INVALID_QUERY", { path: expect.stringMatching(/^where\.(rank|at)/) }));
+    }
+    await expect(served.backend.as(null).data.posts.list({ where: { at: { gt: new Date(-8.64e15) } } })).rejects.toMatchObject({ code: "INVALID_QUERY" });
+    const forged = (order: string, values: unknown[]) => Buffer.from(JSON.stringify([order, values])).toString("base64url");
+    expect(await list(`orderBy=rank&cursor=${forged("rank+,id+", [0.5, "x"])}`)).toMatchObject(problem(400, "INVALID_CURSOR"));
+    expect(await list(`orderBy=at&cursor=${forged("at+,id+", ["-200000-01-01T00:00:00Z", "x"])}`)).toMatchObject(problem(400, "INVALID_CURSOR"));
+    expect((await list(`where=${q({ rank: { gte: 0 }, at: { isNull: true } })}`)).status).toBe(200);
+  });
+
+  test("upsert's value is checked as a filter's: NUL, a wrong type or a non-whole number is INVALID_QUERY", async () => {
+    const { data } = served.backend.system;
+    const args = (value: unknown) => ({ where: { slug: value }, create: { title: "u", author: ada.id }, update: {} }) as never;
+    for (const value of ["a\u0000b", 12, true]) {
+      await expect(data.posts.upsert(args(value))).rejects.toMatchObject({ code: "INVALID_QUERY", details: { path: "where.slug" } });
+    }
+    await expect(data.posts.upsert({ where: { id: "x\u0000" }, create: { title: "u", author: ada.id }, update: {} })).rejects.toMatchObject({
+      code: "INVALID_QUERY",
+    });
+  });
+
+  test("a text too long for an index is a 422 naming the field on PostgreSQL, and stored on SQLite: never a 500", async () => {
+    const { token } = await served.backend.auth.createSession(
+      (await served.backend.auth.createUser({ email: `long-${served.way}-${Date.now()}@example.com`, password: "correct horse battery" })).id,
+    );
+    const slug = Buffer.from(Array.from({ length: 9000 }, (_, i) => (i * 7919) % 251)).toString("base64");
+    const response = await served.json("POST", "/collections/posts/records", { title: "long", author: ada.id, slug }, bearer(token));
+    if (served.dialect === "postgres") {
+      expect(await read(response)).toMatchObject(
+        problem(422, "VALIDATION_FAILED", { issues: [expect.objectContaining({ path: ["slug"], code: "too_big" })] }),
+      );
+    } else {
+      expect(response.status).toBe(201);
+    }
   });
 
   test("NUL in a written text or JSON value is a 422 naming the field, on every database; nothing is written", async () => {

@@ -70,6 +70,8 @@ function classify(error: unknown): ErrorClass | undefined {
     return { kind: "foreignKey", column };
   }
   if (typeof code === "string" && RETRY.has(code)) return { kind: "retry" };
+  // program_limit_exceeded: "index row requires 12016 bytes, maximum size is 8191" and alike.
+  if (code === "54000" && /index row/.test(String((error as { message?: unknown }).message))) return { kind: "indexRowTooLarge" };
   return undefined;
 }
 
@@ -141,6 +143,7 @@ function open(options: PostgresOptions): DialectRuntime {
     },
     match: (column, pattern) => sql<SqlBool>`${column} like ${pattern}`,
     typed: (value, kind) => sql`cast(${value} as ${sql.raw(TYPES[kind])})`,
+    relationFilters: "exists",
     distinct: (column, value) => sql<SqlBool>`${column} is distinct from ${value}`,
     maxParameters: 65_535,
     classify,

@@ -142,6 +142,7 @@ function open(options: SqliteOptions): DialectRuntime {
     match: (column, pattern) => sql<SqlBool>`${column} glob ${pattern}`,
     // Encoded values are stored as they are bound, and compare alike with or without a column.
     typed: (value) => sql`${value}`,
+    relationFilters: "in",
     distinct: (column, value) => sql<SqlBool>`${column} is not ${value}`,
     maxParameters: 32_766,
     classify,
