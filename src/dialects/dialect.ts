@@ -5,6 +5,7 @@
 import type { CompiledQuery, Expression, Kysely, QueryResult, SqlBool } from "kysely";
 import type { ColumnKind } from "../schema/model.js";
 import type { DialectName } from "../schema/types.js";
+import type { Introspector } from "./live-schema.js";
 
 /**
  * A database for `createBackend({ database })`, made by `sqlite()` (from `cimiento/sqlite`) or
@@ -70,6 +71,8 @@ export interface DialectRuntime {
   readonly maxParameters: number;
   /** Classifies a driver error; `undefined` when it is none of the known kinds. */
   classify(error: unknown): ErrorClass | undefined;
+  /** Reads the live tables among those named, in one shape for every dialect. */
+  readonly introspect: Introspector;
   /** Closes the connections. */
   close(): Promise<void>;
 }

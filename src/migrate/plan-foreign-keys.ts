@@ -7,7 +7,7 @@ import type { ColumnModel } from "../schema/model.js";
 import { sameType } from "./column-definition.js";
 import { countDanglingReferences } from "./data-checks.js";
 import { addForeignKeySql, foreignKeyName } from "./ddl.js";
-import type { LiveForeignKey, LiveOnDelete } from "./live-schema.js";
+import type { LiveForeignKey, LiveOnDelete } from "../dialects/live-schema.js";
 import { PHASE, type TablePlanner } from "./planned-change.js";
 
 const ON_DELETE_WORDS: Record<LiveOnDelete, string> = {

@@ -8,7 +8,7 @@ import type { CollectionModel, Model } from "../schema/model.js";
 import type { DialectName } from "../schema/types.js";
 import { hasRows } from "./data-checks.js";
 import { addForeignKeySql, createIndexSql, createTableSql } from "./ddl.js";
-import type { LiveSchema, LiveTable } from "./live-schema.js";
+import type { LiveSchema, LiveTable } from "../dialects/live-schema.js";
 import { planColumns } from "./plan-columns.js";
 import { planForeignKeys } from "./plan-foreign-keys.js";
 import { indexColumns, planIndexes } from "./plan-indexes.js";

@@ -5,7 +5,7 @@
 import type { Kysely } from "kysely";
 import type { CollectionModel } from "../schema/model.js";
 import type { DialectName } from "../schema/types.js";
-import type { LiveSchema, LiveTable } from "./live-schema.js";
+import type { LiveSchema, LiveTable } from "../dialects/live-schema.js";
 import type { RefusedChange, SchemaChange } from "./schema-change.js";
 
 /**

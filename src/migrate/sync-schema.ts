@@ -6,17 +6,9 @@ import { sql } from "kysely";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Model } from "../schema/model.js";
 import { applyPlan } from "./apply-plan.js";
-import type { Introspector } from "./live-schema.js";
 import { MigrationError } from "./migration-error.js";
 import { planSync } from "./plan.js";
-import { introspectPostgres } from "./postgres-introspector.js";
 import type { SchemaChange } from "./schema-change.js";
-import { introspectSqlite } from "./sqlite-introspector.js";
-
-const INTROSPECTORS: Record<DialectRuntime["name"], Introspector> = {
-  sqlite: introspectSqlite,
-  postgres: introspectPostgres,
-};
 
 /**
  * @internal Brings the database's tables in line with `model`, additively; or, when any change
@@ -34,7 +26,7 @@ export async function syncSchema(runtime: DialectRuntime, model: Model, dryRun: 
       // all but one fail. SQLite needs nothing: its write transactions begin IMMEDIATE.
       await sql`select pg_advisory_xact_lock(hashtext('cimiento.migrate'), hashtext(coalesce(current_schema(), '')))`.execute(trx);
     }
-    const live = await INTROSPECTORS[runtime.name](trx, [...model.collections.keys()]);
+    const live = await runtime.introspect(trx, [...model.collections.keys()]);
     const plan = await planSync(trx, runtime.name, model, live);
     if (plan.refused.length > 0) throw new MigrationError(plan.refused);
     if (!dryRun) await applyPlan(trx, runtime, plan);

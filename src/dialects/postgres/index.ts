@@ -6,6 +6,7 @@ import pg from "pg";
 import { Kysely, PostgresDialect, sql, type Expression, type LogConfig, type SqlBool } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
 import type { ColumnKind } from "../../schema/model.js";
+import { introspectPostgres } from "./postgres-introspector.js";
 import { namingPool, StatementNames } from "./named-statements.js";
 
 /** Options of {@link postgres}. */
@@ -144,6 +145,7 @@ function open(options: PostgresOptions): DialectRuntime {
     distinct: (column, value) => sql<SqlBool>`${column} is distinct from ${value}`,
     maxParameters: 65_535,
     classify,
+    introspect: introspectPostgres,
     close: async () => {
       if (ownPool) await kysely.destroy();
     },
