@@ -3,7 +3,7 @@
  * @module
  */
 import type { CompiledQuery, Expression, Kysely, QueryResult, SqlBool } from "kysely";
-import type { ColumnKind } from "../schema/model.js";
+import type { ColumnKind, ColumnModel } from "../schema/model.js";
 import type { DialectName } from "../schema/types.js";
 import type { Introspector } from "./live-schema.js";
 
@@ -29,6 +29,47 @@ export type ErrorClass =
   | { readonly kind: "unique"; readonly columns: readonly string[] | undefined; readonly constraint: string | undefined }
   | { readonly kind: "foreignKey"; readonly column: string | undefined }
   | { readonly kind: "retry" };
+
+/**
+ * @internal Why a dialect cannot add a column to a table that holds rows: refused as `kind`,
+ * described as `add column table.column: reason`.
+ */
+export interface AddColumnLimit {
+  readonly kind: "addForeignKey" | "addRequiredColumn";
+  readonly reason: string;
+}
+
+/** @internal How the schema sync writes a dialect's DDL, and what its `ALTER TABLE` can do. */
+export interface DialectDdl {
+  /** The database's name, as refusals give it ("SQLite cannot ..."). */
+  readonly displayName: string;
+  /** The SQL type of a column kind, spelled as introspection reads it back. */
+  columnType(kind: ColumnKind): string;
+  /** Whether a live column's type, as introspection read it, is the one `kind` needs. */
+  sameType(kind: ColumnKind, liveType: string): boolean;
+  /**
+   * The SQL literal of a column default of `kind`, stored as `encode` stores the value; `where`
+   * (`table.column`) names the column in errors.
+   */
+  literal(kind: ColumnKind, value: unknown, where: string): string;
+  /** The default of `createdAt` and `updatedAt`: the current time, stored as `encode` stores a datetime. */
+  readonly currentTime: string;
+  /** What follows the column list of `CREATE TABLE` (SQLite: ` STRICT`, which refuses a value of the wrong type). */
+  readonly tableOptions: string;
+  /**
+   * Whether `ALTER TABLE` can add a foreign key to an existing table. Where it can, tables are
+   * created without their keys, which are added once every table exists; where it cannot
+   * (SQLite), keys are declared inline in `CREATE TABLE` and `ADD COLUMN`, and a key missing on an
+   * existing column is refused.
+   */
+  readonly supportsAddForeignKey: boolean;
+  /**
+   * Why `column`, whose SQL default is `fallback`, cannot be added to `table` while it holds
+   * rows, beyond what no database can do (fill a required column that has no default);
+   * `undefined` when it can.
+   */
+  addColumnLimit(table: string, column: ColumnModel, fallback: string | undefined): AddColumnLimit | undefined;
+}
 
 /** @internal An open database, as the data layer and migrations use it. */
 export interface DialectRuntime {
@@ -73,6 +114,8 @@ export interface DialectRuntime {
   classify(error: unknown): ErrorClass | undefined;
   /** Reads the live tables among those named, in one shape for every dialect. */
   readonly introspect: Introspector;
+  /** The DDL of the schema sync. */
+  readonly ddl: DialectDdl;
   /** Closes the connections. */
   close(): Promise<void>;
 }

@@ -27,7 +27,7 @@ export async function syncSchema(runtime: DialectRuntime, model: Model, dryRun: 
       await sql`select pg_advisory_xact_lock(hashtext('cimiento.migrate'), hashtext(coalesce(current_schema(), '')))`.execute(trx);
     }
     const live = await runtime.introspect(trx, [...model.collections.keys()]);
-    const plan = await planSync(trx, runtime.name, model, live);
+    const plan = await planSync(trx, runtime.ddl, model, live);
     if (plan.refused.length > 0) throw new MigrationError(plan.refused);
     if (!dryRun) await applyPlan(trx, runtime, plan);
     return plan.changes.map((planned) => planned.change);

@@ -6,6 +6,7 @@ import pg from "pg";
 import { Kysely, PostgresDialect, sql, type Expression, type LogConfig, type SqlBool } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
 import type { ColumnKind } from "../../schema/model.js";
+import { postgresDdl } from "./postgres-ddl.js";
 import { introspectPostgres } from "./postgres-introspector.js";
 import { namingPool, StatementNames } from "./named-statements.js";
 
@@ -145,6 +146,7 @@ function open(options: PostgresOptions): DialectRuntime {
     distinct: (column, value) => sql<SqlBool>`${column} is distinct from ${value}`,
     maxParameters: 65_535,
     classify,
+    ddl: postgresDdl,
     introspect: introspectPostgres,
     close: async () => {
       if (ownPool) await kysely.destroy();

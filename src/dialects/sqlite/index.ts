@@ -17,6 +17,7 @@ import {
 } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
 import type { ColumnKind } from "../../schema/model.js";
+import { sqliteDdl } from "./sqlite-ddl.js";
 import { introspectSqlite } from "./sqlite-introspector.js";
 import { SqliteDriver } from "./sqlite-driver.js";
 
@@ -146,6 +147,7 @@ function open(options: SqliteOptions): DialectRuntime {
     distinct: (column, value) => sql<SqlBool>`${column} is not ${value}`,
     maxParameters: 32_766,
     classify,
+    ddl: sqliteDdl,
     introspect: introspectSqlite,
     close: () => kysely.destroy(),
   };
