@@ -116,6 +116,31 @@ export interface DialectRuntime {
   readonly introspect: Introspector;
   /** The DDL of the schema sync. */
   readonly ddl: DialectDdl;
+  /**
+   * Whether transactions write at the same time, so that rows read in order to change them must
+   * be locked (`FOR UPDATE`, with `SKIP LOCKED` to claim work) and another transaction's write
+   * can conflict with one's own until it commits. `false` where a write transaction holds the
+   * whole database (SQLite, whose write transactions begin `IMMEDIATE`).
+   */
+  readonly concurrentWrites: boolean;
+  /**
+   * Holds the lock named `key`, in this database (and schema), until the transaction `trx` ends:
+   * another transaction that asks for it waits until then. Nothing where a write transaction
+   * holds the whole database already.
+   */
+  lock(trx: Kysely<any>, key: string): Promise<void>;
+  /** The schema unqualified names resolve to; `undefined` where the database has no schemas. */
+  currentSchema(db: Kysely<any>): Promise<string | undefined>;
+  /**
+   * Whether Kysely's `Migrator` runs the pending migrations in one transaction by itself (where
+   * its adapter says DDL is transactional). Where it does not, cimiento runs them in one of its
+   * own, begun with {@link DialectRuntime.begin}.
+   */
+  readonly migratorTransactions: boolean;
+  /** The statement that begins a write transaction. */
+  readonly begin: string;
+  /** The largest of `values`. */
+  greatest(values: readonly Expression<unknown>[]): Expression<unknown>;
   /** Closes the connections. */
   close(): Promise<void>;
 }

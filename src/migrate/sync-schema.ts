@@ -2,7 +2,6 @@
  * @internal The schema sync: introspect, plan, refuse or apply, in one transaction.
  * @module
  */
-import { sql } from "kysely";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Model } from "../schema/model.js";
 import { applyPlan } from "./apply-plan.js";
@@ -21,11 +20,9 @@ import type { SchemaChange } from "./schema-change.js";
  */
 export async function syncSchema(runtime: DialectRuntime, model: Model, dryRun: boolean): Promise<SchemaChange[]> {
   return runtime.transaction(async (trx) => {
-    if (runtime.name === "postgres") {
-      // App instances starting together would otherwise all plan the same CREATE TABLE, and
-      // all but one fail. SQLite needs nothing: its write transactions begin IMMEDIATE.
-      await sql`select pg_advisory_xact_lock(hashtext('cimiento.migrate'), hashtext(coalesce(current_schema(), '')))`.execute(trx);
-    }
+    // App instances starting together would otherwise all plan the same CREATE TABLE, and all
+    // but one fail.
+    await runtime.lock(trx, "cimiento.migrate");
     const live = await runtime.introspect(trx, [...model.collections.keys()]);
     const plan = await planSync(trx, runtime.ddl, model, live);
     if (plan.refused.length > 0) throw new MigrationError(plan.refused);

@@ -148,6 +148,15 @@ function open(options: PostgresOptions): DialectRuntime {
     classify,
     ddl: postgresDdl,
     introspect: introspectPostgres,
+    concurrentWrites: true,
+    lock: async (trx, key) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${key}), hashtext(coalesce(current_schema(), '')))`.execute(trx);
+    },
+    currentSchema: async (db) =>
+      (await sql<{ name: string | null }>`select current_schema() as name`.execute(db)).rows[0]?.name ?? undefined,
+    migratorTransactions: true,
+    begin: "begin",
+    greatest: (values) => sql`greatest(${sql.join(values)})`,
     close: async () => {
       if (ownPool) await kysely.destroy();
     },

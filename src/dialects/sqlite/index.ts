@@ -19,7 +19,7 @@ import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js"
 import type { ColumnKind } from "../../schema/model.js";
 import { sqliteDdl } from "./sqlite-ddl.js";
 import { introspectSqlite } from "./sqlite-introspector.js";
-import { SqliteDriver } from "./sqlite-driver.js";
+import { BEGIN_IMMEDIATE, SqliteDriver } from "./sqlite-driver.js";
 
 /** Options of {@link sqlite}. */
 export interface SqliteOptions {
@@ -149,6 +149,14 @@ function open(options: SqliteOptions): DialectRuntime {
     classify,
     ddl: sqliteDdl,
     introspect: introspectSqlite,
+    // A write transaction begins IMMEDIATE, holding the whole database: no row needs a lock.
+    concurrentWrites: false,
+    lock: async () => {},
+    currentSchema: async () => undefined,
+    migratorTransactions: false,
+    begin: BEGIN_IMMEDIATE,
+    // max() of several arguments is SQLite's greatest().
+    greatest: (values) => sql`max(${sql.join(values)})`,
     close: () => kysely.destroy(),
   };
 }
