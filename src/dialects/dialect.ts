@@ -20,7 +20,10 @@ import type { Introspector } from "./live-schema.js";
 export interface DatabaseAdapter<D extends DialectName = DialectName> {
   /** Which SQL dialect this database speaks. */
   readonly dialect: D;
-  /** @internal Opens the database (lazily where the driver allows) for one backend. */
+  /**
+   * @internal Opens the database (lazily where the driver allows) for one backend, loading its
+   * driver then: importing cimiento loads none.
+   */
   readonly open: () => DialectRuntime;
 }
 
@@ -73,6 +76,10 @@ export interface DialectDdl {
 
 /** @internal An open database, as the data layer and migrations use it. */
 export interface DialectRuntime {
+  /**
+   * Names the dialect (in statement-cache keys). Code outside `src/dialects/` asks the
+   * capabilities and methods below instead of comparing it, so a new dialect is a new folder.
+   */
   readonly name: DialectName;
   /** The root Kysely instance. */
   readonly kysely: Kysely<any>;
