@@ -111,7 +111,7 @@ function open(options: PostgresOptions): DialectRuntime {
   if (options.schema !== undefined && !IDENTIFIER.test(options.schema)) {
     throw new Error(`postgres({ schema }) must be a plain identifier, got "${options.schema}".`);
   }
-  // A pool of the app's own needs no driver of ours.
+  // pg loads only for a pool cimiento makes: an app that passes its own pool has loaded it.
   const pool = options.pool ?? ownPool(options);
   const closesPool = options.pool === undefined;
   const names = new StatementNames(options.statementCacheSize ?? 500);
