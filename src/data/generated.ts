@@ -149,14 +149,15 @@ async function takeSequence(
   count: number,
   floor: number,
 ): Promise<number> {
-  const greatest = sql.raw(ctx.runtime.name === "sqlite" ? "max" : "greatest");
   const now = ctx.runtime.encode("datetime", new Date());
   const largest = sql`(select max(${sql.ref(sequence.column.name)}) from ${sql.table(collection.name)})`;
+  const start = ctx.runtime.greatest([sql`coalesce(${largest}, 0)`, sql`${floor}`]);
+  const next = ctx.runtime.greatest([sql`${sql.table(SEQUENCES_TABLE)}."value"`, sql`excluded."value" - ${count}`]);
   const { rows } = await sql<{ value: number | string }>`
     insert into ${sql.table(SEQUENCES_TABLE)} ("id", "name", "value", "createdAt", "updatedAt")
-    values (${uuidv7()}, ${sequence.counter}, ${greatest}(coalesce(${largest}, 0), ${floor}) + ${count}, ${now}, ${now})
+    values (${uuidv7()}, ${sequence.counter}, ${start} + ${count}, ${now}, ${now})
     on conflict ("name") do update
-      set "value" = ${greatest}(${sql.table(SEQUENCES_TABLE)}."value", excluded."value" - ${count}) + ${count},
+      set "value" = ${next} + ${count},
           "updatedAt" = ${now}
     returning "value"`.execute(ctx.db);
   return Number(rows[0]!.value);
@@ -182,12 +183,12 @@ async function fillSequences(ctx: DataContext, collection: CollectionModel, reco
 const SLUG_RETRIES = 10;
 
 /**
- * Runs a write of slugs that a concurrent transaction may have taken since they were made. On
- * SQLite, a write transaction holds the database, so that cannot happen; on PostgreSQL the write
+ * Runs a write of slugs that a concurrent transaction may have taken since they were made. Where
+ * a write transaction holds the whole database (SQLite), that cannot happen; elsewhere the write
  * runs under a savepoint, and a unique violation on a slug cimiento made rolls back to it, makes
- * the slugs again (now seeing the other transaction's) and retries. A retry first takes a
- * transaction-level advisory lock of the collection, so that a burst of creates of one title
- * (which all pick the same free slug) is settled one by one rather than by retrying in a herd.
+ * the slugs again (now seeing the other transaction's) and retries. A retry first takes a lock of
+ * the collection until the transaction ends, so that a burst of creates of one title (which all
+ * pick the same free slug) is settled one by one rather than by retrying in a herd.
  */
 async function retryingSlugs<T>(
   ctx: DataContext,
@@ -196,7 +197,7 @@ async function retryingSlugs<T>(
   remake: () => Promise<[Row, string][]>,
   write: () => Promise<T>,
 ): Promise<T> {
-  if (filled.length === 0 || ctx.runtime.name !== "postgres" || ctx.transaction === undefined) return write();
+  if (filled.length === 0 || !ctx.runtime.concurrentWrites || ctx.transaction === undefined) return write();
   for (let attempt = 1; ; attempt++) {
     await sql`savepoint cimiento_slug`.execute(ctx.db);
     try {
@@ -210,7 +211,7 @@ async function retryingSlugs<T>(
       if (!onSlug || attempt >= SLUG_RETRIES) throw error;
       await sql`rollback to savepoint cimiento_slug`.execute(ctx.db);
       if (attempt === 1) {
-        await sql`select pg_advisory_xact_lock(hashtext(${`cimiento_slug:${collection.name}`}))`.execute(ctx.db);
+        await ctx.runtime.lock(ctx.db, `cimiento_slug:${collection.name}`);
       }
       for (const [record, column] of filled) delete record[column];
       filled = await remake();

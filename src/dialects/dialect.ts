@@ -3,8 +3,9 @@
  * @module
  */
 import type { CompiledQuery, Expression, Kysely, QueryResult, SqlBool } from "kysely";
-import type { ColumnKind } from "../schema/model.js";
+import type { ColumnKind, ColumnModel } from "../schema/model.js";
 import type { DialectName } from "../schema/types.js";
+import type { Introspector } from "./live-schema.js";
 
 /**
  * A database for `createBackend({ database })`, made by `sqlite()` (from `cimiento/sqlite`) or
@@ -19,7 +20,10 @@ import type { DialectName } from "../schema/types.js";
 export interface DatabaseAdapter<D extends DialectName = DialectName> {
   /** Which SQL dialect this database speaks. */
   readonly dialect: D;
-  /** @internal Opens the database (lazily where the driver allows) for one backend. */
+  /**
+   * @internal Opens the database (lazily where the driver allows) for one backend, loading its
+   * driver then: importing cimiento loads none.
+   */
   readonly open: () => DialectRuntime;
 }
 
@@ -31,8 +35,53 @@ export type ErrorClass =
   /** A written row does not fit an index (PostgreSQL's B-tree rows hold about 2,700 bytes). */
   | { readonly kind: "indexRowTooLarge" };
 
+/**
+ * @internal Why a dialect cannot add a column to a table that holds rows: refused as `kind`,
+ * described as `add column table.column: reason`.
+ */
+export interface AddColumnLimit {
+  readonly kind: "addForeignKey" | "addRequiredColumn";
+  readonly reason: string;
+}
+
+/** @internal How the schema sync writes a dialect's DDL, and what its `ALTER TABLE` can do. */
+export interface DialectDdl {
+  /** The database's name, as refusals give it ("SQLite cannot ..."). */
+  readonly displayName: string;
+  /** The SQL type of a column kind, spelled as introspection reads it back. */
+  columnType(kind: ColumnKind): string;
+  /** Whether a live column's type, as introspection read it, is the one `kind` needs. */
+  sameType(kind: ColumnKind, liveType: string): boolean;
+  /**
+   * The SQL literal of a column default of `kind`, stored as `encode` stores the value; `where`
+   * (`table.column`) names the column in errors.
+   */
+  literal(kind: ColumnKind, value: unknown, where: string): string;
+  /** The default of `createdAt` and `updatedAt`: the current time, stored as `encode` stores a datetime. */
+  readonly currentTime: string;
+  /** What follows the column list of `CREATE TABLE` (SQLite: ` STRICT`, which refuses a value of the wrong type). */
+  readonly tableOptions: string;
+  /**
+   * Whether `ALTER TABLE` can add a foreign key to an existing table. Where it can, tables are
+   * created without their keys, which are added once every table exists; where it cannot
+   * (SQLite), keys are declared inline in `CREATE TABLE` and `ADD COLUMN`, and a key missing on an
+   * existing column is refused.
+   */
+  readonly supportsAddForeignKey: boolean;
+  /**
+   * Why `column`, whose SQL default is `fallback`, cannot be added to `table` while it holds
+   * rows, beyond what no database can do (fill a required column that has no default);
+   * `undefined` when it can.
+   */
+  addColumnLimit(table: string, column: ColumnModel, fallback: string | undefined): AddColumnLimit | undefined;
+}
+
 /** @internal An open database, as the data layer and migrations use it. */
 export interface DialectRuntime {
+  /**
+   * Names the dialect (in statement-cache keys). Code outside `src/dialects/` asks the
+   * capabilities and methods below instead of comparing it, so a new dialect is a new folder.
+   */
   readonly name: DialectName;
   /** The root Kysely instance. */
   readonly kysely: Kysely<any>;
@@ -80,6 +129,35 @@ export interface DialectRuntime {
   readonly maxParameters: number;
   /** Classifies a driver error; `undefined` when it is none of the known kinds. */
   classify(error: unknown): ErrorClass | undefined;
+  /** Reads the live tables among those named, in one shape for every dialect. */
+  readonly introspect: Introspector;
+  /** The DDL of the schema sync. */
+  readonly ddl: DialectDdl;
+  /**
+   * Whether transactions write at the same time, so that rows read in order to change them must
+   * be locked (`FOR UPDATE`, with `SKIP LOCKED` to claim work) and another transaction's write
+   * can conflict with one's own until it commits. `false` where a write transaction holds the
+   * whole database (SQLite, whose write transactions begin `IMMEDIATE`).
+   */
+  readonly concurrentWrites: boolean;
+  /**
+   * Holds the lock named `key`, in this database (and schema), until the transaction `trx` ends:
+   * another transaction that asks for it waits until then. Nothing where a write transaction
+   * holds the whole database already.
+   */
+  lock(trx: Kysely<any>, key: string): Promise<void>;
+  /** The schema unqualified names resolve to; `undefined` where the database has no schemas. */
+  currentSchema(db: Kysely<any>): Promise<string | undefined>;
+  /**
+   * Whether Kysely's `Migrator` runs the pending migrations in one transaction by itself (where
+   * its adapter says DDL is transactional). Where it does not, cimiento runs them in one of its
+   * own, begun with {@link DialectRuntime.begin}.
+   */
+  readonly migratorTransactions: boolean;
+  /** The statement that begins a write transaction. */
+  readonly begin: string;
+  /** The largest of `values`. */
+  greatest(values: readonly Expression<unknown>[]): Expression<unknown>;
   /** Closes the connections. */
   close(): Promise<void>;
 }

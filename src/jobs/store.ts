@@ -1,7 +1,8 @@
 /**
  * @internal The SQL of jobs: insert, claim with a lease, record outcomes, and the operator's reads
- * and writes. A claim is one transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL, an immediate
- * transaction on SQLite, so no two workers claim the same attempt.
+ * and writes. A claim is one transaction that locks the rows it takes (`FOR UPDATE SKIP LOCKED`)
+ * where transactions write concurrently, and that holds the whole database where they do not
+ * (SQLite), so no two workers claim the same attempt.
  * @module
  */
 import type { CompiledQuery, Kysely } from "kysely";
@@ -133,7 +134,7 @@ export class JobStore {
   ): Promise<{ claimed: ClaimedJob[]; lost: LostAttempt[] }> {
     const names = [...capacity].filter(([, free]) => free > 0).map(([name]) => name);
     if (limit <= 0 || names.length === 0) return { claimed: [], lost: [] };
-    const postgres = this.#runtime.name === "postgres";
+    const lockRows = this.#runtime.concurrentWrites;
     return this.#runtime.transaction(async (trx) => {
       const now = this.#clock.now();
       let query = trx
@@ -150,7 +151,7 @@ export class JobStore {
         .orderBy("runAt")
         .orderBy("id")
         .limit(limit);
-      if (postgres) query = query.forUpdate().skipLocked();
+      if (lockRows) query = query.forUpdate().skipLocked();
       const rows = await query.execute();
       const free = new Map(capacity);
       const take: string[] = [];
@@ -367,7 +368,7 @@ export class JobStore {
   async #change(id: string, from: readonly JobState[], verb: string, changes: (row: Row, now: number) => Row): Promise<JobRecord> {
     return this.#runtime.transaction(async (trx) => {
       let select = trx.selectFrom(JOBS_TABLE).selectAll().where("id", "=", id);
-      if (this.#runtime.name === "postgres") select = select.forUpdate();
+      if (this.#runtime.concurrentWrites) select = select.forUpdate();
       const row = await select.executeTakeFirst();
       if (row === undefined) throw new ApiError(404, "NOT_FOUND", `No job with id ${id}.`);
       if (!from.includes(row.state as JobState)) {

@@ -3,7 +3,7 @@
  * @module
  */
 import { sql, type Kysely } from "kysely";
-import { quoteIdentifier } from "./sql-literal.js";
+import { quoteIdentifier } from "./quote-identifier.js";
 
 /**
  * @internal Whether `table` holds at least one row.

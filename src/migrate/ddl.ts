@@ -2,33 +2,35 @@
  * @internal The DDL statements the schema sync runs.
  * @module
  */
+import type { DialectDdl } from "../dialects/dialect.js";
 import type { CollectionModel, ColumnModel, IndexModel } from "../schema/model.js";
-import type { DialectName } from "../schema/types.js";
 import { columnDefinition, referencesClause } from "./column-definition.js";
-import { quoteIdentifier } from "./sql-literal.js";
+import { quoteIdentifier } from "./quote-identifier.js";
 
 /**
- * @internal `CREATE TABLE`; SQLite tables are STRICT, so a value of the wrong type is refused.
+ * @internal `CREATE TABLE`, with the dialect's table options; references are inlined where the
+ * dialect cannot add a foreign key later.
  * @example
  * ```ts
- * createTableSql("sqlite", tags); // CREATE TABLE "tags" ("id" TEXT NOT NULL PRIMARY KEY, ...) STRICT
+ * createTableSql(runtime.ddl, tags); // CREATE TABLE "tags" ("id" TEXT NOT NULL PRIMARY KEY, ...) STRICT on SQLite
  * ```
  */
-export function createTableSql(dialect: DialectName, collection: CollectionModel): string {
-  const withReference = dialect === "sqlite";
-  const columns = collection.columns.map((column) => columnDefinition(dialect, collection.name, column, { withReference }));
-  return `CREATE TABLE ${quoteIdentifier(collection.name)} (${columns.join(", ")})${dialect === "sqlite" ? " STRICT" : ""}`;
+export function createTableSql(ddl: DialectDdl, collection: CollectionModel): string {
+  const withReference = !ddl.supportsAddForeignKey;
+  const columns = collection.columns.map((column) => columnDefinition(ddl, collection.name, column, { withReference }));
+  return `CREATE TABLE ${quoteIdentifier(collection.name)} (${columns.join(", ")})${ddl.tableOptions}`;
 }
 
 /**
- * @internal `ALTER TABLE ... ADD COLUMN`; the reference is inlined on SQLite only.
+ * @internal `ALTER TABLE ... ADD COLUMN`; the reference is inlined where the dialect cannot add
+ * a foreign key later.
  * @example
  * ```ts
- * addColumnSql("postgres", "posts", subtitle); // ALTER TABLE "posts" ADD COLUMN "subtitle" text
+ * addColumnSql(runtime.ddl, "posts", subtitle); // ALTER TABLE "posts" ADD COLUMN "subtitle" text on PostgreSQL
  * ```
  */
-export function addColumnSql(dialect: DialectName, table: string, column: ColumnModel): string {
-  const definition = columnDefinition(dialect, table, column, { withReference: dialect === "sqlite" });
+export function addColumnSql(ddl: DialectDdl, table: string, column: ColumnModel): string {
+  const definition = columnDefinition(ddl, table, column, { withReference: !ddl.supportsAddForeignKey });
   return `ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN ${definition}`;
 }
 
@@ -48,7 +50,7 @@ export function foreignKeyName(table: string, column: string): string {
 }
 
 /**
- * @internal `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY` (PostgreSQL).
+ * @internal `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY`, where the dialect supports it.
  * @example
  * ```ts
  * addForeignKeySql("posts", author);

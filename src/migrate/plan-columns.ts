@@ -4,35 +4,23 @@
  * @module
  */
 import type { ColumnModel } from "../schema/model.js";
-import { isTimestamp, sameType, sqlDefault, sqlType } from "./column-definition.js";
+import { sqlDefault } from "./column-definition.js";
 import { addColumnSql, addForeignKeySql } from "./ddl.js";
 import { PHASE, type Statement, type TablePlanner } from "./planned-change.js";
 import type { RefusedChange } from "./schema-change.js";
 
 /**
  * Why `column` cannot be added to the table while it holds rows; `undefined` when it can.
- * An empty table takes any column: SQLite (3.37+) and PostgreSQL only refuse these columns
- * when there are rows to fill.
+ * An empty table takes any column: databases only refuse these columns when there are rows to
+ * fill (SQLite from 3.37).
  */
 function blockedByRows(planner: TablePlanner, column: ColumnModel): RefusedChange | undefined {
   const table = planner.collection.name;
   const where = `${table}.${column.name}`;
   const base = { table, column: column.name } as const;
-  const fallback = sqlDefault(planner.dialect, table, column);
-  if (planner.dialect === "sqlite" && column.references !== undefined && fallback !== undefined) {
-    return {
-      ...base,
-      kind: "addForeignKey",
-      description: `add column ${where}: SQLite cannot add a column that references "${column.references.table}" with a non-NULL default to a table that holds rows`,
-    };
-  }
-  if (planner.dialect === "sqlite" && isTimestamp(column)) {
-    return {
-      ...base,
-      kind: "addRequiredColumn",
-      description: `add column ${where}: SQLite cannot fill the rows ${table} holds with the current time`,
-    };
-  }
+  const fallback = sqlDefault(planner.ddl, table, column);
+  const limit = planner.ddl.addColumnLimit(table, column, fallback);
+  if (limit !== undefined) return { ...base, kind: limit.kind, description: `add column ${where}: ${limit.reason}` };
   const generated = column.field?.generated;
   if (generated !== undefined) {
     const after = generated.kind === "sequence" ? "; generated values then go on after the largest one" : "";
@@ -69,8 +57,8 @@ async function planAddColumn(planner: TablePlanner, column: ColumnModel): Promis
     return;
   }
   planner.added.add(column.name);
-  const statements: Statement[] = [{ phase: PHASE.addColumn, sql: addColumnSql(planner.dialect, table, column) }];
-  if (planner.dialect === "postgres" && column.references !== undefined) {
+  const statements: Statement[] = [{ phase: PHASE.addColumn, sql: addColumnSql(planner.ddl, table, column) }];
+  if (planner.ddl.supportsAddForeignKey && column.references !== undefined) {
     statements.push({
       phase: PHASE.addForeignKey,
       sql: addForeignKeySql(table, column),
@@ -102,12 +90,12 @@ export async function planColumns(planner: TablePlanner): Promise<void> {
     const where = `${table}.${column.name}`;
     if (live === undefined) {
       await planAddColumn(planner, column);
-    } else if (!sameType(planner.dialect, column.kind, live.type)) {
+    } else if (!planner.ddl.sameType(column.kind, live.type)) {
       planner.refuse({
         kind: "changeType",
         table,
         column: column.name,
-        description: `change the type of ${where} from ${live.type} to ${sqlType(planner.dialect, column.kind)}`,
+        description: `change the type of ${where} from ${live.type} to ${planner.ddl.columnType(column.kind)}`,
       });
     } else if (live.notNull === column.nullable && !(column.kind === "id" && live.primaryKey)) {
       planner.refuse({

@@ -4,10 +4,9 @@
  */
 import type { OnDelete } from "../schema/field.js";
 import type { ColumnModel } from "../schema/model.js";
-import { sameType } from "./column-definition.js";
 import { countDanglingReferences } from "./data-checks.js";
 import { addForeignKeySql, foreignKeyName } from "./ddl.js";
-import type { LiveForeignKey, LiveOnDelete } from "./live-schema.js";
+import type { LiveForeignKey, LiveOnDelete } from "../dialects/live-schema.js";
 import { PHASE, type TablePlanner } from "./planned-change.js";
 
 const ON_DELETE_WORDS: Record<LiveOnDelete, string> = {
@@ -31,18 +30,18 @@ function pointsAtId(key: LiveForeignKey): boolean {
 async function planMissing(planner: TablePlanner, column: ColumnModel, target: string): Promise<void> {
   const table = planner.collection.name;
   const where = `${table}.${column.name}`;
-  if (planner.dialect === "sqlite") {
+  if (!planner.ddl.supportsAddForeignKey) {
     planner.refuse({
       kind: "addForeignKey",
       table,
       column: column.name,
-      description: `add a foreign key to ${where} (references ${target}): SQLite cannot add one to an existing column; rebuild the table in a versioned migration`,
+      description: `add a foreign key to ${where} (references ${target}): ${planner.ddl.displayName} cannot add one to an existing column; rebuild the table in a versioned migration`,
     });
     return;
   }
   const targetId = planner.live.get(target)?.columns.get("id");
   // Without a text id in the target (refused there already), there is nothing to compare with.
-  if (planner.live.has(target) && (targetId === undefined || !sameType("postgres", "id", targetId.type))) return;
+  if (planner.live.has(target) && (targetId === undefined || !planner.ddl.sameType("id", targetId.type))) return;
   const dangling = await countDanglingReferences(planner.db, table, column.name, target, planner.live.has(target));
   const refusal = {
     kind: "danglingReferences",
@@ -80,7 +79,7 @@ export async function planForeignKeys(planner: TablePlanner): Promise<void> {
     const references = column.references;
     const live = planner.table.columns.get(column.name);
     // A column of the wrong type is refused already; comparing its values to ids would fail.
-    if (references === undefined || live === undefined || !sameType(planner.dialect, column.kind, live.type)) continue;
+    if (references === undefined || live === undefined || !planner.ddl.sameType(column.kind, live.type)) continue;
     const key = planner.table.foreignKeys.find((candidate) => candidate.columns.length === 1 && candidate.columns[0] === column.name);
     if (key === undefined) {
       await planMissing(planner, column, references.table);

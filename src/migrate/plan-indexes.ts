@@ -6,7 +6,7 @@
 import { indexName, type IndexModel } from "../schema/model.js";
 import { countDuplicateValues } from "./data-checks.js";
 import { createIndexSql, dropIndexSql } from "./ddl.js";
-import type { LiveIndex } from "./live-schema.js";
+import type { LiveIndex } from "../dialects/live-schema.js";
 import { PHASE, type TablePlanner } from "./planned-change.js";
 import type { RefusedChange } from "./schema-change.js";
 

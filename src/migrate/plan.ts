@@ -4,11 +4,11 @@
  * @module
  */
 import type { Kysely } from "kysely";
+import type { DialectDdl } from "../dialects/dialect.js";
 import type { CollectionModel, Model } from "../schema/model.js";
-import type { DialectName } from "../schema/types.js";
 import { hasRows } from "./data-checks.js";
 import { addForeignKeySql, createIndexSql, createTableSql } from "./ddl.js";
-import type { LiveSchema, LiveTable } from "./live-schema.js";
+import type { LiveSchema, LiveTable } from "../dialects/live-schema.js";
 import { planColumns } from "./plan-columns.js";
 import { planForeignKeys } from "./plan-foreign-keys.js";
 import { indexColumns, planIndexes } from "./plan-indexes.js";
@@ -22,10 +22,10 @@ export interface Plan {
   readonly refused: readonly RefusedChange[];
 }
 
-function planNewTable(dialect: DialectName, collection: CollectionModel): PlannedChange[] {
+function planNewTable(ddl: DialectDdl, collection: CollectionModel): PlannedChange[] {
   const table = collection.name;
-  const statements: Statement[] = [{ phase: PHASE.createTable, sql: createTableSql(dialect, collection) }];
-  if (dialect === "postgres") {
+  const statements: Statement[] = [{ phase: PHASE.createTable, sql: createTableSql(ddl, collection) }];
+  if (ddl.supportsAddForeignKey) {
     for (const column of collection.columns) {
       if (column.references !== undefined) statements.push({ phase: PHASE.addForeignKey, sql: addForeignKeySql(table, column) });
     }
@@ -46,7 +46,7 @@ function planNewTable(dialect: DialectName, collection: CollectionModel): Planne
 
 async function planExistingTable(
   db: Kysely<any>,
-  dialect: DialectName,
+  ddl: DialectDdl,
   collection: CollectionModel,
   table: LiveTable,
   live: LiveSchema,
@@ -56,7 +56,7 @@ async function planExistingTable(
   let rows: Promise<boolean> | undefined;
   const planner: TablePlanner = {
     db,
-    dialect,
+    ddl,
     collection,
     table,
     live,
@@ -80,16 +80,16 @@ function firstPhase(change: PlannedChange): number {
  * database that the model does not name are not looked at.
  * @example
  * ```ts
- * const plan = await planSync(trx, "sqlite", model, await introspectSqlite(trx, [...model.collections.keys()]));
+ * const plan = await planSync(trx, runtime.ddl, model, await runtime.introspect(trx, [...model.collections.keys()]));
  * ```
  */
-export async function planSync(db: Kysely<any>, dialect: DialectName, model: Model, live: LiveSchema): Promise<Plan> {
+export async function planSync(db: Kysely<any>, ddl: DialectDdl, model: Model, live: LiveSchema): Promise<Plan> {
   const changes: PlannedChange[] = [];
   const refused: RefusedChange[] = [];
   for (const collection of model.collections.values()) {
     const table = live.get(collection.name);
-    if (table === undefined) changes.push(...planNewTable(dialect, collection));
-    else await planExistingTable(db, dialect, collection, table, live, changes, refused);
+    if (table === undefined) changes.push(...planNewTable(ddl, collection));
+    else await planExistingTable(db, ddl, collection, table, live, changes, refused);
   }
   // Array#sort is stable: within a phase, changes keep the schema's order.
   return { changes: changes.sort((a, b) => firstPhase(a) - firstPhase(b)), refused };

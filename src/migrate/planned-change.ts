@@ -3,15 +3,15 @@
  * @module
  */
 import type { Kysely } from "kysely";
+import type { DialectDdl } from "../dialects/dialect.js";
 import type { CollectionModel } from "../schema/model.js";
-import type { DialectName } from "../schema/types.js";
-import type { LiveSchema, LiveTable } from "./live-schema.js";
+import type { LiveSchema, LiveTable } from "../dialects/live-schema.js";
 import type { RefusedChange, SchemaChange } from "./schema-change.js";
 
 /**
  * @internal When a statement runs. Tables come first so that anything may refer to them;
  * indexes are dropped before they are created so that a redefinition can reuse a name;
- * PostgreSQL foreign keys come last, once every table and column they join exists.
+ * foreign keys added by ALTER TABLE come last, once every table and column they join exists.
  */
 export const PHASE = { createTable: 0, addColumn: 1, dropIndex: 2, createIndex: 3, addForeignKey: 4 } as const;
 
@@ -38,7 +38,7 @@ export interface PlannedChange {
 /** @internal Everything the planners of one existing table share. */
 export interface TablePlanner {
   readonly db: Kysely<any>;
-  readonly dialect: DialectName;
+  readonly ddl: DialectDdl;
   readonly collection: CollectionModel;
   readonly table: LiveTable;
   readonly live: LiveSchema;

@@ -2,21 +2,12 @@
  * @internal The schema sync: introspect, plan, refuse or apply, in one transaction.
  * @module
  */
-import { sql } from "kysely";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Model } from "../schema/model.js";
 import { applyPlan } from "./apply-plan.js";
-import type { Introspector } from "./live-schema.js";
 import { MigrationError } from "./migration-error.js";
 import { planSync } from "./plan.js";
-import { introspectPostgres } from "./postgres-introspector.js";
 import type { SchemaChange } from "./schema-change.js";
-import { introspectSqlite } from "./sqlite-introspector.js";
-
-const INTROSPECTORS: Record<DialectRuntime["name"], Introspector> = {
-  sqlite: introspectSqlite,
-  postgres: introspectPostgres,
-};
 
 /**
  * @internal Brings the database's tables in line with `model`, additively; or, when any change
@@ -29,13 +20,11 @@ const INTROSPECTORS: Record<DialectRuntime["name"], Introspector> = {
  */
 export async function syncSchema(runtime: DialectRuntime, model: Model, dryRun: boolean): Promise<SchemaChange[]> {
   return runtime.transaction(async (trx) => {
-    if (runtime.name === "postgres") {
-      // App instances starting together would otherwise all plan the same CREATE TABLE, and
-      // all but one fail. SQLite needs nothing: its write transactions begin IMMEDIATE.
-      await sql`select pg_advisory_xact_lock(hashtext('cimiento.migrate'), hashtext(coalesce(current_schema(), '')))`.execute(trx);
-    }
-    const live = await INTROSPECTORS[runtime.name](trx, [...model.collections.keys()]);
-    const plan = await planSync(trx, runtime.name, model, live);
+    // App instances starting together would otherwise all plan the same CREATE TABLE, and all
+    // but one fail.
+    await runtime.lock(trx, "cimiento.migrate");
+    const live = await runtime.introspect(trx, [...model.collections.keys()]);
+    const plan = await planSync(trx, runtime.ddl, model, live);
     if (plan.refused.length > 0) throw new MigrationError(plan.refused);
     if (!dryRun) await applyPlan(trx, runtime, plan);
     return plan.changes.map((planned) => planned.change);

@@ -22,10 +22,7 @@ function toProvider(migrations: Migrations): MigrationProvider {
 async function migrator(db: Kysely<any>, runtime: DialectRuntime, migrations: Migrations, disableTransactions: boolean): Promise<Migrator> {
   // Kysely looks for its table in every schema unless told one, and would take another
   // schema's (another app's, another test's) for ours.
-  const schema =
-    runtime.name === "postgres"
-      ? ((await sql<{ name: string | null }>`select current_schema() as name`.execute(db)).rows[0]?.name ?? undefined)
-      : undefined;
+  const schema = await runtime.currentSchema(db);
   return new Migrator({
     db,
     provider: toProvider(migrations),
@@ -60,13 +57,13 @@ function applied(resultSet: MigrationResultSet): string[] {
  * ```
  */
 export async function runVersionedMigrations(runtime: DialectRuntime, migrations: Migrations): Promise<string[]> {
-  if (runtime.name === "postgres") {
+  if (runtime.migratorTransactions) {
     return applied(await (await migrator(runtime.kysely, runtime, migrations, false)).migrateToLatest());
   }
-  // Kysely runs SQLite migrations outside any transaction (a failure would leave half of one
+  // Kysely runs these migrations outside any transaction (a failure would leave half of one
   // applied); one transaction of our own around the whole run makes it all-or-nothing.
   return runtime.kysely.connection().execute(async (connection) => {
-    await sql`begin immediate`.execute(connection);
+    await sql.raw(runtime.begin).execute(connection);
     let resultSet: MigrationResultSet;
     try {
       resultSet = await (await migrator(connection, runtime, migrations, true)).migrateToLatest();

@@ -4,9 +4,7 @@
 import { sql } from "kysely";
 import { onTestFinished } from "vitest";
 import type { DialectRuntime } from "../../src/dialects/dialect.js";
-import type { LiveTable } from "../../src/migrate/live-schema.js";
-import { introspectPostgres } from "../../src/migrate/postgres-introspector.js";
-import { introspectSqlite } from "../../src/migrate/sqlite-introspector.js";
+import type { LiveTable } from "../../src/dialects/live-schema.js";
 import type { Model } from "../../src/schema/model.js";
 import type { TestDatabase } from "../setup/dialects.js";
 
@@ -23,8 +21,7 @@ export async function openDatabase(db: TestDatabase): Promise<DialectRuntime> {
 
 /** The live table `name`, or `undefined` when it does not exist. */
 export async function liveTable(runtime: DialectRuntime, name: string): Promise<LiveTable | undefined> {
-  const introspect = runtime.name === "sqlite" ? introspectSqlite : introspectPostgres;
-  const tables = await runtime.transaction((trx) => introspect(trx, [name]));
+  const tables = await runtime.transaction((trx) => runtime.introspect(trx, [name]));
   return tables.get(name);
 }
 

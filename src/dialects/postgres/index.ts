@@ -1,11 +1,15 @@
 /**
- * `cimiento/postgres`: PostgreSQL through `pg`, for applications that outgrow one machine.
+ * `cimiento/postgres`: PostgreSQL through `pg` (loaded when a database is opened), for
+ * applications that outgrow one machine.
  * @module
  */
-import pg from "pg";
+import type pg from "pg";
 import { Kysely, PostgresDialect, sql, type Expression, type LogConfig, type SqlBool } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
+import { loadDriver } from "../load-driver.js";
 import type { ColumnKind } from "../../schema/model.js";
+import { postgresDdl } from "./postgres-ddl.js";
+import { introspectPostgres } from "./postgres-introspector.js";
 import { namingPool, StatementNames } from "./named-statements.js";
 
 /** Options of {@link postgres}. */
@@ -52,12 +56,24 @@ function parseInt8(value: string): number {
   return Number(value);
 }
 
-const types = {
-  getTypeParser(oid: number, format?: "text" | "binary") {
-    if (oid === INT8_OID && format !== "binary") return parseInt8;
-    return pg.types.getTypeParser(oid, format as "text");
-  },
-} as pg.CustomTypesConfig;
+function typesOf(driver: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: "text" | "binary") {
+      if (oid === INT8_OID && format !== "binary") return parseInt8;
+      return driver.types.getTypeParser(oid, format as "text");
+    },
+  } as pg.CustomTypesConfig;
+}
+
+function ownPool(options: PostgresOptions): pg.Pool {
+  const driver = loadDriver<typeof pg>("pg", "PostgreSQL");
+  return new driver.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    types: typesOf(driver),
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+  });
+}
 
 function classify(error: unknown): ErrorClass | undefined {
   const { code, constraint, detail } = (error ?? {}) as { code?: unknown; constraint?: unknown; detail?: unknown };
@@ -97,15 +113,9 @@ function open(options: PostgresOptions): DialectRuntime {
   if (options.schema !== undefined && !IDENTIFIER.test(options.schema)) {
     throw new Error(`postgres({ schema }) must be a plain identifier, got "${options.schema}".`);
   }
-  const pool =
-    options.pool ??
-    new pg.Pool({
-      connectionString: options.connectionString,
-      max: options.max ?? 10,
-      types,
-      ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
-    });
-  const ownPool = options.pool === undefined;
+  // pg loads only for a pool cimiento makes: an app that passes its own pool has loaded it.
+  const pool = options.pool ?? ownPool(options);
+  const closesPool = options.pool === undefined;
   const names = new StatementNames(options.statementCacheSize ?? 500);
   const kysely = new Kysely<any>({
     dialect: new PostgresDialect({ pool: namingPool(pool, names) }),
@@ -147,8 +157,19 @@ function open(options: PostgresOptions): DialectRuntime {
     distinct: (column, value) => sql<SqlBool>`${column} is distinct from ${value}`,
     maxParameters: 65_535,
     classify,
+    ddl: postgresDdl,
+    introspect: introspectPostgres,
+    concurrentWrites: true,
+    lock: async (trx, key) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${key}), hashtext(coalesce(current_schema(), '')))`.execute(trx);
+    },
+    currentSchema: async (db) =>
+      (await sql<{ name: string | null }>`select current_schema() as name`.execute(db)).rows[0]?.name ?? undefined,
+    migratorTransactions: true,
+    begin: "begin",
+    greatest: (values) => sql`greatest(${sql.join(values)})`,
     close: async () => {
-      if (ownPool) await kysely.destroy();
+      if (closesPool) await kysely.destroy();
     },
   };
 }

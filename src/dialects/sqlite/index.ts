@@ -1,10 +1,11 @@
 /**
- * `cimiento/sqlite`: the embedded SQLite database, through better-sqlite3.
+ * `cimiento/sqlite`: the embedded SQLite database, through better-sqlite3 (loaded when a database
+ * is opened, so that importing cimiento does not load it).
  * @module
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import {
   Kysely,
   SqliteAdapter,
@@ -16,8 +17,11 @@ import {
   type SqlBool,
 } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
+import { loadDriver } from "../load-driver.js";
 import type { ColumnKind } from "../../schema/model.js";
-import { SqliteDriver } from "./sqlite-driver.js";
+import { sqliteDdl } from "./sqlite-ddl.js";
+import { introspectSqlite } from "./sqlite-introspector.js";
+import { BEGIN_IMMEDIATE, SqliteDriver } from "./sqlite-driver.js";
 
 /** Options of {@link sqlite}. */
 export interface SqliteOptions {
@@ -107,9 +111,10 @@ function decode(kind: ColumnKind, value: unknown): unknown {
 function open(options: SqliteOptions): DialectRuntime {
   const file = options.file ?? "./data/cimiento.db";
   const busyTimeout = options.busyTimeout ?? 5000;
+  const Database = loadDriver<typeof BetterSqlite3>("better-sqlite3", "SQLite");
   const memory = file === ":memory:" || file === "";
   if (!memory) mkdirSync(dirname(file), { recursive: true });
-  const db = new BetterSqlite3(file, { timeout: busyTimeout });
+  const db = new Database(file, { timeout: busyTimeout });
   if (!memory) db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
   db.pragma("foreign_keys = ON");
@@ -146,15 +151,25 @@ function open(options: SqliteOptions): DialectRuntime {
     distinct: (column, value) => sql<SqlBool>`${column} is not ${value}`,
     maxParameters: 32_766,
     classify,
+    ddl: sqliteDdl,
+    introspect: introspectSqlite,
+    // A write transaction begins IMMEDIATE, holding the whole database: no row needs a lock.
+    concurrentWrites: false,
+    lock: async () => {},
+    currentSchema: async () => undefined,
+    migratorTransactions: false,
+    begin: BEGIN_IMMEDIATE,
+    // max() of several arguments is SQLite's greatest().
+    greatest: (values) => sql`max(${sql.join(values)})`,
     close: () => kysely.destroy(),
   };
 }
 
 /**
- * The embedded SQLite database (better-sqlite3): one file, no server. It opens in WAL mode with
- * foreign keys on and a busy timeout, and begins every write transaction `IMMEDIATE`, so
- * concurrent writers (also from other processes) wait for each other instead of failing with
- * `SQLITE_BUSY`.
+ * The embedded SQLite database (better-sqlite3, loaded when the backend opens it): one file, no
+ * server. It opens in WAL mode with foreign keys on and a busy timeout, and begins every write
+ * transaction `IMMEDIATE`, so concurrent writers (also from other processes) wait for each other
+ * instead of failing with `SQLITE_BUSY`.
  *
  * @example
  * ```ts

@@ -38,6 +38,13 @@ class StatementCache {
   }
 }
 
+/**
+ * @internal How SQLite write transactions begin. IMMEDIATE takes the write lock up front, so two
+ * writers never deadlock halfway through (a DEFERRED transaction that later writes fails with
+ * SQLITE_BUSY instead of waiting).
+ */
+export const BEGIN_IMMEDIATE = "begin immediate";
+
 function bindable(value: unknown): unknown {
   if (typeof value === "boolean") return value ? 1 : 0;
   if (value instanceof Date) return value.toISOString();
@@ -117,9 +124,7 @@ export class SqliteDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    // IMMEDIATE takes the write lock up front, so two writers never deadlock halfway through
-    // (a DEFERRED transaction that later writes fails with SQLITE_BUSY instead of waiting).
-    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    await connection.executeQuery(CompiledQuery.raw(BEGIN_IMMEDIATE));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {

@@ -4,7 +4,7 @@
  * @module
  */
 import { sql } from "kysely";
-import type { Introspector, LiveColumn, LiveForeignKey, LiveIndex, LiveOnDelete, LiveTable } from "./live-schema.js";
+import type { Introspector, LiveColumn, LiveForeignKey, LiveIndex, LiveOnDelete, LiveTable } from "../live-schema.js";
 
 const ON_DELETE: Record<string, LiveOnDelete> = {
   r: "restrict",
