@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^cimiento\/node$/, replacement: src("adapters/node.ts") },
       { find: /^cimiento\/hono$/, replacement: src("adapters/hono.ts") },
       { find: /^cimiento\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^cimiento\/types$/, replacement: src("types.ts") },
       { find: /^cimiento$/, replacement: src("index.ts") },
     ],
   },

@@ -1,5 +1,7 @@
 /**
- * cimiento: a typed, secure backend you install, not deploy.
+ * cimiento: a typed, secure backend you install, not deploy. This entry is what applications
+ * write: the functions and classes, and the types they name in their own code (options, contexts,
+ * records and inputs). The type machinery these are built from is in `cimiento/types`.
  *
  * @example
  * ```ts
@@ -15,7 +17,7 @@
  * @module
  */
 export { createBackend } from "./backend/create-backend.js";
-export type { Backend, BackendOptions, UsersOf, WithAuthUsers } from "./backend/create-backend.js";
+export type { Backend, BackendOptions } from "./backend/create-backend.js";
 export type { Scope, TransactionScope } from "./backend/scope.js";
 export { action } from "./actions/action.js";
 export type {
@@ -26,13 +28,9 @@ export type {
   ActionHttp,
   ActionInput,
   ActionOutput,
-  ActionsApi,
-  AnyAction,
-  HttpMethod,
-  RegisteredUsers,
   SignUpInput,
 } from "./actions/action.js";
-export type { BasePrincipal, Principal, Register, RegisteredSchema } from "./access/principal.js";
+export type { Principal, Register } from "./access/principal.js";
 export type { CollectionAccess, FieldAccess, Operation, Rule, RuleContext, RuleResult } from "./access/rules.js";
 export type { CollectionHooks, CommittedChange, HookContext } from "./hooks/hooks.js";
 export type { Logger } from "./errors/logger.js";
@@ -57,9 +55,8 @@ export type { AuthEmails, AuthMailContext, MailMessage, Mailer, SmtpOptions } fr
 export { memoryRateLimitStore } from "./auth/rate-limit.js";
 export type { RateLimitHit, RateLimitStore } from "./auth/rate-limit.js";
 export { normalizeEmail, userFields, usersCollection } from "./auth/users.js";
-export type { BaseUserFields, DefaultUsers, UserFields } from "./auth/users.js";
 export { job } from "./jobs/job.js";
-export type { AnyJob, Backoff, Job, JobContext, JobDefinition, JobInput, RegisteredJobs } from "./jobs/job.js";
+export type { Backoff, Job, JobContext, JobDefinition, JobInput } from "./jobs/job.js";
 export type { Enqueue, EnqueuedJob, EnqueueOptions } from "./jobs/enqueue-types.js";
 export type { AttemptOutcome, JobAttempt, JobDetails, JobRecord, JobState } from "./jobs/job-record.js";
 export type { JobEvent, JobEventListener } from "./jobs/events.js";
@@ -73,59 +70,25 @@ export type { Limits } from "./data/limits.js";
 export type { DatabaseAdapter } from "./dialects/dialect.js";
 export { ApiError, ERROR_CODES, toApiError } from "./errors/api-error.js";
 export { defineErrors } from "./errors/define-errors.js";
-export type { ErrorFactories } from "./errors/define-errors.js";
 export type { ErrorCode, FieldIssue } from "./errors/api-error.js";
 export { SchemaError } from "./errors/schema-error.js";
 export { MigrationError } from "./migrate/migrate.js";
 export type { MigrateOptions, MigrationResult, RefusedChange, SchemaChange } from "./migrate/migrate.js";
 export { collection } from "./schema/collection.js";
-export type { AnyCollection, Collection, CollectionDefinition, Fields, IndexDefinition } from "./schema/collection.js";
+export type { Collection, CollectionDefinition, IndexDefinition } from "./schema/collection.js";
 export { Computed, field, Field, HasMany } from "./schema/field.js";
+export type { OnDelete, SlugOptions } from "./schema/field.js";
 export type {
-  AnyField,
-  BaseFieldState,
-  ComputedWhere,
-  FieldKind,
-  FieldState,
-  GeneratedFieldState,
-  OnDelete,
-  SlugOptions,
-  WithFieldState,
-} from "./schema/field.js";
-export type {
-  BooleanFilter,
-  CollectionWhere,
-  ColumnKeys,
-  ComputedKeys,
   CreateInput,
-  CreateInputOf,
   DB,
-  DialectName,
   Include,
-  IncludeMany,
-  IncludeOne,
   Infer,
-  InferFields,
-  JsonFilter,
   ListOptions,
-  LooseRecord,
   OrderBy,
-  OrderedFilter,
   Page,
   Readable,
-  ReadableFields,
   ReadOptions,
-  RecordOf,
-  RelationFilter,
-  Relations,
-  Schema,
-  SelectableKeys,
   SortDirection,
-  TextFilter,
-  ToMany,
-  ToOne,
   UpdateInput,
-  UpdateInputOf,
-  Visibility,
   Where,
 } from "./schema/types.js";

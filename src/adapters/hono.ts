@@ -3,7 +3,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { appOf } from "../http/registry.js";
+import { partsOf } from "../backend/backend-parts.js";
 
 /**
  * The backend's HTTP API as a Hono app, to mount with `app.route(path, ...)`. It answers every
@@ -21,5 +21,5 @@ import { appOf } from "../http/registry.js";
  * ```
  */
 export function toHono(backend: object): Hono {
-  return new Hono().route("/", appOf(backend));
+  return new Hono().route("/", partsOf(backend).app);
 }

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getRequestListener } from "@hono/node-server";
-import { appOf } from "../http/registry.js";
+import { partsOf } from "../backend/backend-parts.js";
 
 function isJsonText(text: string): boolean {
   try {
@@ -37,7 +37,7 @@ type ParsedRequest = IncomingMessage & { body?: unknown; rawBody?: Buffer };
  * ```
  */
 export function toNodeHandler(backend: object): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const app = appOf(backend);
+  const { app } = partsOf(backend);
   const listener = getRequestListener((request, env) => app.fetch(request, env));
   return (req, res) => {
     const parsed = req as ParsedRequest;

@@ -25,14 +25,13 @@ import { AuthHttp } from "../auth/routes.js";
 import { authTables } from "../auth/tables.js";
 import { isUsersCollection, usersCollection, type DefaultUsers } from "../auth/users.js";
 import type { AppAuth } from "../http/create-app.js";
-import { registerApp } from "../http/registry.js";
 import { systemClock, type Clock } from "../jobs/clock.js";
 import type { AnyJob } from "../jobs/job.js";
 import type { JobsApi } from "../jobs/jobs-api.js";
 import { JobsRuntime, type JobsSystemScope } from "../jobs/jobs-runtime.js";
-import { registerJobs } from "../jobs/registry.js";
 import type { Schedule } from "../jobs/schedule.js";
 import { jobTables } from "../jobs/tables.js";
+import { registerParts } from "./backend-parts.js";
 import { createScope, type Scope } from "./scope.js";
 
 /** What `createBackend` takes. */
@@ -355,7 +354,6 @@ export function createBackend<
       await runtime.close();
     },
   };
-  registerApp(backend, app);
-  registerJobs(backend, jobs);
+  registerParts(backend, { app, jobs });
   return backend;
 }

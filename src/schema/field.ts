@@ -21,7 +21,7 @@ export type OnDelete = "restrict" | "cascade" | "setNull";
 
 /**
  * The type-level state of a field: its value type and the modifiers applied to it.
- * Read by {@link Infer} and the input types; not something users write by hand.
+ * Read by {@link index!Infer | Infer} and the input types; not something users write by hand.
  */
 export interface FieldState {
   kind: FieldKind;

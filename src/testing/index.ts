@@ -2,6 +2,7 @@
  * `cimiento/testing`: helpers for testing code built on cimiento.
  * @module
  */
+import { partsOf } from "../backend/backend-parts.js";
 import { createBackend, type Backend, type BackendOptions, type WithAuthUsers } from "../backend/create-backend.js";
 import type { AuthOptions, BuiltInAuthOptions } from "../auth/options.js";
 import { scryptHasher } from "../auth/password.js";
@@ -10,7 +11,6 @@ import type { AnyAction } from "../actions/action.js";
 import type { Clock } from "../jobs/clock.js";
 import type { AnyJob } from "../jobs/job.js";
 import type { DrainResult } from "../jobs/jobs-api.js";
-import { jobsOf } from "../jobs/registry.js";
 import type { Schema } from "../schema/types.js";
 
 export type { DrainResult } from "../jobs/jobs-api.js";
@@ -111,5 +111,5 @@ export function testClock(start: Date | number | string = Date.now()): TestClock
  * ```
  */
 export function drainJobs(backend: { readonly jobs: object }): Promise<DrainResult> {
-  return jobsOf(backend).drain();
+  return partsOf(backend).jobs.drain();
 }

@@ -57,7 +57,7 @@ function builtFromCurrentSources(): boolean {
   return built > sources;
 }
 
-test("the packed package installs into a fresh project, type-checks strictly and serves through Express and Hono", async () => {
+test("the packed package installs into a fresh project, type-checks strictly, emits portable declarations and serves through Express and Hono", async () => {
   const work = mkdtempSync(join(tmpdir(), "cimiento-install-"));
   try {
     if (!builtFromCurrentSources()) await run("npm", ["run", "build"], root);
@@ -100,6 +100,11 @@ test("the packed package installs into a fresh project, type-checks strictly and
 
     // Type-check and emit: the consumer's @ts-expect-error lines fail the check if the types are loose.
     await run(join(app, "node_modules", ".bin", "tsc"), ["-p", "."], app);
+    // Its declarations name what it inferred through the package's entries, never a file of dist/.
+    const declarations = readFileSync(join(app, "dist", "index.d.ts"), "utf8");
+    expect(declarations).toContain('backend: import("cimiento").Backend<');
+    expect(declarations).toContain('import("cimiento/types").WithFieldState<');
+    expect(declarations).not.toMatch(/cimiento\/dist/);
     const output = await run(process.execPath, [join(app, "dist", "index.js")], app);
 
     expect(output).toContain('in-process: "typed" pinned=true, refused VALIDATION_FAILED, VALIDATION_FAILED');

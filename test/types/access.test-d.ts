@@ -1,7 +1,6 @@
 import { describe, expectTypeOf, test } from "vitest";
 import { z } from "zod";
 import {
-  type LooseRecord,
   action,
   collection,
   createBackend,
@@ -14,6 +13,7 @@ import {
   type Readable,
   type UpdateInput,
 } from "cimiento";
+import type { LooseRecord } from "cimiento/types";
 import { sqlite } from "cimiento/sqlite";
 
 const users = collection("users", {

@@ -1,9 +1,9 @@
 /**
  * A program that uses cimiento the way an application does once it has run `npm install
  * cimiento`. test/package/install.test.ts copies it into a fresh project outside the repository,
- * type-checks it with tsc (strict, nodenext) against the installed package, and runs it: it
- * mounts one backend in a real Express server and a real Hono server, calls both over HTTP, and
- * exits 0 only when every answer is the expected one.
+ * type-checks it with tsc (strict, nodenext) against the installed package, emits it with its
+ * declarations, and runs it: it mounts one backend in a real Express server and a real Hono
+ * server, calls both over HTTP, and exits 0 only when every answer is the expected one.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -18,7 +18,11 @@ import { toHono } from "cimiento/hono";
 import { toNodeHandler } from "cimiento/node";
 import { sqlite } from "cimiento/sqlite";
 
-const notes = collection("notes", {
+// Exported, as an application's backend module exports them: tsc then writes their inferred types
+// into index.d.ts (declaration: true), and must name the type machinery in them through the
+// package's entries (cimiento/types, which this program never imports) instead of failing with
+// TS2742/TS2883 "cannot be named without a reference to ...".
+export const notes = collection("notes", {
   fields: {
     title: field.text(z.string().min(1).max(100)),
     pinned: field.boolean().default(false),
@@ -33,7 +37,7 @@ const notes = collection("notes", {
   hooks: { beforeCreate: ({ data, user }) => ({ ...data, owner: user!.id }) },
 });
 
-const pin = action({
+export const pin = action({
   input: z.object({ id: z.string() }),
   http: { method: "POST", path: "/notes/:id/pin" },
   access: ({ user }) => user !== null,
@@ -49,7 +53,7 @@ declare module "cimiento" {
 }
 
 const folder = mkdtempSync(join(tmpdir(), "cimiento-consumer-"));
-const backend = createBackend({
+export const backend = createBackend({
   database: sqlite({ file: join(folder, "consumer.db") }),
   collections: { notes },
   actions: { pin },
@@ -61,7 +65,7 @@ const backend = createBackend({
 await backend.migrate();
 
 // The types are the package's own, not `any`: tsc fails on an unused @ts-expect-error.
-const asAda = backend.as({ id: "ada", role: "member" });
+export const asAda = backend.as({ id: "ada", role: "member" });
 const typed = await asAda.data.notes.create({ title: "typed" });
 const title: string = typed.title;
 const pinned: boolean = (await asAda.actions.pin({ id: typed.id })).pinned;

@@ -1,0 +1,60 @@
+/**
+ * `cimiento/types`: the type machinery the public types are built from. Applications seldom write
+ * these names, but they appear in inferred types (a field's state, a record's keys, the relations
+ * of a schema): a declaration file, a generic helper or a typed client names them from here, and
+ * `cimiento` itself stays the list of what applications write.
+ *
+ * @example
+ * ```ts
+ * import { Field } from "cimiento";
+ * import type { AnyCollection, ColumnKeys } from "cimiento/types";
+ *
+ * // A helper over any collection: the names of its stored fields (not its relations).
+ * function columnNames<C extends AnyCollection>(collection: C): ColumnKeys<C["fields"]>[] {
+ *   const names = Object.keys(collection.fields).filter((name) => collection.fields[name] instanceof Field);
+ *   return names as ColumnKeys<C["fields"]>[];
+ * }
+ * ```
+ * @module
+ */
+export type { UsersOf, WithAuthUsers } from "./backend/create-backend.js";
+export type { ActionsApi, AnyAction, HttpMethod, RegisteredUsers } from "./actions/action.js";
+export type { BasePrincipal, RegisteredSchema } from "./access/principal.js";
+export type { BaseUserFields, DefaultUsers, UserFields } from "./auth/users.js";
+export type { AnyJob, RegisteredJobs } from "./jobs/job.js";
+export type { ErrorFactories } from "./errors/define-errors.js";
+export type { AnyCollection, Fields } from "./schema/collection.js";
+export type {
+  AnyField,
+  BaseFieldState,
+  ComputedWhere,
+  FieldKind,
+  FieldState,
+  GeneratedFieldState,
+  WithFieldState,
+} from "./schema/field.js";
+export type {
+  BooleanFilter,
+  CollectionWhere,
+  ColumnKeys,
+  ComputedKeys,
+  CreateInputOf,
+  DialectName,
+  IncludeMany,
+  IncludeOne,
+  InferFields,
+  JsonFilter,
+  LooseRecord,
+  OrderedFilter,
+  ReadableFields,
+  RecordOf,
+  RelationFilter,
+  Relations,
+  Schema,
+  SelectableKeys,
+  TextFilter,
+  ToMany,
+  ToOne,
+  UpdateInputOf,
+  Visibility,
+} from "./schema/types.js";
