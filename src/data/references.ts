@@ -11,7 +11,8 @@ import type { CollectionModel, ColumnModel } from "../schema/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { execute, type DataContext } from "./context.js";
 import { Plan } from "./plan.js";
-import { whereContext, type Row } from "./read.js";
+import { whereContext } from "./planning.js";
+import type { Row } from "./rows.js";
 import { buildCond, FALSE, planRule } from "./where.js";
 
 /** `REFERENCE_NOT_FOUND` for the fields of `collection` whose record is missing (for the caller). */
