@@ -157,26 +157,6 @@ export async function readAccess(
   return { options, access };
 }
 
-/** Whether the record exists for the caller under `operations`' rules. */
-export async function reachable(
-  ctx: DataContext,
-  collection: CollectionModel,
-  access: Access | undefined,
-  id: string,
-  operations: readonly Operation[],
-): Promise<boolean> {
-  const plan = new Plan(`E:${collection.name}|${operations.join(",")}|`);
-  const condition = planById(whereContext(ctx, plan, access), collection, id, operations);
-  if (condition === FALSE) return false;
-  const query = ctx.cache.get(plan.key, plan.values, () =>
-    ctx.runtime.kysely
-      .selectFrom(`${collection.name} as t0`)
-      .select(sql<number>`1`.as("found"))
-      .where(buildCond(ctx.runtime, condition, "t0")),
-  );
-  return (await execute(ctx, query)).rows.length > 0;
-}
-
 /** Reads one record by id, or `null` (also when the caller may not see it). */
 export async function getRecord(
   ctx: DataContext,
