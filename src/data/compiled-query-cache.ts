@@ -4,6 +4,7 @@
  */
 import { inspect, isDeepStrictEqual } from "node:util";
 import { CompiledQuery, type Compilable } from "kysely";
+import type { StatementKey } from "./statement-key.js";
 
 /**
  * A placeholder for the `index`-th parameter of a query plan. Queries are built with slots in
@@ -61,7 +62,7 @@ export class CompiledQueryCache {
    * seen; it must build the same SQL for every call with that key, using `new Slot(i)` for
    * `values[i]`.
    */
-  get(key: string, values: readonly unknown[], build: () => Compilable<unknown>): CompiledQuery {
+  get(key: StatementKey, values: readonly unknown[], build: () => Compilable<unknown>): CompiledQuery {
     let entry = this.#entries.get(key);
     if (entry === undefined) {
       entry = compile(build);

@@ -10,10 +10,10 @@ import { Slot } from "./compiled-query-cache.js";
 import { computedColumns, decodeComputed, planComputed } from "./computed.js";
 import { execute, type DataContext } from "./context.js";
 import { budgetOf, withIncludes } from "./includes.js";
-import { Plan } from "./plan.js";
 import { limitsOf, whereContext } from "./planning.js";
 import type { Row } from "./rows.js";
 import type { ReadShape } from "./shape.js";
+import { Plan } from "./statement-key.js";
 
 /**
  * Completes decoded rows that a write returned: computes their computed fields (one statement;
@@ -37,11 +37,11 @@ export async function complete(
 async function loadComputed(ctx: DataContext, shape: ReadShape, rows: Row[], access: Access | undefined): Promise<void> {
   if (rows.length === 0) return;
   const runtime = ctx.runtime;
-  const plan = new Plan(`K:${shape.collection.name}|`);
+  const plan = new Plan(shape.collection.name);
   const context = whereContext(ctx, plan, access);
   const computed = planComputed(context, shape);
   const ids = plan.param(runtime.encodeList("text", rows.map((row) => row["id"])));
-  const query = ctx.cache.get(plan.key, plan.values, () =>
+  const query = ctx.cache.get(plan.key("computed"), plan.values, () =>
     runtime.kysely
       .selectFrom(`${shape.collection.name} as t0`)
       .select("t0.id")

@@ -13,6 +13,7 @@ import { requireRule } from "./create.js";
 import { withGeneratedValues } from "./generated.js";
 import { checkReferences } from "./references.js";
 import { decodeAll, type Row } from "./rows.js";
+import { statementKey } from "./statement-key.js";
 import { ruleOf, shapeFor } from "./write-access.js";
 import { withWriteErrors } from "./write-errors.js";
 import { afterWrite, completeInput } from "./write-hooks.js";
@@ -49,7 +50,7 @@ export async function createManyRecords(
         const batch = records.slice(start, start + batchSize);
         const values: unknown[] = [];
         for (const record of batch) encodeRecord(tx, collection, record, values);
-        const query = tx.cache.get(`W*:${collection.name}|${batch.length}`, values, () =>
+        const query = tx.cache.get(statementKey("insertMany", collection.name, batch.length), values, () =>
           tx.runtime.kysely
             .insertInto(collection.name)
             .values(

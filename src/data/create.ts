@@ -12,11 +12,11 @@ import { Slot } from "./compiled-query-cache.js";
 import { complete } from "./complete.js";
 import { execute, type DataContext } from "./context.js";
 import { withGeneratedValues } from "./generated.js";
-import { Plan } from "./plan.js";
 import { whereContext } from "./planning.js";
 import { newRows } from "./proposed.js";
 import { checkReferences } from "./references.js";
 import { decodeAll, type Row } from "./rows.js";
+import { Plan, statementKey } from "./statement-key.js";
 import { buildCond, FALSE, planRule } from "./where.js";
 import { ruleOf, shapeFor } from "./write-access.js";
 import { withWriteErrors } from "./write-errors.js";
@@ -82,10 +82,10 @@ async function insert(
   if (checked) {
     // INSERT ... SELECT ... WHERE <rule>: one statement, whose rule reads the tables as they are
     // before the row is in them.
-    const plan = new Plan(`V:${collection.name}|`);
+    const plan = new Plan(collection.name);
     plan.values.push(...values);
     const rule = planRule(whereContext(ctx, plan, access), collection, "create");
-    query = ctx.cache.get(plan.key, plan.values, () => {
+    query = ctx.cache.get(plan.key("insertChecked"), plan.values, () => {
       const names = collection.columns.map((column) => column.name);
       const kysely = ctx.runtime.kysely;
       const proposed = kysely
@@ -95,7 +95,8 @@ async function insert(
       return kysely.insertInto(collection.name).columns(names).expression(proposed).returningAll();
     });
   } else {
-    query = ctx.cache.get(`W+:${collection.name}|${conflict ?? ""}`, values, () => {
+    const key = conflict === undefined ? statementKey("insert", collection.name) : statementKey("insert", collection.name, conflict);
+    query = ctx.cache.get(key, values, () => {
       const insert = ctx.runtime.kysely
         .insertInto(collection.name)
         .values(Object.fromEntries(collection.columns.map((column, i) => [column.name, new Slot(i)])));
@@ -112,7 +113,7 @@ async function insert(
  * decided against the tables as they are before any is written: one statement per batch.
  */
 export async function requireRule(ctx: DataContext, collection: CollectionModel, access: Access | undefined, records: readonly Row[]): Promise<void> {
-  const plan = new Plan(`N:${collection.name}|`);
+  const plan = new Plan(collection.name);
   const rule = planRule(whereContext(ctx, plan, access), collection, "create");
   const refused = () =>
     denied(ctx.user, `You may not create ${records.length === 1 ? "this" : "these"} ${collection.name} record${records.length === 1 ? "" : "s"}.`);
@@ -124,7 +125,7 @@ export async function requireRule(ctx: DataContext, collection: CollectionModel,
     const batch = records.slice(start, start + batchSize);
     const values = [...plan.values];
     for (const record of batch) encodeRecord(ctx, collection, record, values);
-    const query = ctx.cache.get(`${plan.key}|${batch.length}`, values, () =>
+    const query = ctx.cache.get(plan.key("createRule", batch.length), values, () =>
       ctx.runtime.kysely
         .selectFrom(newRows(ctx.runtime, collection, batch.length, first).as("t0"))
         .select(sql<number>`count(*)`.as("count"))

@@ -8,9 +8,9 @@ import { hookContext } from "../hooks/hook-context.js";
 import type { CollectionModel } from "../schema/model.js";
 import { complete } from "./complete.js";
 import { execute, type DataContext } from "./context.js";
-import { Plan } from "./plan.js";
 import { checkId, planById, whereContext } from "./planning.js";
 import { decodeAll, type Row } from "./rows.js";
+import { Plan } from "./statement-key.js";
 import { buildCond } from "./where.js";
 import { ruleOf, shapeFor, unreachable } from "./write-access.js";
 import { withWriteErrors } from "./write-errors.js";
@@ -29,7 +29,7 @@ export async function deleteRecord(ctx: DataContext, collection: CollectionModel
 }
 
 export async function deleteOne(ctx: DataContext, collection: CollectionModel, access: Access | undefined, id: string): Promise<Row> {
-  const plan = new Plan(`W-:${collection.name}|`);
+  const plan = new Plan(collection.name);
   const condition = planById(whereContext(ctx, plan, access), collection, id, ["get", "delete"]);
   const hook = collection.hooks.beforeDelete;
   if (hook !== undefined) {
@@ -37,7 +37,7 @@ export async function deleteOne(ctx: DataContext, collection: CollectionModel, a
     if (record === undefined) throw await unreachable(ctx, collection, access, id, "delete");
     await hook({ ...hookContext(ctx), record: snapshot(record) as never });
   }
-  const query = ctx.cache.get(plan.key, plan.values, () =>
+  const query = ctx.cache.get(plan.key("delete"), plan.values, () =>
     ctx.runtime.kysely
       .deleteFrom(`${collection.name} as t0`)
       .where(buildCond(ctx.runtime, condition, "t0"))

@@ -78,7 +78,7 @@ async function loadInclude(ctx: DataContext, include: IncludePlan, rows: Row[], 
     if (include.limit !== undefined) values.push(include.limit);
     // A caller's statement reads no more rows than its budget has left, plus one to tell.
     const capIndex = budget === undefined ? -1 : values.push(budget.cap) - 1;
-    const query = ctx.cache.get(capIndex < 0 ? plan.key : `${plan.key}|cap`, values, () => {
+    const query = ctx.cache.get(plan.key(capIndex < 0 ? "include" : "includeCapped"), values, () => {
       const joinColumn = one ? "id" : relation.column;
       const link = ctx.runtime.inList(sql.ref(`t0.${joinColumn}`), new Slot(listIndex), "text");
       const inner = selectFrom(ctx, shape, "t0", include.computed).where(

@@ -11,10 +11,10 @@ import type { CollectionModel } from "../schema/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { execute, type DataContext } from "./context.js";
 import { deleteOne } from "./delete.js";
-import { Plan } from "./plan.js";
 import { checkLimits, checkOptions, whereContext } from "./planning.js";
 import { changedRow, holdsFor } from "./proposed.js";
 import type { Row } from "./rows.js";
+import { Plan } from "./statement-key.js";
 import { afterRule, changedSlots, updateOne } from "./update.js";
 import { and, buildCond, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
 import { ruleOf } from "./write-access.js";
@@ -28,7 +28,7 @@ import { updateInput } from "./write-input.js";
  */
 export async function updateManyRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<{ count: number }> {
   const options = checkOptions(rawOptions, new Set(["where", "data"]), "updateMany");
-  const plan = new Plan(`W~*:${collection.name}|`);
+  const plan = new Plan(collection.name);
   const { access, where, context } = await planMany(ctx, collection, options, "update", plan);
   const input = await updateInput(ctx, collection, access, options["data"] ?? {});
   if (!hooked(collection, "update")) return { count: await updateWhere(ctx, collection, context, where, input) };
@@ -43,7 +43,7 @@ export async function updateManyRecords(ctx: DataContext, collection: Collection
 /** Deletes every record matching `where` that the caller may delete; returns how many. */
 export async function deleteManyRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<{ count: number }> {
   const options = checkOptions(rawOptions, new Set(["where"]), "deleteMany");
-  const plan = new Plan(`W-*:${collection.name}|`);
+  const plan = new Plan(collection.name);
   const { access, where } = await planMany(ctx, collection, options, "delete", plan);
   if (hooked(collection, "delete")) {
     return ctx.atomic(async (tx) => {
@@ -52,7 +52,7 @@ export async function deleteManyRecords(ctx: DataContext, collection: Collection
       return { count: ids.length };
     });
   }
-  const query = ctx.cache.get(plan.key, plan.values, () => {
+  const query = ctx.cache.get(plan.key("deleteWhere"), plan.values, () => {
     const query = ctx.runtime.kysely.deleteFrom(`${collection.name} as t0`);
     return where === TRUE ? query : query.where(buildCond(ctx.runtime, where, "t0"));
   });
@@ -87,7 +87,7 @@ async function planMany(
 
 /** The ids of the records a many-write reaches, when it must go record by record (hooks). */
 async function idsOf(ctx: DataContext, collection: CollectionModel, plan: Plan, where: Cond): Promise<string[]> {
-  const query = ctx.cache.get(`${plan.key}|ids`, plan.values, () => {
+  const query = ctx.cache.get(plan.key("ids"), plan.values, () => {
     const query = ctx.runtime.kysely.selectFrom(`${collection.name} as t0`).select("t0.id");
     return where === TRUE ? query : query.where(buildCond(ctx.runtime, where, "t0"));
   });
@@ -112,10 +112,10 @@ async function updateWhere(
   const first = values.length;
   for (const column of changed) values.push(ctx.runtime.encode(column.kind, input[column.name]));
   values.push(ctx.runtime.encode("datetime", new Date()));
-  const key = `${plan.key}|set:${changed.map((column) => column.name).join(",")}`;
+  const names = changed.map((column) => column.name);
   const row = () => changedRow(ctx.runtime, collection, "t0", changedSlots(changed, first));
   if (after !== TRUE) {
-    const check = ctx.cache.get(`Y:${key}`, values, () => {
+    const check = ctx.cache.get(plan.key("updateCheck", ...names), values, () => {
       const query = ctx.runtime.kysely
         .selectFrom(`${collection.name} as t0`)
         .select("t0.id")
@@ -125,7 +125,7 @@ async function updateWhere(
     });
     if ((await execute(ctx, check)).rows.length > 0) throw denied(ctx.user, `You may not update these ${collection.name} records.`);
   }
-  const query = ctx.cache.get(key, values, () => {
+  const query = ctx.cache.get(plan.key("updateWhere", ...names), values, () => {
     let query = ctx.runtime.kysely
       .updateTable(`${collection.name} as t0`)
       .set(Object.fromEntries([...changed.map((c) => c.name), "updatedAt"].map((name, i) => [name, new Slot(first + i)])));

@@ -11,13 +11,13 @@ import type { CollectionModel } from "../schema/model.js";
 import { NUL, NUL_REFUSED } from "../schema/text.js";
 import type { DataContext } from "./context.js";
 import type { ResolvedLimits } from "./limits.js";
-import type { Plan } from "./plan.js";
 import { checkIncludeSize, planShape, type ReadShape } from "./shape.js";
+import type { Plan } from "./statement-key.js";
 import { and, checkWhereSize, planRule, type Cond, type WhereContext } from "./where.js";
 
 /** The planning context of one statement of `ctx`, for a caller's `access`. */
 export function whereContext(ctx: DataContext, plan: Plan, access: Access | undefined): WhereContext {
-  return { plan, runtime: ctx.runtime, model: ctx.model, aliases: 0, access };
+  return { plan, runtime: ctx.runtime, model: ctx.model, access };
 }
 
 /** Refuses options a call does not know, so that a typo is never silently ignored. */

@@ -11,11 +11,11 @@ import { Slot } from "./compiled-query-cache.js";
 import { planComputed } from "./computed.js";
 import { execute, type DataContext } from "./context.js";
 import { budgetOf, withIncludes } from "./includes.js";
-import { encodeCursor, orderKey, orderTerms, planAfterCursor, planOrder } from "./order.js";
-import { Plan } from "./plan.js";
+import { encodeCursor, orderTerms, planAfterCursor, planOrder } from "./order.js";
 import { checkId, checkLimits, checkOptions, limitsOf, planById, planReadShape, whereContext } from "./planning.js";
 import { decode, selectFrom, type Row } from "./rows.js";
 import { checkLimit, planShape, type ReadShape } from "./shape.js";
+import { Plan, type StatementKey } from "./statement-key.js";
 import { and, buildCond, FALSE, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
 
 /** The default page size of `list`. */
@@ -70,11 +70,11 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
   if (access !== undefined && access.rule(collection, "list") === false) {
     throw denied(ctx.user, `You may not list ${collection.name}.`);
   }
-  const plan = new Plan(`L:${collection.name}|`);
+  const plan = new Plan(collection.name);
   const { where, context } = planFilter(ctx, plan, collection, access, options["where"], "list");
-  const whereKey = plan.key;
+  const countKey = options["count"] === true ? plan.key("count") : undefined;
   const order = planOrder(collection, options["orderBy"], "orderBy", access);
-  plan.key += `|o:${orderKey(order)}`;
+  plan.order(order);
   const after = cursor === undefined ? TRUE : planAfterCursor(runtime, plan, order, cursor);
   const shape = planShape(
     runtime,
@@ -87,13 +87,13 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
     limitsOf(ctx, access),
     order.map((key) => key.column),
   );
-  plan.key += `|s:${shape.key}`;
+  plan.shape(shape.key);
   const computed = planComputed(context, shape);
   const limitIndex = plan.param(limit + 1);
   const offsetIndex = offset > 0 ? plan.param(offset) : -1;
-  if (offsetIndex >= 0) plan.key += "|off";
+  if (offsetIndex >= 0) plan.offset();
 
-  const query = ctx.cache.get(plan.key, plan.values, () => {
+  const query = ctx.cache.get(plan.key("list"), plan.values, () => {
     let query = selectFrom(ctx, shape, "t0", computed);
     const condition = and(where, after);
     if (condition !== TRUE) query = query.where(buildCond(runtime, condition, "t0"));
@@ -110,7 +110,7 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
   const nextCursor = more && last !== undefined ? encodeCursor(order, last) : null;
   const items = await withIncludes(ctx, shape, rows, budgetOf(limitsOf(ctx, access), rows.length));
   const result: ListResult = { items, nextCursor };
-  if (options["count"] === true) result.total = await countPlanned(ctx, collection, where, whereKey, plan.values);
+  if (countKey !== undefined) result.total = await countPlanned(ctx, collection, where, countKey, plan.values);
   return result;
 }
 
@@ -118,10 +118,10 @@ async function countPlanned(
   ctx: DataContext,
   collection: CollectionModel,
   where: Cond,
-  whereKey: string,
+  key: StatementKey,
   values: readonly unknown[],
 ): Promise<number> {
-  const query = ctx.cache.get(`C:${whereKey}`, values, () => {
+  const query = ctx.cache.get(key, values, () => {
     let query = ctx.runtime.kysely.selectFrom(`${collection.name} as t0`).select(sql<number>`count(*)`.as("count"));
     if (where !== TRUE) query = query.where(buildCond(ctx.runtime, where, "t0"));
     return query;
@@ -138,9 +138,9 @@ export async function countRecords(ctx: DataContext, collection: CollectionModel
   if (access !== undefined && access.rule(collection, "list") === false) {
     throw denied(ctx.user, `You may not list ${collection.name}.`);
   }
-  const plan = new Plan(`L:${collection.name}|`);
+  const plan = new Plan(collection.name);
   const { where } = planFilter(ctx, plan, collection, access, options["where"], "list");
-  return countPlanned(ctx, collection, where, plan.key, plan.values);
+  return countPlanned(ctx, collection, where, plan.key("count"), plan.values);
 }
 
 /** Checks `select`/`include` options and resolves the caller's access for them. */
@@ -166,14 +166,14 @@ export async function getRecord(
 ): Promise<Row | null> {
   const key = checkId(id);
   const { options, access } = await readAccess(ctx, collection, rawOptions, "get", ["get"]);
-  const plan = new Plan(`G:${collection.name}|`);
+  const plan = new Plan(collection.name);
   const context = whereContext(ctx, plan, access);
   const condition = planById(context, collection, key, ["get"]);
   const shape = planReadShape(ctx, collection, options, access);
   if (condition === FALSE) return null;
-  plan.key += `|s:${shape.key}`;
+  plan.shape(shape.key);
   const computed = planComputed(context, shape);
-  const query = ctx.cache.get(plan.key, plan.values, () =>
+  const query = ctx.cache.get(plan.key("get"), plan.values, () =>
     selectFrom(ctx, shape, "t0", computed).where(buildCond(ctx.runtime, condition, "t0")),
   );
   const rows = (await execute<Row>(ctx, query)).rows;

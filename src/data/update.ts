@@ -11,10 +11,10 @@ import { complete } from "./complete.js";
 import { execute, type DataContext } from "./context.js";
 import { generates, withUpdatedSlugs } from "./generated.js";
 import { hookContext } from "../hooks/hook-context.js";
-import { Plan } from "./plan.js";
 import { checkId, planById, whereContext } from "./planning.js";
 import { changedRow, holdsFor } from "./proposed.js";
 import { decodeAll, type Row } from "./rows.js";
+import { Plan } from "./statement-key.js";
 import { buildCond, planRule, TRUE, type Cond, type WhereContext } from "./where.js";
 import { ruleOf, shapeFor, unreachable } from "./write-access.js";
 import { withWriteErrors } from "./write-errors.js";
@@ -54,7 +54,7 @@ export async function updateOne(
 ): Promise<Row> {
   let input = checked;
   const hooks = collection.hooks;
-  const plan = new Plan(`W~:${collection.name}|`);
+  const plan = new Plan(collection.name);
   const context = whereContext(ctx, plan, access);
   // The record must be one the caller can see and may update.
   const condition = planById(context, collection, id, ["get", "update"]);
@@ -69,15 +69,14 @@ export async function updateOne(
     }
   }
   const first = plan.values.length;
-  const key = plan.key;
   const write = async () => {
     // Planned anew on each run: a retried write may set a different slug.
     plan.values.length = first;
     const changedColumns = collection.columns.filter((column) => input[column.name] !== undefined);
     for (const column of changedColumns) plan.param(ctx.runtime.encode(column.kind, input[column.name]));
     plan.param(ctx.runtime.encode("datetime", new Date()));
-    plan.key = `${key}|set:${changedColumns.map((column) => column.name).join(",")}`;
-    const query = ctx.cache.get(plan.key, plan.values, () => {
+    const key = plan.key("update", ...changedColumns.map((column) => column.name));
+    const query = ctx.cache.get(key, plan.values, () => {
       const update = ctx.runtime.kysely
         .updateTable(`${collection.name} as t0`)
         .set(Object.fromEntries([...changedColumns.map((c) => c.name), "updatedAt"].map((name, i) => [name, new Slot(first + i)])))
@@ -102,7 +101,7 @@ export async function updateOne(
  */
 export function afterRule(context: WhereContext, collection: CollectionModel): Cond {
   if (context.access === undefined || context.access.rule(collection, "update") === true) return TRUE;
-  context.plan.key += "|after:";
+  context.plan.afterChange();
   return planRule(context, collection, "update");
 }
 

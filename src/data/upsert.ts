@@ -8,9 +8,9 @@ import type { CollectionModel } from "../schema/model.js";
 import { complete } from "./complete.js";
 import { execute, type DataContext } from "./context.js";
 import { createOne } from "./create.js";
-import { Plan } from "./plan.js";
 import { checkOptions, whereContext } from "./planning.js";
 import type { Row } from "./rows.js";
+import { Plan } from "./statement-key.js";
 import { updateOne } from "./update.js";
 import { and, buildCond, FALSE, planRule, type Cond } from "./where.js";
 import { ruleOf, shapeFor, unreachable } from "./write-access.js";
@@ -45,13 +45,13 @@ export async function upsertRecord(ctx: DataContext, collection: CollectionModel
       { path: "where" },
     );
   }
-  const plan = new Plan(`U:${collection.name}|${column.name}|`);
+  const plan = new Plan(collection.name, column.name);
   const byValue: Cond = { t: "cmp", column: column.name, op: "=", p: plan.param(ctx.runtime.encode(column.kind, value)) };
   const condition = and(byValue, planRule(whereContext(ctx, plan, access), collection, "get"));
   return ctx.atomic(async (tx) => {
     const find = async () => {
       if (condition === FALSE) return undefined;
-      const query = tx.cache.get(plan.key, plan.values, () =>
+      const query = tx.cache.get(plan.key("upsertFind"), plan.values, () =>
         tx.runtime.kysely.selectFrom(`${collection.name} as t0`).select("t0.id").where(buildCond(tx.runtime, condition, "t0")),
       );
       return (await execute<{ id: string }>(tx, query)).rows[0]?.id;

@@ -10,9 +10,9 @@ import type { Operation } from "../access/rules.js";
 import { apiError, type ApiError } from "../errors/api-error.js";
 import type { CollectionModel } from "../schema/model.js";
 import { execute, type DataContext } from "./context.js";
-import { Plan } from "./plan.js";
 import { checkLimits, checkOptions, planById, planReadShape, whereContext } from "./planning.js";
 import type { ReadShape } from "./shape.js";
+import { Plan } from "./statement-key.js";
 import { buildCond, FALSE } from "./where.js";
 
 /** The caller's rule for an operation as a value: `true` for the system scope. */
@@ -67,10 +67,10 @@ export async function reachable(
   id: string,
   operations: readonly Operation[],
 ): Promise<boolean> {
-  const plan = new Plan(`E:${collection.name}|${operations.join(",")}|`);
+  const plan = new Plan(collection.name, ...operations);
   const condition = planById(whereContext(ctx, plan, access), collection, id, operations);
   if (condition === FALSE) return false;
-  const query = ctx.cache.get(plan.key, plan.values, () =>
+  const query = ctx.cache.get(plan.key("exists"), plan.values, () =>
     ctx.runtime.kysely
       .selectFrom(`${collection.name} as t0`)
       .select(sql<number>`1`.as("found"))

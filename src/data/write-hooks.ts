@@ -8,8 +8,8 @@ import { hookContext } from "../hooks/hook-context.js";
 import type { CollectionModel } from "../schema/model.js";
 import { afterCommit, execute, type DataContext } from "./context.js";
 import { generates } from "./generated.js";
-import type { Plan } from "./plan.js";
 import { decodeAll, type Row } from "./rows.js";
+import type { Plan } from "./statement-key.js";
 import { buildCond, type Cond } from "./where.js";
 import { validate } from "./write-input.js";
 
@@ -46,7 +46,7 @@ export async function completeInput(ctx: DataContext, collection: CollectionMode
 
 /** Reads one whole record (every column, decoded) under a condition, for hooks. */
 export async function readWhole(ctx: DataContext, collection: CollectionModel, plan: Plan, condition: Cond): Promise<Row | undefined> {
-  const query = ctx.cache.get(`${plan.key}|whole`, plan.values, () =>
+  const query = ctx.cache.get(plan.key("whole"), plan.values, () =>
     ctx.runtime.kysely
       .selectFrom(`${collection.name} as t0`)
       .selectAll("t0")
