@@ -19,6 +19,9 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     globalSetup: ["test/setup/global-setup.ts"],
     setupFiles: ["test/setup/prototype-guard.ts"],
+    // Every cache hit compiles its statement again and fails on any difference (see
+    // src/data/compiled-query-cache.ts): a statement key that misses a choice fails a test.
+    env: { CIMIENTO_VERIFY_STATEMENTS: "1" },
     typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -17,15 +17,12 @@ import type {
 import type { CollectionModel, Model } from "../schema/model.js";
 import type { DataContext } from "./context.js";
 import { countRecords, getRecord, listRecords } from "./read.js";
-import {
-  createManyRecords,
-  createRecord,
-  deleteManyRecords,
-  deleteRecord,
-  updateManyRecords,
-  updateRecord,
-  upsertRecord,
-} from "./write.js";
+import { createManyRecords } from "./create-many.js";
+import { createRecord } from "./create.js";
+import { deleteRecord } from "./delete.js";
+import { deleteManyRecords, updateManyRecords } from "./many-writes.js";
+import { updateRecord } from "./update.js";
+import { upsertRecord } from "./upsert.js";
 
 type Counted<O> = O extends { count: true } ? true : false;
 

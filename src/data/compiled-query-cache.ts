@@ -2,7 +2,9 @@
  * @internal SQL compiled once per query shape, then reused with new parameter values.
  * @module
  */
+import { inspect, isDeepStrictEqual } from "node:util";
 import { CompiledQuery, type Compilable } from "kysely";
+import type { StatementKey } from "./statement-key.js";
 
 /**
  * A placeholder for the `index`-th parameter of a query plan. Queries are built with slots in
@@ -19,13 +21,40 @@ interface Entry {
   readonly sources: readonly (number | readonly [unknown])[];
 }
 
-/** Compiled SQL per shape key (one cache per backend: the SQL depends on the dialect). */
+/**
+ * The environment variable that turns on the verifying mode (`1`): every cache hit builds and
+ * compiles its statement again and throws when it differs from the cached one. The test suite
+ * runs under it, so that a key that forgets a choice of the SQL fails a test instead of serving
+ * another shape's statement.
+ */
+export const VERIFY_STATEMENTS = "CIMIENTO_VERIFY_STATEMENTS";
+
+function compile(build: () => Compilable<unknown>): Entry {
+  const compiled = build().compile();
+  return {
+    sql: compiled.sql,
+    sources: compiled.parameters.map((parameter) => (parameter instanceof Slot ? parameter.index : [parameter] as const)),
+  };
+}
+
+function describeEntry(entry: Entry): string {
+  const sources = entry.sources.map((source) => (typeof source === "number" ? `$${source}` : inspect(source[0])));
+  return `${entry.sql}\n    parameters: [${sources.join(", ")}]`;
+}
+
+/** Compiled SQL per statement key (one cache per backend: the SQL depends on the dialect). */
 export class CompiledQueryCache {
   readonly #entries = new Map<string, Entry>();
   readonly #size: number;
+  readonly #verify: boolean;
 
-  constructor(size = 2000) {
+  /**
+   * @param verify Whether every hit compiles its statement again and compares (see
+   * {@link VERIFY_STATEMENTS}); read from the environment by default.
+   */
+  constructor(size = 2000, verify = process.env[VERIFY_STATEMENTS] === "1") {
     this.#size = size;
+    this.#verify = verify;
   }
 
   /**
@@ -33,16 +62,14 @@ export class CompiledQueryCache {
    * seen; it must build the same SQL for every call with that key, using `new Slot(i)` for
    * `values[i]`.
    */
-  get(key: string, values: readonly unknown[], build: () => Compilable<unknown>): CompiledQuery {
+  get(key: StatementKey, values: readonly unknown[], build: () => Compilable<unknown>): CompiledQuery {
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      const compiled = build().compile();
-      entry = {
-        sql: compiled.sql,
-        sources: compiled.parameters.map((parameter) => (parameter instanceof Slot ? parameter.index : [parameter] as const)),
-      };
+      entry = compile(build);
       if (this.#entries.size >= this.#size) this.#entries.delete(this.#entries.keys().next().value!);
       this.#entries.set(key, entry);
+    } else if (this.#verify) {
+      verify(key, entry, compile(build));
     }
     const sources = entry.sources;
     const parameters = new Array<unknown>(sources.length);
@@ -57,4 +84,13 @@ export class CompiledQueryCache {
   get size(): number {
     return this.#entries.size;
   }
+}
+
+/** Throws when a statement built again for a key is not the one cached under it. */
+function verify(key: string, cached: Entry, built: Entry): void {
+  if (cached.sql === built.sql && isDeepStrictEqual(cached.sources, built.sources)) return;
+  throw new Error(
+    `The statement key ${JSON.stringify(key)} names two different statements (a key misses a choice that changes the SQL).\n` +
+      `  cached: ${describeEntry(cached)}\n  built:  ${describeEntry(built)}`,
+  );
 }

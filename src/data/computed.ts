@@ -8,7 +8,7 @@ import { ApiError } from "../errors/api-error.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { ComputedModel } from "../schema/model.js";
 import type { ReadShape } from "./shape.js";
-import { and, buildCond, FALSE, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
+import { and, buildCond, FALSE, planRule, planWhere, TRUE, trustedContext, type Cond, type WhereContext } from "./where.js";
 
 /** A computed field planned for one statement: the related records it counts, under `alias`. */
 export interface ComputedSelection {
@@ -29,8 +29,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export function planComputed(ctx: WhereContext, shape: ReadShape): readonly ComputedSelection[] {
   if (shape.computed.length === 0) return NONE;
-  const access = ctx.access;
-  const user = access?.user ?? null;
+  const user = ctx.access?.user ?? null;
   const name = shape.collection.name;
   return shape.computed.map((field) => {
     const target = ctx.model.collections.get(field.relation.target)!;
@@ -38,21 +37,18 @@ export function planComputed(ctx: WhereContext, shape: ReadShape): readonly Comp
     if (typeof value !== "boolean" && !isPlainObject(value)) {
       throw new Error(`The where of the computed field ${name}.${field.name} returned ${value === null ? "null" : typeof value}; it returns true, false or a where filter.`);
     }
-    ctx.plan.key += `|c:${field.name}:`;
-    const alias = `t${++ctx.aliases}`;
+    ctx.plan.computed(field.name);
+    const alias = ctx.plan.alias();
     let where: Cond = value === false ? FALSE : TRUE;
     if (isPlainObject(value)) {
-      ctx.access = undefined;
       try {
-        where = planWhere(ctx, target, value, `${name}.${field.name}.where`);
+        where = planWhere(trustedContext(ctx), target, value, `${name}.${field.name}.where`);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         throw new Error(`The where of the computed field ${name}.${field.name} is not valid: ${error.message}`);
-      } finally {
-        ctx.access = access;
       }
     }
-    if (where === FALSE) ctx.plan.key += "F";
+    if (where === FALSE) ctx.plan.countsNothing();
     else where = and(where, planRule(ctx, target, "list"));
     return { field, alias, where };
   });

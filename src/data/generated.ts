@@ -12,7 +12,7 @@ import { systemCollection } from "../schema/collection.js";
 import { field } from "../schema/field.js";
 import type { CollectionModel, GeneratedModel, Model } from "../schema/model.js";
 import type { DataContext } from "./context.js";
-import type { Row } from "./read.js";
+import type { Row } from "./rows.js";
 
 /** The counters of sequence fields, one row per `collection.field`. */
 export const SEQUENCES_TABLE = "cimiento_sequences";

@@ -9,7 +9,7 @@ import { apiError, invalidQuery as invalid } from "../errors/api-error.js";
 import type { CollectionModel, ColumnModel } from "../schema/model.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Cond } from "./where.js";
-import type { Plan } from "./plan.js";
+import type { Plan } from "./statement-key.js";
 import { storableDate } from "../schema/datetime.js";
 import { NUL } from "../schema/text.js";
 
@@ -55,8 +55,8 @@ export function planOrder(
   return keys;
 }
 
-/** The shape-key part of an order. */
-export function orderKey(keys: readonly SortKey[]): string {
+/** The name of an order, which a cursor carries so that it is used with its own order only. */
+function orderName(keys: readonly SortKey[]): string {
   return keys.map((key) => `${key.column.name}${key.desc ? "-" : "+"}`).join(",");
 }
 
@@ -81,7 +81,7 @@ export function encodeCursor(keys: readonly SortKey[], row: Record<string, unkno
     const value = row[column.name];
     return value instanceof Date ? value.toISOString() : value;
   });
-  return Buffer.from(JSON.stringify([orderKey(keys), values])).toString("base64url");
+  return Buffer.from(JSON.stringify([orderName(keys), values])).toString("base64url");
 }
 
 function badCursor(message: string): never {
@@ -126,11 +126,11 @@ export function planAfterCursor(runtime: DialectRuntime, plan: Plan, keys: reado
     badCursor("it is malformed");
   }
   if (!Array.isArray(decoded) || decoded.length !== 2 || !Array.isArray(decoded[1])) badCursor("it is malformed");
-  if (decoded[0] !== orderKey(keys)) badCursor("it belongs to another orderBy");
+  if (decoded[0] !== orderName(keys)) badCursor("it belongs to another orderBy");
   const values = decoded[1] as unknown[];
   if (values.length !== keys.length) badCursor("it is malformed");
   const encoded = keys.map((key, i) => cursorValue(runtime, key.column, values[i]));
-  plan.key += `after:${encoded.map((value) => (value === null ? "n" : "v")).join("")};`;
+  plan.after(encoded);
 
   const alternatives: Cond[] = [];
   for (let i = 0; i < keys.length; i++) {

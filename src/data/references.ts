@@ -10,8 +10,9 @@ import { apiError, type ApiError, type FieldIssue } from "../errors/api-error.js
 import type { CollectionModel, ColumnModel } from "../schema/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { execute, type DataContext } from "./context.js";
-import { Plan } from "./plan.js";
-import { whereContext, type Row } from "./read.js";
+import { whereContext } from "./planning.js";
+import type { Row } from "./rows.js";
+import { Plan } from "./statement-key.js";
 import { buildCond, FALSE, planRule } from "./where.js";
 
 /** `REFERENCE_NOT_FOUND` for the fields of `collection` whose record is missing (for the caller). */
@@ -75,11 +76,11 @@ export async function checkReferences(
 
 /** Which of `ids` name records of `target` that the caller may get. */
 async function readableIds(ctx: DataContext, target: CollectionModel, access: Access, ids: readonly string[]): Promise<Set<string>> {
-  const plan = new Plan(`R:${target.name}|`);
+  const plan = new Plan(target.name);
   const list = plan.param(ctx.runtime.encodeList("text", ids));
   const rule = planRule(whereContext(ctx, plan, access), target, "get");
   if (rule === FALSE) return new Set();
-  const query = ctx.cache.get(plan.key, plan.values, () =>
+  const query = ctx.cache.get(plan.key("readable"), plan.values, () =>
     ctx.runtime.kysely
       .selectFrom(`${target.name} as t0`)
       .select("t0.id")

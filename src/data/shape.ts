@@ -15,9 +15,9 @@ import {
   type RelationModel,
 } from "../schema/model.js";
 import { planComputed, type ComputedSelection } from "./computed.js";
-import { planOrder, orderKey, type SortKey } from "./order.js";
+import { planOrder, type SortKey } from "./order.js";
 import { limitExceeded, type ResolvedLimits } from "./limits.js";
-import { Plan } from "./plan.js";
+import { Plan, shapeKey, type ShapeKey } from "./statement-key.js";
 import { and, checkWhereSize, planRule, planWhere, TRUE, type Cond } from "./where.js";
 
 /** The records one read returns: columns fetched and kept, and relations to load. */
@@ -32,8 +32,8 @@ export interface ReadShape {
   /** The computed fields each record gets. */
   readonly computed: readonly ComputedModel[];
   readonly includes: readonly IncludePlan[];
-  /** The shape-key part naming the fetched columns. */
-  readonly key: string;
+  /** The key part naming the fetched columns and computed fields. */
+  readonly key: ShapeKey;
 }
 
 /** One included relation, planned once per read. */
@@ -180,11 +180,6 @@ export function planShape(
   };
 }
 
-function shapeKey(columns: readonly ColumnModel[], computed: readonly ComputedModel[]): string {
-  const key = columns.map((column) => column.name).join(",");
-  return computed.length === 0 ? key : `${key}|c:${computed.map((item) => item.name).join(",")}`;
-}
-
 const masking = new WeakMap<CollectionModel, boolean>();
 
 /** Whether a caller may be denied reading some field of the collection (hidden, or a read rule). */
@@ -263,27 +258,27 @@ function planInclude(
       invalid(at(path, key), `unknown option "${key}" (a ${relation.kind === "one" ? "to-one" : "to-many"} include takes ${[...allowed].join(", ")})`);
     }
   }
-  const plan = new Plan(`I:${target.name}|${relation.kind}|${relation.column}|`);
+  const plan = new Plan(target.name, relation.kind, relation.column);
   let where: Cond = TRUE;
   let order: SortKey[] = [];
   let limit: number | undefined;
   const needed: ColumnModel[] = [];
-  const whereContext = { plan, runtime, model, aliases: 0, access };
+  const whereContext = { plan, runtime, model, access };
   if (relation.kind === "many") {
     where = planWhere(whereContext, target, options["where"], at(path, "where"));
     order = planOrder(target, options["orderBy"], at(path, "orderBy"), access);
-    plan.key += `|o:${orderKey(order)}`;
+    plan.order(order);
     // A caller's to-many include returns at most maxLimit related records per record.
     if (options["limit"] !== undefined) limit = checkLimit(options["limit"], at(path, "limit"));
     else if (limits !== undefined) limit = limits.maxLimit;
-    if (limit !== undefined) plan.key += "|lim";
+    if (limit !== undefined) plan.limit();
     // Related records are grouped by their join column, so it is fetched whatever the select.
     needed.push(target.columnsByName.get(relation.column)!);
   }
   // Related records the caller may not read are left out (a to-one include then holds null).
   where = and(where, planRule(whereContext, target, relation.kind === "one" ? "get" : "list"));
   const shape = planShape(runtime, model, target, options["select"], options["include"], path, access, limits, needed);
-  plan.key += `|s:${shape.key}`;
+  plan.shape(shape.key);
   const computed = planComputed(whereContext, shape);
   return { relation, shape, plan, computed, where, order, limit };
 }

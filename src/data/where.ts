@@ -7,7 +7,7 @@ import { sql, type Expression, type RawBuilder, type SqlBool } from "kysely";
 import { z } from "zod";
 import type { Access } from "../access/caller-access.js";
 import type { Operation } from "../access/rules.js";
-import { ApiError, apiError, invalidQuery as invalid } from "../errors/api-error.js";
+import { ApiError, invalidQuery as invalid } from "../errors/api-error.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import { joinColumnOf, type CollectionModel, type ColumnModel, type Model, type RelationModel } from "../schema/model.js";
 import { FILTER_OPERATORS, type FilterOperator } from "../schema/operators.js";
@@ -15,7 +15,7 @@ import { storableDate } from "../schema/datetime.js";
 import { NUL, NUL_REFUSED } from "../schema/text.js";
 import { Slot } from "./compiled-query-cache.js";
 import { limitExceeded, type ResolvedLimits } from "./limits.js";
-import type { Plan } from "./plan.js";
+import type { Plan } from "./statement-key.js";
 
 /** A planned condition: SQL with every value replaced by its index in the plan. */
 export type Cond =
@@ -40,13 +40,25 @@ export type Cond =
 
 /** What planning a filter needs besides the filter. */
 export interface WhereContext {
+  /** The statement the filter is planned into. */
   readonly plan: Plan;
   readonly runtime: DialectRuntime;
   readonly model: Model;
-  /** The next free table alias number (aliases are `t0`, `t1`, ... in planning order). */
-  aliases: number;
-  /** The caller's rules and field masks; `undefined` for the system scope and inside rules. */
-  access: Access | undefined;
+  /**
+   * The caller's rules and field masks. `undefined` plans without them: for the system scope,
+   * and for trusted code's own filter (see `trustedContext`).
+   */
+  readonly access: Access | undefined;
+}
+
+/**
+ * The context that plans trusted code's own filter (a rule's, a computed field's) into the same
+ * statement: without the caller's field masks and relation rules, which are there to restrict
+ * the caller, not the code that decides for it.
+ */
+export function trustedContext(ctx: WhereContext): WhereContext {
+  if (ctx.access === undefined) return ctx;
+  return { plan: ctx.plan, runtime: ctx.runtime, model: ctx.model, access: undefined };
 }
 
 const OPERATORS = new Set<string>(FILTER_OPERATORS);
@@ -128,17 +140,17 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
     switch (operator) {
       case "isNull":
         if (typeof value !== "boolean") invalid(at, `expected a boolean, got ${describe(value)}`);
-        plan.key += value ? "n;" : "N;";
+        plan.nullTest(value);
         items.push({ t: "null", column: column.name, not: !value });
         break;
       case "eq":
       case "ne":
         if (value === null) {
-          plan.key += op === "eq" ? "n;" : "N;";
+          plan.nullTest(op === "eq");
           items.push({ t: "null", column: column.name, not: op === "ne" });
         } else {
           const p = plan.param(filterValue(ctx.runtime, column, value, at, true));
-          plan.key += `${op};`;
+          plan.operator(operator);
           items.push(op === "eq" ? { t: "cmp", column: column.name, op: "=", p } : { t: "distinct", column: column.name, p });
         }
         break;
@@ -148,7 +160,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
       case "lte": {
         if (column.kind === "boolean") invalid(at, "booleans cannot be ordered; use eq or ne");
         const p = plan.param(filterValue(ctx.runtime, column, value, at, false));
-        plan.key += `${op};`;
+        plan.operator(operator);
         items.push({ t: "cmp", column: column.name, op: COMPARE[operator], p });
         break;
       }
@@ -158,7 +170,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
         if (column.kind === "boolean") invalid(at, "use eq or ne on booleans");
         const encoded = value.map((item, i) => filterValue(ctx.runtime, column, item, `${at}[${i}]`, true));
         const p = plan.param(ctx.runtime.encodeList(column.kind, encoded));
-        plan.key += `${op};`;
+        plan.operator(operator);
         items.push({ t: "in", column, p, not: op === "notIn" });
         break;
       }
@@ -169,7 +181,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
         if (typeof value !== "string") invalid(at, `expected a string, got ${describe(value)}`);
         if (value.includes(NUL)) invalid(at, NUL_REFUSED);
         const p = plan.param(ctx.runtime.encodePattern(operator, value));
-        plan.key += `${op};`;
+        plan.operator(operator);
         items.push({ t: "match", column: column.name, p });
         break;
       }
@@ -188,13 +200,13 @@ function isOperatorObject(value: Record<string, unknown>): boolean {
 function columnCondition(ctx: WhereContext, column: ColumnModel, value: unknown, path: string): Cond {
   const plan = ctx.plan;
   if (value === null) {
-    plan.key += "n;";
+    plan.nullTest(true);
     return { t: "null", column: column.name, not: false };
   }
   if (isPlainObject(value)) return fieldFilter(ctx, column, value, path);
   if (column.kind === "json") invalid(path, "JSON fields can only be tested with isNull");
   const p = plan.param(filterValue(ctx.runtime, column, value, path, true));
-  plan.key += "=;";
+  plan.operator("eq");
   return { t: "cmp", column: column.name, op: "=", p };
 }
 
@@ -212,12 +224,12 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
   if (!isPlainObject(where)) invalid(path, `expected an object, got ${describe(where)}`);
   const plan = ctx.plan;
   const items: Cond[] = [];
-  plan.key += "{";
+  plan.openFilter();
   for (const name of Object.keys(where)) {
     const value = where[name];
     if (value === undefined) continue;
     const at = `${path}.${name}`;
-    plan.key += `${name}:`;
+    plan.field(name);
     if (name === "and" || name === "or") {
       const parts = listOf(value, at).map((item, i) => planWhere(ctx, collection, item, `${at}[${i}]`));
       items.push(parts.length === 0 ? { t: "const", value: name === "and" } : { t: name, items: parts });
@@ -231,7 +243,7 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
     const relation = visibleRelation(ctx, collection, name);
     if (relation?.kind === "one" && isPlainObject(value) && !isOperatorObject(value)) {
       const target = ctx.model.collections.get(relation.target)!;
-      const alias = `t${++ctx.aliases}`;
+      const alias = plan.alias();
       const inner = planWhere(ctx, target, value, at);
       items.push({ t: "one", relation, alias, where: and(inner, planRule(ctx, target, "list")) });
       continue;
@@ -248,8 +260,8 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
         if (quantifier !== "some" && quantifier !== "none" && quantifier !== "every") {
           invalid(`${at}.${quantifier}`, `unknown relation operator "${quantifier}" (use some, none or every)`);
         }
-        plan.key += `${quantifier}`;
-        const alias = `t${++ctx.aliases}`;
+        plan.quantifier(quantifier);
+        const alias = plan.alias();
         const inner = planWhere(ctx, target, value[quantifier], `${at}.${quantifier}`);
         // Related records the caller may not list do not exist for it: they match no quantifier.
         const rule = planRule(ctx, target, "list");
@@ -267,7 +279,7 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
     }
     invalid(at, `"${name}" is not a field of "${collection.name}"`);
   }
-  plan.key += "}";
+  plan.closeFilter();
   if (items.length === 0) return TRUE;
   return items.length === 1 ? items[0]! : { t: "and", items };
 }
@@ -296,18 +308,15 @@ export function planRule(ctx: WhereContext, collection: CollectionModel, operati
   if (access === undefined) return TRUE;
   const value = access.rule(collection, operation);
   if (value === true || value === false) {
-    ctx.plan.key += value ? "R1;" : "R0;";
+    ctx.plan.rule(value);
     return value ? TRUE : FALSE;
   }
-  ctx.plan.key += "R";
-  ctx.access = undefined;
+  ctx.plan.rule("filter");
   try {
-    return planWhere(ctx, collection, value, `access.${operation}`);
+    return planWhere(trustedContext(ctx), collection, value, `access.${operation}`);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     throw new Error(`The access rule ${collection.name}.${operation} returned an invalid filter: ${error.message}`);
-  } finally {
-    ctx.access = access;
   }
 }
 

@@ -113,7 +113,10 @@ describeEachDatabase("transactions", (db) => {
         await bump(tx, a.id);
       });
       await Promise.all([first, second]);
-      expect(attempts).toBe(3);
+      // One of the two was retried. Its retry may deadlock once more on a busy machine: the other
+      // transaction, woken when the first attempt rolled back, may take its next lock only after
+      // the retry took it.
+      expect(attempts).toBeGreaterThanOrEqual(3);
       expect((await backend.system.data.posts.get(a.id))!.rank).toBe(2);
       expect((await backend.system.data.posts.get(b.id))!.rank).toBe(2);
     });

@@ -1,0 +1,58 @@
+/**
+ * @internal Records as statements return them: the select of a shape, driver values decoded,
+ * and the fields a `select` keeps.
+ * @module
+ */
+import type { SelectQueryBuilder } from "kysely";
+import type { CollectionModel } from "../schema/model.js";
+import { computedColumns, decodeComputed, type ComputedSelection } from "./computed.js";
+import type { DataContext } from "./context.js";
+import type { ReadShape } from "./shape.js";
+
+/** A row as it goes through decoding and includes. */
+export type Row = Record<string, unknown>;
+
+/** Selects the columns of a shape, and its computed fields, from its table aliased `alias`. */
+export function selectFrom(
+  ctx: DataContext,
+  shape: ReadShape,
+  alias: string,
+  computed: readonly ComputedSelection[],
+): SelectQueryBuilder<any, any, Row> {
+  const query = ctx.runtime.kysely
+    .selectFrom(`${shape.collection.name} as ${alias}`)
+    .select(shape.columns.map((column) => `${alias}.${column.name}`));
+  return computed.length === 0 ? query : query.select(computedColumns(ctx.runtime, computed, alias));
+}
+
+/** Turns driver values into the values users see, in place. */
+export function decode(shape: ReadShape, ctx: DataContext, rows: Row[]): void {
+  if (shape.computed.length > 0) decodeComputed(ctx.runtime, shape, rows);
+  const decoded = shape.decoded;
+  if (decoded.length === 0) return;
+  const runtime = ctx.runtime;
+  for (const row of rows) {
+    for (const column of decoded) row[column.name] = runtime.decode(column.kind, row[column.name]);
+  }
+}
+
+/** Decodes rows holding every column of a collection, in place. */
+export function decodeAll(ctx: DataContext, collection: CollectionModel, rows: Row[]): void {
+  const runtime = ctx.runtime;
+  for (const row of rows) {
+    for (const column of collection.columns) {
+      if (runtime.decodes(column.kind)) row[column.name] = runtime.decode(column.kind, row[column.name]);
+    }
+  }
+}
+
+/** Keeps only the fields a `select` asked for (rows are rebuilt: deleting keys is slow). */
+export function project(shape: ReadShape, rows: Row[]): Row[] {
+  const output = shape.output;
+  if (output === undefined) return rows;
+  return rows.map((row) => {
+    const kept: Row = {};
+    for (const name of output) kept[name] = row[name];
+    return kept;
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * @internal `update` of one record by id: without hooks one statement, which holds the caller's
+ * rules before the change and its update rule after it, decided against the tables as they are
+ * before the write (see proposed.ts).
+ * @module
+ */
+import type { Access } from "../access/caller-access.js";
+import type { CollectionModel, ColumnModel } from "../schema/model.js";
+import { Slot } from "./compiled-query-cache.js";
+import { complete } from "./complete.js";
+import { execute, type DataContext } from "./context.js";
+import { generates, withUpdatedSlugs } from "./generated.js";
+import { hookContext } from "../hooks/hook-context.js";
+import { checkId, planById, whereContext } from "./planning.js";
+import { changedRow, holdsFor } from "./proposed.js";
+import { decodeAll, type Row } from "./rows.js";
+import { Plan } from "./statement-key.js";
+import { buildCond, planRule, TRUE, type Cond, type WhereContext } from "./where.js";
+import { ruleOf, shapeFor, unreachable } from "./write-access.js";
+import { withWriteErrors } from "./write-errors.js";
+import { afterWrite, inTransactionIf, needsTransaction, readWhole, snapshot } from "./write-hooks.js";
+import { updateInput, validate } from "./write-input.js";
+
+/** Updates one record by id; `NOT_FOUND` when the caller cannot see it, `FORBIDDEN` when it may not change it. */
+export async function updateRecord(
+  ctx: DataContext,
+  collection: CollectionModel,
+  id: unknown,
+  data: unknown,
+  options: unknown,
+): Promise<Row> {
+  const key = checkId(id);
+  const { access, shape } = await shapeFor(ctx, collection, options, "update", ["get", "update"], data);
+  if (ruleOf(access, collection, "update") === false) throw await unreachable(ctx, collection, access, key, "update");
+  const input = await updateInput(ctx, collection, access, data);
+  return inTransactionIf(ctx, needsTransaction(collection, "update"), async (c) => {
+    const updated = await updateOne(c, collection, access, key, input);
+    return (await complete(c, shape, [{ ...updated }], access))[0]!;
+  });
+}
+
+/**
+ * The whole update of one record by id, in `ctx`, with the caller's validated `input`; returns
+ * it whole and decoded. One statement: `UPDATE ... WHERE` the record is the caller's to update
+ * before the change AND its update rule holds for the record as it would be after it, decided
+ * against the tables as they are before it.
+ */
+export async function updateOne(
+  ctx: DataContext,
+  collection: CollectionModel,
+  access: Access | undefined,
+  id: string,
+  checked: Record<string, unknown>,
+): Promise<Row> {
+  let input = checked;
+  const hooks = collection.hooks;
+  const plan = new Plan(collection.name);
+  const context = whereContext(ctx, plan, access);
+  // The record must be one the caller can see and may update.
+  const condition = planById(context, collection, id, ["get", "update"]);
+  const after = afterRule(context, collection);
+  let previous: Row | null = null;
+  if (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || hooks.afterCommit !== undefined) {
+    previous = (await readWhole(ctx, collection, plan, condition)) ?? null;
+    if (previous === null) throw await unreachable(ctx, collection, access, id, "update");
+    if (hooks.beforeUpdate !== undefined) {
+      const changed = await hooks.beforeUpdate({ ...hookContext(ctx), data: input, previous: snapshot(previous) as never });
+      if (changed !== undefined) input = validate(collection.updateSchema, collection, undefined, changed);
+    }
+  }
+  const first = plan.values.length;
+  const write = async () => {
+    // Planned anew on each run: a retried write may set a different slug.
+    plan.values.length = first;
+    const changedColumns = collection.columns.filter((column) => input[column.name] !== undefined);
+    for (const column of changedColumns) plan.param(ctx.runtime.encode(column.kind, input[column.name]));
+    plan.param(ctx.runtime.encode("datetime", new Date()));
+    const key = plan.key("update", ...changedColumns.map((column) => column.name));
+    const query = ctx.cache.get(key, plan.values, () => {
+      const update = ctx.runtime.kysely
+        .updateTable(`${collection.name} as t0`)
+        .set(Object.fromEntries([...changedColumns.map((c) => c.name), "updatedAt"].map((name, i) => [name, new Slot(first + i)])))
+        .where(buildCond(ctx.runtime, condition, "t0"));
+      if (after === TRUE) return update.returningAll();
+      const row = changedRow(ctx.runtime, collection, "t0", changedSlots(changedColumns, first));
+      return update.where(holdsFor(ctx.runtime, row, after)).returningAll();
+    });
+    return withWriteErrors(ctx, collection, "write", input, async () => (await execute<Row>(ctx, query)).rows);
+  };
+  const rows = generates(collection, "update") ? await withUpdatedSlugs(ctx, collection, id, input, write) : await write();
+  if (rows.length === 0) throw await unreachable(ctx, collection, access, id, "update");
+  decodeAll(ctx, collection, rows);
+  const updated = rows[0]!;
+  await afterWrite(ctx, collection, "update", updated, previous);
+  return updated;
+}
+
+/**
+ * The caller's update rule, planned again for the record after the change (no moving a record
+ * out of the caller's reach); `TRUE` when it holds for any record.
+ */
+export function afterRule(context: WhereContext, collection: CollectionModel): Cond {
+  if (context.access === undefined || context.access.rule(collection, "update") === true) return TRUE;
+  context.plan.afterChange();
+  return planRule(context, collection, "update");
+}
+
+/**
+ * The slots of a changed record's new values, by column: the changed columns from `first` on, in
+ * `collection.columns` order, then `updatedAt`.
+ */
+export function changedSlots(changed: readonly ColumnModel[], first: number): Map<string, number> {
+  const slots = new Map(changed.map((column, i) => [column.name, first + i]));
+  slots.set("updatedAt", first + changed.length);
+  return slots;
+}
