@@ -16,7 +16,8 @@ import type { DialectName, Schema, Visibility } from "../schema/types.js";
 import { runAction } from "../actions/run-action.js";
 import type { DataContext } from "../data/context.js";
 import { limitExceeded, type ResolvedLimits } from "../data/limits.js";
-import type { AuthHttp, Caller } from "../auth/routes.js";
+import type { AuthHttp, Caller } from "../auth/caller.js";
+import { installAuthRoutes } from "../auth/routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
 import { frame } from "./frame.js";
@@ -234,7 +235,8 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     // error handler, whose routes Hono wraps in its error layer when they join this one.
     const authApp = new Hono<Env>();
     authApp.onError((error, c) => errorResponse(error, c));
-    auth.builtIn.install(authApp as unknown as Hono, (c) => identify(c as unknown as Context<Env>), {
+    installAuthRoutes(authApp, auth.builtIn, {
+      caller: identify,
       objectBody: readObject,
       ownRecord: async (user) => {
         const record = await backend.caller(user).scope.data["users"]!.get(user.id);
