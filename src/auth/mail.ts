@@ -2,8 +2,27 @@
  * Sending mail: the `mailer` seam, an SMTP mailer over nodemailer, and the messages auth sends.
  * @module
  */
-import { createTransport } from "nodemailer";
+import { createRequire } from "node:module";
 import type { Logger } from "../errors/logger.js";
+
+type Nodemailer = typeof import("nodemailer");
+
+/**
+ * nodemailer, loaded when an SMTP mailer is made, never with cimiento itself: an app that sends
+ * mail otherwise (or none) runs without it. Loaded with `require`, so that `smtpMailer()` stays
+ * synchronous and a missing package fails where the mailer is made, not at the first message.
+ */
+function loadNodemailer(): Nodemailer {
+  try {
+    return createRequire(import.meta.url)("nodemailer") as Nodemailer;
+  } catch (error) {
+    // Only nodemailer itself missing; a failure inside an installed nodemailer is its own.
+    if ((error as { code?: unknown }).code === "MODULE_NOT_FOUND" && (error as Error).message.startsWith("Cannot find module 'nodemailer'")) {
+      throw new Error("smtpMailer() sends with nodemailer, which is not installed: npm install nodemailer", { cause: error });
+    }
+    throw error;
+  }
+}
 
 /** One message. */
 export interface MailMessage {
@@ -45,7 +64,8 @@ export interface SmtpOptions {
 }
 
 /**
- * A mailer that sends through an SMTP server, with nodemailer (one pooled transport).
+ * A mailer that sends through an SMTP server, with nodemailer (one pooled transport). nodemailer
+ * is loaded here, not when cimiento is imported; without it installed, this throws and says so.
  *
  * @example
  * ```ts
@@ -58,7 +78,7 @@ export interface SmtpOptions {
  * ```
  */
 export function smtpMailer(options: SmtpOptions): Mailer & { close(): void } {
-  const transport = createTransport({
+  const transport = loadNodemailer().createTransport({
     host: options.host,
     port: options.port ?? (options.secure ? 465 : 587),
     secure: options.secure ?? false,

@@ -3,6 +3,7 @@
  * @module
  */
 import { sql, type Kysely } from "kysely";
+import type { AuthDB } from "./store.js";
 
 /** What a store answers for one hit: the hits in the current window, and when it ends. */
 export interface RateLimitHit {
@@ -49,16 +50,15 @@ export interface RateLimitStore {
   reset(key: string): Promise<void>;
 }
 
-interface RateLimitTable {
-  cimiento_rate_limits: { id: string; key: string; count: number; resetAt: number; createdAt: unknown; updatedAt: unknown };
-}
-
 /**
  * @internal The default store: one row per key in `cimiento_rate_limits`, counted by a single
  * atomic upsert, so concurrent hits on any number of instances are all counted.
  */
-export function databaseRateLimitStore(db: Kysely<unknown>, newId: () => string, stamp: () => unknown): RateLimitStore {
-  const table = db as unknown as Kysely<RateLimitTable>;
+export function databaseRateLimitStore(
+  table: Kysely<Pick<AuthDB, "cimiento_rate_limits">>,
+  newId: () => string,
+  stamp: () => string | Date,
+): RateLimitStore {
   return {
     async hit(key, windowMs, now) {
       const at = stamp();

@@ -21,7 +21,7 @@ import { createApp } from "../http/create-app.js";
 import type { HttpOptions } from "../http/options.js";
 import { Auth, type AuthApi } from "../auth/auth.js";
 import type { AuthOptions, BuiltInAuthOptions, HostAuthOptions } from "../auth/options.js";
-import { AuthHttp } from "../auth/routes.js";
+import { AuthHttp } from "../auth/caller.js";
 import { authTables } from "../auth/tables.js";
 import { isUsersCollection, usersCollection, type DefaultUsers } from "../auth/users.js";
 import type { AppAuth } from "../http/create-app.js";
@@ -84,7 +84,8 @@ export interface BackendOptions<
   /** Jobs enqueued on cron ticks, made by `schedule()`; workers run them. */
   schedules?: readonly Schedule[];
   /**
-   * The clock of jobs and schedules (due times, leases, cron ticks).
+   * The clock of jobs and schedules (due times, leases, cron ticks) and of built-in auth
+   * (session, token and API key expiry, rate-limit windows).
    * @default the system clock
    */
   clock?: Clock;
@@ -305,6 +306,7 @@ export function createBackend<
           {
             runtime,
             logger: shared.logger,
+            clock: options.clock ?? systemClock,
             users: model.collections.get("users")!,
             transaction: (fn) =>
               systemScope.transaction((tx) =>

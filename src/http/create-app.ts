@@ -2,7 +2,7 @@
  * @internal The HTTP API of a backend: one Hono app, built once at `createBackend`.
  * @module
  */
-import { Hono, type Context, type Handler } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { RequestIdVariables } from "hono/request-id";
@@ -16,10 +16,12 @@ import type { DialectName, Schema, Visibility } from "../schema/types.js";
 import { runAction } from "../actions/run-action.js";
 import type { DataContext } from "../data/context.js";
 import { limitExceeded, type ResolvedLimits } from "../data/limits.js";
-import type { AuthHttp, Caller } from "../auth/routes.js";
+import type { AuthHttp, Caller } from "../auth/caller.js";
+import { installAuthRoutes } from "../auth/routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
-import { frame } from "./frame.js";
+import { frame, ThrownValue } from "./frame.js";
+import { finishResponse } from "./response-headers.js";
 import { withIsoDates } from "./json.js";
 import { problemResponse } from "./problem.js";
 import { reachedCollections } from "./reach.js";
@@ -99,11 +101,16 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   const readObject = (request: Request) => objectBody(request, jsonLimit);
   const app = new Hono<Env>();
 
-  async function errorResponse(error: unknown, c: Context<Env>): Promise<Response> {
+  /**
+   * The one answer to an error, thrown anywhere in a request: the app's `onError`. An unexpected
+   * error is logged and answered 500 without its details; every answer is finished here (an
+   * error thrown by the frame's body limit never returns to the frame).
+   */
+  async function errorResponse(error: Error, c: Context<Env>): Promise<Response> {
     const safe = toApiError(error);
     if (!(error instanceof ApiError)) {
       backend.logger.error("A request failed with an unexpected error.", {
-        error,
+        error: error instanceof ThrownValue ? error.value : error,
         requestId: c.get("requestId"),
         method: c.req.method,
         path: c.req.path,
@@ -115,12 +122,14 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     const headers = new Headers(response.headers);
     const retryAfter = safe.details?.["retryAfter"];
     if (safe.code === "RATE_LIMITED" && typeof retryAfter === "number") headers.set("retry-after", String(retryAfter));
-    // Middleware headers (request id, security, CORS, cookies) are set on c.res; keep them.
+    // Middleware headers (security, CORS, cookies) are set on c.res; keep them.
     c.res.headers.forEach((value, name) => {
       if (name !== "set-cookie" && !headers.has(name)) headers.set(name, value);
     });
     for (const cookie of c.res.headers.getSetCookie()) headers.append("set-cookie", cookie);
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    const answer = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    finishResponse(answer, c.get("requestId"));
+    return answer;
   }
 
   /** Who calls; decided once per request. */
@@ -130,7 +139,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     let current: Caller;
     if (auth === undefined) current = { user: null, via: null, identity: null, token: null };
     else if ("host" in auth) current = { user: await auth.host.resolve(c.req.raw), via: null, identity: null, token: null };
-    else current = await auth.builtIn.identify(c as unknown as Context);
+    else current = await auth.builtIn.identify(c);
     c.set("caller", current);
     // An answer for a signed-in caller is that caller's: no cache may keep it.
     if (current.user !== null) c.header("cache-control", "private, no-store");
@@ -174,90 +183,63 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     return new URLSearchParams(href.slice(start + 1));
   }
 
-  /**
-   * A handler that answers its own errors. The app has no `onError`: Hono's `route()` wraps
-   * every handler of an app that has one in an error-handling layer of its own, on every
-   * request; instead, each handler here catches what it throws.
-   */
-  const guarded =
-    (handler: (c: Context<Env>) => Response | Promise<Response>): Handler<Env> =>
-    async (c) => {
-      try {
-        return await handler(c);
-      } catch (error) {
-        return errorResponse(error, c);
-      }
-    };
-
   const limitBody = bodyLimit({
     maxSize: http.bodyLimit ?? 1024 * 1024,
-    onError: (c) =>
-      errorResponse(apiError("PAYLOAD_TOO_LARGE", `The body is larger than ${http.bodyLimit ?? 1024 * 1024} bytes.`), c),
+    onError: () => {
+      throw apiError("PAYLOAD_TOO_LARGE", `The body is larger than ${http.bodyLimit ?? 1024 * 1024} bytes.`);
+    },
   });
+  // Every error is answered here, Hono's way. Hono's route() wraps each handler of an app that
+  // has an onError in an error layer of its own, per request, when the app is mounted with it
+  // (cimiento/hono); through backend.fetch and cimiento/node there is no such layer.
+  app.onError(errorResponse);
   // The request id, the security headers and the body limit are one middleware. With CORS, the
   // body limit comes after it, so that a refused body is answered with the CORS headers.
-  app.use(frame<Env>(http.cors === undefined ? limitBody : undefined, errorResponse));
+  app.use(frame<Env>(http.cors === undefined ? limitBody : undefined));
   if (http.cors !== undefined) {
     const { origin, credentials, allowMethods, allowHeaders, exposeHeaders, maxAge } = http.cors;
-    const answerCors = cors({
-      origin: typeof origin === "function" ? (o) => (origin(o) ? o : null) : (origin as string | string[]),
-      credentials: credentials ?? false,
-      allowMethods: [...(allowMethods ?? ["GET", "POST", "PATCH", "DELETE", "PUT"])],
-      ...(allowHeaders === undefined ? {} : { allowHeaders: [...allowHeaders] }),
-      exposeHeaders: [...(exposeHeaders ?? [])],
-      maxAge: maxAge ?? 600,
-    });
-    app.use(async (c, next) => {
-      try {
-        return await answerCors(c, next);
-      } catch (error) {
-        return errorResponse(error, c);
-      }
-    });
+    app.use(
+      cors({
+        origin: typeof origin === "function" ? (o) => (origin(o) ? o : null) : (origin as string | string[]),
+        credentials: credentials ?? false,
+        allowMethods: [...(allowMethods ?? ["GET", "POST", "PATCH", "DELETE", "PUT"])],
+        ...(allowHeaders === undefined ? {} : { allowHeaders: [...allowHeaders] }),
+        exposeHeaders: [...(exposeHeaders ?? [])],
+        maxAge: maxAge ?? 600,
+      }),
+    );
     // GET and HEAD bodies are never read; looking for one would build the full Fetch Request
     // that @hono/node-server otherwise never makes for them.
-    app.use(async (c, next) => {
-      if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-      try {
-        return await limitBody(c, next);
-      } catch (error) {
-        return errorResponse(error, c);
-      }
-    });
+    app.use(async (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)));
   }
-  app.notFound((c) => errorResponse(apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`), c));
 
-  app.get("/health", guarded((c) => c.json({ status: "ok" })));
+  app.get("/health", (c) => c.json({ status: "ok" }));
 
   if (auth !== undefined && "builtIn" in auth) {
-    // The auth routes throw their errors: they are installed in an app of their own with an
-    // error handler, whose routes Hono wraps in its error layer when they join this one.
-    const authApp = new Hono<Env>();
-    authApp.onError((error, c) => errorResponse(error, c));
-    auth.builtIn.install(authApp as unknown as Hono, (c) => identify(c as unknown as Context<Env>), {
+    installAuthRoutes(app, auth.builtIn, {
+      caller: identify,
       objectBody: readObject,
       ownRecord: async (user) => {
         const record = await backend.caller(user).scope.data["users"]!.get(user.id);
         return (record as Record<string, unknown> | null) ?? { id: user.id };
       },
     });
-    app.route("/", authApp);
   }
 
-  app.get("/collections/:name/records", guarded(async (c) => {
+  app.get("/collections/:name/records", async (c) => {
     const name = collection(c);
     const options = listOptions(searchParams(c), limits);
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(withIsoDates(await scope.data[name]!.list(options as never)) as object);
-  }));
-  app.post("/collections/:name/records", guarded(async (c) => {
+  });
+  app.post("/collections/:name/records", async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
     const body = await readObject(c.req.raw);
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(withIsoDates(await scope.data[name]!.create(body as never, options as never)) as object, 201);
-  }));
-  app.get("/collections/:name/records/:id", guarded(async (c) => {
+  });
+  app.get("/collections/:name/records/:id", async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
     const { scope } = await caller(c, { kind: "collections", name, options });
@@ -265,21 +247,21 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     const record = await scope.data[name]!.get(id, options as never);
     if (record === null) throw apiError("NOT_FOUND", `No ${name} record with id "${id}".`, { collection: name, id });
     return c.json(withIsoDates(record) as object);
-  }));
-  app.patch("/collections/:name/records/:id", guarded(async (c) => {
+  });
+  app.patch("/collections/:name/records/:id", async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
     const body = await readObject(c.req.raw);
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(withIsoDates(await scope.data[name]!.update(c.req.param("id")!, body as never, options as never)) as object);
-  }));
-  app.delete("/collections/:name/records/:id", guarded(async (c) => {
+  });
+  app.delete("/collections/:name/records/:id", async (c) => {
     const name = collection(c);
     if (searchParams(c).size > 0) throw apiError("INVALID_QUERY", "DELETE takes no query parameters.");
     const { scope } = await caller(c, { kind: "collections", name });
     await scope.data[name]!.delete(c.req.param("id")!);
     return c.body(null, 204);
-  }));
+  });
 
   async function serveAction(
     c: Context<Env>,
@@ -299,13 +281,13 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     // SameSite=Lax session cookie; the action serves it as anonymous (as a SameSite=Strict
     // cookie would be absent), so that no other site can make it act, or write, for the user.
     // Writes with other methods are refused such a request by identify() already.
-    if (auth !== undefined && "builtIn" in auth && (c.req.method === "GET" || c.req.method === "HEAD") && auth.builtIn.crossSiteCookie(c as unknown as Context)) {
+    if (auth !== undefined && "builtIn" in auth && (c.req.method === "GET" || c.req.method === "HEAD") && auth.builtIn.crossSiteCookie(c)) {
       c.set("caller", { user: null, via: null, identity: null, token: null });
     }
     const { ctx } = await caller(c, { kind: "actions", name });
     const credentials = {
       token: c.get("caller").token,
-      client: auth !== undefined && "builtIn" in auth ? auth.builtIn.client(c as unknown as Context) : {},
+      client: auth !== undefined && "builtIn" in auth ? auth.builtIn.client(c) : {},
     };
     const result = await runAction(ctx, name, action, input, c.req.raw, credentials);
     return result === undefined ? c.body(null, 204) : c.json(withIsoDates(result) as object, status as 200);
@@ -314,29 +296,19 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   for (const [name, action] of Object.entries(backend.actions)) {
     const binding = action.definition.http;
     if (binding === undefined) continue;
-    app.on(
-      binding.method ?? "POST",
-      binding.path,
-      guarded((c) => serveAction(c, name, action, binding.status ?? 200, c.req.param() as Record<string, string>)),
-    );
+    app.on(binding.method ?? "POST", binding.path, (c) => serveAction(c, name, action, binding.status ?? 200, c.req.param() as Record<string, string>));
   }
-  app.post(
-    "/actions/:action",
-    guarded((c) => {
-      const name = c.req.param("action")!;
-      const action = Object.hasOwn(backend.actions, name) ? backend.actions[name] : undefined;
-      if (action === undefined) throw apiError("ROUTE_NOT_FOUND", `There is no action "${name}".`);
-      return serveAction(c, name, action, 200, {});
-    }),
-  );
+  app.post("/actions/:action", (c) => {
+    const name = c.req.param("action")!;
+    const action = Object.hasOwn(backend.actions, name) ? backend.actions[name] : undefined;
+    if (action === undefined) throw apiError("ROUTE_NOT_FOUND", `There is no action "${name}".`);
+    return serveAction(c, name, action, 200, {});
+  });
 
-  // Last, so every route above wins: a catch-all route (unlike notFound) is kept when the app
-  // is mounted with Hono's route(), so unmatched paths still get this backend's error.
-  app.all(
-    "*",
-    guarded((c) => {
-      throw apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
-    }),
-  );
+  // Last, so every route above wins. Unmatched paths are answered by a catch-all route rather
+  // than notFound, which Hono's route() does not carry into the app the backend is mounted in.
+  app.all("*", (c) => {
+    throw apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
+  });
   return app;
 }

@@ -309,3 +309,33 @@ describeEachDatabase("auth: sliding sessions with a short ttl", (database) => {
     ).toThrow(/refreshAfter/);
   });
 });
+
+describeEachDatabase("auth: sessions longer than a cookie lasts", (database) => {
+  test('with ttl "500d", sign-in answers 200; the session lasts 500 days, its cookie the 400 days browsers keep one', async () => {
+    const fresh = await database.fresh();
+    const backend = createBackend({
+      database: fresh.database,
+      collections: {},
+      logger: recordingLogger(),
+      auth: { password: { hasher: fastHasher, requireEmailVerification: false }, sessions: { ttl: "500d" } },
+    });
+    try {
+      await backend.migrate();
+      const email = uniqueEmail();
+      await backend.auth.createUser({ email, password: PASSWORD });
+      const before = Date.now();
+      const response = await backend.fetch(
+        new Request("http://localhost/auth/sign-in", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: PASSWORD }) }),
+      );
+      expect(response.status).toBe(200);
+      const { session } = (await response.json()) as { session: { expiresAt: string } };
+      expect(Date.parse(session.expiresAt)).toBeGreaterThanOrEqual(before + 500 * 86_400_000);
+      const expires = Date.parse(String(cookieNamed(response, "cimiento_session")?.attributes["expires"]));
+      expect(expires).toBeGreaterThan(before + 399 * 86_400_000);
+      expect(expires).toBeLessThanOrEqual(Date.now() + 400 * 86_400_000);
+    } finally {
+      await backend.close();
+      await fresh.drop();
+    }
+  });
+});

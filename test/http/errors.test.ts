@@ -30,6 +30,15 @@ const explode = action({
   },
 });
 
+const throwsText = action({
+  input: z.object({}),
+  access: () => true,
+  handler: () => {
+    // Not an Error: Hono's error handler takes Errors only, and this must be answered alike.
+    throw "ledger unavailable (token sk_live_123)";
+  },
+});
+
 const strict = action({
   input: z.object({ count: z.number().int().min(1) }),
   access: () => true,
@@ -75,7 +84,7 @@ function chunks(text: string, size: number): string[] {
 }
 
 function errorBackend(database: DatabaseAdapter<"sqlite" | "postgres">) {
-  return createBackend({ database, collections: { posts, categories }, actions: { explode, strict }, logger, http: { bodyLimit: LIMIT } });
+  return createBackend({ database, collections: { posts, categories }, actions: { explode, throwsText, strict }, logger, http: { bodyLimit: LIMIT } });
 }
 
 function errorSuite(served: ServedBackend<ReturnType<typeof errorBackend>>) {
@@ -303,6 +312,25 @@ function errorSuite(served: ServedBackend<ReturnType<typeof errorBackend>>) {
       },
     ]);
     expect(logged[0]!.details!["error"]).toBeInstanceOf(Error);
+  });
+
+  test("a thrown value that is not an Error is 500 INTERNAL with nothing of it, and the logger gets the value", async () => {
+    const response = await served.json("POST", "/actions/throwsText", {});
+    const text = await response.clone().text();
+    expect(await read(response)).toEqual(problem(500, "Internal Server Error", "INTERNAL", "Something went wrong on our side."));
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(text).not.toMatch(/ledger|sk_live/);
+    expect(logged).toEqual([
+      {
+        message: "A request failed with an unexpected error.",
+        details: {
+          error: "ledger unavailable (token sk_live_123)",
+          requestId: response.headers.get("x-request-id"),
+          method: "POST",
+          path: expect.stringMatching(/\/actions\/throwsText$/),
+        },
+      },
+    ]);
   });
 
   test("an expected error (an ApiError) is not logged", async () => {

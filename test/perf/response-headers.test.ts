@@ -2,12 +2,17 @@
  * The guard of the response headers' fast path, without timing anything: behind
  * `@hono/node-server`, a JSON answer whose headers nobody prepared gets the request id and the
  * security headers on its plain header object, without a Fetch `Headers`; an answer whose
- * headers a host middleware prepared gets them on its `Headers`, and keeps the host's.
+ * headers a host middleware prepared gets them on its `Headers`, and keeps the host's. The fast
+ * path reads a private slot of `@hono/node-server`'s Response: these tests pin that slot, so an
+ * upgrade that moves it fails here instead of making every response slower unseen.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { afterEach, beforeAll, expect, test, vi } from "vitest";
-import { frame, SECURITY_HEADERS } from "../../src/http/frame.js";
+import { frame } from "../../src/http/frame.js";
+import { finishResponse, plainHeaders, responseCacheKey, SECURITY_HEADERS } from "../../src/http/response-headers.js";
 
 type Env = { Variables: { requestId: string } };
 
@@ -15,12 +20,12 @@ function app(host?: (c: Context) => void): Hono<Env> {
   const outer = new Hono<Env>();
   if (host !== undefined) {
     outer.use(async (c, next) => {
-      host(c as unknown as Context);
+      host(c);
       await next();
     });
   }
   const inner = new Hono<Env>();
-  inner.use(frame<Env>(undefined, async () => new Response(null, { status: 500 })));
+  inner.use(frame<Env>(undefined));
   inner.get("/record", (c) => c.json({ id: "1", title: "A" }));
   return outer.route("/", inner);
 }
@@ -32,6 +37,43 @@ beforeAll(() => {
 
 afterEach(() => {
   vi.restoreAllMocks();
+});
+
+test("@hono/node-server's Response keeps [status, body, headers] in a symbol slot, with the headers object it was given", () => {
+  expect(responseCacheKey()).toEqual(expect.any(Symbol));
+  const headers = { "content-type": "application/json" };
+  const response = new Response('{"id":"1"}', { status: 201, headers });
+  expect((response as unknown as Record<symbol, unknown>)[responseCacheKey()!]).toEqual([201, '{"id":"1"}', headers]);
+  expect(plainHeaders(response)).toBe(headers);
+});
+
+test("what is set on that object is what @hono/node-server writes to the socket", async () => {
+  const server = createServer(getRequestListener((request) => app().fetch(request)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const set = vi.spyOn(Headers.prototype, "set");
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/record`, { headers: { "x-request-id": "wire-1" } });
+    // The server's Headers.set calls ran before the answer arrived: none came from the backend.
+    const backendSets = set.mock.calls.filter(([name]) => name === "x-request-id" || SECURITY_HEADERS.some(([own]) => own === name));
+    vi.restoreAllMocks();
+    expect(backendSets).toEqual([]);
+    expect(response.headers.get("x-request-id")).toBe("wire-1");
+    for (const [name, value] of SECURITY_HEADERS) expect(response.headers.get(name), name).toBe(value);
+    expect(await response.json()).toEqual({ id: "1", title: "A" });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test("a response of the platform's own Response class has no such object: the headers go on its Headers", () => {
+  const Platform = Object.getPrototypeOf(globalThis.Response) as typeof Response;
+  expect(Platform).not.toBe(globalThis.Response);
+  const response = new Platform("{}", { headers: { "content-type": "application/json", "x-powered-by": "Express" } });
+  expect(plainHeaders(response)).toBeUndefined();
+  finishResponse(response, "fallback-1");
+  expect(response.headers.get("x-request-id")).toBe("fallback-1");
+  expect(response.headers.get("x-powered-by")).toBeNull();
+  for (const [name, value] of SECURITY_HEADERS) expect(response.headers.get(name), name).toBe(value);
 });
 
 test("a JSON answer without prepared headers sets no header on a Fetch Headers", async () => {

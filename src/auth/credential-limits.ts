@@ -1,0 +1,62 @@
+/**
+ * @internal The limits on credential requests: tries per account, requests per client address.
+ * @module
+ */
+import { v7 as uuidv7 } from "uuid";
+import { apiError, type ApiError } from "../errors/api-error.js";
+import { addressGrouping } from "./ip-address.js";
+import type { RateLimitOptions } from "./options.js";
+import { databaseRateLimitStore, type RateLimitStore } from "./rate-limit.js";
+import { rateLimitOf, type ResolvedRateLimit } from "./settings.js";
+import type { AuthStore } from "./store.js";
+
+/** A refused credential request: 429 with the seconds to wait. */
+export function rateLimited(retryAfter: number): ApiError {
+  return apiError("RATE_LIMITED", `Too many attempts; try again in ${retryAfter} seconds.`, { retryAfter });
+}
+
+/** Counts credential requests in the rate-limit store, and refuses those past a limit. */
+export class CredentialLimits {
+  readonly #store: RateLimitStore;
+  readonly #clock: AuthStore["clock"];
+  readonly #signIn: ResolvedRateLimit;
+  readonly #perAddress: ResolvedRateLimit;
+  readonly #addressGroup: (address: string) => string;
+
+  constructor(store: AuthStore, options: RateLimitOptions = {}) {
+    this.#signIn = rateLimitOf(options.signIn, { max: 5, window: "15m" }, "auth.rateLimit.signIn");
+    this.#perAddress = rateLimitOf(options.perAddress, { max: 30, window: "1m" }, "auth.rateLimit.perAddress");
+    this.#addressGroup = addressGrouping(options.ipv6Prefix ?? 64, "auth.rateLimit.ipv6Prefix");
+    this.#clock = store.clock;
+    this.#store = options.store ?? databaseRateLimitStore(store.db, uuidv7, () => store.stamp());
+  }
+
+  /**
+   * Counts one credential request from `address` (an IPv6 one with the rest of its prefix);
+   * 429 past the limit. Unknown addresses are not counted.
+   */
+  async countAddress(address: string | undefined): Promise<void> {
+    if (address === undefined) return;
+    await this.#hit(`address:${this.#addressGroup(address)}`, this.#perAddress);
+  }
+
+  /**
+   * Takes one of the account's tries before a password is checked, or refuses with 429 when the
+   * window has none left. Taken atomically by the store's `hit`, so concurrent guesses cannot all
+   * pass a check made before any of them is counted; a right password clears the window.
+   */
+  async takeTry(email: string): Promise<void> {
+    await this.#hit(`sign-in:${email}`, this.#signIn);
+  }
+
+  /** After the right password: the account's window is cleared, so only failures count. */
+  async forgetTries(email: string): Promise<void> {
+    await this.#store.reset(`sign-in:${email}`);
+  }
+
+  async #hit(key: string, limit: ResolvedRateLimit): Promise<void> {
+    const now = this.#clock.now();
+    const hit = await this.#store.hit(key, limit.windowMs, now);
+    if (hit.count > limit.max) throw rateLimited(Math.max(1, Math.ceil((hit.resetAt - now) / 1000)));
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * @internal Sessions: opened with a random token stored only as its hash, found by it once per
+ * request, extended while in use, ended one by one or all at once.
+ * @module
+ */
+import type { CompiledQuery, Kysely } from "kysely";
+import type { Principal } from "../access/principal.js";
+import type { CollectionModel } from "../schema/model.js";
+import type { AuthSettings } from "./settings.js";
+import type { AuthDB, AuthStore } from "./store.js";
+import { hashToken, randomToken } from "./tokens.js";
+
+/** A session, as `GET /auth/session` and `backend.auth` show it (never its token). */
+export interface SessionInfo {
+  readonly id: string;
+  readonly userId: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
+/** The client a session is opened for. */
+export interface Client {
+  address?: string;
+  userAgent?: string;
+}
+
+/** A session found by its token: its user (every field of the record) and the session. */
+export interface FoundSession {
+  readonly user: Principal;
+  readonly session: SessionInfo;
+  /** Whether this use extended it (so the cookie is sent again with the new expiry). */
+  readonly refreshed: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+/** The sessions of `cimiento_sessions`. */
+export class Sessions {
+  readonly #store: AuthStore;
+  readonly #settings: Pick<AuthSettings, "ttl" | "refreshAfter">;
+  readonly #users: CollectionModel;
+  #lookup: CompiledQuery | undefined;
+
+  constructor(store: AuthStore, settings: Pick<AuthSettings, "ttl" | "refreshAfter">, users: CollectionModel) {
+    this.#store = store;
+    this.#settings = settings;
+    this.#users = users;
+  }
+
+  /** Opens a session for a user: its token is returned once and stored only as a hash. */
+  async create(userId: string, client: Client = {}): Promise<{ token: string; session: SessionInfo }> {
+    const token = randomToken();
+    const now = this.#store.now();
+    const values = {
+      ...this.#store.stamps(),
+      tokenHash: hashToken(token),
+      user: userId,
+      expiresAt: now + this.#settings.ttl,
+      refreshedAt: now,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      address: client.address ?? null,
+    };
+    await this.#store.db.insertInto("cimiento_sessions").values(values).execute();
+    return { token, session: this.#info(values) };
+  }
+
+  /** The session of a token, extended when due; `null` when unknown or expired. */
+  async find(token: string): Promise<FoundSession | null> {
+    if (token.length < 16 || token.length > 256) return null;
+    const { db } = this.#store;
+    const now = this.#store.now();
+    // One statement per request: the session and its user, compiled once.
+    this.#lookup ??= db
+      .selectFrom("cimiento_sessions")
+      .innerJoin("users", "users.id", "cimiento_sessions.user")
+      .selectAll("users")
+      .select([
+        "cimiento_sessions.id as sessionId",
+        "cimiento_sessions.createdAt as sessionCreatedAt",
+        "cimiento_sessions.expiresAt as sessionExpiresAt",
+        "cimiento_sessions.refreshedAt as sessionRefreshedAt",
+      ])
+      .where("cimiento_sessions.tokenHash", "=", "")
+      .compile();
+    const { rows } = await db.executeQuery({ ...this.#lookup, parameters: [hashToken(token)] });
+    const row = rows[0] as Row | undefined;
+    if (row === undefined || Number(row["sessionExpiresAt"]) <= now) return null;
+    const sessionId = row["sessionId"] as string;
+    let expiresAt = Number(row["sessionExpiresAt"]);
+    let refreshed = false;
+    if (now - Number(row["sessionRefreshedAt"]) >= this.#settings.refreshAfter) {
+      expiresAt = now + this.#settings.ttl;
+      refreshed = true;
+      await db.updateTable("cimiento_sessions").set({ expiresAt, refreshedAt: now }).where("id", "=", sessionId).execute();
+    }
+    const user = this.#userRecord(row);
+    return { user, session: this.#info({ id: sessionId, user: user.id, createdAt: row["sessionCreatedAt"], expiresAt }), refreshed };
+  }
+
+  /** Ends the session of a token. */
+  async revoke(token: string): Promise<void> {
+    await this.#store.db.deleteFrom("cimiento_sessions").where("tokenHash", "=", hashToken(token)).execute();
+  }
+
+  /** Ends every session of a user (but `except`, a session id), with `db`; returns how many ended. */
+  async revokeAll(userId: string, options: { except?: string } = {}, db: Kysely<AuthDB> = this.#store.db): Promise<number> {
+    let query = db.deleteFrom("cimiento_sessions").where("user", "=", userId);
+    if (options.except !== undefined) query = query.where("id", "!=", options.except);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** A user record from a row holding every column of `users`, decoded as the data layer does. */
+  #userRecord(row: Row): Principal {
+    const { runtime } = this.#store;
+    const record: Row = {};
+    for (const column of this.#users.columns) {
+      const value = row[column.name];
+      record[column.name] = value === null || !runtime.decodes(column.kind) ? value : runtime.decode(column.kind, value);
+    }
+    return record as unknown as Principal;
+  }
+
+  #info(row: { id: string; user: string; createdAt: unknown; expiresAt: number }): SessionInfo {
+    return { id: row.id, userId: row.user, createdAt: this.#store.date(row.createdAt), expiresAt: new Date(Number(row.expiresAt)) };
+  }
+}
