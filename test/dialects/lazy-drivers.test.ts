@@ -1,6 +1,7 @@
 /**
  * Database drivers load when a database is opened, never on import: `import "cimiento"` loads
- * neither better-sqlite3 nor pg, and an app on cimiento/postgres runs without better-sqlite3.
+ * neither better-sqlite3, pg nor nodemailer, and an app on cimiento/postgres runs without
+ * better-sqlite3 and nodemailer.
  * Each case runs the built package (tsup, as published) in a fresh Node process; "absent"
  * packages are made unresolvable there, by `import` and `require` alike (programs/absent-modules.mjs).
  */
@@ -37,7 +38,7 @@ async function runProgram(program: string, args: readonly string[], absent: read
   return JSON.parse(stdout);
 }
 
-test("importing cimiento and its database entries loads no driver; opening SQLite loads better-sqlite3 only", async () => {
+test("importing cimiento and its database entries loads no driver nor nodemailer; opening SQLite loads better-sqlite3 only", async () => {
   expect(await runProgram("loaded-drivers.mjs", [])).toEqual({ main: [], entries: [], sqlite: ["better-sqlite3"] });
 });
 
@@ -66,8 +67,8 @@ describe.skipIf(url === null)("on PostgreSQL", () => {
     await admin.end();
   });
 
-  test("an app on cimiento/postgres migrates, writes and reads with better-sqlite3 absent", async () => {
-    expect(await runProgram("postgres-app.mjs", [url!, schema], ["better-sqlite3"])).toEqual({
+  test("an app on cimiento/postgres migrates, writes and reads with better-sqlite3 and nodemailer absent", async () => {
+    expect(await runProgram("postgres-app.mjs", [url!, schema], ["better-sqlite3", "nodemailer"])).toEqual({
       titles: ["written on PostgreSQL"],
       drivers: ["pg"],
     });

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const dist = process.argv[2];
-const drivers = ["better-sqlite3", "pg"];
+const drivers = ["better-sqlite3", "pg", "nodemailer"];
 const loaded = () => drivers.filter((name) => Object.keys(require.cache).some((file) => file.includes(`/node_modules/${name}/`)));
 
 const report = {};

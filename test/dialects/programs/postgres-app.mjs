@@ -17,7 +17,7 @@ await backend.migrate();
 await backend.system.data.notes.create({ title: "written on PostgreSQL" });
 const { items } = await backend.system.data.notes.list();
 await backend.close();
-const drivers = ["better-sqlite3", "pg"].filter((name) =>
+const drivers = ["better-sqlite3", "pg", "nodemailer"].filter((name) =>
   Object.keys(require.cache).some((file) => file.includes(`/node_modules/${name}/`)),
 );
 process.stdout.write(JSON.stringify({ titles: items.map((note) => note.title), drivers }));
