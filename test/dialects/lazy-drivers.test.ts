@@ -42,8 +42,8 @@ test("importing cimiento and its database entries loads no driver nor nodemailer
   expect(await runProgram("loaded-drivers.mjs", [])).toEqual({ main: [], entries: [], sqlite: ["better-sqlite3"] });
 });
 
-test("with neither driver installed, every entry imports, and opening a database says which package to install", async () => {
-  expect(await runProgram("missing-drivers.mjs", [], ["better-sqlite3", "pg"])).toEqual({
+test("with neither driver nor nodemailer installed, every entry imports, and opening a database says which package to install", async () => {
+  expect(await runProgram("missing-drivers.mjs", [], ["better-sqlite3", "pg", "nodemailer"])).toEqual({
     default: "Install better-sqlite3 to use SQLite: npm install better-sqlite3",
     sqlite: "Install better-sqlite3 to use SQLite: npm install better-sqlite3",
     postgres: "Install pg to use PostgreSQL: npm install pg",

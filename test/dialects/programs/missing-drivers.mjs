@@ -1,11 +1,14 @@
 /**
- * Run with both drivers absent: imports every database entry, then prints (as JSON) what opening
- * each database throws. argv[2]: the URL of the built package's folder.
+ * Run with both drivers and nodemailer absent: imports every entry, then prints (as JSON) what
+ * opening each database throws. argv[2]: the URL of the built package's folder.
  */
 const dist = process.argv[2];
 const { createBackend } = await import(`${dist}/index.js`);
 const { sqlite } = await import(`${dist}/sqlite.js`);
 const { postgres } = await import(`${dist}/postgres.js`);
+await import(`${dist}/node.js`);
+await import(`${dist}/hono.js`);
+await import(`${dist}/testing.js`);
 
 const databases = {
   default: undefined,
