@@ -2,7 +2,8 @@
  * `collection()`: one definition from which validators, SQL columns and types are derived.
  * @module
  */
-import type { CollectionAccess } from "../access/rules.js";
+import type { CheckedAccess } from "../access/checked-rules.js";
+import type { CollectionAccess, RuleReturn } from "../access/rules.js";
 import { SchemaError } from "../errors/schema-error.js";
 import type { CollectionHooks } from "../hooks/hooks.js";
 import { Computed, Field, HasMany, type AnyField } from "./field.js";
@@ -17,8 +18,11 @@ export type IndexDefinition<Name extends string = string> =
   | readonly Name[]
   | { readonly fields: readonly Name[]; readonly unique?: boolean };
 
-/** What `collection()` takes besides the name. */
-export interface CollectionDefinition<F extends Fields, I extends boolean = boolean> {
+/**
+ * What `collection()` takes besides the name. `A` is the type of its rules: `collection()`
+ * infers what each rule returns, to check its filter against the fields.
+ */
+export interface CollectionDefinition<F extends Fields, I extends boolean = boolean, A = CollectionAccess<F>> {
   /** The fields; `id`, `createdAt` and `updatedAt` are added automatically. */
   fields: F;
   /**
@@ -31,7 +35,7 @@ export interface CollectionDefinition<F extends Fields, I extends boolean = bool
    * but the system scope.
    * @default {}
    */
-  access?: CollectionAccess<F>;
+  access?: A;
   /** Code that runs around writes, in their transaction. */
   hooks?: CollectionHooks<F>;
   /**
@@ -89,6 +93,10 @@ const RESERVED = new Set<string>([
  * (`eq`, `in`, `and`, `some`, ...), so that a filter always reads one way, nor like a property
  * of every object (`constructor`, `toString`, ...).
  *
+ * The filter each rule returns is checked against the fields where the rule is written: a key
+ * that is neither a field nor an operator is a type error at the rule. The type parameters after
+ * `I` are what the rules return, inferred for that check.
+ *
  * @example
  * ```ts
  * import { z } from "zod";
@@ -105,10 +113,16 @@ const RESERVED = new Set<string>([
  * });
  * ```
  */
-export function collection<const N extends string, const F extends Fields, const I extends boolean = false>(
-  name: N,
-  definition: CollectionDefinition<F, I>,
-): Collection<N, F, I> {
+export function collection<
+  const N extends string,
+  const F extends Fields,
+  const I extends boolean = false,
+  L extends RuleReturn<F> = RuleReturn<F>,
+  G extends RuleReturn<F> = RuleReturn<F>,
+  C extends RuleReturn<F> = RuleReturn<F>,
+  U extends RuleReturn<F> = RuleReturn<F>,
+  D extends RuleReturn<F> = RuleReturn<F>,
+>(name: N, definition: CollectionDefinition<F, I, CheckedAccess<F, L, G, C, U, D>>): Collection<N, F, I> {
   if (!NAME.test(name) || name.startsWith("cimiento_") || RESERVED.has(name)) {
     throw new SchemaError(
       `Collection name "${name}" is not valid: use a letter, then letters, digits or "_", not the prefix "cimiento_" nor a reserved name (id, createdAt, updatedAt, a where operator, a property of every object such as constructor).`,
@@ -132,7 +146,7 @@ export function systemCollection<const N extends `cimiento_${string}`, const F e
 
 function defineCollection<const N extends string, const F extends Fields, const I extends boolean>(
   name: N,
-  definition: CollectionDefinition<F, I>,
+  definition: CollectionDefinition<F, I, object>,
 ): Collection<N, F, I> {
   const fields = definition.fields;
   for (const [fieldName, value] of Object.entries(fields)) {
