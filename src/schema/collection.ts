@@ -5,9 +5,11 @@
 import type { CheckedAccess } from "../access/checked-rules.js";
 import type { CollectionAccess, RuleReturn } from "../access/rules.js";
 import { SchemaError } from "../errors/schema-error.js";
+import type { CheckedHooks, HookReturn } from "../hooks/checked-hooks.js";
 import type { CollectionHooks } from "../hooks/hooks.js";
 import { Computed, Field, HasMany, type AnyField } from "./field.js";
 import { OBJECT_PROPERTY_NAMES } from "./object-keys.js";
+import type { UpdateInputOf } from "./types.js";
 import { FILTER_OPERATORS, LOGICAL_OPERATORS, RELATION_OPERATORS } from "./operators.js";
 
 /** The fields of a collection, by name. */
@@ -22,7 +24,12 @@ export type IndexDefinition<Name extends string = string> =
  * What `collection()` takes besides the name. `A` is the type of its rules: `collection()`
  * infers what each rule returns, to check its filter against the fields.
  */
-export interface CollectionDefinition<F extends Fields, I extends boolean = boolean, A = CollectionAccess<F>> {
+export interface CollectionDefinition<
+  F extends Fields,
+  I extends boolean = boolean,
+  A = CollectionAccess<F>,
+  H = CollectionHooks<F>,
+> {
   /** The fields; `id`, `createdAt` and `updatedAt` are added automatically. */
   fields: F;
   /**
@@ -37,7 +44,7 @@ export interface CollectionDefinition<F extends Fields, I extends boolean = bool
    */
   access?: A;
   /** Code that runs around writes, in their transaction. */
-  hooks?: CollectionHooks<F>;
+  hooks?: H;
   /**
    * Whether callers other than the system scope may choose the `id` of the records they create.
    * Without it, an `id` in a caller's create input is refused as an unknown field, so that no
@@ -122,7 +129,12 @@ export function collection<
   C extends RuleReturn<F> = RuleReturn<F>,
   U extends RuleReturn<F> = RuleReturn<F>,
   D extends RuleReturn<F> = RuleReturn<F>,
->(name: N, definition: CollectionDefinition<F, I, CheckedAccess<F, L, G, C, U, D>>): Collection<N, F, I> {
+  BC extends HookReturn<UpdateInputOf<F>> = HookReturn<UpdateInputOf<F>>,
+  BU extends HookReturn<UpdateInputOf<F>> = HookReturn<UpdateInputOf<F>>,
+>(
+  name: N,
+  definition: CollectionDefinition<F, I, CheckedAccess<F, L, G, C, U, D>, CheckedHooks<F, BC, BU>>,
+): Collection<N, F, I> {
   if (!NAME.test(name) || name.startsWith("cimiento_") || RESERVED.has(name)) {
     throw new SchemaError(
       `Collection name "${name}" is not valid: use a letter, then letters, digits or "_", not the prefix "cimiento_" nor a reserved name (id, createdAt, updatedAt, a where operator, a property of every object such as constructor).`,
@@ -146,7 +158,7 @@ export function systemCollection<const N extends `cimiento_${string}`, const F e
 
 function defineCollection<const N extends string, const F extends Fields, const I extends boolean>(
   name: N,
-  definition: CollectionDefinition<F, I, object>,
+  definition: CollectionDefinition<F, I, object, object>,
 ): Collection<N, F, I> {
   const fields = definition.fields;
   for (const [fieldName, value] of Object.entries(fields)) {

@@ -15,6 +15,11 @@ const posts = collection("posts", {
     position: field.integer().default(0),
     author: field.belongsTo("users"),
   },
+  access: {
+    list: ({ user }) => (user ? { or: [{ author: user.id }, { position: { gte: 0 } }] } : false),
+    // @ts-expect-error: the rule's filter is checked here too
+    get: ({ user }) => (user ? { athor: user.id } : false),
+  },
   hooks: {
     beforeCreate: async ({ data, system }) => {
       // What the hook reads through `system` is typed by a declaration, so that its result's
