@@ -56,6 +56,9 @@ export interface CollectionAccess<F extends Fields> {
   delete?: Rule<F>;
 }
 
+/** What a rule of a collection with fields `F` may return (see {@link RuleResult}). */
+export type RuleReturn<F extends Fields> = RuleResult<F> | Promise<RuleResult<F>>;
+
 /** The operations collection rules govern. */
 export type Operation = keyof CollectionAccess<Fields>;
 

@@ -10,14 +10,24 @@ import type { RegisteredJobs } from "../jobs/job.js";
 import type { Fields } from "../schema/collection.js";
 import type { DB, DialectName, InferFields, UpdateInputOf } from "../schema/types.js";
 
+// `system` and `db` are typed from the registered collections, among which is the collection
+// whose hooks these are, while `collection()` infers its type. TypeScript gives a hook's
+// destructured parameters their types at once: had `system` been typed
+// `TransactionScope<RegisteredSchema, ...>`, that would ask for the registered collections
+// there, which would make the collection `any` (TS2456, "RegisteredSchema circularly references
+// itself"). An alias of a class or interface type resolves its type arguments only when a member
+// is used, in the hook's body, which is checked once the collection's type is known.
+type HookSystem = TransactionScope<RegisteredSchema, DialectName, {}, "system", RegisteredJobs>;
+type HookDb = Kysely<DB<RegisteredSchema, DialectName>>;
+
 /** What every hook is given. */
 export interface HookContext {
   /** The caller whose write runs the hook (`null` when anonymous, or for the system scope). */
   readonly user: Principal | null;
   /** The system scope, bound to the write's transaction. */
-  readonly system: TransactionScope<RegisteredSchema, DialectName, {}, "system", RegisteredJobs>;
+  readonly system: HookSystem;
   /** Kysely, bound to the write's transaction. */
-  readonly db: Kysely<DB<RegisteredSchema, DialectName>>;
+  readonly db: HookDb;
   /**
    * Runs `fn` once the outermost transaction has committed, never after a rollback. Its failure
    * is reported to the backend's logger.

@@ -2,11 +2,14 @@
  * `collection()`: one definition from which validators, SQL columns and types are derived.
  * @module
  */
-import type { CollectionAccess } from "../access/rules.js";
+import type { CheckedAccess } from "../access/checked-rules.js";
+import type { CollectionAccess, RuleReturn } from "../access/rules.js";
 import { SchemaError } from "../errors/schema-error.js";
+import type { CheckedHooks, HookReturn } from "../hooks/checked-hooks.js";
 import type { CollectionHooks } from "../hooks/hooks.js";
 import { Computed, Field, HasMany, type AnyField } from "./field.js";
 import { OBJECT_PROPERTY_NAMES } from "./object-keys.js";
+import type { UpdateInputOf } from "./types.js";
 import { FILTER_OPERATORS, LOGICAL_OPERATORS, RELATION_OPERATORS } from "./operators.js";
 
 /** The fields of a collection, by name. */
@@ -17,8 +20,16 @@ export type IndexDefinition<Name extends string = string> =
   | readonly Name[]
   | { readonly fields: readonly Name[]; readonly unique?: boolean };
 
-/** What `collection()` takes besides the name. */
-export interface CollectionDefinition<F extends Fields, I extends boolean = boolean> {
+/**
+ * What `collection()` takes besides the name. `A` is the type of its rules: `collection()`
+ * infers what each rule returns, to check its filter against the fields.
+ */
+export interface CollectionDefinition<
+  F extends Fields,
+  I extends boolean = boolean,
+  A = CollectionAccess<F>,
+  H = CollectionHooks<F>,
+> {
   /** The fields; `id`, `createdAt` and `updatedAt` are added automatically. */
   fields: F;
   /**
@@ -31,9 +42,9 @@ export interface CollectionDefinition<F extends Fields, I extends boolean = bool
    * but the system scope.
    * @default {}
    */
-  access?: CollectionAccess<F>;
+  access?: A;
   /** Code that runs around writes, in their transaction. */
-  hooks?: CollectionHooks<F>;
+  hooks?: H;
   /**
    * Whether callers other than the system scope may choose the `id` of the records they create.
    * Without it, an `id` in a caller's create input is refused as an unknown field, so that no
@@ -89,6 +100,10 @@ const RESERVED = new Set<string>([
  * (`eq`, `in`, `and`, `some`, ...), so that a filter always reads one way, nor like a property
  * of every object (`constructor`, `toString`, ...).
  *
+ * The filter each rule returns is checked against the fields where the rule is written: a key
+ * that is neither a field nor an operator is a type error at the rule. The type parameters after
+ * `I` are what the rules return, inferred for that check.
+ *
  * @example
  * ```ts
  * import { z } from "zod";
@@ -105,9 +120,20 @@ const RESERVED = new Set<string>([
  * });
  * ```
  */
-export function collection<const N extends string, const F extends Fields, const I extends boolean = false>(
+export function collection<
+  const N extends string,
+  const F extends Fields,
+  const I extends boolean = false,
+  L extends RuleReturn<F> = RuleReturn<F>,
+  G extends RuleReturn<F> = RuleReturn<F>,
+  C extends RuleReturn<F> = RuleReturn<F>,
+  U extends RuleReturn<F> = RuleReturn<F>,
+  D extends RuleReturn<F> = RuleReturn<F>,
+  BC extends HookReturn<UpdateInputOf<F>> = HookReturn<UpdateInputOf<F>>,
+  BU extends HookReturn<UpdateInputOf<F>> = HookReturn<UpdateInputOf<F>>,
+>(
   name: N,
-  definition: CollectionDefinition<F, I>,
+  definition: CollectionDefinition<F, I, CheckedAccess<F, L, G, C, U, D>, CheckedHooks<F, BC, BU>>,
 ): Collection<N, F, I> {
   if (!NAME.test(name) || name.startsWith("cimiento_") || RESERVED.has(name)) {
     throw new SchemaError(
@@ -132,7 +158,7 @@ export function systemCollection<const N extends `cimiento_${string}`, const F e
 
 function defineCollection<const N extends string, const F extends Fields, const I extends boolean>(
   name: N,
-  definition: CollectionDefinition<F, I>,
+  definition: CollectionDefinition<F, I, object, object>,
 ): Collection<N, F, I> {
   const fields = definition.fields;
   for (const [fieldName, value] of Object.entries(fields)) {
