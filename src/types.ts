@@ -58,3 +58,6 @@ export type {
   UpdateInputOf,
   Visibility,
 } from "./schema/types.js";
+export type { CheckedAccess, CheckedRuleResult, KnownFilterKeys, UnknownFilterKey } from "./access/checked-rules.js";
+export type { RuleReturn } from "./access/rules.js";
+export type { CheckedHookResult, CheckedHooks, HookReturn, UnknownField } from "./hooks/checked-hooks.js";
