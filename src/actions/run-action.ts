@@ -5,8 +5,38 @@
 import { denied } from "../access/caller-access.js";
 import { afterCommit, type DataContext } from "../data/context.js";
 import { issuesOf, validationError } from "../errors/validation.js";
-import type { EnqueueOptions } from "../jobs/enqueue-types.js";
-import type { Action, ActionAuth, ActionContext } from "./action.js";
+import type { EnqueuedJob, EnqueueOptions } from "../jobs/enqueue-types.js";
+import type { Action, ActionAuth, ActionContext, AnyAction } from "./action.js";
+
+type Client = { address?: string; userAgent?: string };
+
+/** What `auth` in actions calls: the backend's built-in auth, as actions see it. */
+export interface AuthForActions {
+  createUser(input: never): Promise<unknown>;
+  signUp(body: Record<string, unknown>, client: Client): Promise<unknown>;
+  verifyEmail(body: Record<string, unknown>, client: Client): Promise<unknown>;
+  signIn(email: string, password: string, client: Client): Promise<unknown>;
+  createSession: ActionAuth["createSession"];
+  verifyToken: ActionAuth["verifyToken"];
+  revokeSession: ActionAuth["revokeSession"];
+  revokeSessions: ActionAuth["revokeSessions"];
+  setPassword: ActionAuth["setPassword"];
+  sendVerificationEmail: ActionAuth["sendVerificationEmail"];
+  readonly apiKeys: ActionAuth["apiKeys"];
+}
+
+/**
+ * What running actions needs besides the caller's context, given once when the backend is made:
+ * the actions, the scope of a context, jobs and built-in auth.
+ */
+export interface ActionServices {
+  readonly actions: Readonly<Record<string, AnyAction>>;
+  /** The scope of a context (its data, actions, transactions), as handlers get it. */
+  scopeOf(ctx: DataContext): { readonly data: unknown };
+  enqueue(ctx: DataContext, name: string, input: unknown, options?: EnqueueOptions): Promise<EnqueuedJob>;
+  /** Built-in auth; `undefined` when the backend has none. */
+  readonly auth: AuthForActions | undefined;
+}
 
 /** What an HTTP call knows of its caller's credentials, for `auth` in actions. */
 export interface CallCredentials {
@@ -22,8 +52,8 @@ const IN_PROCESS: CallCredentials = { token: null, client: {} };
  * `auth` of an action's context: the backend's, with the call's client. Its methods run their
  * own statements, which must commit whatever the action does: inside a transaction they throw.
  */
-function actionAuth(ctx: DataContext, name: string, credentials: CallCredentials): ActionAuth {
-  const auth = ctx.shared.auth;
+function actionAuth(services: ActionServices, ctx: DataContext, name: string, credentials: CallCredentials): ActionAuth {
+  const auth = services.auth;
   if (auth === undefined) {
     throw new Error(`The action ${name} reads auth, but this backend has no built-in auth (createBackend({ auth: { password: {} } })).`);
   }
@@ -63,6 +93,7 @@ function actionAuth(ctx: DataContext, name: string, credentials: CallCredentials
  * validated first (`VALIDATION_FAILED`), then the access rule (absent: system scope only).
  */
 export async function runAction<I, O>(
+  services: ActionServices,
   ctx: DataContext,
   name: string,
   action: Action<I, O>,
@@ -86,22 +117,22 @@ export async function runAction<I, O>(
     const context: ActionContext<unknown> = {
       input,
       user: tx.user,
-      data: (tx.shared.scopeOf(tx) as { data: ActionContext<unknown>["data"] }).data,
+      data: services.scopeOf(tx).data as ActionContext<unknown>["data"],
       get system() {
-        system ??= tx.shared.scopeOf(tx.as(null, true));
+        system ??= services.scopeOf(tx.as(null, true));
         return system as ActionContext<unknown>["system"];
       },
       db: tx.db as ActionContext<unknown>["db"],
       request,
       call: (other, otherInput) => {
-        const otherName = Object.entries(tx.shared.actions).find(([, known]) => known === (other as unknown))?.[0];
-        return runAction(tx, otherName ?? "an unregistered action", other, otherInput, request, credentials);
+        const otherName = Object.entries(services.actions).find(([, known]) => known === (other as unknown))?.[0];
+        return runAction(services, tx, otherName ?? "an unregistered action", other, otherInput, request, credentials);
       },
       afterCommit: (fn) => afterCommit(tx, fn),
       enqueue: ((name: string, jobInput: unknown, options?: EnqueueOptions) =>
-        tx.shared.jobs.enqueue(tx, name, jobInput, options)) as ActionContext<unknown>["enqueue"],
+        services.enqueue(tx, name, jobInput, options)) as ActionContext<unknown>["enqueue"],
       get auth() {
-        auth ??= actionAuth(tx, name, credentials);
+        auth ??= actionAuth(services, tx, name, credentials);
         return auth;
       },
     };

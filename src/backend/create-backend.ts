@@ -8,7 +8,10 @@ import type { AnyAction } from "../actions/action.js";
 import type { DatabaseAdapter } from "../dialects/dialect.js";
 import { sqlite } from "../dialects/sqlite/index.js";
 import { CompiledQueryCache } from "../data/compiled-query-cache.js";
-import { rootContext, type Shared } from "../data/context.js";
+import { createDataApi } from "../data/collection-api.js";
+import { rootContext, type DataContext, type Shared } from "../data/context.js";
+import type { ActionServices } from "../actions/run-action.js";
+import type { HookContext } from "../hooks/hooks.js";
 import { hasSequences, sequenceTables } from "../data/generated.js";
 import { resolveLimits, type Limits } from "../data/limits.js";
 import { consoleLogger, type Logger } from "../errors/logger.js";
@@ -276,13 +279,19 @@ export function createBackend<
   const database = options.database ?? (sqlite() as unknown as DatabaseAdapter<D>);
   const runtime = database.open();
   const logger = options.logger ?? consoleLogger;
-  const jobs = new JobsRuntime({
+  // The parts are made from the bottom up, each given what it needs once: the data layer (whose
+  // hooks reach scopes and jobs through ports), auth (on the data layer alone), then the
+  // services of actions and the scopes. Scopes and jobs reach each other through functions
+  // called only once the backend is made.
+  const jobs: JobsRuntime = new JobsRuntime({
     runtime,
     jobs: options.jobs ?? {},
     schedules: options.schedules ?? [],
     clock: options.clock ?? systemClock,
     logger,
+    system: () => systemScope as unknown as JobsSystemScope,
   });
+  const enqueue: ActionServices["enqueue"] = (ctx, name, input, enqueueOptions) => jobs.enqueue(ctx, name, input, enqueueOptions);
   const limits = resolveLimits(options.limits, options.http?.maxLimit);
   const shared: Shared = {
     runtime,
@@ -290,48 +299,50 @@ export function createBackend<
     cache: new CompiledQueryCache(),
     logger,
     limits,
-    actions,
-    jobs,
-    scopeOf: (ctx) => createScope(ctx, actions),
-    auth: undefined,
+    ports: {
+      systemScope: (ctx) => createScope(ctx.as(null, true), services) as unknown as HookContext["system"],
+      enqueue,
+    },
   };
-  const systemScope = createScope(rootContext(shared, null, true), actions);
-  const system = systemScope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "system", J>;
-  jobs.bind(system as unknown as JobsSystemScope);
-  const jobsApi = jobs.api() as unknown as JobsApi<J>;
+  const systemContext = rootContext(shared, null, true);
+  const usersOf = (ctx: DataContext) => createDataApi(ctx, model)["users"]!;
   const auth =
     builtIn === undefined
       ? undefined
       : new Auth(
           {
             runtime,
-            logger: shared.logger,
+            logger,
             clock: options.clock ?? systemClock,
             users: model.collections.get("users")!,
             transaction: (fn) =>
-              systemScope.transaction((tx) =>
-                fn({ db: tx.db as Kysely<unknown>, createUser: (data) => tx.data["users"]!.create(data as never) as Promise<Record<string, unknown>> }),
+              systemContext.atomic((tx) =>
+                fn({ db: tx.db as Kysely<unknown>, createUser: (data) => usersOf(tx).create(data as never) as Promise<Record<string, unknown>> }),
               ),
-            readUser: async (id) => (await systemScope.data["users"]!.get(id)) as Record<string, unknown> | null,
+            readUser: async (id) => (await usersOf(systemContext).get(id)) as Record<string, unknown> | null,
           },
           builtIn,
         );
-  shared.auth = auth;
+  const services: ActionServices = { actions, scopeOf: (ctx) => createScope(ctx, services), enqueue, auth };
+  const systemScope = createScope(systemContext, services);
+  const system = systemScope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "system", J>;
+  const jobsApi = jobs.api() as unknown as JobsApi<J>;
   const appAuth: AppAuth =
     auth !== undefined ? { builtIn: new AuthHttp(auth) } : options.auth === undefined ? undefined : { host: options.auth as HostAuthOptions };
   // A scope holds no state of its own: the anonymous caller's is made once, not per request.
   const anonymousContext = rootContext(shared, null, false);
-  const anonymous = { ctx: anonymousContext, scope: createScope(anonymousContext, actions) };
+  const anonymous = { ctx: anonymousContext, scope: createScope(anonymousContext, services) };
   const callerOf = (user: Principal | null) => {
     if (user === null) return anonymous;
     const ctx = rootContext(shared, user, false);
-    return { ctx, scope: createScope(ctx, actions) };
+    return { ctx, scope: createScope(ctx, services) };
   };
   const app = createApp(
     {
       model,
       actions,
-      logger: shared.logger,
+      actionServices: services,
+      logger,
       limits,
       caller: callerOf,
     },

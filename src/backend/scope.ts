@@ -5,7 +5,7 @@
 import type { Kysely } from "kysely";
 import type { Principal } from "../access/principal.js";
 import type { ActionsApi, AnyAction } from "../actions/action.js";
-import { runAction } from "../actions/run-action.js";
+import { runAction, type ActionServices } from "../actions/run-action.js";
 import { createDataApi, type DataApi } from "../data/collection-api.js";
 import { afterCommit, type DataContext } from "../data/context.js";
 import type { Enqueue, EnqueueOptions } from "../jobs/enqueue-types.js";
@@ -79,7 +79,7 @@ export interface TransactionScope<
 }
 
 /** @internal The scope of a context: its data, its actions, its transactions. */
-export function createScope(ctx: DataContext, actions: Readonly<Record<string, AnyAction>>): TransactionScope<Schema, DialectName> {
+export function createScope(ctx: DataContext, services: ActionServices): TransactionScope<Schema, DialectName> {
   let api: Record<string, (input: unknown) => Promise<unknown>> | undefined;
   const scope = {
     user: ctx.user,
@@ -88,8 +88,8 @@ export function createScope(ctx: DataContext, actions: Readonly<Record<string, A
     get actions() {
       if (api === undefined) {
         api = {};
-        for (const [name, definition] of Object.entries(actions)) {
-          api[name] = (input) => runAction(ctx, name, definition, input);
+        for (const [name, definition] of Object.entries(services.actions)) {
+          api[name] = (input) => runAction(services, ctx, name, definition, input);
         }
         Object.freeze(api);
       }
@@ -97,9 +97,9 @@ export function createScope(ctx: DataContext, actions: Readonly<Record<string, A
     },
     db: ctx.db,
     transaction: <T>(fn: (tx: TransactionScope<Schema, DialectName>) => Promise<T>) =>
-      ctx.atomic((tx) => fn(tx === ctx ? (scope as TransactionScope<Schema, DialectName>) : createScope(tx, actions))),
+      ctx.atomic((tx) => fn(tx === ctx ? (scope as TransactionScope<Schema, DialectName>) : createScope(tx, services))),
     afterCommit: (fn: () => void | Promise<void>) => afterCommit(ctx, fn),
-    enqueue: (name: string, input: unknown, options?: EnqueueOptions) => ctx.shared.jobs.enqueue(ctx, name, input, options),
+    enqueue: (name: string, input: unknown, options?: EnqueueOptions) => services.enqueue(ctx, name, input, options),
   };
   return scope as unknown as TransactionScope<Schema, DialectName>;
 }

@@ -5,16 +5,26 @@
  */
 import type { CompiledQuery, Kysely, QueryResult } from "kysely";
 import type { Principal } from "../access/principal.js";
-import type { AnyAction } from "../actions/action.js";
-import type { Auth } from "../auth/auth.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Logger } from "../errors/logger.js";
-import type { JobsRuntime } from "../jobs/jobs-runtime.js";
+import type { HookContext } from "../hooks/hooks.js";
+import type { EnqueuedJob, EnqueueOptions } from "../jobs/enqueue-types.js";
 import type { Model } from "../schema/model.js";
 import type { CompiledQueryCache } from "./compiled-query-cache.js";
 import type { ResolvedLimits } from "./limits.js";
 
-/** What every context of one backend shares. */
+/**
+ * What the data layer asks of the parts above it (scopes, jobs), for the context it gives hooks.
+ * Given once, when the backend is made; the data layer knows nothing else of them.
+ */
+export interface EnginePorts {
+  /** The system scope bound to a context's connection or transaction: hooks' `system`. */
+  systemScope(ctx: DataContext): HookContext["system"];
+  /** Enqueues a job with a context's connection or transaction. */
+  enqueue(ctx: DataContext, name: string, input: unknown, options?: EnqueueOptions): Promise<EnqueuedJob>;
+}
+
+/** What every context of one backend shares; made once, never changed. */
 export interface Shared {
   readonly runtime: DialectRuntime;
   readonly model: Model;
@@ -22,14 +32,7 @@ export interface Shared {
   readonly logger: Logger;
   /** What one operation of a caller (not the system scope) may ask for. */
   readonly limits: ResolvedLimits;
-  /** The backend's actions by name. */
-  readonly actions: Readonly<Record<string, AnyAction>>;
-  /** The backend's jobs: `enqueue` writes with the context's connection or transaction. */
-  readonly jobs: JobsRuntime;
-  /** The scope (data, actions, transaction) of a context, for hooks and actions. */
-  readonly scopeOf: (ctx: DataContext) => unknown;
-  /** Built-in auth, for actions (set once it is made, after the system scope it needs). */
-  auth: Auth | undefined;
+  readonly ports: EnginePorts;
 }
 
 /** An open transaction: the work that waits for its commit. */

@@ -8,16 +8,16 @@ import type { HookContext } from "./hooks.js";
 
 /** The context of a hook run by a write in `ctx` (a transaction). */
 export function hookContext(ctx: DataContext): HookContext {
-  let system: unknown;
+  let system: HookContext["system"] | undefined;
+  const ports = ctx.shared.ports;
   return {
     user: ctx.user,
     get system() {
-      system ??= ctx.shared.scopeOf(ctx.as(null, true));
-      return system as HookContext["system"];
+      system ??= ports.systemScope(ctx);
+      return system;
     },
     db: ctx.db as HookContext["db"],
     afterCommit: (fn) => afterCommit(ctx, fn),
-    enqueue: ((name: string, input: unknown, options?: EnqueueOptions) =>
-      ctx.shared.jobs.enqueue(ctx, name, input, options)) as HookContext["enqueue"],
+    enqueue: ((name: string, input: unknown, options?: EnqueueOptions) => ports.enqueue(ctx, name, input, options)) as HookContext["enqueue"],
   };
 }

@@ -13,7 +13,7 @@ import { ApiError, apiError, toApiError } from "../errors/api-error.js";
 import type { Logger } from "../errors/logger.js";
 import type { Model } from "../schema/model.js";
 import type { DialectName, Schema, Visibility } from "../schema/types.js";
-import { runAction } from "../actions/run-action.js";
+import { runAction, type ActionServices } from "../actions/run-action.js";
 import type { DataContext } from "../data/context.js";
 import { limitExceeded, type ResolvedLimits } from "../data/limits.js";
 import type { AuthHttp, Caller } from "../auth/caller.js";
@@ -35,6 +35,8 @@ type CallerScope = Scope<Schema, DialectName, Record<string, AnyAction>, Visibil
 export interface AppBackend {
   readonly model: Model;
   readonly actions: Readonly<Record<string, AnyAction>>;
+  /** What running an action needs besides its caller. */
+  readonly actionServices: ActionServices;
   readonly logger: Logger;
   readonly limits: ResolvedLimits;
   /** The scope and the context of a caller. */
@@ -289,7 +291,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
       token: c.get("caller").token,
       client: auth !== undefined && "builtIn" in auth ? auth.builtIn.client(c) : {},
     };
-    const result = await runAction(ctx, name, action, input, c.req.raw, credentials);
+    const result = await runAction(backend.actionServices, ctx, name, action, input, c.req.raw, credentials);
     return result === undefined ? c.body(null, 204) : c.json(withIsoDates(result) as object, status as 200);
   }
 

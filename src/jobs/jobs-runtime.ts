@@ -29,6 +29,8 @@ export interface JobsRuntimeOptions {
   readonly schedules: readonly unknown[];
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The system scope handlers are given (made after the jobs, which the scope enqueues with). */
+  readonly system: () => JobsSystemScope;
 }
 
 /** The scope jobs run with: the system scope, with `enqueue`. */
@@ -119,7 +121,7 @@ export class JobsRuntime {
   readonly db: Kysely<any>;
   readonly #listeners = new Set<JobEventListener>();
   #worker: Worker | undefined;
-  #system: JobsSystemScope | undefined;
+  readonly #system: () => JobsSystemScope;
 
   constructor(options: JobsRuntimeOptions) {
     this.definitions = checkDefinitions(options.jobs);
@@ -127,6 +129,7 @@ export class JobsRuntime {
     this.store = new JobStore(options.runtime, options.clock);
     this.clock = options.clock;
     this.logger = options.logger;
+    this.#system = options.system;
     this.db = options.runtime.kysely;
     this.scheduler = new Scheduler(
       schedules,
@@ -150,13 +153,9 @@ export class JobsRuntime {
     return this.definitions.size > 0;
   }
 
-  /** Binds the system scope handlers are given. */
-  bind(system: JobsSystemScope): void {
-    this.#system = system;
-  }
-
+  /** The system scope handlers are given. */
   get system(): JobsSystemScope {
-    return this.#system!;
+    return this.#system();
   }
 
   emit(event: JobEvent): void {
