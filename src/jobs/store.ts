@@ -99,7 +99,8 @@ export class JobStore {
     const values = [
       id,
       job.name,
-      this.#runtime.encode("json", job.input),
+      // An absent input is the JSON document `null`, not SQL NULL, which the column refuses.
+      job.input === null ? "null" : this.#runtime.encode("json", job.input),
       "queued",
       job.priority,
       job.runAt,
