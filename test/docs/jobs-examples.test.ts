@@ -153,6 +153,30 @@ expect(second).toEqual({ attempts: 1, succeeded: 1, failed: 0 });
 expect(sent).toContainEqual({ to: "alan@example.com", subject: "Welcome!" });
 expect(sent.at(-1)).toEqual({ to: "team@example.com", subject: "Digest of the day" });
 `),
+  example(`const reports: string[] = [];
+const dailyReport = job({
+  input: z.undefined(),
+  async handler({ tick, now }) {
+    // The tick's day, even when the job runs late or again; the clock's day without a schedule.
+    reports.push((tick ?? now).toISOString().slice(0, 10));
+  },
+});
+
+const reportClock = testClock("2030-01-01T23:00:00Z");
+const reportBackend = await createTestBackend({
+  collections: { users },
+  jobs: { dailyReport },
+  schedules: [schedule("daily-report", "59 23 * * *", dailyReport)],
+  clock: reportClock,
+});
+reportClock.advance(2 * 3_600_000); // 01:00 on January 2nd: the 23:59 tick is overdue
+await drainJobs(reportBackend); // reports on "2030-01-01", the tick's day
+await reportBackend.system.enqueue("dailyReport", undefined);
+await drainJobs(reportBackend); // no tick: reports on "2030-01-02", the clock's day
+await reportBackend.close();
+`),
+  check(`expect(reports).toEqual(["2030-01-01", "2030-01-02"]);
+`),
 ];
 
 describePage("docs/jobs.md", program);
