@@ -177,6 +177,26 @@ await reportBackend.close();
 `),
   check(`expect(reports).toEqual(["2030-01-01", "2030-01-02"]);
 `),
+  // The PostgreSQL of the test run, where there is one, as CI would give it.
+  check(`const { postgresUrl } = (globalThis as unknown as { __cimientoDocs: { postgresUrl: string | null } }).__cimientoDocs;
+if (postgresUrl !== null) process.env["TEST_DATABASE_URL"] = postgresUrl;
+`),
+  example(`import { sqlite } from "cimiento/sqlite";
+import { testPostgres } from "cimiento/testing";
+
+// Tests run on SQLite, and on PostgreSQL too where CI sets TEST_DATABASE_URL.
+const url = process.env["TEST_DATABASE_URL"];
+const testDatabase = url === undefined ? sqlite({ file: ":memory:" }) : await testPostgres({ connectionString: url });
+const eitherBackend = await createTestBackend({ collections: { users }, actions: { signUp }, jobs, database: testDatabase });
+await eitherBackend.as(null).actions.signUp({ email: "edsger@example.com" });
+const third = await drainJobs(eitherBackend); // { attempts: 1, succeeded: 1, failed: 0 }
+await eitherBackend.close(); // on PostgreSQL, drops the schema
+`),
+  check(`delete process.env["TEST_DATABASE_URL"];
+expect(eitherBackend.dialect).toBe(postgresUrl === null ? "sqlite" : "postgres");
+expect(third).toEqual({ attempts: 1, succeeded: 1, failed: 0 });
+expect(sent).toContainEqual({ to: "edsger@example.com", subject: "Welcome!" });
+`),
 ];
 
 describePage("docs/jobs.md", program);
