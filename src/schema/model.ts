@@ -73,11 +73,15 @@ export interface CollectionModel {
   /** Generated fields (slugs, sequences), in declaration order. */
   readonly generated: readonly GeneratedModel[];
   readonly indexes: readonly IndexModel[];
+  /** A create's input from the system scope: the fields, and optionally the id and timestamps. */
   readonly createSchema: z.ZodType<Record<string, unknown>>;
   readonly updateSchema: z.ZodType<Record<string, unknown>>;
-  /** Any subset of the fields and the id: a create's input before `beforeCreate` completes it. */
+  /** Any subset of `createSchema`'s keys: a create's input before `beforeCreate` completes it. */
   readonly draftSchema: z.ZodType<Record<string, unknown>>;
-  /** `createSchema` and `draftSchema` for callers: without the id unless `clientIds` allows it. */
+  /**
+   * `createSchema` and `draftSchema` for callers: without timestamps, and without the id unless
+   * `clientIds` allows it.
+   */
   readonly callerCreateSchema: z.ZodType<Record<string, unknown>>;
   readonly callerDraftSchema: z.ZodType<Record<string, unknown>>;
   /** Fields with a default, and fields that are optional without one (they default to null). */
@@ -209,7 +213,7 @@ function collectionIndexes(collection: AnyCollection): IndexModel[] {
 }
 
 function writeSchemas(collection: AnyCollection) {
-  const create: Record<string, z.ZodType> = { id: storableText.min(1).max(255).optional() };
+  const create: Record<string, z.ZodType> = {};
   const update: Record<string, z.ZodType> = {};
   for (const [name, value] of Object.entries(collection.fields)) {
     if (!(value instanceof Field)) continue;
@@ -219,16 +223,18 @@ function writeSchemas(collection: AnyCollection) {
     create[name] = filled ? schema.optional() : schema;
     update[name] = schema.optional();
   }
-  const createSchema = z.strictObject(create) as z.ZodType<Record<string, unknown>>;
-  const draftSchema = z.strictObject({ ...update, id: create["id"]! }) as z.ZodType<Record<string, unknown>>;
+  const id = { id: storableText.min(1).max(255).optional() };
+  // The system scope imports records with their own dates; for callers they are unknown fields.
+  const timestamps = { createdAt: dateInput.optional(), updatedAt: dateInput.optional() };
   // A caller that chose ids could learn, from a taken one, that a record it may not read exists.
-  const { id: _id, ...withoutId } = create;
+  const callerId = collection.clientIds ? id : {};
+  const object = (shape: Record<string, z.ZodType>) => z.strictObject(shape) as z.ZodType<Record<string, unknown>>;
   return {
-    createSchema,
-    updateSchema: z.strictObject(update) as z.ZodType<Record<string, unknown>>,
-    draftSchema,
-    callerCreateSchema: collection.clientIds ? createSchema : (z.strictObject(withoutId) as z.ZodType<Record<string, unknown>>),
-    callerDraftSchema: collection.clientIds ? draftSchema : (z.strictObject(update) as z.ZodType<Record<string, unknown>>),
+    createSchema: object({ ...id, ...create, ...timestamps }),
+    updateSchema: object(update),
+    draftSchema: object({ ...update, ...id, ...timestamps }),
+    callerCreateSchema: object({ ...callerId, ...create }),
+    callerDraftSchema: object({ ...update, ...callerId }),
   };
 }
 
