@@ -73,7 +73,10 @@ export async function each<I, T>(collection: CollectionModel, items: readonly I[
   return checked;
 }
 
-/** A new record: validated input, defaults, a generated id and timestamps. */
+/**
+ * A new record: validated input, defaults, a generated id and timestamps. Timestamps the system
+ * scope gave are kept (an import); an `updatedAt` not given is the `createdAt`.
+ */
 export function newRecord(collection: CollectionModel, input: Record<string, unknown>, now: Date): Row {
   const record: Row = { ...input };
   record["id"] ??= uuidv7();
@@ -82,8 +85,8 @@ export function newRecord(collection: CollectionModel, input: Record<string, unk
     const value = fallback?.value;
     record[name] = fallback === undefined ? null : typeof value === "function" ? (value as () => unknown)() : value;
   }
-  record["createdAt"] = now;
-  record["updatedAt"] = now;
+  record["createdAt"] ??= now;
+  record["updatedAt"] ??= record["createdAt"];
   return record;
 }
 

@@ -59,10 +59,18 @@ export type RegisteredJobs = Register extends { jobs: infer J extends Record<str
  * ```ts
  * job({
  *   input: z.object({ url: z.string().url() }),
- *   async handler({ input, signal, attempt, system, logger }) {
+ *   async handler({ input, signal, attempt, now, system, logger }) {
  *     const response = await fetch(input.url, { signal });
  *     if (!response.ok) throw new Error(`HTTP ${response.status} (attempt ${attempt})`);
- *     await system.data.pings.create({ url: input.url });
+ *     await system.data.pings.create({ url: input.url, at: now });
+ *   },
+ * });
+ *
+ * // A scheduled job reads the tick it runs for: the same on a retry, or on a late run.
+ * job({
+ *   input: z.object({}),
+ *   async handler({ tick, now, system }) {
+ *     const overdue = await system.data.tasks.list({ where: { dueAt: { lt: tick ?? now } } });
  *   },
  * });
  * ```
@@ -78,6 +86,17 @@ export interface JobContext<Input> {
   readonly attempt: number;
   /** How many attempts the job may have in all. */
   readonly maxAttempts: number;
+  /**
+   * When this attempt started, on the backend's clock (`createBackend({ clock })`): the real time,
+   * or a test clock's. Read it instead of `new Date()` so that tests decide what "now" is.
+   */
+  readonly now: Date;
+  /**
+   * The cron tick this job was enqueued for, when a schedule enqueued it; `null` for jobs
+   * enqueued by code. It stays the same on every attempt, however late the job runs: a nightly
+   * job reads its night from it.
+   */
+  readonly tick: Date | null;
   /**
    * Aborted when the attempt's `timeout` passes, when the worker stops and gives the job back, or
    * when the job is cancelled or its lease is lost. Pass it to `fetch` and other cancellable work.

@@ -142,6 +142,7 @@ export class JobsRuntime {
           priority: 0,
           maxAttempts: (this.definitions.get(schedule.jobName)?.retries ?? 3) + 1,
           idempotencyKey: `schedule:${schedule.name}:${new Date(tick).toISOString()}`,
+          tick,
         }),
       (event) => this.emit(event),
       options.logger,
@@ -212,6 +213,7 @@ export class JobsRuntime {
       priority,
       maxAttempts: (definition.retries ?? 3) + 1,
       idempotencyKey: options.idempotencyKey,
+      tick: null,
     });
     if (result.created) {
       afterCommit(ctx, () => {

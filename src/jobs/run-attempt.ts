@@ -105,6 +105,8 @@ async function run(
       name: job.name,
       attempt: job.attempt,
       maxAttempts: job.maxAttempts,
+      now: new Date(started),
+      tick: job.tick === null ? null : new Date(job.tick),
       signal,
       system: runtime.system as JobContext<unknown>["system"],
       db: runtime.db as JobContext<unknown>["db"],

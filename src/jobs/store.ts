@@ -20,6 +20,8 @@ export interface ClaimedJob {
   readonly input: unknown;
   readonly attempt: number;
   readonly maxAttempts: number;
+  /** The cron tick it was enqueued for (ms), or `null`. */
+  readonly tick: number | null;
 }
 
 /** A job found with an expired lease during a claim. */
@@ -39,6 +41,8 @@ export interface NewJob {
   readonly priority: number;
   readonly maxAttempts: number;
   readonly idempotencyKey: string | undefined;
+  /** The cron tick a schedule enqueues it for (ms), or `null`. */
+  readonly tick: number | null;
 }
 
 /** What the operator's list takes. */
@@ -78,7 +82,7 @@ export class JobStore {
   #compiledInsert(): { query: CompiledQuery; order: number[] } {
     if (this.#insertQuery !== undefined) return this.#insertQuery;
     // Compiled with markers as values, to learn where each value goes among the parameters.
-    const columns = ["id", "name", "input", "state", "priority", "runAt", "attempts", "maxAttempts", "idempotencyKey", "createdAt", "updatedAt"];
+    const columns = ["id", "name", "input", "state", "priority", "runAt", "attempts", "maxAttempts", "idempotencyKey", "tick", "createdAt", "updatedAt"];
     const markers = columns.map((column) => `\u0000${column}`);
     const query = this.#runtime.kysely
       .insertInto(JOBS_TABLE)
@@ -99,13 +103,15 @@ export class JobStore {
     const values = [
       id,
       job.name,
-      this.#runtime.encode("json", job.input),
+      // An absent input is the JSON document `null`, not SQL NULL, which the column refuses.
+      job.input === null ? "null" : this.#runtime.encode("json", job.input),
       "queued",
       job.priority,
       job.runAt,
       0,
       job.maxAttempts,
       job.idempotencyKey ?? null,
+      job.tick,
       now,
       now,
     ];
@@ -190,7 +196,7 @@ export class JobStore {
           updatedAt: this.#time(now),
         }))
         .where("id", "in", take)
-        .returning(["id", "name", "input", "attempts", "maxAttempts", "priority", "runAt"])
+        .returning(["id", "name", "input", "attempts", "maxAttempts", "priority", "runAt", "tick"])
         .execute();
       await trx
         .insertInto(ATTEMPTS_TABLE)
@@ -214,6 +220,7 @@ export class JobStore {
         input: this.#runtime.decode("json", row.input),
         attempt: Number(row.attempts),
         maxAttempts: Number(row.maxAttempts),
+        tick: row.tick === null || row.tick === undefined ? null : Number(row.tick),
       }));
       return { claimed, lost };
     });

@@ -24,6 +24,9 @@ export const jobsTable = systemCollection(JOBS_TABLE, {
     leaseUntil: field.integer().optional(),
     lastError: field.text().optional(),
     finishedAt: field.integer().optional(),
+    // The cron tick a schedule enqueued the job for; null for jobs enqueued by code. Kept apart
+    // from runAt, which a retry moves.
+    tick: field.integer().optional(),
   },
   indexes: [["state", "runAt"], { fields: ["name", "idempotencyKey"], unique: true }],
 });

@@ -10,6 +10,7 @@ import type { CollectionHooks } from "../hooks/hooks.js";
 import type { AnyCollection, Fields } from "./collection.js";
 import { Computed, Field, HasMany, type ComputedWhere, type FieldConfig, type FieldKind, type OnDelete } from "./field.js";
 import { DATETIME_OUT_OF_RANGE, storableDate } from "./datetime.js";
+import { EXPECTED, expects } from "./field-messages.js";
 import { JSON_FIELD_DEPTH, jsonValueProblem, NUL_REFUSED_ISSUE } from "./text.js";
 import type { Schema } from "./types.js";
 
@@ -73,11 +74,15 @@ export interface CollectionModel {
   /** Generated fields (slugs, sequences), in declaration order. */
   readonly generated: readonly GeneratedModel[];
   readonly indexes: readonly IndexModel[];
+  /** A create's input from the system scope: the fields, and optionally the id and timestamps. */
   readonly createSchema: z.ZodType<Record<string, unknown>>;
   readonly updateSchema: z.ZodType<Record<string, unknown>>;
-  /** Any subset of the fields and the id: a create's input before `beforeCreate` completes it. */
+  /** Any subset of `createSchema`'s keys: a create's input before `beforeCreate` completes it. */
   readonly draftSchema: z.ZodType<Record<string, unknown>>;
-  /** `createSchema` and `draftSchema` for callers: without the id unless `clientIds` allows it. */
+  /**
+   * `createSchema` and `draftSchema` for callers: without timestamps, and without the id unless
+   * `clientIds` allows it.
+   */
   readonly callerCreateSchema: z.ZodType<Record<string, unknown>>;
   readonly callerDraftSchema: z.ZodType<Record<string, unknown>>;
   /** Fields with a default, and fields that are optional without one (they default to null). */
@@ -94,30 +99,35 @@ export interface Model {
 }
 
 const dateInput = z
-  .union([z.date(), z.iso.datetime({ offset: true }).transform((value) => new Date(value))])
+  .union([z.date(), z.iso.datetime({ offset: true }).transform((value) => new Date(value))], { error: expects(EXPECTED.datetime) })
   .refine(storableDate, { message: DATETIME_OUT_OF_RANGE });
 
-/** Text as every database stores it: without NUL. */
-const storableText = z.string().regex(/^[^\u0000]*$/, { message: NUL_REFUSED_ISSUE });
+/** Text as every database stores it: without NUL. Its other issues say that `what` is expected. */
+function storableText(what: string) {
+  return z.string({ error: expects(what) }).regex(/^[^\u0000]*$/, { message: NUL_REFUSED_ISSUE });
+}
+
+// A whole number's type issue names the kind; its range issues (beyond 2^53 - 1) the range too.
+const integerExpected = expects((code) => (code === "too_big" || code === "too_small" ? EXPECTED.integerInRange : EXPECTED.integer));
 
 function baseSchema(config: FieldConfig): z.ZodType {
   switch (config.kind) {
     case "text":
-      return config.generated === undefined ? storableText : storableText.min(1);
+      return config.generated === undefined ? storableText(EXPECTED.text) : storableText(EXPECTED.nonEmptyText).min(1);
     case "integer":
-      return z.int();
+      return z.int({ error: integerExpected });
     case "number":
-      return z.number();
+      return z.number({ error: expects(EXPECTED.number) });
     case "boolean":
-      return z.boolean();
+      return z.boolean({ error: expects(EXPECTED.boolean) });
     case "datetime":
       return dateInput;
     case "json":
       return z.unknown();
     case "enum":
-      return z.enum(config.values as [string, ...string[]]);
+      return z.enum(config.values as [string, ...string[]], { error: expects(EXPECTED.enum(config.values!)) });
     case "belongsTo":
-      return storableText.min(1);
+      return storableText(EXPECTED.belongsTo(config.target!)).min(1);
   }
 }
 
@@ -129,8 +139,17 @@ function storableJson(schema: z.ZodType): z.ZodType {
   });
 }
 
+/**
+ * A JSON field's own schema speaks for its values; a missing value is said here, unless that
+ * schema fills it in (a `default()` of its own, which zod lets an object's key go without).
+ */
+function jsonSchema(schema: z.ZodType): z.ZodType {
+  if (schema._zod.optin !== undefined) return schema;
+  return z.unknown().nonoptional({ error: expects(EXPECTED.json) }).pipe(schema);
+}
+
 function valueSchema(config: FieldConfig): z.ZodType {
-  if (config.kind === "json") return storableJson(config.schema ?? baseSchema(config));
+  if (config.kind === "json") return storableJson(jsonSchema(config.schema ?? baseSchema(config)));
   const base = baseSchema(config);
   if (config.schema === undefined) return base;
   return base.pipe(config.schema);
@@ -209,7 +228,7 @@ function collectionIndexes(collection: AnyCollection): IndexModel[] {
 }
 
 function writeSchemas(collection: AnyCollection) {
-  const create: Record<string, z.ZodType> = { id: storableText.min(1).max(255).optional() };
+  const create: Record<string, z.ZodType> = {};
   const update: Record<string, z.ZodType> = {};
   for (const [name, value] of Object.entries(collection.fields)) {
     if (!(value instanceof Field)) continue;
@@ -219,16 +238,18 @@ function writeSchemas(collection: AnyCollection) {
     create[name] = filled ? schema.optional() : schema;
     update[name] = schema.optional();
   }
-  const createSchema = z.strictObject(create) as z.ZodType<Record<string, unknown>>;
-  const draftSchema = z.strictObject({ ...update, id: create["id"]! }) as z.ZodType<Record<string, unknown>>;
+  const id = { id: storableText(EXPECTED.id).min(1).max(255).optional() };
+  // The system scope imports records with their own dates; for callers they are unknown fields.
+  const timestamps = { createdAt: dateInput.optional(), updatedAt: dateInput.optional() };
   // A caller that chose ids could learn, from a taken one, that a record it may not read exists.
-  const { id: _id, ...withoutId } = create;
+  const callerId = collection.clientIds ? id : {};
+  const object = (shape: Record<string, z.ZodType>) => z.strictObject(shape) as z.ZodType<Record<string, unknown>>;
   return {
-    createSchema,
-    updateSchema: z.strictObject(update) as z.ZodType<Record<string, unknown>>,
-    draftSchema,
-    callerCreateSchema: collection.clientIds ? createSchema : (z.strictObject(withoutId) as z.ZodType<Record<string, unknown>>),
-    callerDraftSchema: collection.clientIds ? draftSchema : (z.strictObject(update) as z.ZodType<Record<string, unknown>>),
+    createSchema: object({ ...id, ...create, ...timestamps }),
+    updateSchema: object(update),
+    draftSchema: object({ ...update, ...id, ...timestamps }),
+    callerCreateSchema: object({ ...callerId, ...create }),
+    callerDraftSchema: object({ ...update, ...callerId }),
   };
 }
 

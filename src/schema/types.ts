@@ -103,17 +103,21 @@ export type CreateInputOf<F extends Fields, V extends Visibility = "system", I e
     : Simplify<
         { [K in RequiredInputKeys<F, V>]: InputValueOf<StateOf<F[K]>> } & {
           [K in Exclude<WritableKeys<F, V>, RequiredInputKeys<F, V>>]?: InputValueOf<StateOf<F[K]>>;
-        } & (V extends "caller" ? (I extends true ? { id?: string } : {}) : { id?: string })
+        } & (V extends "caller" ? (I extends true ? { id?: string } : {}) : { id?: string } & ImportedTimestamps)
       >;
+
+/** The timestamps the system scope may give a record it creates (an import). */
+type ImportedTimestamps = { createdAt?: Date | string; updatedAt?: Date | string };
 
 /** Whether a collection lets callers choose ids: `true` only when it says `clientIds: true`. */
 type ClientIdsOf<C> = C extends { readonly clientIds: true } ? true : false;
 
 /**
  * What `create` takes: every field without a default and not optional is required. The system
- * scope may give `id` (a string); otherwise a UUIDv7 is generated. For callers other than the
- * system scope (`V = "caller"`), `readOnly()` fields are left out (a hook fills them), and so is
- * `id` unless the collection says `clientIds: true`.
+ * scope may give `id` (a string; otherwise a UUIDv7 is generated), and `createdAt` and
+ * `updatedAt` (a `Date` or an ISO 8601 date-time, to import records with their dates). For
+ * callers other than the system scope (`V = "caller"`), `readOnly()` fields are left out (a hook
+ * fills them), and so are the timestamps, and `id` unless the collection says `clientIds: true`.
  *
  * @example
  * ```ts

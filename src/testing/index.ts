@@ -11,24 +11,34 @@ import type { AnyAction } from "../actions/action.js";
 import type { Clock } from "../jobs/clock.js";
 import type { AnyJob } from "../jobs/job.js";
 import type { DrainResult } from "../jobs/jobs-api.js";
-import type { Schema } from "../schema/types.js";
+import type { DialectName, Schema } from "../schema/types.js";
+import type { DatabaseAdapter } from "../dialects/dialect.js";
 
 export type { DrainResult } from "../jobs/jobs-api.js";
+export { testPostgres, type TestPostgresOptions } from "./test-postgres.js";
 
 /**
- * A backend on a fresh in-memory SQLite database, already migrated: every call gives an empty,
- * isolated database, so tests can run in parallel. Close it when done. With built-in auth and no
- * `password.hasher`, passwords are hashed with a cheap scrypt (`logN: 10`), so that tests that
- * sign in stay fast; everything else is as in production.
+ * A backend on a fresh database, already migrated: by default an in-memory SQLite database, so
+ * every call gives an empty, isolated database and tests can run in parallel. On PostgreSQL,
+ * pass `database: await testPostgres({ connectionString })`: a schema of its own, dropped when
+ * the backend closes. Close it when done. With built-in auth and no `password.hasher`, passwords
+ * are hashed with a cheap scrypt (`logN: 10`), so that tests that sign in stay fast; everything
+ * else is as in production.
  *
  * @example
  * ```ts
- * import { createTestBackend } from "cimiento/testing";
+ * import { createTestBackend, testPostgres } from "cimiento/testing";
  *
  * const backend = await createTestBackend({ collections: { posts }, auth: { password: {} } });
  * await backend.system.data.posts.create({ title: "Hello" });
  * const ada = await backend.auth.createUser({ email: "ada@example.com", password: "a test password", emailVerified: true });
  * await backend.close();
+ *
+ * const onPostgres = await createTestBackend({
+ *   collections: { posts },
+ *   database: await testPostgres({ connectionString: "postgres://postgres@localhost:5432/test" }),
+ * });
+ * await onPostgres.close(); // drops its schema
  * ```
  */
 export async function createTestBackend<
@@ -36,14 +46,22 @@ export async function createTestBackend<
   const A extends Record<string, AnyAction> = {},
   const Au extends AuthOptions | undefined = AuthOptions | undefined,
   const J extends Record<string, AnyJob> = {},
->(options: Omit<BackendOptions<S, "sqlite", A, Au, J>, "database">): Promise<Backend<WithAuthUsers<S, Au>, "sqlite", A, J>> {
+  const D extends DialectName = "sqlite",
+>(options: BackendOptions<S, D, A, Au, J>): Promise<Backend<WithAuthUsers<S, Au>, D, A, J>> {
   const auth = options.auth;
   const builtIn = auth !== undefined && typeof (auth as { resolve?: unknown }).resolve !== "function";
   const testAuth = builtIn
     ? { ...auth, password: { hasher: scryptHasher({ logN: 10 }), ...(auth as BuiltInAuthOptions).password } }
     : auth;
-  const backend = createBackend<S, "sqlite", A, Au, J>({ ...options, auth: testAuth as Au, database: sqlite({ file: ":memory:" }) });
-  await backend.migrate();
+  const database = options.database ?? (sqlite({ file: ":memory:" }) as unknown as DatabaseAdapter<D>);
+  const backend = createBackend<S, D, A, Au, J>({ ...options, auth: testAuth as Au, database });
+  try {
+    await backend.migrate();
+  } catch (error) {
+    // A schema made for the test is dropped with the backend.
+    await backend.close();
+    throw error;
+  }
   return backend;
 }
 

@@ -153,6 +153,50 @@ expect(second).toEqual({ attempts: 1, succeeded: 1, failed: 0 });
 expect(sent).toContainEqual({ to: "alan@example.com", subject: "Welcome!" });
 expect(sent.at(-1)).toEqual({ to: "team@example.com", subject: "Digest of the day" });
 `),
+  example(`const reports: string[] = [];
+const dailyReport = job({
+  input: z.undefined(),
+  async handler({ tick, now }) {
+    // The tick's day, even when the job runs late or again; the clock's day without a schedule.
+    reports.push((tick ?? now).toISOString().slice(0, 10));
+  },
+});
+
+const reportClock = testClock("2030-01-01T23:00:00Z");
+const reportBackend = await createTestBackend({
+  collections: { users },
+  jobs: { dailyReport },
+  schedules: [schedule("daily-report", "59 23 * * *", dailyReport)],
+  clock: reportClock,
+});
+reportClock.advance(2 * 3_600_000); // 01:00 on January 2nd: the 23:59 tick is overdue
+await drainJobs(reportBackend); // reports on "2030-01-01", the tick's day
+await reportBackend.system.enqueue("dailyReport", undefined);
+await drainJobs(reportBackend); // no tick: reports on "2030-01-02", the clock's day
+await reportBackend.close();
+`),
+  check(`expect(reports).toEqual(["2030-01-01", "2030-01-02"]);
+`),
+  // The PostgreSQL of the test run, where there is one, as CI would give it.
+  check(`const { postgresUrl } = (globalThis as unknown as { __cimientoDocs: { postgresUrl: string | null } }).__cimientoDocs;
+if (postgresUrl !== null) process.env["TEST_DATABASE_URL"] = postgresUrl;
+`),
+  example(`import { sqlite } from "cimiento/sqlite";
+import { testPostgres } from "cimiento/testing";
+
+// Tests run on SQLite, and on PostgreSQL too where CI sets TEST_DATABASE_URL.
+const url = process.env["TEST_DATABASE_URL"];
+const testDatabase = url === undefined ? sqlite({ file: ":memory:" }) : await testPostgres({ connectionString: url });
+const eitherBackend = await createTestBackend({ collections: { users }, actions: { signUp }, jobs, database: testDatabase });
+await eitherBackend.as(null).actions.signUp({ email: "edsger@example.com" });
+const third = await drainJobs(eitherBackend); // { attempts: 1, succeeded: 1, failed: 0 }
+await eitherBackend.close(); // on PostgreSQL, drops the schema
+`),
+  check(`delete process.env["TEST_DATABASE_URL"];
+expect(eitherBackend.dialect).toBe(postgresUrl === null ? "sqlite" : "postgres");
+expect(third).toEqual({ attempts: 1, succeeded: 1, failed: 0 });
+expect(sent).toContainEqual({ to: "edsger@example.com", subject: "Welcome!" });
+`),
 ];
 
 describePage("docs/jobs.md", program);

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
-import { describe, expect, test } from "vitest";
+import { describe, expect, inject, test } from "vitest";
 import { describeEachDatabase } from "../setup/dialects.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -25,7 +25,8 @@ function examplesOf(page: string): string[] {
 }
 
 // What the program is given: the database (the page's `database`), `expect`, and `track`, which
-// hands over the backends it opens so that they are closed whatever happens.
+// hands over the backends it opens so that they are closed whatever happens. Checks may also
+// read `postgresUrl`, the test run's PostgreSQL database (or null).
 const PRELUDE = `import type { DatabaseAdapter } from "cimiento";
 import type { expect as Expect } from "vitest";
 const { database, expect, track } = (globalThis as unknown as {
@@ -73,7 +74,12 @@ async function run(source: string, database: unknown): Promise<void> {
   const opened: { close(): Promise<void> }[] = [];
   symlinkSync(join(root, "node_modules"), join(folder, "node_modules"), "dir");
   writeFileSync(join(folder, "page.ts"), source);
-  (globalThis as Record<string, unknown>)["__cimientoDocs"] = { database, expect, track: (backend: never) => opened.push(backend) };
+  (globalThis as Record<string, unknown>)["__cimientoDocs"] = {
+    database,
+    expect,
+    track: (backend: never) => opened.push(backend),
+    postgresUrl: inject("postgresUrl"),
+  };
   try {
     await import(join(folder, "page.ts"));
   } finally {

@@ -244,11 +244,11 @@ function errorSuite(served: ServedBackend<ReturnType<typeof errorBackend>>) {
         422,
         "Unprocessable Content",
         "VALIDATION_FAILED",
-        'Invalid posts input: title: Too small: expected string to have >=1 characters; rank: Invalid input: expected int, received number; colour: Unknown field "colour"',
+        'Invalid posts input: title: Too small: expected string to have >=1 characters; rank: Expected a whole number (integer), received 1.5; colour: Unknown field "colour"',
         {
           issues: [
             { path: ["title"], code: "too_small", message: "Too small: expected string to have >=1 characters" },
-            { path: ["rank"], code: "invalid_type", message: "Invalid input: expected int, received number" },
+            { path: ["rank"], code: "invalid_type", message: "Expected a whole number (integer), received 1.5" },
             { path: ["colour"], code: "unrecognized_keys", message: 'Unknown field "colour"' },
           ],
         },

@@ -74,6 +74,29 @@ describeEachDatabase("schedules", (db) => {
       await second.close();
     }
   });
+
+  test("a schedule without input, and a job enqueued without input, run with no input", async () => {
+    const inputs: unknown[] = [];
+    const tidy = job({ input: z.undefined(), handler: ({ input }) => void inputs.push(input) });
+    const backend = createBackend({
+      database: shared.adapter(),
+      collections: { ticks },
+      jobs: { tidy },
+      schedules: [schedule("hourly-tidy", "0 * * * *", "tidy")],
+      clock,
+      logger: quietLogger(),
+    });
+    try {
+      await backend.migrate();
+      await backend.system.enqueue("tidy", undefined);
+      clock.advance(3_600_000);
+      expect(await drainJobs(backend)).toEqual({ attempts: 2, succeeded: 2, failed: 0 });
+      expect(inputs).toEqual([undefined, undefined]);
+      expect((await backend.jobs.list()).map((stored) => stored.input)).toEqual([null, null]);
+    } finally {
+      await backend.close();
+    }
+  });
 });
 
 describe("schedules, defined", () => {

@@ -145,9 +145,15 @@ describe("what callers write", () => {
     expectTypeOf<CreateInput<typeof drafts, "caller">>().toEqualTypeOf<{ body: string; id?: string }>();
     expectTypeOf<CreateInput<typeof notes, "caller">>().toEqualTypeOf<{ body: string }>();
     expectTypeOf<CreateInput<typeof comments, "caller">>().toEqualTypeOf<{ body: string; post: string }>();
-    // The system scope chooses ids in every collection.
-    expectTypeOf<CreateInput<typeof comments>>().toEqualTypeOf<{ body: string; post: string; id?: string }>();
-    expectTypeOf<CreateInput<typeof notes>>().toEqualTypeOf<{ body: string; id?: string }>();
+    // The system scope chooses ids in every collection, and may import timestamps.
+    expectTypeOf<CreateInput<typeof comments>>().toEqualTypeOf<{
+      body: string;
+      post: string;
+      id?: string;
+      createdAt?: Date | string;
+      updatedAt?: Date | string;
+    }>();
+    expectTypeOf<CreateInput<typeof notes>>().toEqualTypeOf<{ body: string; id?: string; createdAt?: Date | string; updatedAt?: Date | string }>();
     // @ts-expect-error: callers do not choose the ids of posts
     void caller.data.posts.create({ id: "p1", title: "t", author: "u" });
     // @ts-expect-error: nor in createMany

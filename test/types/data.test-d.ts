@@ -64,6 +64,8 @@ describe("Infer", () => {
       tags?: string[];
       editor?: string | null;
       publishedAt?: Date | string | null;
+      createdAt?: Date | string;
+      updatedAt?: Date | string;
     }>();
     expectTypeOf<UpdateInput<typeof users>>().toEqualTypeOf<{
       name?: string;
@@ -71,6 +73,22 @@ describe("Infer", () => {
       role?: "admin" | "member";
       bio?: string | null;
     }>();
+  });
+
+  test("the system scope may give createdAt and updatedAt on create (an import); callers and updates may not", () => {
+    const imported = { title: "Old", author: "u1", createdAt: new Date("2019-05-01T00:00:00Z"), updatedAt: "2019-06-01T00:00:00Z" };
+    void backend.system.data.posts.create(imported);
+    void backend.system.data.posts.createMany([imported]);
+    void backend.system.data.posts.upsert({ where: { id: "p1" }, create: imported, update: {} });
+    const caller = backend.as({ id: "u1", role: "member" });
+    void caller.data.posts.create({ title: "New", author: "u1" });
+    // @ts-expect-error: callers do not set timestamps
+    void caller.data.posts.create({ title: "Old", author: "u1", createdAt: new Date("2019-05-01T00:00:00Z") });
+    // @ts-expect-error: a number is not a date-time
+    void backend.system.data.posts.create({ title: "Old", author: "u1", createdAt: 1556668800000 });
+    // @ts-expect-error: not on update
+    void backend.system.data.posts.update("p1", { createdAt: new Date() });
+    expectTypeOf<CreateInput<typeof posts, "caller">>().not.toHaveProperty("createdAt");
   });
 });
 

@@ -26,7 +26,14 @@ describe("generated fields: types", () => {
     }>();
     expectTypeOf<CreateInput<typeof notes, "caller">>().toEqualTypeOf<{ title: string }>();
     expectTypeOf<UpdateInput<typeof notes, "caller">>().toEqualTypeOf<{ title?: string }>();
-    expectTypeOf<CreateInput<typeof notes>>().toEqualTypeOf<{ title: string; slug?: string; number?: number; id?: string }>();
+    expectTypeOf<CreateInput<typeof notes>>().toEqualTypeOf<{
+      title: string;
+      slug?: string;
+      number?: number;
+      id?: string;
+      createdAt?: Date | string;
+      updatedAt?: Date | string;
+    }>();
     expectTypeOf<UpdateInput<typeof notes>>().toEqualTypeOf<{ title?: string; slug?: string; number?: number }>();
     type Row = DB<typeof collections, "sqlite">["notes"];
     expectTypeOf<Row["slug"]>().toEqualTypeOf<Generated<string>>();

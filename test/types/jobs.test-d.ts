@@ -77,6 +77,22 @@ describe("enqueue", () => {
   });
 });
 
+describe("a handler's context", () => {
+  test("has now, a Date from the backend's clock, and tick, the Date of a schedule's tick or null", () => {
+    expectTypeOf<JobContext<{ a: 1 }>["now"]>().toEqualTypeOf<Date>();
+    expectTypeOf<JobContext<{ a: 1 }>["tick"]>().toEqualTypeOf<Date | null>();
+    job({
+      input: z.object({}),
+      handler: ({ now, tick }) => {
+        expectTypeOf(now).toEqualTypeOf<Date>();
+        expectTypeOf(tick).toEqualTypeOf<Date | null>();
+        // @ts-expect-error: a tick may be absent (a job enqueued by code)
+        tick.getTime();
+      },
+    });
+  });
+});
+
 describe("backend.jobs and schedules", () => {
   test("list takes the backend's job names; records are typed", async () => {
     const backend = await createTestBackend({ collections: { notes }, jobs });
