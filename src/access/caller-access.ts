@@ -7,6 +7,7 @@ import { apiError, type ApiError } from "../errors/api-error.js";
 import type { CollectionModel, ColumnModel, Model } from "../schema/model.js";
 import type { Principal } from "./principal.js";
 import type { Operation } from "./rules.js";
+import { isPlainObject } from "../schema/object-keys.js";
 
 /** A resolved collection rule: allowed, denied, or a filter. */
 export type RuleValue = boolean | Record<string, unknown>;
@@ -24,10 +25,6 @@ export interface Access {
 
 /** The rules an operation needs: `collection:operation` pairs. */
 export type RuleNeeds = Map<string, readonly [CollectionModel, Operation]>;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
 
 /** Adds a rule to the needs of an operation. */
 export function need(needs: RuleNeeds, collection: CollectionModel, operation: Operation): void {

@@ -340,7 +340,6 @@ export function createBackend<
   const app = createApp(
     {
       model,
-      actions,
       actionServices: services,
       logger,
       limits,

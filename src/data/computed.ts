@@ -9,6 +9,7 @@ import type { DialectRuntime } from "../dialects/dialect.js";
 import type { ComputedModel } from "../schema/model.js";
 import type { ReadShape } from "./shape.js";
 import { and, buildCond, FALSE, planRule, planWhere, TRUE, trustedContext, type Cond, type WhereContext } from "./where.js";
+import { isPlainObject } from "../schema/object-keys.js";
 
 /** A computed field planned for one statement: the related records it counts, under `alias`. */
 export interface ComputedSelection {
@@ -18,10 +19,6 @@ export interface ComputedSelection {
 }
 
 const NONE: readonly ComputedSelection[] = [];
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
 
 /**
  * Plans the computed fields of a shape into the statement of `ctx`: the field's own filter

@@ -19,6 +19,7 @@ import { planOrder, type SortKey } from "./order.js";
 import { limitExceeded, type ResolvedLimits } from "./limits.js";
 import { Plan, shapeKey, type ShapeKey } from "./statement-key.js";
 import { and, checkWhereSize, planRule, planWhere, TRUE, type Cond } from "./where.js";
+import { isPlainObject } from "../schema/object-keys.js";
 
 /** The records one read returns: columns fetched and kept, and relations to load. */
 export interface ReadShape {
@@ -49,7 +50,6 @@ export interface IncludePlan {
   readonly limit: number | undefined;
 }
 
-
 function at(path: string, name: string): string {
   return path === "" ? name : `${path}.${name}`;
 }
@@ -65,10 +65,6 @@ export function checkLimit(value: unknown, path: string): number {
   return value;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /**
  * Checks a caller's `include` against the backend's limits before anything walks it: at most
  * `includeDepth` levels, a to-many `limit` of at most `maxLimit`, and each include's `where`
@@ -82,7 +78,7 @@ export function checkIncludeSize(
   path = "include",
   depth = 1,
 ): void {
-  if (!isObject(include)) return;
+  if (!isPlainObject(include)) return;
   for (const name of Object.keys(include)) {
     const value = include[name];
     if (value === undefined || value === false) continue;
@@ -91,7 +87,7 @@ export function checkIncludeSize(
     }
     const relation = collection.relations.get(name);
     const target = relation === undefined ? undefined : model.collections.get(relation.target);
-    if (target === undefined || !isObject(value)) continue;
+    if (target === undefined || !isPlainObject(value)) continue;
     const limit = value["limit"];
     if (typeof limit === "number" && limit > limits.maxLimit) invalid(`${path}.${name}.limit`, `at most ${limits.maxLimit}`);
     checkWhereSize(target, model, value["where"], limits);

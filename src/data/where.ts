@@ -16,6 +16,8 @@ import { NUL, NUL_REFUSED } from "../schema/text.js";
 import { Slot } from "./compiled-query-cache.js";
 import { limitExceeded, type ResolvedLimits } from "./limits.js";
 import type { Plan } from "./statement-key.js";
+import { isPlainObject } from "../schema/object-keys.js";
+import { describeValue } from "../schema/field-messages.js";
 
 /** A planned condition: SQL with every value replaced by its index in the plan. */
 export type Cond =
@@ -67,11 +69,6 @@ const isoDatetime = z.iso.datetime({ offset: true });
 export const TRUE: Cond = { t: "const", value: true };
 export const FALSE: Cond = { t: "const", value: false };
 
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
-
 /**
  * Checks a value compared with a column outside a filter (the value `upsert` looks a record up
  * by), as a filter's value is checked: `INVALID_QUERY` at `path` otherwise. Encoded for the driver.
@@ -85,7 +82,7 @@ function filterValue(runtime: DialectRuntime, column: ColumnModel, value: unknow
   switch (column.kind) {
     case "id":
     case "text": {
-      if (typeof value !== "string") invalid(path, `expected a string, got ${describe(value)}`);
+      if (typeof value !== "string") invalid(path, `expected a string, got ${describeValue(value)}`);
       if (value.includes(NUL)) invalid(path, NUL_REFUSED);
       const values = column.field?.values;
       if (strictEnum && values !== undefined && !values.includes(value)) {
@@ -94,20 +91,20 @@ function filterValue(runtime: DialectRuntime, column: ColumnModel, value: unknow
       return value;
     }
     case "integer":
-      if (typeof value !== "number" || !Number.isSafeInteger(value)) invalid(path, `expected a whole number, got ${describe(value)}`);
+      if (typeof value !== "number" || !Number.isSafeInteger(value)) invalid(path, `expected a whole number, got ${describeValue(value)}`);
       return value;
     case "number":
-      if (typeof value !== "number" || !Number.isFinite(value)) invalid(path, `expected a number, got ${describe(value)}`);
+      if (typeof value !== "number" || !Number.isFinite(value)) invalid(path, `expected a number, got ${describeValue(value)}`);
       return value;
     case "boolean":
-      if (typeof value !== "boolean") invalid(path, `expected a boolean, got ${describe(value)}`);
+      if (typeof value !== "boolean") invalid(path, `expected a boolean, got ${describeValue(value)}`);
       return runtime.encode("boolean", value);
     case "datetime": {
       let date: Date | undefined;
       if (value instanceof Date) date = value;
       else if (typeof value === "string" && isoDatetime.safeParse(value).success) date = new Date(value);
       if (date === undefined || Number.isNaN(date.getTime())) {
-        invalid(path, `expected a Date or an ISO 8601 date-time with a time zone, got ${describe(value)}`);
+        invalid(path, `expected a Date or an ISO 8601 date-time with a time zone, got ${describeValue(value)}`);
       }
       if (!storableDate(date)) invalid(path, "expected a date-time from year 1 to year 9999");
       return runtime.encode("datetime", date);
@@ -115,14 +112,6 @@ function filterValue(runtime: DialectRuntime, column: ColumnModel, value: unknow
     case "json":
       return invalid(path, "JSON fields can only be tested with isNull");
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (value instanceof Date) return "a Date";
-  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
 function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<string, unknown>, path: string): Cond {
@@ -139,7 +128,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
     const operator = op as FilterOperator;
     switch (operator) {
       case "isNull":
-        if (typeof value !== "boolean") invalid(at, `expected a boolean, got ${describe(value)}`);
+        if (typeof value !== "boolean") invalid(at, `expected a boolean, got ${describeValue(value)}`);
         plan.nullTest(value);
         items.push({ t: "null", column: column.name, not: !value });
         break;
@@ -166,7 +155,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
       }
       case "in":
       case "notIn": {
-        if (!Array.isArray(value)) invalid(at, `expected an array, got ${describe(value)}`);
+        if (!Array.isArray(value)) invalid(at, `expected an array, got ${describeValue(value)}`);
         if (column.kind === "boolean") invalid(at, "use eq or ne on booleans");
         const encoded = value.map((item, i) => filterValue(ctx.runtime, column, item, `${at}[${i}]`, true));
         const p = plan.param(ctx.runtime.encodeList(column.kind, encoded));
@@ -178,7 +167,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
       case "startsWith":
       case "endsWith": {
         if (column.kind !== "text" && column.kind !== "id") invalid(at, `${op} applies to text fields only`);
-        if (typeof value !== "string") invalid(at, `expected a string, got ${describe(value)}`);
+        if (typeof value !== "string") invalid(at, `expected a string, got ${describeValue(value)}`);
         if (value.includes(NUL)) invalid(at, NUL_REFUSED);
         const p = plan.param(ctx.runtime.encodePattern(operator, value));
         plan.operator(operator);
@@ -211,7 +200,7 @@ function columnCondition(ctx: WhereContext, column: ColumnModel, value: unknown,
 }
 
 function listOf(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) invalid(path, `expected an array of filters, got ${describe(value)}`);
+  if (!Array.isArray(value)) invalid(path, `expected an array of filters, got ${describeValue(value)}`);
   return value;
 }
 
@@ -221,7 +210,7 @@ function listOf(value: unknown, path: string): unknown[] {
  */
 export function planWhere(ctx: WhereContext, collection: CollectionModel, where: unknown, path: string): Cond {
   if (where === undefined) return TRUE;
-  if (!isPlainObject(where)) invalid(path, `expected an object, got ${describe(where)}`);
+  if (!isPlainObject(where)) invalid(path, `expected an object, got ${describeValue(where)}`);
   const plan = ctx.plan;
   const items: Cond[] = [];
   plan.openFilter();

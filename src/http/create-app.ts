@@ -26,7 +26,7 @@ import { withIsoDates } from "./json.js";
 import { problemResponse } from "./problem.js";
 import { reachedCollections } from "./reach.js";
 import { parseJson } from "./parse-json.js";
-import { jsonDepth } from "../schema/text.js";
+import { jsonProblem } from "../schema/text.js";
 import { checkKey, listOptions, readOptions, type PageLimits } from "./query-params.js";
 
 type CallerScope = Scope<Schema, DialectName, Record<string, AnyAction>, Visibility>;
@@ -34,8 +34,7 @@ type CallerScope = Scope<Schema, DialectName, Record<string, AnyAction>, Visibil
 /** What the HTTP app needs from its backend. */
 export interface AppBackend {
   readonly model: Model;
-  readonly actions: Readonly<Record<string, AnyAction>>;
-  /** What running an action needs besides its caller. */
+  /** The actions, and what running one needs besides its caller. */
   readonly actionServices: ActionServices;
   readonly logger: Logger;
   readonly limits: ResolvedLimits;
@@ -67,7 +66,7 @@ async function jsonBody(request: Request, maxDepth: number): Promise<unknown> {
   } catch (error) {
     throw apiError("INVALID_JSON", `The body is not valid JSON: ${(error as Error).message}`);
   }
-  if (jsonDepth(body, maxDepth) > maxDepth) limitExceeded("jsonDepth", maxDepth, `The body nests more than ${maxDepth} levels deep`);
+  if (jsonProblem(body, maxDepth, false) === "deep") limitExceeded("jsonDepth", maxDepth, `The body nests more than ${maxDepth} levels deep`);
   return body;
 }
 
@@ -295,14 +294,14 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     return result === undefined ? c.body(null, 204) : c.json(withIsoDates(result) as object, status as 200);
   }
 
-  for (const [name, action] of Object.entries(backend.actions)) {
+  for (const [name, action] of Object.entries(backend.actionServices.actions)) {
     const binding = action.definition.http;
     if (binding === undefined) continue;
     app.on(binding.method ?? "POST", binding.path, (c) => serveAction(c, name, action, binding.status ?? 200, c.req.param() as Record<string, string>));
   }
   app.post("/actions/:action", (c) => {
     const name = c.req.param("action")!;
-    const action = Object.hasOwn(backend.actions, name) ? backend.actions[name] : undefined;
+    const action = Object.hasOwn(backend.actionServices.actions, name) ? backend.actionServices.actions[name] : undefined;
     if (action === undefined) throw apiError("ROUTE_NOT_FOUND", `There is no action "${name}".`);
     return serveAction(c, name, action, 200, {});
   });

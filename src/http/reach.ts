@@ -4,17 +4,14 @@
  * @module
  */
 import type { CollectionModel, Model } from "../schema/model.js";
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isPlainObject } from "../schema/object-keys.js";
 
 function walkWhere(model: Model, collection: CollectionModel, where: unknown, reached: Set<string>): void {
   if (Array.isArray(where)) {
     for (const part of where) walkWhere(model, collection, part, reached);
     return;
   }
-  if (!isObject(where)) return;
+  if (!isPlainObject(where)) return;
   for (const [key, value] of Object.entries(where)) {
     if (key === "and" || key === "or" || key === "not") {
       walkWhere(model, collection, value, reached);
@@ -25,7 +22,7 @@ function walkWhere(model: Model, collection: CollectionModel, where: unknown, re
     if (relation === undefined || target === undefined) continue;
     reached.add(target.name);
     if (relation.kind === "one") walkWhere(model, target, value, reached);
-    else if (isObject(value)) for (const filter of Object.values(value)) walkWhere(model, target, filter, reached);
+    else if (isPlainObject(value)) for (const filter of Object.values(value)) walkWhere(model, target, filter, reached);
   }
 }
 
@@ -38,14 +35,14 @@ function walkComputed(collection: CollectionModel, select: unknown, reached: Set
 }
 
 function walkInclude(model: Model, collection: CollectionModel, include: unknown, reached: Set<string>): void {
-  if (!isObject(include)) return;
+  if (!isPlainObject(include)) return;
   for (const [key, value] of Object.entries(include)) {
     const relation = collection.relations.get(key);
     const target = relation === undefined ? undefined : model.collections.get(relation.target);
     if (target === undefined || value === undefined || value === false) continue;
     reached.add(target.name);
-    walkComputed(target, isObject(value) ? value["select"] : undefined, reached);
-    if (!isObject(value)) continue;
+    walkComputed(target, isPlainObject(value) ? value["select"] : undefined, reached);
+    if (!isPlainObject(value)) continue;
     walkInclude(model, target, value["include"], reached);
     walkWhere(model, target, value["where"], reached);
   }

@@ -1,6 +1,7 @@
 /**
- * Names that are properties of every object. Input never uses them as keys, and schemas never
- * use them as names, so no object built from input can reach a prototype.
+ * Objects as input holds them: what a plain object (a filter, options) is, and the names that are
+ * properties of every object, which input never uses as keys and schemas never use as names, so
+ * that no object built from input can reach a prototype.
  * @module
  */
 
@@ -20,3 +21,8 @@ export const OBJECT_PROPERTY_NAMES: ReadonlySet<string> = new Set([
   ...Object.getOwnPropertyNames(Object.prototype),
   "prototype",
 ]);
+
+/** Whether a value is a plain object of options or a filter: an object, not an array nor a `Date`. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}

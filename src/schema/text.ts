@@ -17,44 +17,35 @@ export const NUL_REFUSED_ISSUE = "Text may not contain the NUL character (U+0000
 export const JSON_FIELD_DEPTH = 256;
 
 /**
- * The first problem of a JSON value about to be stored, or `undefined`: a string (value or key)
- * holding NUL, or nesting deeper than `maxDepth`. Walks without recursion, so no value is too
- * deep for the walk itself.
+ * The first problem of a JSON value, walked without recursion (so no value is too deep for the
+ * walk itself): `"deep"` when it nests deeper than `maxDepth`, `"nul"` when `text` is checked
+ * and a string (value or key) holds NUL; `undefined` when it has neither.
  */
-export function jsonValueProblem(value: unknown, maxDepth: number): string | undefined {
+export function jsonProblem(value: unknown, maxDepth: number, text: boolean): "deep" | "nul" | undefined {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [item, depth] = stack.pop()!;
     if (typeof item === "string") {
-      if (item.includes(NUL)) return NUL_REFUSED_ISSUE;
+      if (text && item.includes(NUL)) return "nul";
       continue;
     }
     if (typeof item !== "object" || item === null) continue;
-    if (depth > maxDepth) return `JSON may nest at most ${maxDepth} levels deep`;
+    if (depth > maxDepth) return "deep";
     if (Array.isArray(item)) {
       for (const element of item) stack.push([element, depth + 1]);
       continue;
     }
     for (const key of Object.keys(item)) {
-      if (key.includes(NUL)) return NUL_REFUSED_ISSUE;
+      if (text && key.includes(NUL)) return "nul";
       stack.push([(item as Record<string, unknown>)[key], depth + 1]);
     }
   }
   return undefined;
 }
 
-/** How deep a JSON value nests (1 for a scalar), counted without recursion, up to `stopAt`. */
-export function jsonDepth(value: unknown, stopAt: number): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (depth > deepest) deepest = depth;
-    if (deepest > stopAt) return deepest;
-    if (typeof item !== "object" || item === null) continue;
-    for (const element of Array.isArray(item) ? item : Object.values(item)) {
-      if (typeof element === "object" && element !== null) stack.push([element, depth + 1]);
-    }
-  }
-  return deepest;
+/** Why a JSON value about to be stored is refused (a field issue's message), or `undefined`. */
+export function jsonValueProblem(value: unknown, maxDepth: number): string | undefined {
+  const problem = jsonProblem(value, maxDepth, true);
+  if (problem === "nul") return NUL_REFUSED_ISSUE;
+  return problem === "deep" ? `JSON may nest at most ${maxDepth} levels deep` : undefined;
 }
