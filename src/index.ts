@@ -18,8 +18,8 @@
  */
 export { createBackend } from "./backend/create-backend.js";
 export type { Backend, BackendOptions } from "./backend/create-backend.js";
-export type { Scope, TransactionScope } from "./backend/scope.js";
-export { action } from "./actions/action.js";
+export type { Scope, TransactionScope } from "./define/scope.js";
+export { action } from "./define/action.js";
 export type {
   Action,
   ActionAuth,
@@ -29,11 +29,11 @@ export type {
   ActionInput,
   ActionOutput,
   SignUpInput,
-} from "./actions/action.js";
-export type { Principal, Register } from "./access/principal.js";
-export type { CollectionAccess, FieldAccess, Operation, Rule, RuleContext, RuleResult } from "./access/rules.js";
-export type { CollectionHooks, CommittedChange, HookContext } from "./hooks/hooks.js";
-export type { Logger } from "./errors/logger.js";
+} from "./define/action.js";
+export type { Principal, Register } from "./define/principal.js";
+export type { CollectionAccess, FieldAccess, Operation, Rule, RuleContext, RuleResult } from "./define/rules.js";
+export type { CollectionHooks, CommittedChange, HookContext } from "./define/hooks.js";
+export type { Logger } from "./define/logger.js";
 export type { CorsOptions, HttpOptions } from "./http/options.js";
 export type {
   AuthLinks,
@@ -54,18 +54,18 @@ export { logMailer, smtpMailer } from "./auth/mail.js";
 export type { AuthEmails, AuthMailContext, MailMessage, Mailer, SmtpOptions } from "./auth/mail.js";
 export { memoryRateLimitStore } from "./auth/rate-limit.js";
 export type { RateLimitHit, RateLimitStore } from "./auth/rate-limit.js";
-export { normalizeEmail, userFields, usersCollection } from "./auth/users.js";
-export { job } from "./jobs/job.js";
-export type { Backoff, Job, JobContext, JobDefinition, JobInput } from "./jobs/job.js";
-export type { Enqueue, EnqueuedJob, EnqueueOptions } from "./jobs/enqueue-types.js";
+export { normalizeEmail, userFields, usersCollection } from "./define/users.js";
+export { job } from "./define/job.js";
+export type { Backoff, Job, JobContext, JobDefinition, JobInput } from "./define/job.js";
+export type { Enqueue, EnqueuedJob, EnqueueOptions } from "./define/enqueue.js";
 export type { AttemptOutcome, JobAttempt, JobDetails, JobRecord, JobState } from "./jobs/job-record.js";
 export type { JobEvent, JobEventListener } from "./jobs/events.js";
 export type { DrainResult, JobsApi, ListJobsOptions, PruneJobsOptions } from "./jobs/jobs-api.js";
-export type { StopOptions, WorkerOptions } from "./jobs/worker.js";
-export { schedule } from "./jobs/schedule.js";
-export type { Schedule, ScheduleOptions } from "./jobs/schedule.js";
-export type { Clock } from "./jobs/clock.js";
-export type { CollectionApi, DataApi } from "./data/collection-api.js";
+export type { StopOptions, WorkerOptions } from "./jobs/jobs-api.js";
+export { schedule } from "./define/schedule.js";
+export type { Schedule, ScheduleOptions } from "./define/schedule.js";
+export type { Clock } from "./define/clock.js";
+export type { CollectionApi, DataApi } from "./define/scope.js";
 export type { Limits } from "./data/limits.js";
 export type { DatabaseAdapter } from "./dialects/dialect.js";
 export { ApiError, ERROR_CODES, toApiError } from "./errors/api-error.js";
@@ -74,10 +74,10 @@ export type { ErrorCode, FieldIssue } from "./errors/api-error.js";
 export { SchemaError } from "./errors/schema-error.js";
 export { MigrationError } from "./migrate/migrate.js";
 export type { MigrateOptions, MigrationResult, RefusedChange, SchemaChange } from "./migrate/migrate.js";
-export { collection } from "./schema/collection.js";
-export type { Collection, CollectionDefinition, IndexDefinition } from "./schema/collection.js";
-export { Computed, field, Field, HasMany } from "./schema/field.js";
-export type { OnDelete, SlugOptions } from "./schema/field.js";
+export { collection } from "./define/collection.js";
+export type { Collection, CollectionDefinition, IndexDefinition } from "./define/collection.js";
+export { Computed, field, Field, HasMany } from "./define/field.js";
+export type { OnDelete, SlugOptions } from "./define/field.js";
 export type {
   CreateInput,
   DB,
@@ -91,4 +91,4 @@ export type {
   SortDirection,
   UpdateInput,
   Where,
-} from "./schema/types.js";
+} from "./define/types.js";

@@ -18,12 +18,12 @@
  * @module
  */
 export type { UsersOf, WithAuthUsers } from "./backend/create-backend.js";
-export type { ActionsApi, AnyAction, HttpMethod, RegisteredUsers } from "./actions/action.js";
-export type { BasePrincipal, RegisteredSchema } from "./access/principal.js";
-export type { BaseUserFields, DefaultUsers, UserFields } from "./auth/users.js";
-export type { AnyJob, RegisteredJobs } from "./jobs/job.js";
+export type { ActionsApi, AnyAction, HttpMethod, RegisteredUsers } from "./define/action.js";
+export type { BasePrincipal, RegisteredSchema } from "./define/principal.js";
+export type { BaseUserFields, DefaultUsers, UserFields } from "./define/users.js";
+export type { AnyJob, RegisteredJobs } from "./define/job.js";
 export type { ErrorFactories } from "./errors/define-errors.js";
-export type { AnyCollection, Fields } from "./schema/collection.js";
+export type { AnyCollection, Fields } from "./define/collection.js";
 export type {
   AnyField,
   BaseFieldState,
@@ -32,7 +32,7 @@ export type {
   FieldState,
   GeneratedFieldState,
   WithFieldState,
-} from "./schema/field.js";
+} from "./define/field.js";
 export type {
   BooleanFilter,
   CollectionWhere,
@@ -57,7 +57,7 @@ export type {
   ToOne,
   UpdateInputOf,
   Visibility,
-} from "./schema/types.js";
-export type { CheckedAccess, CheckedRuleResult, KnownFilterKeys, UnknownFilterKey } from "./access/checked-rules.js";
-export type { RuleReturn } from "./access/rules.js";
-export type { CheckedHookResult, CheckedHooks, HookReturn, UnknownField } from "./hooks/checked-hooks.js";
+} from "./define/types.js";
+export type { CheckedAccess, CheckedRuleResult, KnownFilterKeys, UnknownFilterKey } from "./define/checked-rules.js";
+export type { RuleReturn } from "./define/rules.js";
+export type { CheckedHookResult, CheckedHooks, HookReturn, UnknownField } from "./define/checked-hooks.js";

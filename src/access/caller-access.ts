@@ -4,10 +4,10 @@
  * @module
  */
 import { apiError, type ApiError } from "../errors/api-error.js";
-import type { CollectionModel, ColumnModel, Model } from "../schema/model.js";
-import type { Principal } from "./principal.js";
-import type { Operation } from "./rules.js";
-import { isPlainObject } from "../schema/object-keys.js";
+import type { CollectionModel, ColumnModel, Model } from "../model/model.js";
+import type { Principal } from "../define/principal.js";
+import type { Operation } from "../define/rules.js";
+import { isPlainObject } from "../define/object-keys.js";
 
 /** A resolved collection rule: allowed, denied, or a filter. */
 export type RuleValue = boolean | Record<string, unknown>;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { FieldIssue } from "../errors/api-error.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import type { Access } from "./caller-access.js";
 
 /**

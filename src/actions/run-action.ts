@@ -5,8 +5,8 @@
 import { denied } from "../access/caller-access.js";
 import { afterCommit, type DataContext } from "../data/context.js";
 import { issuesOf, validationError } from "../errors/validation.js";
-import type { EnqueuedJob, EnqueueOptions } from "../jobs/enqueue-types.js";
-import type { Action, ActionAuth, ActionContext, AnyAction } from "./action.js";
+import type { EnqueuedJob, EnqueueOptions } from "../define/enqueue.js";
+import type { Action, ActionAuth, ActionContext, AnyAction } from "../define/action.js";
 
 type Client = { address?: string; userAgent?: string };
 

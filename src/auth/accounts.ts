@@ -6,10 +6,10 @@
 import type { Kysely } from "kysely";
 import { fieldAccess } from "../access/caller-access.js";
 import { writeIssues } from "../access/field-writes.js";
-import type { Principal } from "../access/principal.js";
+import type { Principal } from "../define/principal.js";
 import type { FieldIssue } from "../errors/api-error.js";
 import { issuesOf, validationError } from "../errors/validation.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import type { AuthDB, AuthStore } from "./store.js";
 
 type Row = Record<string, unknown>;

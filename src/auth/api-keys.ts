@@ -5,49 +5,16 @@
  */
 import type { Selectable } from "kysely";
 import { z } from "zod";
-import type { Principal } from "../access/principal.js";
+import type { Principal } from "../define/principal.js";
 import { apiError } from "../errors/api-error.js";
-import { NUL, NUL_REFUSED_ISSUE } from "../schema/text.js";
+import { NUL, NUL_REFUSED_ISSUE } from "../model/text.js";
 import { checkBody } from "./body.js";
-import type { Duration } from "./options.js";
+import type { ApiKeyInfo, CreateApiKeyInput, Duration } from "../define/auth-api.js";
 import { durationMs } from "./settings.js";
 import type { AuthDB, AuthStore } from "./store.js";
 import { hashToken, randomToken } from "./tokens.js";
 
-/** An API key, as listed (never the key itself, only its first characters). */
-export interface ApiKeyInfo {
-  readonly id: string;
-  readonly name: string;
-  /** The key's first characters, to tell keys apart. */
-  readonly start: string;
-  /** The owner; `null` for a key of the system. */
-  readonly userId: string | null;
-  /** For a key of the system: the role its principal has. */
-  readonly role: string | null;
-  /** The collections it may use over HTTP; `null`: every one. */
-  readonly collections: readonly string[] | null;
-  /** The actions it may call over HTTP; `null`: every one. */
-  readonly actions: readonly string[] | null;
-  readonly createdAt: Date;
-  readonly expiresAt: Date | null;
-  readonly lastUsedAt: Date | null;
-}
-
-/** What `backend.auth.apiKeys.create` takes. */
-export interface CreateApiKeyInput {
-  /** A label for people. */
-  name: string;
-  /** The owner, whose principal the key acts as; absent: a key of the system. */
-  userId?: string;
-  /** For a key of the system: the role of its principal (`{ id: keyId, role }`). @default "system" */
-  role?: string;
-  /** Limit the key to these collections (HTTP routes); absent: every one. */
-  collections?: readonly string[];
-  /** Limit the key to these actions (HTTP routes); absent: every one. */
-  actions?: readonly string[];
-  /** How long the key lasts, at most 100 years; absent: until revoked. */
-  expiresIn?: Duration;
-}
+export type { ApiKeyInfo, CreateApiKeyInput } from "../define/auth-api.js";
 
 /** The longest `expiresIn` of an API key: 100 years (the expiry must stay a date every database stores). */
 const LONGEST_API_KEY_LIFETIME = 100 * 365.25 * 86_400_000;

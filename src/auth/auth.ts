@@ -3,14 +3,14 @@
  * sessions, one-use tokens, API keys, limits, mail) and one module per flow.
  * @module
  */
-import type { Principal } from "../access/principal.js";
+import type { AuthApi, CreateUserInput, Identity, SessionInfo } from "../define/auth-api.js";
+import type { Clock } from "../define/clock.js";
+import type { Logger } from "../define/logger.js";
+import type { Infer } from "../define/types.js";
+import type { DefaultUsers } from "../define/users.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
-import type { Logger } from "../errors/logger.js";
-import type { Clock } from "../jobs/clock.js";
-import type { AnyCollection } from "../schema/collection.js";
-import type { CreateInput, Infer } from "../schema/types.js";
 import { Accounts, type AccountsDeps } from "./accounts.js";
-import { ApiKeys, type ApiKeyInfo, type CreateApiKeyInput } from "./api-keys.js";
+import { ApiKeys } from "./api-keys.js";
 import { checkBody } from "./body.js";
 import { CredentialLimits } from "./credential-limits.js";
 import { Credentials } from "./credentials.js";
@@ -20,71 +20,13 @@ import type { BuiltInAuthOptions } from "./options.js";
 import { Outbox } from "./outbox.js";
 import type { AuthParts, SignedIn } from "./parts.js";
 import { setPassword } from "./password-change.js";
-import { Sessions, type Client, type SessionInfo } from "./sessions.js";
+import { Sessions, type Client } from "./sessions.js";
 import { resolveSettings, type AuthSettings } from "./settings.js";
 import { signIn, signInBody } from "./sign-in.js";
 import { createUser, signUp, signUpBody } from "./sign-up.js";
 import { AuthStore } from "./store.js";
-import type { DefaultUsers } from "./users.js";
 
-export type { ApiKeyInfo, CreateApiKeyInput } from "./api-keys.js";
-export type { SessionInfo } from "./sessions.js";
-
-/** Who a token belongs to. */
-export interface Identity {
-  /** The principal rules see. */
-  readonly user: Principal;
-  /** Set when a session token was presented. */
-  readonly session?: SessionInfo;
-  /** Set when an API key was presented. */
-  readonly apiKey?: ApiKeyInfo;
-}
-
-/**
- * What `backend.auth.createUser` takes: the fields of the `users` collection as the system
- * writes them (so `role` and `emailVerified` too), and a password. Without a password, the
- * account signs in only after a password reset.
- */
-export type CreateUserInput<U extends AnyCollection = DefaultUsers> = CreateInput<U, "system"> & { password?: string };
-
-/**
- * Authentication in-process: `backend.auth`. For seeding accounts, tests, and hosts that run
- * their own sign-in flows.
- *
- * @example
- * ```ts
- * const ada = await backend.auth.createUser({ email: "ada@example.com", password: "correct horse battery" });
- * const { token } = await backend.auth.createSession(ada.id);
- * const identity = await backend.auth.verifyToken(token); // { user: { id, role, email, ... }, session }
- * ```
- */
-export interface AuthApi<U extends AnyCollection = DefaultUsers> {
-  /** Creates an account (through the `users` collection, as the system) with its password. */
-  createUser(input: CreateUserInput<U>): Promise<Infer<U>>;
-  /** Checks an e-mail and password (with the rate limits); the account's principal, or an `ApiError`. */
-  signIn(email: string, password: string, client?: { address?: string; userAgent?: string }): Promise<{ user: Principal; token: string; session: SessionInfo }>;
-  /** Opens a session for a user: its token is returned once and stored only as a hash. */
-  createSession(userId: string, client?: { address?: string; userAgent?: string }): Promise<{ token: string; session: SessionInfo }>;
-  /** Who a session token or API key belongs to; `null` when unknown, expired or revoked. */
-  verifyToken(token: string): Promise<Identity | null>;
-  /** Ends the session of a token. */
-  revokeSession(token: string): Promise<void>;
-  /** Ends every session of a user (but `except`, a session id); returns how many ended. */
-  revokeSessions(userId: string, options?: { except?: string }): Promise<number>;
-  /** Sets a user's password, and ends its sessions. */
-  setPassword(userId: string, password: string): Promise<void>;
-  /** Sends a user the link that verifies its e-mail address. */
-  sendVerificationEmail(userId: string): Promise<void>;
-  /** API keys for server-to-server callers. */
-  readonly apiKeys: {
-    /** Creates a key; `key` is shown this once and stored only as a hash. */
-    create(input: CreateApiKeyInput): Promise<{ key: string; apiKey: ApiKeyInfo }>;
-    /** The keys of a user, or (with `null`) of the system. */
-    list(userId: string | null): Promise<ApiKeyInfo[]>;
-    /** Revokes a key; `false` when there was none with this id. */
-    revoke(id: string): Promise<boolean>;
-  };
-}
+export type { ApiKeyInfo, AuthApi, CreateApiKeyInput, CreateUserInput, Identity, SessionInfo } from "../define/auth-api.js";
 
 /** @internal What auth needs from its backend. */
 export interface AuthDeps extends AccountsDeps {

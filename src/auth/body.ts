@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { issuesOf, validationError } from "../errors/validation.js";
-import { normalizeEmail } from "./users.js";
+import { normalizeEmail } from "../define/users.js";
 
 /**
  * A body checked by `schema`: its output, or a 422 `VALIDATION_FAILED` with every issue, under

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Context } from "hono";
-import type { Principal } from "../access/principal.js";
+import type { Principal } from "../define/principal.js";
 import { apiError } from "../errors/api-error.js";
 import type { Auth, Identity } from "./auth.js";
 import { clientAddress, isCrossOrigin, proxyMatcher, socketAddress } from "./client.js";

@@ -3,7 +3,7 @@
  * @module
  */
 import { createRequire } from "node:module";
-import type { Logger } from "../errors/logger.js";
+import type { Logger } from "../define/logger.js";
 
 type Nodemailer = typeof import("nodemailer");
 

@@ -2,15 +2,13 @@
  * The options of built-in authentication.
  * @module
  */
-import type { Principal } from "../access/principal.js";
+import type { Duration } from "../define/auth-api.js";
+import type { Principal } from "../define/principal.js";
 import type { AuthEmails, Mailer } from "./mail.js";
 import type { PasswordHasher } from "./password.js";
 import type { RateLimitStore } from "./rate-limit.js";
 
-/**
- * A length of time: milliseconds, or a string such as `"30d"`, `"12h"`, `"15m"`, `"90s"`.
- */
-export type Duration = number | `${number}${"ms" | "s" | "m" | "h" | "d" | "w"}`;
+export type { Duration } from "../define/auth-api.js";
 
 /** The session cookie. */
 export interface SessionCookieOptions {

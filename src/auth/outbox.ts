@@ -3,7 +3,7 @@
  * after the answer, failures logged.
  * @module
  */
-import type { Logger } from "../errors/logger.js";
+import type { Logger } from "../define/logger.js";
 import { defaultEmails, logMailer, type Mailer, type MailMessage } from "./mail.js";
 import type { BuiltInAuthOptions } from "./options.js";
 

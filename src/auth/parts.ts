@@ -3,7 +3,7 @@
  * few it uses (`Pick<AuthParts, ...>`).
  * @module
  */
-import type { Principal } from "../access/principal.js";
+import type { Principal } from "../define/principal.js";
 import type { Accounts } from "./accounts.js";
 import type { ApiKeys } from "./api-keys.js";
 import type { CredentialLimits } from "./credential-limits.js";

@@ -3,7 +3,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Principal } from "../access/principal.js";
+import type { Principal } from "../define/principal.js";
 import { checkBody } from "./body.js";
 import type { AuthParts } from "./parts.js";
 import { invalidCredentials } from "./sign-in.js";

@@ -5,7 +5,7 @@
  */
 import type { Context, Env, Hono } from "hono";
 import type { z } from "zod";
-import type { Principal } from "../access/principal.js";
+import type { Principal } from "../define/principal.js";
 import { apiError } from "../errors/api-error.js";
 import { apiKeyBody } from "./api-keys.js";
 import type { Auth } from "./auth.js";

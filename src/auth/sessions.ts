@@ -4,19 +4,14 @@
  * @module
  */
 import type { CompiledQuery, Kysely } from "kysely";
-import type { Principal } from "../access/principal.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { SessionInfo } from "../define/auth-api.js";
+import type { Principal } from "../define/principal.js";
+import type { CollectionModel } from "../model/model.js";
 import type { AuthSettings } from "./settings.js";
 import type { AuthDB, AuthStore } from "./store.js";
 import { hashToken, randomToken } from "./tokens.js";
 
-/** A session, as `GET /auth/session` and `backend.auth` show it (never its token). */
-export interface SessionInfo {
-  readonly id: string;
-  readonly userId: string;
-  readonly createdAt: Date;
-  readonly expiresAt: Date;
-}
+export type { SessionInfo } from "../define/auth-api.js";
 
 /** The client a session is opened for. */
 export interface Client {

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Principal } from "../access/principal.js";
+import type { Principal } from "../define/principal.js";
 import { apiError, type FieldIssue } from "../errors/api-error.js";
 import { checkBody, emailMember } from "./body.js";
 import type { AuthParts, SignedIn } from "./parts.js";

@@ -5,10 +5,10 @@
 import type { Kysely } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import type { DialectRuntime } from "../dialects/dialect.js";
-import type { Clock } from "../jobs/clock.js";
-import type { DB, DialectName } from "../schema/types.js";
+import type { Clock } from "../define/clock.js";
+import type { DB, DialectName } from "../define/types.js";
 import type { authTables } from "./tables.js";
-import type { DefaultUsers } from "./users.js";
+import type { DefaultUsers } from "../define/users.js";
 
 /**
  * The tables auth reads and writes, typed from their definitions in `tables.ts` (and the base

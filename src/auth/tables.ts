@@ -3,8 +3,8 @@
  * milliseconds, so that they compare alike on every database.
  * @module
  */
-import { systemCollection } from "../schema/collection.js";
-import { field } from "../schema/field.js";
+import { systemCollection } from "../define/collection.js";
+import { field } from "../define/field.js";
 
 const cascade = { onDelete: "cascade" } as const;
 

@@ -3,39 +3,40 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import type { Principal } from "../access/principal.js";
-import type { AnyAction } from "../actions/action.js";
+import type { Principal } from "../define/principal.js";
+import type { AnyAction } from "../define/action.js";
 import type { DatabaseAdapter } from "../dialects/dialect.js";
 import { sqlite } from "../dialects/sqlite/index.js";
 import { CompiledQueryCache } from "../data/compiled-query-cache.js";
 import { createDataApi } from "../data/collection-api.js";
 import { rootContext, type DataContext, type Shared } from "../data/context.js";
 import type { ActionServices } from "../actions/run-action.js";
-import type { HookContext } from "../hooks/hooks.js";
+import type { HookContext } from "../define/hooks.js";
 import { hasSequences, sequenceTables } from "../data/generated.js";
 import { resolveLimits, type Limits } from "../data/limits.js";
-import { consoleLogger, type Logger } from "../errors/logger.js";
+import { consoleLogger, type Logger } from "../define/logger.js";
 import { SchemaError } from "../errors/schema-error.js";
 import { migrate, type MigrateOptions, type MigrationResult } from "../migrate/migrate.js";
-import { buildModel } from "../schema/model.js";
-import type { DB, DialectName, Schema } from "../schema/types.js";
-import type { AnyCollection } from "../schema/collection.js";
+import { buildModel } from "../model/model.js";
+import type { DB, DialectName, Schema } from "../define/types.js";
+import type { AnyCollection } from "../define/collection.js";
 import { createApp } from "../http/create-app.js";
 import type { HttpOptions } from "../http/options.js";
 import { Auth, type AuthApi } from "../auth/auth.js";
 import type { AuthOptions, BuiltInAuthOptions, HostAuthOptions } from "../auth/options.js";
 import { AuthHttp } from "../auth/caller.js";
 import { authTables } from "../auth/tables.js";
-import { isUsersCollection, usersCollection, type DefaultUsers } from "../auth/users.js";
+import { isUsersCollection, usersCollection, type DefaultUsers } from "../define/users.js";
 import type { AppAuth } from "../http/create-app.js";
-import { systemClock, type Clock } from "../jobs/clock.js";
-import type { AnyJob } from "../jobs/job.js";
+import { systemClock, type Clock } from "../define/clock.js";
+import type { AnyJob } from "../define/job.js";
 import type { JobsApi } from "../jobs/jobs-api.js";
 import { JobsRuntime, type JobsSystemScope } from "../jobs/jobs-runtime.js";
-import type { Schedule } from "../jobs/schedule.js";
+import type { Schedule } from "../define/schedule.js";
 import { jobTables } from "../jobs/tables.js";
 import { registerParts } from "./backend-parts.js";
-import { createScope, type Scope } from "./scope.js";
+import { createScope } from "./scope.js";
+import type { Scope } from "../define/scope.js";
 
 /** What `createBackend` takes. */
 export interface BackendOptions<

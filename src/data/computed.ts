@@ -6,10 +6,9 @@
 import { sql, type AliasedRawBuilder, type RawBuilder } from "kysely";
 import { ApiError } from "../errors/api-error.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
-import type { ComputedModel } from "../schema/model.js";
-import type { ReadShape } from "./shape.js";
+import type { CollectionModel, ComputedModel } from "../model/model.js";
 import { and, buildCond, FALSE, planRule, planWhere, TRUE, trustedContext, type Cond, type WhereContext } from "./where.js";
-import { isPlainObject } from "../schema/object-keys.js";
+import { isPlainObject } from "../define/object-keys.js";
 
 /** A computed field planned for one statement: the related records it counts, under `alias`. */
 export interface ComputedSelection {
@@ -18,13 +17,19 @@ export interface ComputedSelection {
   readonly where: Cond;
 }
 
+/** What planning computed fields needs of a read's shape: its collection and computed fields. */
+export interface ComputedOf {
+  readonly collection: CollectionModel;
+  readonly computed: readonly ComputedModel[];
+}
+
 const NONE: readonly ComputedSelection[] = [];
 
 /**
  * Plans the computed fields of a shape into the statement of `ctx`: the field's own filter
  * (trusted code, like a rule), AND the related collection's `list` rule for the caller.
  */
-export function planComputed(ctx: WhereContext, shape: ReadShape): readonly ComputedSelection[] {
+export function planComputed(ctx: WhereContext, shape: ComputedOf): readonly ComputedSelection[] {
   if (shape.computed.length === 0) return NONE;
   const user = ctx.access?.user ?? null;
   const name = shape.collection.name;
@@ -72,7 +77,7 @@ export function computedColumns(
 }
 
 /** Turns the driver's values of computed fields into numbers and booleans, in place. */
-export function decodeComputed(runtime: DialectRuntime, shape: ReadShape, rows: Record<string, unknown>[]): void {
+export function decodeComputed(runtime: DialectRuntime, shape: Pick<ComputedOf, "computed">, rows: Record<string, unknown>[]): void {
   for (const field of shape.computed) {
     const name = field.name;
     if (field.kind === "count") for (const row of rows) row[name] = Number(row[name]);

@@ -4,12 +4,12 @@
  * @module
  */
 import type { CompiledQuery, Kysely, QueryResult } from "kysely";
-import type { Principal } from "../access/principal.js";
+import type { Principal } from "../define/principal.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
-import type { Logger } from "../errors/logger.js";
-import type { HookContext } from "../hooks/hooks.js";
-import type { EnqueuedJob, EnqueueOptions } from "../jobs/enqueue-types.js";
-import type { Model } from "../schema/model.js";
+import type { Logger } from "../define/logger.js";
+import type { HookContext } from "../define/hooks.js";
+import type { EnqueuedJob, EnqueueOptions } from "../define/enqueue.js";
+import type { Model } from "../model/model.js";
 import type { CompiledQueryCache } from "./compiled-query-cache.js";
 import type { ResolvedLimits } from "./limits.js";
 

@@ -5,7 +5,7 @@
  */
 import { denied } from "../access/caller-access.js";
 import { validationError } from "../errors/validation.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { complete } from "./complete.js";
 import { execute, type DataContext } from "./context.js";

@@ -7,7 +7,7 @@
  */
 import { sql } from "kysely";
 import { denied, type Access } from "../access/caller-access.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { complete } from "./complete.js";
 import { execute, type DataContext } from "./context.js";

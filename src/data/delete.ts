@@ -4,8 +4,8 @@
  * @module
  */
 import type { Access } from "../access/caller-access.js";
-import { hookContext } from "../hooks/hook-context.js";
-import type { CollectionModel } from "../schema/model.js";
+import { hookContext } from "./hook-context.js";
+import type { CollectionModel } from "../model/model.js";
 import { complete } from "./complete.js";
 import { execute, type DataContext } from "./context.js";
 import { checkId, planById, whereContext } from "./planning.js";

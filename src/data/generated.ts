@@ -8,9 +8,9 @@ import slugify from "@sindresorhus/slugify";
 import { sql } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import { ApiError } from "../errors/api-error.js";
-import { systemCollection } from "../schema/collection.js";
-import { field } from "../schema/field.js";
-import type { CollectionModel, GeneratedModel, Model } from "../schema/model.js";
+import { systemCollection } from "../define/collection.js";
+import { field } from "../define/field.js";
+import type { CollectionModel, GeneratedModel, Model } from "../model/model.js";
 import type { DataContext } from "./context.js";
 import type { Row } from "./rows.js";
 

@@ -7,7 +7,7 @@
 import { sql, type SqlBool } from "kysely";
 import { accessFor, denied, type Access } from "../access/caller-access.js";
 import { apiError } from "../errors/api-error.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { execute, type DataContext } from "./context.js";
 import { deleteOne } from "./delete.js";

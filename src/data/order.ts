@@ -6,12 +6,12 @@
 import { sql, type RawBuilder } from "kysely";
 import type { Access } from "../access/caller-access.js";
 import { apiError, invalidQuery as invalid } from "../errors/api-error.js";
-import type { CollectionModel, ColumnModel } from "../schema/model.js";
+import type { CollectionModel, ColumnModel } from "../model/model.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Cond } from "./where.js";
 import type { Plan } from "./statement-key.js";
-import { storableDate } from "../schema/datetime.js";
-import { NUL } from "../schema/text.js";
+import { storableDate } from "../model/datetime.js";
+import { NUL } from "../model/text.js";
 
 /** One sort key. */
 export interface SortKey {

@@ -5,10 +5,10 @@
  * @module
  */
 import type { Access } from "../access/caller-access.js";
-import type { Operation } from "../access/rules.js";
+import type { Operation } from "../define/rules.js";
 import { invalidQuery as invalid } from "../errors/api-error.js";
-import type { CollectionModel } from "../schema/model.js";
-import { NUL, NUL_REFUSED } from "../schema/text.js";
+import type { CollectionModel } from "../model/model.js";
+import { NUL, NUL_REFUSED } from "../model/text.js";
 import type { DataContext } from "./context.js";
 import type { ResolvedLimits } from "./limits.js";
 import { checkIncludeSize, planShape, type ReadShape } from "./shape.js";

@@ -8,7 +8,7 @@
  */
 import { sql, type Expression, type RawBuilder, type SqlBool } from "kysely";
 import type { DialectRuntime } from "../dialects/dialect.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { buildCond, type Cond } from "./where.js";
 

@@ -4,9 +4,9 @@
  */
 import { sql } from "kysely";
 import { accessFor, denied, type Access } from "../access/caller-access.js";
-import type { Operation } from "../access/rules.js";
+import type { Operation } from "../define/rules.js";
 import { invalidQuery as invalid } from "../errors/api-error.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { planComputed } from "./computed.js";
 import { execute, type DataContext } from "./context.js";

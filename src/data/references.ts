@@ -7,7 +7,7 @@
 import { sql } from "kysely";
 import type { Access } from "../access/caller-access.js";
 import { apiError, type ApiError, type FieldIssue } from "../errors/api-error.js";
-import type { CollectionModel, ColumnModel } from "../schema/model.js";
+import type { CollectionModel, ColumnModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { execute, type DataContext } from "./context.js";
 import { whereContext } from "./planning.js";

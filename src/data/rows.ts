@@ -4,7 +4,7 @@
  * @module
  */
 import type { SelectQueryBuilder } from "kysely";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import { computedColumns, decodeComputed, type ComputedSelection } from "./computed.js";
 import type { DataContext } from "./context.js";
 import type { ReadShape } from "./shape.js";

@@ -13,13 +13,13 @@ import {
   type ComputedModel,
   type Model,
   type RelationModel,
-} from "../schema/model.js";
+} from "../model/model.js";
 import { planComputed, type ComputedSelection } from "./computed.js";
 import { planOrder, type SortKey } from "./order.js";
 import { limitExceeded, type ResolvedLimits } from "./limits.js";
 import { Plan, shapeKey, type ShapeKey } from "./statement-key.js";
 import { and, checkWhereSize, planRule, planWhere, TRUE, type Cond } from "./where.js";
-import { isPlainObject } from "../schema/object-keys.js";
+import { isPlainObject } from "../define/object-keys.js";
 
 /** The records one read returns: columns fetched and kept, and relations to load. */
 export interface ReadShape {

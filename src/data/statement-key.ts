@@ -5,8 +5,8 @@
  * in one place.
  * @module
  */
-import type { ColumnModel, ComputedModel } from "../schema/model.js";
-import type { FilterOperator } from "../schema/operators.js";
+import type { ColumnModel, ComputedModel } from "../model/model.js";
+import type { FilterOperator } from "../define/operators.js";
 
 /**
  * Every kind of statement, once: the first part of its keys. Keys of two kinds never meet (a

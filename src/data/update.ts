@@ -5,12 +5,12 @@
  * @module
  */
 import type { Access } from "../access/caller-access.js";
-import type { CollectionModel, ColumnModel } from "../schema/model.js";
+import type { CollectionModel, ColumnModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { complete } from "./complete.js";
 import { execute, type DataContext } from "./context.js";
 import { generates, withUpdatedSlugs } from "./generated.js";
-import { hookContext } from "../hooks/hook-context.js";
+import { hookContext } from "./hook-context.js";
 import { checkId, planById, whereContext } from "./planning.js";
 import { changedRow, holdsFor } from "./proposed.js";
 import { decodeAll, type Row } from "./rows.js";

@@ -4,7 +4,7 @@
  */
 import { denied } from "../access/caller-access.js";
 import { apiError } from "../errors/api-error.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import { complete } from "./complete.js";
 import { execute, type DataContext } from "./context.js";
 import { createOne } from "./create.js";

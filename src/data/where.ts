@@ -6,18 +6,18 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from "kysely";
 import { z } from "zod";
 import type { Access } from "../access/caller-access.js";
-import type { Operation } from "../access/rules.js";
+import type { Operation } from "../define/rules.js";
 import { ApiError, invalidQuery as invalid } from "../errors/api-error.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
-import { joinColumnOf, type CollectionModel, type ColumnModel, type Model, type RelationModel } from "../schema/model.js";
-import { FILTER_OPERATORS, type FilterOperator } from "../schema/operators.js";
-import { storableDate } from "../schema/datetime.js";
-import { NUL, NUL_REFUSED } from "../schema/text.js";
+import { joinColumnOf, type CollectionModel, type ColumnModel, type Model, type RelationModel } from "../model/model.js";
+import { FILTER_OPERATORS, type FilterOperator } from "../define/operators.js";
+import { storableDate } from "../model/datetime.js";
+import { NUL, NUL_REFUSED } from "../model/text.js";
 import { Slot } from "./compiled-query-cache.js";
 import { limitExceeded, type ResolvedLimits } from "./limits.js";
 import type { Plan } from "./statement-key.js";
-import { isPlainObject } from "../schema/object-keys.js";
-import { describeValue } from "../schema/field-messages.js";
+import { isPlainObject } from "../define/object-keys.js";
+import { describeValue } from "../model/field-messages.js";
 
 /** A planned condition: SQL with every value replaced by its index in the plan. */
 export type Cond =

@@ -6,9 +6,9 @@
  */
 import { sql } from "kysely";
 import { accessFor, denied, type Access } from "../access/caller-access.js";
-import type { Operation } from "../access/rules.js";
+import type { Operation } from "../define/rules.js";
 import { apiError, type ApiError } from "../errors/api-error.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import { execute, type DataContext } from "./context.js";
 import { checkLimits, checkOptions, planById, planReadShape, whereContext } from "./planning.js";
 import type { ReadShape } from "./shape.js";

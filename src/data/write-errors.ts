@@ -5,7 +5,7 @@
  */
 import { apiError, type ApiError } from "../errors/api-error.js";
 import { validationError } from "../errors/validation.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import type { DataContext } from "./context.js";
 import { missingIssue, referenceNotFound } from "./references.js";
 import type { Row } from "./rows.js";

@@ -4,8 +4,8 @@
  * statements alone (its rules are part of them).
  * @module
  */
-import { hookContext } from "../hooks/hook-context.js";
-import type { CollectionModel } from "../schema/model.js";
+import { hookContext } from "./hook-context.js";
+import type { CollectionModel } from "../model/model.js";
 import { afterCommit, execute, type DataContext } from "./context.js";
 import { generates } from "./generated.js";
 import { decodeAll, type Row } from "./rows.js";

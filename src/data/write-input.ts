@@ -9,7 +9,7 @@ import type { Access } from "../access/caller-access.js";
 import { writeIssues } from "../access/field-writes.js";
 import { ApiError, type FieldIssue } from "../errors/api-error.js";
 import { issuesOf, validationError } from "../errors/validation.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import type { DataContext } from "./context.js";
 import { checkReferences } from "./references.js";
 import type { Row } from "./rows.js";

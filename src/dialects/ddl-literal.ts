@@ -4,7 +4,7 @@
  * @module
  */
 import { SchemaError } from "../errors/schema-error.js";
-import type { ColumnKind } from "../schema/model.js";
+import type { ColumnKind } from "../model/model.js";
 
 /** @internal How a dialect spells the literals of column defaults. */
 export interface LiteralSpelling {

@@ -3,8 +3,8 @@
  * @module
  */
 import type { CompiledQuery, Expression, Kysely, QueryResult, SqlBool } from "kysely";
-import type { ColumnKind, ColumnModel } from "../schema/model.js";
-import type { DialectName } from "../schema/types.js";
+import type { ColumnKind, ColumnModel } from "../model/model.js";
+import type { DialectName } from "../define/types.js";
 import type { Introspector } from "./live-schema.js";
 
 /**

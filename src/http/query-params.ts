@@ -3,7 +3,7 @@
  * @module
  */
 import { invalidQuery as invalid } from "../errors/api-error.js";
-import { PROTOTYPE_KEYS } from "../schema/object-keys.js";
+import { PROTOTYPE_KEYS } from "../define/object-keys.js";
 import { parseJson, PROTOTYPE_KEY_REFUSED } from "./parse-json.js";
 
 function json(name: string, value: string): unknown {

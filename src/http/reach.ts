@@ -3,8 +3,8 @@
  * in `where`, computed fields), for API keys limited to some collections.
  * @module
  */
-import type { CollectionModel, Model } from "../schema/model.js";
-import { isPlainObject } from "../schema/object-keys.js";
+import type { CollectionModel, Model } from "../model/model.js";
+import { isPlainObject } from "../define/object-keys.js";
 
 function walkWhere(model: Model, collection: CollectionModel, where: unknown, reached: Set<string>): void {
   if (Array.isArray(where)) {

@@ -2,7 +2,7 @@
  * @internal The delay before a retry.
  * @module
  */
-import type { Backoff } from "./job.js";
+import type { Backoff } from "../define/job.js";
 
 /**
  * The delay in ms after failed attempt `attempt` (1 for the first): `initial · 2^(attempt-1)`,

@@ -3,9 +3,8 @@
  * @module
  */
 import type { JobEventListener } from "./events.js";
-import type { AnyJob } from "./job.js";
+import type { AnyJob } from "../define/job.js";
 import type { JobDetails, JobRecord, JobState } from "./job-record.js";
-import type { StopOptions, WorkerOptions } from "./worker.js";
 
 /**
  * What `backend.jobs.list()` takes.
@@ -157,4 +156,52 @@ export interface DrainResult {
   readonly succeeded: number;
   /** Attempts that failed (retried later, or for good). */
   readonly failed: number;
+}
+
+/**
+ * Options of `backend.jobs.start()`.
+ * @example
+ * ```ts
+ * backend.jobs.start({ concurrency: 20, pollInterval: 500, leaseDuration: 60_000 });
+ * ```
+ */
+export interface WorkerOptions {
+  /**
+   * How many attempts run at once in this worker.
+   * @default 5
+   */
+  readonly concurrency?: number;
+  /**
+   * How often an idle worker looks for due jobs, in ms (a job enqueued in this process wakes it
+   * at once).
+   * @default 1000
+   */
+  readonly pollInterval?: number;
+  /**
+   * How long a claimed job stays with this worker without news from it, in ms. The worker renews
+   * the lease every third of it while the job runs; when the worker dies, another runs the job
+   * again once the lease has expired.
+   * @default 30_000
+   */
+  readonly leaseDuration?: number;
+  /**
+   * Whether this worker also enqueues the ticks of the backend's schedules.
+   * @default true
+   */
+  readonly schedules?: boolean;
+}
+
+/**
+ * Options of `backend.jobs.stop()`.
+ * @example
+ * ```ts
+ * process.on("SIGTERM", () => void backend.jobs.stop({ timeout: 25_000 }).then(() => process.exit(0)));
+ * ```
+ */
+export interface StopOptions {
+  /**
+   * How long to wait for running jobs, in ms; then they are given back to the queue (due at once,
+   * the attempt not counted) and their signals aborted. Absent: wait for them to finish.
+   */
+  readonly timeout?: number;
 }

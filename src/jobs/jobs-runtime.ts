@@ -7,20 +7,22 @@ import type { Kysely } from "kysely";
 import type { z } from "zod";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import { afterCommit, type DataContext } from "../data/context.js";
-import type { Logger } from "../errors/logger.js";
+import type { Logger } from "../define/logger.js";
 import { SchemaError } from "../errors/schema-error.js";
 import { issuesOf, validationError } from "../errors/validation.js";
-import type { Clock } from "./clock.js";
-import type { EnqueuedJob, EnqueueOptions } from "./enqueue-types.js";
+import type { Clock } from "../define/clock.js";
+import type { EnqueuedJob, EnqueueOptions } from "../define/enqueue.js";
 import type { JobEvent, JobEventListener } from "./events.js";
-import type { AnyJob, JobDefinition } from "./job.js";
+import type { AnyJob, JobDefinition } from "../define/job.js";
 import type { DrainResult, JobsApi, ListJobsOptions } from "./jobs-api.js";
-import { startAttempt } from "./run-attempt.js";
-import type { Schedule } from "./schedule.js";
+import { startAttempt, type JobsSystemScope } from "./run-attempt.js";
+
+export type { JobsSystemScope } from "./run-attempt.js";
+import type { Schedule } from "../define/schedule.js";
 import { Scheduler, type ResolvedSchedule } from "./scheduler.js";
 import { JobStore, LEASE_EXPIRED, type LostAttempt } from "./store.js";
-import { Worker, workerName } from "./worker.js";
-import { JSON_FIELD_DEPTH, jsonValueProblem, NUL, NUL_REFUSED_ISSUE } from "../schema/text.js";
+import { Worker, workerName, type WorkerHost } from "./worker.js";
+import { JSON_FIELD_DEPTH, jsonValueProblem, NUL, NUL_REFUSED_ISSUE } from "../model/text.js";
 
 /** What the jobs runtime is made from. */
 export interface JobsRuntimeOptions {
@@ -31,11 +33,6 @@ export interface JobsRuntimeOptions {
   readonly logger: Logger;
   /** The system scope handlers are given (made after the jobs, which the scope enqueues with). */
   readonly system: () => JobsSystemScope;
-}
-
-/** The scope jobs run with: the system scope, with `enqueue`. */
-export interface JobsSystemScope {
-  readonly enqueue: (name: string, input: unknown, options?: EnqueueOptions) => Promise<EnqueuedJob>;
 }
 
 const DRAIN_LEASE = 300_000;
@@ -112,7 +109,7 @@ function checkOptions(name: string, options: EnqueueOptions, now: number): { run
 }
 
 /** The jobs of one backend. */
-export class JobsRuntime {
+export class JobsRuntime implements WorkerHost {
   readonly definitions: ReadonlyMap<string, JobDefinition<z.ZodType>>;
   readonly store: JobStore;
   readonly clock: Clock;

@@ -2,13 +2,33 @@
  * @internal Running one claimed attempt: its input, its signal, its lease, its outcome.
  * @module
  */
+import type { Kysely } from "kysely";
 import type { z } from "zod";
+import type { Clock } from "../define/clock.js";
+import type { EnqueuedJob, EnqueueOptions } from "../define/enqueue.js";
+import type { Logger } from "../define/logger.js";
 import { issuesOf, validationError } from "../errors/validation.js";
 import { retryDelay } from "./backoff.js";
-import type { JobContext, JobDefinition } from "./job.js";
-import type { JobsRuntime } from "./jobs-runtime.js";
-import type { ClaimedJob } from "./store.js";
-import { NUL } from "../schema/text.js";
+import type { JobContext, JobDefinition } from "../define/job.js";
+import type { JobEvent } from "./events.js";
+import type { ClaimedJob, JobStore } from "./store.js";
+import { NUL } from "../model/text.js";
+
+/** The scope jobs run with: the system scope, with `enqueue`. */
+export interface JobsSystemScope {
+  readonly enqueue: (name: string, input: unknown, options?: EnqueueOptions) => Promise<EnqueuedJob>;
+}
+
+/** What an attempt needs of the jobs runtime. */
+export interface AttemptHost {
+  readonly definitions: ReadonlyMap<string, JobDefinition<z.ZodType>>;
+  readonly store: JobStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly db: Kysely<any>;
+  readonly system: JobsSystemScope;
+  emit(event: JobEvent): void;
+}
 
 /** Why an attempt's signal was aborted. */
 export type StopReason = "timeout" | "released" | "revoked";
@@ -45,7 +65,7 @@ function describeError(error: unknown): { message: string; detail: string } {
 }
 
 /** Starts `job` as `worker`: the handler runs while the lease is renewed every third of `leaseMs`. */
-export function startAttempt(runtime: JobsRuntime, worker: string, job: ClaimedJob, leaseMs: number): RunningAttempt {
+export function startAttempt(runtime: AttemptHost, worker: string, job: ClaimedJob, leaseMs: number): RunningAttempt {
   const definition = runtime.definitions.get(job.name) as JobDefinition<z.ZodType>;
   const controller = new AbortController();
   let released = false;
@@ -64,7 +84,7 @@ export function startAttempt(runtime: JobsRuntime, worker: string, job: ClaimedJ
 }
 
 async function run(
-  runtime: JobsRuntime,
+  runtime: AttemptHost,
   worker: string,
   job: ClaimedJob,
   definition: JobDefinition<z.ZodType>,
@@ -133,7 +153,7 @@ async function run(
 }
 
 async function settle(
-  runtime: JobsRuntime,
+  runtime: AttemptHost,
   worker: string,
   job: ClaimedJob,
   definition: JobDefinition<z.ZodType>,

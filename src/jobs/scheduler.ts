@@ -3,7 +3,7 @@
  * @module
  */
 import type { Cron } from "croner";
-import type { Logger } from "../errors/logger.js";
+import type { Logger } from "../define/logger.js";
 import type { JobEvent } from "./events.js";
 
 /** A schedule whose job is known by name and whose input was checked. */

@@ -9,7 +9,7 @@ import type { CompiledQuery, Kysely } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import { ApiError } from "../errors/api-error.js";
-import type { Clock } from "./clock.js";
+import type { Clock } from "../define/clock.js";
 import type { AttemptOutcome, JobAttempt, JobDetails, JobRecord, JobState } from "./job-record.js";
 import { ATTEMPTS_TABLE, JOBS_TABLE } from "./tables.js";
 

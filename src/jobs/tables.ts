@@ -4,8 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { field } from "../schema/field.js";
-import { systemCollection } from "../schema/collection.js";
+import { field } from "../define/field.js";
+import { systemCollection } from "../define/collection.js";
 
 export const JOBS_TABLE = "cimiento_jobs";
 export const ATTEMPTS_TABLE = "cimiento_job_attempts";

@@ -5,56 +5,19 @@
  */
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import type { JobsRuntime } from "./jobs-runtime.js";
-import { startAttempt, type RunningAttempt } from "./run-attempt.js";
+import type { StopOptions, WorkerOptions } from "./jobs-api.js";
+import { startAttempt, type AttemptHost, type RunningAttempt } from "./run-attempt.js";
+import type { Scheduler } from "./scheduler.js";
+import type { LostAttempt } from "./store.js";
 
-/**
- * Options of `backend.jobs.start()`.
- * @example
- * ```ts
- * backend.jobs.start({ concurrency: 20, pollInterval: 500, leaseDuration: 60_000 });
- * ```
- */
-export interface WorkerOptions {
-  /**
-   * How many attempts run at once in this worker.
-   * @default 5
-   */
-  readonly concurrency?: number;
-  /**
-   * How often an idle worker looks for due jobs, in ms (a job enqueued in this process wakes it
-   * at once).
-   * @default 1000
-   */
-  readonly pollInterval?: number;
-  /**
-   * How long a claimed job stays with this worker without news from it, in ms. The worker renews
-   * the lease every third of it while the job runs; when the worker dies, another runs the job
-   * again once the lease has expired.
-   * @default 30_000
-   */
-  readonly leaseDuration?: number;
-  /**
-   * Whether this worker also enqueues the ticks of the backend's schedules.
-   * @default true
-   */
-  readonly schedules?: boolean;
+export type { StopOptions, WorkerOptions } from "./jobs-api.js";
+
+/** What a worker needs of the jobs runtime: what its attempts need, the schedules, and where lost leases go. */
+export interface WorkerHost extends AttemptHost {
+  readonly scheduler: Scheduler;
+  reportLost(lost: readonly LostAttempt[]): void;
 }
 
-/**
- * Options of `backend.jobs.stop()`.
- * @example
- * ```ts
- * process.on("SIGTERM", () => void backend.jobs.stop({ timeout: 25_000 }).then(() => process.exit(0)));
- * ```
- */
-export interface StopOptions {
-  /**
-   * How long to wait for running jobs, in ms; then they are given back to the queue (due at once,
-   * the attempt not counted) and their signals aborted. Absent: wait for them to finish.
-   */
-  readonly timeout?: number;
-}
 
 function positive(value: number | undefined, fallback: number, what: string): number {
   const chosen = value ?? fallback;
@@ -70,7 +33,7 @@ export function workerName(): string {
 /** One running worker of a backend. */
 export class Worker {
   readonly name = workerName();
-  readonly #runtime: JobsRuntime;
+  readonly #runtime: WorkerHost;
   readonly #concurrency: number;
   readonly #pollInterval: number;
   readonly #leaseDuration: number;
@@ -81,7 +44,7 @@ export class Worker {
   #woken = false;
   #loop: Promise<void> | undefined;
 
-  constructor(runtime: JobsRuntime, options: WorkerOptions) {
+  constructor(runtime: WorkerHost, options: WorkerOptions) {
     this.#runtime = runtime;
     this.#concurrency = Math.floor(positive(options.concurrency, 5, "concurrency"));
     this.#pollInterval = positive(options.pollInterval, 1000, "pollInterval");

@@ -3,8 +3,8 @@
  * @module
  */
 import type { DialectDdl } from "../dialects/dialect.js";
-import type { OnDelete } from "../schema/field.js";
-import type { ColumnModel } from "../schema/model.js";
+import type { OnDelete } from "../define/field.js";
+import type { ColumnModel } from "../model/model.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
 const ON_DELETE: Record<OnDelete, string> = { restrict: "RESTRICT", cascade: "CASCADE", setNull: "SET NULL" };

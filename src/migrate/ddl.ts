@@ -3,7 +3,7 @@
  * @module
  */
 import type { DialectDdl } from "../dialects/dialect.js";
-import type { CollectionModel, ColumnModel, IndexModel } from "../schema/model.js";
+import type { CollectionModel, ColumnModel, IndexModel } from "../model/model.js";
 import { columnDefinition, referencesClause } from "./column-definition.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 

@@ -4,7 +4,7 @@
  */
 import type { Migration, MigrationProvider } from "kysely";
 import type { DialectRuntime } from "../dialects/dialect.js";
-import type { Model } from "../schema/model.js";
+import type { Model } from "../model/model.js";
 import type { SchemaChange } from "./schema-change.js";
 import { syncSchema } from "./sync-schema.js";
 import { pendingVersionedMigrations, runVersionedMigrations } from "./versioned-migrations.js";

@@ -3,7 +3,7 @@
  * without inventing data, refuses every other difference.
  * @module
  */
-import type { ColumnModel } from "../schema/model.js";
+import type { ColumnModel } from "../model/model.js";
 import { sqlDefault } from "./column-definition.js";
 import { addColumnSql, addForeignKeySql } from "./ddl.js";
 import { PHASE, type Statement, type TablePlanner } from "./planned-change.js";

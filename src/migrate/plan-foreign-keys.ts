@@ -2,8 +2,8 @@
  * @internal Plans the foreign keys of the existing columns of an existing table.
  * @module
  */
-import type { OnDelete } from "../schema/field.js";
-import type { ColumnModel } from "../schema/model.js";
+import type { OnDelete } from "../define/field.js";
+import type { ColumnModel } from "../model/model.js";
 import { countDanglingReferences } from "./data-checks.js";
 import { addForeignKeySql, foreignKeyName } from "./ddl.js";
 import type { LiveForeignKey, LiveOnDelete } from "../dialects/live-schema.js";

@@ -3,7 +3,7 @@
  * cimiento made that the schema no longer has, and leaves every other index alone.
  * @module
  */
-import { indexName, type IndexModel } from "../schema/model.js";
+import { indexName, type IndexModel } from "../model/model.js";
 import { countDuplicateValues } from "./data-checks.js";
 import { createIndexSql, dropIndexSql } from "./ddl.js";
 import type { LiveIndex } from "../dialects/live-schema.js";

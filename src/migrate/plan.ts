@@ -5,7 +5,7 @@
  */
 import type { Kysely } from "kysely";
 import type { DialectDdl } from "../dialects/dialect.js";
-import type { CollectionModel, Model } from "../schema/model.js";
+import type { CollectionModel, Model } from "../model/model.js";
 import { hasRows } from "./data-checks.js";
 import { addForeignKeySql, createIndexSql, createTableSql } from "./ddl.js";
 import type { LiveSchema, LiveTable } from "../dialects/live-schema.js";

@@ -4,7 +4,7 @@
  */
 import type { Kysely } from "kysely";
 import type { DialectDdl } from "../dialects/dialect.js";
-import type { CollectionModel } from "../schema/model.js";
+import type { CollectionModel } from "../model/model.js";
 import type { LiveSchema, LiveTable } from "../dialects/live-schema.js";
 import type { RefusedChange, SchemaChange } from "./schema-change.js";
 

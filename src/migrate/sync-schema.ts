@@ -3,7 +3,7 @@
  * @module
  */
 import type { DialectRuntime } from "../dialects/dialect.js";
-import type { Model } from "../schema/model.js";
+import type { Model } from "../model/model.js";
 import { applyPlan } from "./apply-plan.js";
 import { MigrationError } from "./migration-error.js";
 import { planSync } from "./plan.js";

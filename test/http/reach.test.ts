@@ -4,7 +4,7 @@
  */
 import { expect, test } from "vitest";
 import { collection, field } from "cimiento";
-import { buildModel } from "../../src/schema/model.js";
+import { buildModel } from "../../src/model/model.js";
 import { reachedCollections } from "../../src/http/reach.js";
 
 const users = collection("users", { fields: { name: field.text() } });

@@ -1,9 +1,9 @@
 import type { Migration } from "kysely";
 import { expect, it } from "vitest";
 import { migrate, MigrationError } from "../../src/migrate/migrate.js";
-import { collection } from "../../src/schema/collection.js";
-import { field } from "../../src/schema/field.js";
-import { buildModel } from "../../src/schema/model.js";
+import { collection } from "../../src/define/collection.js";
+import { field } from "../../src/define/field.js";
+import { buildModel } from "../../src/model/model.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { describeTable, openDatabase, tableNames } from "./support.js";
 

@@ -2,9 +2,9 @@ import { expect, it } from "vitest";
 import { applyPlan } from "../../src/migrate/apply-plan.js";
 import { migrate, MigrationError } from "../../src/migrate/migrate.js";
 import { PHASE } from "../../src/migrate/planned-change.js";
-import { collection } from "../../src/schema/collection.js";
-import { field } from "../../src/schema/field.js";
-import { buildModel, type Model } from "../../src/schema/model.js";
+import { collection } from "../../src/define/collection.js";
+import { field } from "../../src/define/field.js";
+import { buildModel, type Model } from "../../src/model/model.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { describeTable, openDatabase, readRows, tableNames } from "./support.js";
 

@@ -5,7 +5,7 @@ import { sql } from "kysely";
 import { onTestFinished } from "vitest";
 import type { DialectRuntime } from "../../src/dialects/dialect.js";
 import type { LiveTable } from "../../src/dialects/live-schema.js";
-import type { Model } from "../../src/schema/model.js";
+import type { Model } from "../../src/model/model.js";
 import type { TestDatabase } from "../setup/dialects.js";
 
 /** Opens a new, empty database, closed and dropped when the test ends. */

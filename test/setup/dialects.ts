@@ -9,7 +9,7 @@ import { describe, inject } from "vitest";
 import type { DatabaseAdapter } from "../../src/dialects/dialect.js";
 import { sqlite } from "../../src/dialects/sqlite/index.js";
 import { postgres } from "../../src/dialects/postgres/index.js";
-import type { DialectName } from "../../src/schema/types.js";
+import type { DialectName } from "../../src/define/types.js";
 
 /** Options of a fresh test database. */
 export interface FreshOptions {

@@ -7,7 +7,7 @@ import type pg from "pg";
 import { Kysely, PostgresDialect, sql, type Expression, type LogConfig, type SqlBool } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
 import { loadDriver } from "../load-driver.js";
-import type { ColumnKind } from "../../schema/model.js";
+import type { ColumnKind } from "../../model/model.js";
 import { postgresDdl } from "./postgres-ddl.js";
 import { introspectPostgres } from "./postgres-introspector.js";
 import { namingPool, StatementNames } from "./named-statements.js";

@@ -18,7 +18,7 @@ import {
 } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
 import { loadDriver } from "../load-driver.js";
-import type { ColumnKind } from "../../schema/model.js";
+import type { ColumnKind } from "../../model/model.js";
 import { sqliteDdl } from "./sqlite-ddl.js";
 import { introspectSqlite } from "./sqlite-introspector.js";
 import { BEGIN_IMMEDIATE, SqliteDriver } from "./sqlite-driver.js";

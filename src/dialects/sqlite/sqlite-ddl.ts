@@ -3,7 +3,7 @@
  * foreign keys declared inline (its ALTER TABLE cannot add one later).
  * @module
  */
-import type { ColumnKind } from "../../schema/model.js";
+import type { ColumnKind } from "../../model/model.js";
 import { ddlLiteral, type LiteralSpelling } from "../ddl-literal.js";
 import type { DialectDdl } from "../dialect.js";
 

@@ -3,12 +3,12 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import type { Principal, RegisteredSchema } from "../access/principal.js";
-import type { TransactionScope } from "../backend/scope.js";
-import type { Enqueue } from "../jobs/enqueue-types.js";
-import type { RegisteredJobs } from "../jobs/job.js";
-import type { Fields } from "../schema/collection.js";
-import type { DB, DialectName, InferFields, UpdateInputOf } from "../schema/types.js";
+import type { Principal, RegisteredSchema } from "./principal.js";
+import type { TransactionScope } from "./scope.js";
+import type { Enqueue } from "./enqueue.js";
+import type { RegisteredJobs } from "./job.js";
+import type { Fields } from "./collection.js";
+import type { DB, DialectName, InferFields, UpdateInputOf } from "./types.js";
 
 // `system` and `db` are typed from the registered collections, among which is the collection
 // whose hooks these are, while `collection()` infers its type. TypeScript gives a hook's

@@ -3,8 +3,8 @@
  * fields, where the hooks are written: the type `collection()` takes its hooks with.
  * @module
  */
-import type { Fields } from "../schema/collection.js";
-import type { CreateInputOf, InferFields, UpdateInputOf } from "../schema/types.js";
+import type { Fields } from "./collection.js";
+import type { CreateInputOf, InferFields, UpdateInputOf } from "./types.js";
 import type { CollectionHooks, HookContext } from "./hooks.js";
 
 /** What a hook that may change the data returns: the data, or nothing, sync or async. */

@@ -5,14 +5,14 @@
  */
 import { z } from "zod";
 import { SchemaError } from "../errors/schema-error.js";
-import type { CollectionAccess } from "../access/rules.js";
-import type { CollectionHooks } from "../hooks/hooks.js";
-import type { AnyCollection, Fields } from "./collection.js";
-import { Computed, Field, HasMany, type ComputedWhere, type FieldConfig, type FieldKind, type OnDelete } from "./field.js";
+import type { CollectionAccess } from "../define/rules.js";
+import type { CollectionHooks } from "../define/hooks.js";
+import type { AnyCollection, Fields } from "../define/collection.js";
+import { Computed, Field, HasMany, type ComputedWhere, type FieldConfig, type FieldKind, type OnDelete } from "../define/field.js";
 import { DATETIME_OUT_OF_RANGE, storableDate } from "./datetime.js";
 import { EXPECTED, expects } from "./field-messages.js";
 import { JSON_FIELD_DEPTH, jsonValueProblem, NUL_REFUSED_ISSUE } from "./text.js";
-import type { Schema } from "./types.js";
+import type { Schema } from "../define/types.js";
 
 /** The storage kind of a column: a field kind, or one of the automatic columns. */
 export type ColumnKind = Exclude<FieldKind, "enum" | "belongsTo"> | "id";

@@ -4,11 +4,11 @@
  */
 import type { Kysely } from "kysely";
 import type { z } from "zod";
-import type { Register, RegisteredSchema } from "../access/principal.js";
-import type { Scope } from "../backend/scope.js";
-import type { Logger } from "../errors/logger.js";
-import type { DB, DialectName } from "../schema/types.js";
-import type { Enqueue } from "./enqueue-types.js";
+import type { Register, RegisteredSchema } from "./principal.js";
+import type { Scope } from "./scope.js";
+import type { Logger } from "./logger.js";
+import type { DB, DialectName } from "./types.js";
+import type { Enqueue } from "./enqueue.js";
 
 /**
  * How long a failed attempt waits before the next one: a function of the attempt that failed

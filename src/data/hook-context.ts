@@ -2,9 +2,9 @@
  * @internal The context hooks are given, built from the context of the write.
  * @module
  */
-import { afterCommit, type DataContext } from "../data/context.js";
-import type { EnqueueOptions } from "../jobs/enqueue-types.js";
-import type { HookContext } from "./hooks.js";
+import { afterCommit, type DataContext } from "./context.js";
+import type { EnqueueOptions } from "../define/enqueue.js";
+import type { HookContext } from "../define/hooks.js";
 
 /** The context of a hook run by a write in `ctx` (a transaction). */
 export function hookContext(ctx: DataContext): HookContext {

@@ -2,11 +2,11 @@
  * `collection()`: one definition from which validators, SQL columns and types are derived.
  * @module
  */
-import type { CheckedAccess } from "../access/checked-rules.js";
-import type { CollectionAccess, RuleReturn } from "../access/rules.js";
+import type { CheckedAccess } from "./checked-rules.js";
+import type { CollectionAccess, RuleReturn } from "./rules.js";
 import { SchemaError } from "../errors/schema-error.js";
-import type { CheckedHooks, HookReturn } from "../hooks/checked-hooks.js";
-import type { CollectionHooks } from "../hooks/hooks.js";
+import type { CheckedHooks, HookReturn } from "./checked-hooks.js";
+import type { CollectionHooks } from "./hooks.js";
 import { Computed, Field, HasMany, type AnyField } from "./field.js";
 import { OBJECT_PROPERTY_NAMES } from "./object-keys.js";
 import type { UpdateInputOf } from "./types.js";

@@ -2,8 +2,8 @@
  * The types of access rules: per collection and operation, and per field.
  * @module
  */
-import type { Fields } from "../schema/collection.js";
-import type { CollectionWhere } from "../schema/types.js";
+import type { Fields } from "./collection.js";
+import type { CollectionWhere } from "./types.js";
 import type { Principal } from "./principal.js";
 
 /** What a rule is given. */

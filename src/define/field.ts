@@ -3,7 +3,7 @@
  * @module
  */
 import type { z } from "zod";
-import type { FieldAccess, RuleContext } from "../access/rules.js";
+import type { FieldAccess, RuleContext } from "./rules.js";
 
 /** The storage kinds a field can have. */
 export type FieldKind =

@@ -3,8 +3,8 @@
  * types `collection()` takes its rules with.
  * @module
  */
-import type { Fields } from "../schema/collection.js";
-import type { CollectionWhere, RelationFilter } from "../schema/types.js";
+import type { Fields } from "./collection.js";
+import type { CollectionWhere, RelationFilter } from "./types.js";
 import type { RuleContext, RuleReturn } from "./rules.js";
 
 /**

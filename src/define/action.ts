@@ -5,15 +5,15 @@
  */
 import type { Kysely } from "kysely";
 import type { z } from "zod";
-import type { Principal, RegisteredSchema } from "../access/principal.js";
-import type { AuthApi, SessionInfo } from "../auth/auth.js";
-import type { DefaultUsers } from "../auth/users.js";
-import type { AnyCollection } from "../schema/collection.js";
-import type { TransactionScope } from "../backend/scope.js";
-import type { DataApi } from "../data/collection-api.js";
-import type { Enqueue } from "../jobs/enqueue-types.js";
-import type { RegisteredJobs } from "../jobs/job.js";
-import type { CreateInput, DB, DialectName, Infer } from "../schema/types.js";
+import type { Principal, RegisteredSchema } from "./principal.js";
+import type { AuthApi, SessionInfo } from "./auth-api.js";
+import type { DefaultUsers } from "./users.js";
+import type { AnyCollection } from "./collection.js";
+import type { TransactionScope } from "./scope.js";
+import type { DataApi } from "./scope.js";
+import type { Enqueue } from "./enqueue.js";
+import type { RegisteredJobs } from "./job.js";
+import type { CreateInput, DB, DialectName, Infer } from "./types.js";
 
 /** The HTTP methods an action can be bound to. */
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";

@@ -2,7 +2,7 @@
  * Who is calling: the principal that access rules, hooks and actions see.
  * @module
  */
-import type { Schema } from "../schema/types.js";
+import type { Schema } from "./types.js";
 
 /**
  * Declares the application's types once, for rules, hooks and actions defined apart from the

@@ -4,8 +4,8 @@
  */
 import { z } from "zod";
 import { SchemaError } from "../errors/schema-error.js";
-import { collection, type Collection, type CollectionDefinition, type Fields } from "../schema/collection.js";
-import { Field, field } from "../schema/field.js";
+import { collection, type Collection, type CollectionDefinition, type Fields } from "./collection.js";
+import { Field, field } from "./field.js";
 
 /** An e-mail address as stored: trimmed, lower-cased, at most 254 characters. */
 export const emailSchema = z.string().trim().toLowerCase().pipe(z.email().max(254));

@@ -1,0 +1,113 @@
+/**
+ * What user code sees of authentication: `backend.auth` and `ctx.auth` in actions, and the
+ * records it returns. Declared here, below the flows that implement it.
+ * @module
+ */
+import type { Principal } from "./principal.js";
+import type { AnyCollection } from "./collection.js";
+import type { CreateInput, Infer } from "./types.js";
+import type { DefaultUsers } from "./users.js";
+
+/**
+ * A length of time: milliseconds, or a string such as `"30d"`, `"12h"`, `"15m"`, `"90s"`.
+ */
+export type Duration = number | `${number}${"ms" | "s" | "m" | "h" | "d" | "w"}`;
+
+/** A session, as `GET /auth/session` and `backend.auth` show it (never its token). */
+export interface SessionInfo {
+  readonly id: string;
+  readonly userId: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
+/** An API key, as listed (never the key itself, only its first characters). */
+export interface ApiKeyInfo {
+  readonly id: string;
+  readonly name: string;
+  /** The key's first characters, to tell keys apart. */
+  readonly start: string;
+  /** The owner; `null` for a key of the system. */
+  readonly userId: string | null;
+  /** For a key of the system: the role its principal has. */
+  readonly role: string | null;
+  /** The collections it may use over HTTP; `null`: every one. */
+  readonly collections: readonly string[] | null;
+  /** The actions it may call over HTTP; `null`: every one. */
+  readonly actions: readonly string[] | null;
+  readonly createdAt: Date;
+  readonly expiresAt: Date | null;
+  readonly lastUsedAt: Date | null;
+}
+
+/** What `backend.auth.apiKeys.create` takes. */
+export interface CreateApiKeyInput {
+  /** A label for people. */
+  name: string;
+  /** The owner, whose principal the key acts as; absent: a key of the system. */
+  userId?: string;
+  /** For a key of the system: the role of its principal (`{ id: keyId, role }`). @default "system" */
+  role?: string;
+  /** Limit the key to these collections (HTTP routes); absent: every one. */
+  collections?: readonly string[];
+  /** Limit the key to these actions (HTTP routes); absent: every one. */
+  actions?: readonly string[];
+  /** How long the key lasts, at most 100 years; absent: until revoked. */
+  expiresIn?: Duration;
+}
+
+/** Who a token belongs to. */
+export interface Identity {
+  /** The principal rules see. */
+  readonly user: Principal;
+  /** Set when a session token was presented. */
+  readonly session?: SessionInfo;
+  /** Set when an API key was presented. */
+  readonly apiKey?: ApiKeyInfo;
+}
+
+/**
+ * What `backend.auth.createUser` takes: the fields of the `users` collection as the system
+ * writes them (so `role` and `emailVerified` too), and a password. Without a password, the
+ * account signs in only after a password reset.
+ */
+export type CreateUserInput<U extends AnyCollection = DefaultUsers> = CreateInput<U, "system"> & { password?: string };
+
+/**
+ * Authentication in-process: `backend.auth`. For seeding accounts, tests, and hosts that run
+ * their own sign-in flows.
+ *
+ * @example
+ * ```ts
+ * const ada = await backend.auth.createUser({ email: "ada@example.com", password: "correct horse battery" });
+ * const { token } = await backend.auth.createSession(ada.id);
+ * const identity = await backend.auth.verifyToken(token); // { user: { id, role, email, ... }, session }
+ * ```
+ */
+export interface AuthApi<U extends AnyCollection = DefaultUsers> {
+  /** Creates an account (through the `users` collection, as the system) with its password. */
+  createUser(input: CreateUserInput<U>): Promise<Infer<U>>;
+  /** Checks an e-mail and password (with the rate limits); the account's principal, or an `ApiError`. */
+  signIn(email: string, password: string, client?: { address?: string; userAgent?: string }): Promise<{ user: Principal; token: string; session: SessionInfo }>;
+  /** Opens a session for a user: its token is returned once and stored only as a hash. */
+  createSession(userId: string, client?: { address?: string; userAgent?: string }): Promise<{ token: string; session: SessionInfo }>;
+  /** Who a session token or API key belongs to; `null` when unknown, expired or revoked. */
+  verifyToken(token: string): Promise<Identity | null>;
+  /** Ends the session of a token. */
+  revokeSession(token: string): Promise<void>;
+  /** Ends every session of a user (but `except`, a session id); returns how many ended. */
+  revokeSessions(userId: string, options?: { except?: string }): Promise<number>;
+  /** Sets a user's password, and ends its sessions. */
+  setPassword(userId: string, password: string): Promise<void>;
+  /** Sends a user the link that verifies its e-mail address. */
+  sendVerificationEmail(userId: string): Promise<void>;
+  /** API keys for server-to-server callers. */
+  readonly apiKeys: {
+    /** Creates a key; `key` is shown this once and stored only as a hash. */
+    create(input: CreateApiKeyInput): Promise<{ key: string; apiKey: ApiKeyInfo }>;
+    /** The keys of a user, or (with `null`) of the system. */
+    list(userId: string | null): Promise<ApiKeyInfo[]>;
+    /** Revokes a key; `false` when there was none with this id. */
+    revoke(id: string): Promise<boolean>;
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * What user code holds: a scope (`backend.system`, `backend.as(user)`, the `tx` of a transaction,
+ * the scope of a hook, an action or a job) and the typed operations on each collection. Declared
+ * here, below everything that implements them.
+ * @module
+ */
+import type { Kysely } from "kysely";
+import type { ActionsApi, AnyAction } from "./action.js";
+import type { Enqueue } from "./enqueue.js";
+import type { AnyJob } from "./job.js";
+import type { Principal } from "./principal.js";
+import type {
+  CreateInput,
+  DB,
+  DialectName,
+  Infer,
+  ListOptions,
+  Page,
+  ReadOptions,
+  RecordOf,
+  Schema,
+  UpdateInput,
+  Visibility,
+  Where,
+} from "./types.js";
+
+/**
+ * What a caller reaches: the data of every collection (through its rules), the actions, and
+ * transactions. `backend.system` is the scope that skips every rule: the one explicit bypass.
+ *
+ * @example
+ * ```ts
+ * const alice = backend.as({ id: aliceId, role: "member" });
+ * await alice.data.posts.list();          // alice's rules apply
+ * await alice.actions.publish({ id });
+ * ```
+ */
+export interface Scope<
+  S extends Schema,
+  D extends DialectName,
+  A extends Record<string, AnyAction> = {},
+  V extends Visibility = "system",
+  J extends Record<string, AnyJob> = {},
+> {
+  /** The caller; `null` when anonymous and for the system scope. */
+  readonly user: Principal | null;
+  /** The collections' operations, by name. */
+  readonly data: DataApi<S, V>;
+  /** The backend's actions, called as this caller. */
+  readonly actions: ActionsApi<A>;
+  /**
+   * Runs `fn` in one database transaction: every write through `tx.data`, `tx.actions` and
+   * `tx.db` commits together, or none does when `fn` throws (the error is rethrown). A
+   * transaction started inside another joins it.
+   * @example
+   * ```ts
+   * await backend.system.transaction(async (tx) => {
+   *   const post = await tx.data.posts.create({ title: "Hello", slug: "hello", author });
+   *   await tx.db.updateTable("users").set({ postCount: 1 }).where("id", "=", author).execute();
+   * });
+   * ```
+   */
+  transaction<T>(fn: (tx: TransactionScope<S, D, A, V, J>) => Promise<T>): Promise<T>;
+  /**
+   * Enqueues a job of the backend, its input checked against the job's schema (`VALIDATION_FAILED`
+   * when it does not fit: nothing is enqueued). In a transaction, the job is written by the
+   * transaction: it exists only if the transaction commits.
+   * @example
+   * ```ts
+   * await backend.system.transaction(async (tx) => {
+   *   const user = await tx.data.users.create({ email });
+   *   await tx.enqueue("sendWelcome", { to: user.email }, { delay: 60_000 });
+   * });
+   * ```
+   */
+  readonly enqueue: Enqueue<J>;
+}
+
+/** A scope bound to an open transaction. */
+export interface TransactionScope<
+  S extends Schema,
+  D extends DialectName,
+  A extends Record<string, AnyAction> = {},
+  V extends Visibility = "system",
+  J extends Record<string, AnyJob> = {},
+> extends Scope<S, D, A, V, J> {
+  /** Kysely, bound to this transaction. */
+  readonly db: Kysely<DB<S, D>>;
+  /** Runs `fn` once the outermost transaction has committed, never after a rollback. */
+  afterCommit(fn: () => void | Promise<void>): void;
+}
+
+type Counted<O> = O extends { count: true } ? true : false;
+
+/**
+ * The operations on collection `N`. Every filter, sort, selection and include is checked against
+ * the schema (unknown names are errors), and every write is validated.
+ *
+ * @example
+ * ```ts
+ * const posts = backend.system.data.posts;
+ * const post = await posts.create({ title: "Hello", slug: "hello", author: alice.id });
+ * const page = await posts.list({
+ *   where: { published: true },
+ *   orderBy: [{ createdAt: "desc" }],
+ *   limit: 20,
+ *   include: { author: true },
+ * });
+ * ```
+ */
+export interface CollectionApi<S extends Schema, N extends keyof S & string, V extends Visibility = "system"> {
+  /**
+   * A page of records: `{ items, nextCursor }`, and `total` when `count: true`. Pass
+   * `nextCursor` back as `cursor` for the next page; it is `null` on the last one.
+   * @example
+   * ```ts
+   * const { items, nextCursor } = await posts.list({ where: { title: { contains: "SQL" } }, limit: 20 });
+   * const next = await posts.list({ where: { title: { contains: "SQL" } }, limit: 20, cursor: nextCursor });
+   * ```
+   */
+  list<const O extends ListOptions<S, N> = {}>(options?: O): Promise<Page<RecordOf<S, N, O, V>, Counted<O>>>;
+  /**
+   * One record by id, or `null` when there is none.
+   * @example
+   * ```ts
+   * const post = await posts.get(id, { include: { author: true } });
+   * ```
+   */
+  get<const O extends ReadOptions<S, N> = {}>(id: string, options?: O): Promise<RecordOf<S, N, O, V> | null>;
+  /**
+   * How many records match `where`.
+   * @example
+   * ```ts
+   * const drafts = await posts.count({ where: { published: false } });
+   * ```
+   */
+  count(options?: { where?: Where<S, N> }): Promise<number>;
+  /**
+   * Creates a record and returns it. Fails with `VALIDATION_FAILED` (each field's problem in
+   * `issues`), `UNIQUE_VIOLATION` or `REFERENCE_NOT_FOUND`.
+   * @example
+   * ```ts
+   * const post = await posts.create({ title: "Hello", slug: "hello", author: alice.id });
+   * ```
+   */
+  create<const O extends ReadOptions<S, N> = {}>(data: CreateInput<S[N], V>, options?: O): Promise<RecordOf<S, N, O, V>>;
+  /**
+   * Creates several records in one transaction (all or none) and returns them in order.
+   * @example
+   * ```ts
+   * await posts.createMany([{ title: "A", slug: "a", author }, { title: "B", slug: "b", author }]);
+   * ```
+   */
+  createMany<const O extends ReadOptions<S, N> = {}>(
+    data: readonly CreateInput<S[N], V>[],
+    options?: O,
+  ): Promise<RecordOf<S, N, O, V>[]>;
+  /**
+   * Changes the given fields of a record and returns it; `NOT_FOUND` when there is none.
+   * @example
+   * ```ts
+   * await posts.update(post.id, { published: true });
+   * ```
+   */
+  update<const O extends ReadOptions<S, N> = {}>(
+    id: string,
+    data: UpdateInput<S[N], V>,
+    options?: O,
+  ): Promise<RecordOf<S, N, O, V>>;
+  /**
+   * Changes every record matching `where` (`{}` for all) in one statement.
+   * @example
+   * ```ts
+   * const { count } = await posts.updateMany({ where: { author: bob.id }, data: { published: false } });
+   * ```
+   */
+  updateMany(args: { where: Where<S, N>; data: UpdateInput<S[N], V> }): Promise<{ count: number }>;
+  /**
+   * Deletes a record and returns it; `NOT_FOUND` when there is none, `STILL_REFERENCED` when
+   * records point to it through a `belongsTo` with `onDelete: "restrict"`.
+   * @example
+   * ```ts
+   * await posts.delete(post.id);
+   * ```
+   */
+  delete(id: string): Promise<RecordOf<S, N, {}, V>>;
+  /**
+   * Deletes every record matching `where` (`{}` for all) in one statement.
+   * @example
+   * ```ts
+   * await posts.deleteMany({ where: { published: false } });
+   * ```
+   */
+  deleteMany(args: { where: Where<S, N> }): Promise<{ count: number }>;
+  /**
+   * Updates the record whose unique field (or id) has the given value, or creates it. The value
+   * in `where` is also written on create.
+   * @example
+   * ```ts
+   * await posts.upsert({ where: { slug: "hello" }, create: { title: "Hello", slug: "hello", author }, update: { title: "Hello" } });
+   * ```
+   */
+  upsert<const O extends ReadOptions<S, N> = {}>(
+    args: { where: Partial<Infer<S[N]>>; create: CreateInput<S[N], V>; update: UpdateInput<S[N], V> },
+    options?: O,
+  ): Promise<RecordOf<S, N, O, V>>;
+}
+
+/** The operations on every collection of a backend, by collection name, for a reader `V`. */
+export type DataApi<S extends Schema, V extends Visibility = "system"> = {
+  readonly [N in keyof S & string]: CollectionApi<S, N, V>;
+};
