@@ -20,18 +20,12 @@ export { createBackend } from "./backend/create-backend.js";
 export type { Backend, BackendOptions } from "./backend/create-backend.js";
 export type { Scope, TransactionScope } from "./define/scope.js";
 export { action } from "./define/action.js";
-export type {
-  Action,
-  ActionAuth,
-  ActionContext,
-  ActionDefinition,
-  ActionHttp,
-  ActionInput,
-  ActionOutput,
-  SignUpInput,
-} from "./define/action.js";
+export type { Action, ActionAuth, ActionContext, ActionDefinition, ActionHttp, SignUpInput } from "./define/action.js";
+export type { ActionInput, ActionOutput } from "./define/handles.js";
 export type { Principal, Register } from "./define/principal.js";
-export type { CollectionAccess, FieldAccess, Operation, Rule, RuleContext, RuleResult } from "./define/rules.js";
+export type { CollectionAccess, Operation, Rule, RuleResult } from "./define/rules.js";
+export type { FieldAccess } from "./define/field.js";
+export type { RuleContext } from "./define/principal.js";
 export type { CollectionHooks, CommittedChange, HookContext } from "./define/hooks.js";
 export type { Logger } from "./define/logger.js";
 export type { CorsOptions, HttpOptions } from "./http/options.js";
@@ -56,7 +50,8 @@ export { memoryRateLimitStore } from "./auth/rate-limit.js";
 export type { RateLimitHit, RateLimitStore } from "./auth/rate-limit.js";
 export { normalizeEmail, userFields, usersCollection } from "./define/users.js";
 export { job } from "./define/job.js";
-export type { Backoff, Job, JobContext, JobDefinition, JobInput } from "./define/job.js";
+export type { Backoff, Job, JobContext, JobDefinition } from "./define/job.js";
+export type { JobInput } from "./define/handles.js";
 export type { Enqueue, EnqueuedJob, EnqueueOptions } from "./define/enqueue.js";
 export type { AttemptOutcome, JobAttempt, JobDetails, JobRecord, JobState } from "./jobs/job-record.js";
 export type { JobEvent, JobEventListener } from "./jobs/events.js";
@@ -75,7 +70,8 @@ export { SchemaError } from "./errors/schema-error.js";
 export { MigrationError } from "./migrate/migrate.js";
 export type { MigrateOptions, MigrationResult, RefusedChange, SchemaChange } from "./migrate/migrate.js";
 export { collection } from "./define/collection.js";
-export type { Collection, CollectionDefinition, IndexDefinition } from "./define/collection.js";
+export type { CollectionDefinition } from "./define/collection.js";
+export type { Collection, IndexDefinition } from "./define/types.js";
 export { Computed, field, Field, HasMany } from "./define/field.js";
 export type { OnDelete, SlugOptions } from "./define/field.js";
 export type {

@@ -18,12 +18,14 @@
  * @module
  */
 export type { UsersOf, WithAuthUsers } from "./backend/create-backend.js";
-export type { ActionsApi, AnyAction, HttpMethod, RegisteredUsers } from "./define/action.js";
-export type { BasePrincipal, RegisteredSchema } from "./define/principal.js";
+export type { HttpMethod, RegisteredUsers } from "./define/action.js";
+export type { ActionsApi, AnyAction } from "./define/handles.js";
+export type { BasePrincipal } from "./define/principal.js";
+export type { RegisteredSchema } from "./define/types.js";
 export type { BaseUserFields, DefaultUsers, UserFields } from "./define/users.js";
-export type { AnyJob, RegisteredJobs } from "./define/job.js";
+export type { AnyJob, RegisteredJobs } from "./define/handles.js";
 export type { ErrorFactories } from "./errors/define-errors.js";
-export type { AnyCollection, Fields } from "./define/collection.js";
+export type { AnyCollection, Fields } from "./define/types.js";
 export type {
   AnyField,
   BaseFieldState,

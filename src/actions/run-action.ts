@@ -6,7 +6,7 @@ import { denied } from "../access/caller-access.js";
 import { afterCommit, type DataContext } from "../data/context.js";
 import { issuesOf, validationError } from "../errors/validation.js";
 import type { EnqueuedJob, EnqueueOptions } from "../define/enqueue.js";
-import type { Action, ActionAuth, ActionContext, AnyAction } from "../define/action.js";
+import type { Action, ActionAuth, ActionContext } from "../define/action.js";
 
 type Client = { address?: string; userAgent?: string };
 
@@ -30,7 +30,7 @@ export interface AuthForActions {
  * the actions, the scope of a context, jobs and built-in auth.
  */
 export interface ActionServices {
-  readonly actions: Readonly<Record<string, AnyAction>>;
+  readonly actions: Readonly<Record<string, Action<never, unknown>>>;
   /** The scope of a context (its data, actions, transactions), as handlers get it. */
   scopeOf(ctx: DataContext): { readonly data: unknown };
   enqueue(ctx: DataContext, name: string, input: unknown, options?: EnqueueOptions): Promise<EnqueuedJob>;

@@ -4,7 +4,8 @@
  */
 import type { Kysely } from "kysely";
 import type { Principal } from "../define/principal.js";
-import type { AnyAction } from "../define/action.js";
+import type { Action } from "../define/action.js";
+import type { AnyAction } from "../define/handles.js";
 import type { DatabaseAdapter } from "../dialects/dialect.js";
 import { sqlite } from "../dialects/sqlite/index.js";
 import { CompiledQueryCache } from "../data/compiled-query-cache.js";
@@ -19,7 +20,7 @@ import { SchemaError } from "../errors/schema-error.js";
 import { migrate, type MigrateOptions, type MigrationResult } from "../migrate/migrate.js";
 import { buildModel } from "../model/model.js";
 import type { DB, DialectName, Schema } from "../define/types.js";
-import type { AnyCollection } from "../define/collection.js";
+import type { AnyCollection } from "../define/types.js";
 import { createApp } from "../http/create-app.js";
 import type { HttpOptions } from "../http/options.js";
 import { Auth, type AuthApi } from "../auth/auth.js";
@@ -29,7 +30,7 @@ import { authTables } from "../auth/tables.js";
 import { isUsersCollection, usersCollection, type DefaultUsers } from "../define/users.js";
 import type { AppAuth } from "../http/create-app.js";
 import { systemClock, type Clock } from "../define/clock.js";
-import type { AnyJob } from "../define/job.js";
+import type { AnyJob } from "../define/handles.js";
 import type { JobsApi } from "../jobs/jobs-api.js";
 import { JobsRuntime, type JobsSystemScope } from "../jobs/jobs-runtime.js";
 import type { Schedule } from "../define/schedule.js";
@@ -271,7 +272,8 @@ export function createBackend<
     ...(hasSequences(model) ? sequenceTables : {}),
   };
   const storage = Object.keys(systemCollections).length === 0 ? model : buildModel({ ...collections, ...systemCollections });
-  const actions: Readonly<Record<string, AnyAction>> = options.actions ?? {};
+  // What action() made: an Action, whose definition the services read.
+  const actions = (options.actions ?? {}) as Readonly<Record<string, Action<never, unknown>>>;
   for (const [name, value] of Object.entries(actions)) {
     if (typeof value !== "object" || value === null || !("definition" in value)) {
       throw new SchemaError(`The action "${name}" is not an action: define it with action({ input, handler }).`);

@@ -5,14 +5,15 @@
  */
 import type { Kysely } from "kysely";
 import type { z } from "zod";
-import type { Principal, RegisteredSchema } from "./principal.js";
+import type { Principal } from "./principal.js";
+import type { RegisteredSchema } from "./types.js";
 import type { AuthApi, SessionInfo } from "./auth-api.js";
 import type { DefaultUsers } from "./users.js";
-import type { AnyCollection } from "./collection.js";
+import type { AnyCollection } from "./types.js";
 import type { TransactionScope } from "./scope.js";
 import type { DataApi } from "./scope.js";
 import type { Enqueue } from "./enqueue.js";
-import type { RegisteredJobs } from "./job.js";
+import type { RegisteredJobs } from "./handles.js";
 import type { CreateInput, DB, DialectName, Infer } from "./types.js";
 
 /** The HTTP methods an action can be bound to. */
@@ -170,18 +171,6 @@ export interface Action<I, O> {
   readonly "~types"?: { readonly input: (input: I) => void; readonly output: () => O };
 }
 
-/** Any action. */
-export type AnyAction = Action<never, unknown>;
-
-/** The input an action takes (before validation). */
-export type ActionInput<A> = A extends { readonly "~types"?: { readonly input: (input: infer I) => void } } ? I : never;
-/** What an action returns. */
-export type ActionOutput<A> = A extends { readonly "~types"?: { readonly output: () => infer O } } ? O : never;
-
-/** The actions of a scope, called by name. */
-export type ActionsApi<A extends Record<string, AnyAction>> = {
-  readonly [K in keyof A]: (input: ActionInput<A[K]>) => Promise<ActionOutput<A[K]>>;
-};
 
 /**
  * Defines an action: a business function with validated input (and output), an access rule,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Principal } from "./principal.js";
-import type { AnyCollection } from "./collection.js";
+import type { AnyCollection } from "./types.js";
 import type { CreateInput, Infer } from "./types.js";
 import type { DefaultUsers } from "./users.js";
 

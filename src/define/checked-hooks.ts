@@ -3,7 +3,7 @@
  * fields, where the hooks are written: the type `collection()` takes its hooks with.
  * @module
  */
-import type { Fields } from "./collection.js";
+import type { Fields } from "./types.js";
 import type { CreateInputOf, InferFields, UpdateInputOf } from "./types.js";
 import type { CollectionHooks, HookContext } from "./hooks.js";
 

@@ -3,9 +3,10 @@
  * types `collection()` takes its rules with.
  * @module
  */
-import type { Fields } from "./collection.js";
+import type { Fields } from "./types.js";
 import type { CollectionWhere, RelationFilter } from "./types.js";
-import type { RuleContext, RuleReturn } from "./rules.js";
+import type { RuleReturn } from "./rules.js";
+import type { RuleContext } from "./principal.js";
 
 /**
  * The rules of a collection as `collection()` takes them, each rule's result checked (see

@@ -7,18 +7,10 @@ import type { CollectionAccess, RuleReturn } from "./rules.js";
 import { SchemaError } from "../errors/schema-error.js";
 import type { CheckedHooks, HookReturn } from "./checked-hooks.js";
 import type { CollectionHooks } from "./hooks.js";
-import { Computed, Field, HasMany, type AnyField } from "./field.js";
+import { Computed, Field, HasMany } from "./field.js";
 import { OBJECT_PROPERTY_NAMES } from "./object-keys.js";
-import type { UpdateInputOf } from "./types.js";
+import type { Collection, Fields, IndexDefinition, UpdateInputOf } from "./types.js";
 import { FILTER_OPERATORS, LOGICAL_OPERATORS, RELATION_OPERATORS } from "./operators.js";
-
-/** The fields of a collection, by name. */
-export type Fields = Record<string, AnyField>;
-
-/** An extra index: its fields in order, or an object that also says whether it is unique. */
-export type IndexDefinition<Name extends string = string> =
-  | readonly Name[]
-  | { readonly fields: readonly Name[]; readonly unique?: boolean };
 
 /**
  * What `collection()` takes besides the name. `A` is the type of its rules: `collection()`
@@ -55,30 +47,6 @@ export interface CollectionDefinition<
    */
   clientIds?: I;
 }
-
-/**
- * A collection: a table, its validators and its types.
- *
- * @example
- * ```ts
- * const posts = collection("posts", { fields: { title: field.text() } });
- * type Post = Infer<typeof posts>;
- * ```
- */
-export interface Collection<N extends string = string, F extends Fields = Fields, I extends boolean = boolean> {
-  readonly name: N;
-  readonly fields: F;
-  readonly indexes: readonly IndexDefinition[];
-  /** Whether callers other than the system scope may choose the ids of new records. */
-  readonly clientIds: I;
-  /** @internal The rules, read by the backend (typed where they are written, in `collection()`). */
-  readonly access: object;
-  /** @internal The hooks, read by the backend. */
-  readonly hooks: object;
-}
-
-/** Any collection. */
-export type AnyCollection = Collection<string, Fields>;
 
 /** The fields every collection has. */
 export const SYSTEM_FIELDS = ["id", "createdAt", "updatedAt"] as const;

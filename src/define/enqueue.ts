@@ -2,7 +2,7 @@
  * The type of `enqueue`, inferred from the jobs of a backend (or of `Register`).
  * @module
  */
-import type { AnyJob, JobInput } from "./job.js";
+import type { AnyJob, JobInput } from "./handles.js";
 
 /**
  * When and how a job is enqueued.

@@ -3,7 +3,22 @@
  * @module
  */
 import type { z } from "zod";
-import type { FieldAccess, RuleContext } from "./rules.js";
+import type { RuleContext } from "./principal.js";
+
+/**
+ * Per-field rules, decided per caller. A field the caller may not read is left out of what it
+ * reads and cannot be filtered, sorted or selected on by it; a field it may not write is refused
+ * when it writes it.
+ *
+ * @example
+ * ```ts
+ * email: field.text().access({ read: ({ user }) => user?.role === "admin" })
+ * ```
+ */
+export interface FieldAccess {
+  read?: (context: RuleContext) => boolean;
+  write?: (context: RuleContext) => boolean;
+}
 
 /** The storage kinds a field can have. */
 export type FieldKind =

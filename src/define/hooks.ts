@@ -3,11 +3,12 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import type { Principal, RegisteredSchema } from "./principal.js";
+import type { Principal } from "./principal.js";
+import type { RegisteredSchema } from "./types.js";
 import type { TransactionScope } from "./scope.js";
 import type { Enqueue } from "./enqueue.js";
-import type { RegisteredJobs } from "./job.js";
-import type { Fields } from "./collection.js";
+import type { RegisteredJobs } from "./handles.js";
+import type { Fields } from "./types.js";
 import type { DB, DialectName, InferFields, UpdateInputOf } from "./types.js";
 
 // `system` and `db` are typed from the registered collections, among which is the collection

@@ -4,7 +4,8 @@
  */
 import type { Kysely } from "kysely";
 import type { z } from "zod";
-import type { Register, RegisteredSchema } from "./principal.js";
+import type { RegisteredJobs } from "./handles.js";
+import type { RegisteredSchema } from "./types.js";
 import type { Scope } from "./scope.js";
 import type { Logger } from "./logger.js";
 import type { DB, DialectName } from "./types.js";
@@ -39,19 +40,6 @@ export type Backoff =
        */
       readonly jitter?: boolean;
     };
-
-/**
- * The jobs declared in {@link Register}, or any jobs.
- * @example
- * ```ts
- * declare module "cimiento" {
- *   interface Register {
- *     jobs: { sendWelcome: typeof sendWelcome };
- *   }
- * }
- * ```
- */
-export type RegisteredJobs = Register extends { jobs: infer J extends Record<string, AnyJob> } ? J : Record<string, AnyJob>;
 
 /**
  * What a job's handler is given.
@@ -164,17 +152,6 @@ export interface Job<I> {
   readonly "~types"?: { readonly input: (input: I) => void };
 }
 
-/** Any job. */
-export type AnyJob = Job<never>;
-
-/**
- * The input `enqueue` takes for a job (before validation).
- * @example
- * ```ts
- * type WelcomeInput = JobInput<typeof sendWelcome>; // { to: string }
- * ```
- */
-export type JobInput<J> = J extends { readonly "~types"?: { readonly input: (input: infer I) => void } } ? I : never;
 
 /**
  * Defines a job: a handler run by a worker, with input validated when it is enqueued, retries

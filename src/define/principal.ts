@@ -2,7 +2,6 @@
  * Who is calling: the principal that access rules, hooks and actions see.
  * @module
  */
-import type { Schema } from "./types.js";
 
 /**
  * Declares the application's types once, for rules, hooks and actions defined apart from the
@@ -34,5 +33,8 @@ export interface BasePrincipal {
  */
 export type Principal = Register extends { principal: infer P extends BasePrincipal } ? P : BasePrincipal;
 
-/** The collections declared in {@link Register}, or any collections. */
-export type RegisteredSchema = Register extends { collections: infer S extends Schema } ? S : Schema;
+/** What a rule is given. */
+export interface RuleContext {
+  /** The caller: a principal, or `null` when anonymous. */
+  readonly user: Principal | null;
+}

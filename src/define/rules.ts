@@ -2,15 +2,8 @@
  * The types of access rules: per collection and operation, and per field.
  * @module
  */
-import type { Fields } from "./collection.js";
-import type { CollectionWhere } from "./types.js";
-import type { Principal } from "./principal.js";
-
-/** What a rule is given. */
-export interface RuleContext {
-  /** The caller: a principal, or `null` when anonymous. */
-  readonly user: Principal | null;
-}
+import type { CollectionWhere, Fields } from "./types.js";
+import type { RuleContext } from "./principal.js";
 
 /**
  * What a collection rule decides: `true` (allowed), `false` (denied), or a filter that is AND-ed
@@ -61,18 +54,3 @@ export type RuleReturn<F extends Fields> = RuleResult<F> | Promise<RuleResult<F>
 
 /** The operations collection rules govern. */
 export type Operation = keyof CollectionAccess<Fields>;
-
-/**
- * Per-field rules, decided per caller. A field the caller may not read is left out of what it
- * reads and cannot be filtered, sorted or selected on by it; a field it may not write is refused
- * when it writes it.
- *
- * @example
- * ```ts
- * email: field.text().access({ read: ({ user }) => user?.role === "admin" })
- * ```
- */
-export interface FieldAccess {
-  read?: (context: RuleContext) => boolean;
-  write?: (context: RuleContext) => boolean;
-}

@@ -5,9 +5,9 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import type { ActionsApi, AnyAction } from "./action.js";
+import type { ActionsApi, AnyAction } from "./handles.js";
 import type { Enqueue } from "./enqueue.js";
-import type { AnyJob } from "./job.js";
+import type { AnyJob } from "./handles.js";
 import type { Principal } from "./principal.js";
 import type {
   CreateInput,

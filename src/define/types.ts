@@ -3,11 +3,46 @@
  * @module
  */
 import type { ColumnType, Generated } from "kysely";
-import type { AnyCollection, Collection, Fields } from "./collection.js";
-import type { Computed, Field, FieldState, HasMany } from "./field.js";
+import type { AnyField, Computed, Field, FieldState, HasMany } from "./field.js";
+import type { Register } from "./principal.js";
+
+/** The fields of a collection, by name. */
+export type Fields = Record<string, AnyField>;
+
+/** An extra index: its fields in order, or an object that also says whether it is unique. */
+export type IndexDefinition<Name extends string = string> =
+  | readonly Name[]
+  | { readonly fields: readonly Name[]; readonly unique?: boolean };
+
+/**
+ * A collection: a table, its validators and its types.
+ *
+ * @example
+ * ```ts
+ * const posts = collection("posts", { fields: { title: field.text() } });
+ * type Post = Infer<typeof posts>;
+ * ```
+ */
+export interface Collection<N extends string = string, F extends Fields = Fields, I extends boolean = boolean> {
+  readonly name: N;
+  readonly fields: F;
+  readonly indexes: readonly IndexDefinition[];
+  /** Whether callers other than the system scope may choose the ids of new records. */
+  readonly clientIds: I;
+  /** @internal The rules, read by the backend (typed where they are written, in `collection()`). */
+  readonly access: object;
+  /** @internal The hooks, read by the backend. */
+  readonly hooks: object;
+}
+
+/** Any collection. */
+export type AnyCollection = Collection<string, Fields>;
 
 /** The collections of a backend, by name. */
 export type Schema = Record<string, AnyCollection>;
+
+/** The collections declared in {@link Register}, or any collections. */
+export type RegisteredSchema = Register extends { collections: infer S extends Schema } ? S : Schema;
 
 /** @internal Flattens an intersection for readable hovers. */
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};

@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import { SchemaError } from "../errors/schema-error.js";
-import { collection, type Collection, type CollectionDefinition, type Fields } from "./collection.js";
+import { collection, type CollectionDefinition } from "./collection.js";
+import { type Collection, type Fields } from "./types.js";
 import { Field, field } from "./field.js";
 
 /** An e-mail address as stored: trimmed, lower-cased, at most 254 characters. */

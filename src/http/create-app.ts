@@ -7,7 +7,8 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { RequestIdVariables } from "hono/request-id";
 import type { Principal } from "../define/principal.js";
-import type { AnyAction } from "../define/action.js";
+import type { Action } from "../define/action.js";
+import type { AnyAction } from "../define/handles.js";
 import type { Scope } from "../define/scope.js";
 import { ApiError, apiError, toApiError } from "../errors/api-error.js";
 import type { Logger } from "../define/logger.js";
@@ -267,7 +268,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   async function serveAction(
     c: Context<Env>,
     name: string,
-    action: AnyAction,
+    action: Action<never, unknown>,
     status: number,
     params: Record<string, string>,
   ): Promise<Response> {

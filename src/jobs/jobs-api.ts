@@ -3,7 +3,7 @@
  * @module
  */
 import type { JobEventListener } from "./events.js";
-import type { AnyJob } from "../define/job.js";
+import type { AnyJob } from "../define/handles.js";
 import type { JobDetails, JobRecord, JobState } from "./job-record.js";
 
 /**

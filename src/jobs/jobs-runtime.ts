@@ -13,7 +13,7 @@ import { issuesOf, validationError } from "../errors/validation.js";
 import type { Clock } from "../define/clock.js";
 import type { EnqueuedJob, EnqueueOptions } from "../define/enqueue.js";
 import type { JobEvent, JobEventListener } from "./events.js";
-import type { AnyJob, JobDefinition } from "../define/job.js";
+import type { Job, JobDefinition } from "../define/job.js";
 import type { DrainResult, JobsApi, ListJobsOptions } from "./jobs-api.js";
 import { startAttempt, type JobsSystemScope } from "./run-attempt.js";
 
@@ -45,7 +45,7 @@ function checkDefinitions(jobs: Readonly<Record<string, unknown>>): Map<string, 
     if (typeof value !== "object" || value === null || !("definition" in value)) {
       throw new SchemaError(`The job "${name}" is not a job: define it with job({ input, handler }).`);
     }
-    const definition = (value as AnyJob).definition;
+    const definition = (value as Job<unknown>).definition;
     const { retries, timeout, concurrency } = definition;
     if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) {
       throw new SchemaError(`The job "${name}" has retries ${String(retries)}: use a whole number, 0 or more.`);

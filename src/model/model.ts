@@ -7,7 +7,7 @@ import { z } from "zod";
 import { SchemaError } from "../errors/schema-error.js";
 import type { CollectionAccess } from "../define/rules.js";
 import type { CollectionHooks } from "../define/hooks.js";
-import type { AnyCollection, Fields } from "../define/collection.js";
+import type { AnyCollection, Fields } from "../define/types.js";
 import { Computed, Field, HasMany, type ComputedWhere, type FieldConfig, type FieldKind, type OnDelete } from "../define/field.js";
 import { DATETIME_OUT_OF_RANGE, storableDate } from "./datetime.js";
 import { EXPECTED, expects } from "./field-messages.js";

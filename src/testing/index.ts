@@ -7,9 +7,9 @@ import { createBackend, type Backend, type BackendOptions, type WithAuthUsers } 
 import type { AuthOptions, BuiltInAuthOptions } from "../auth/options.js";
 import { scryptHasher } from "../auth/password.js";
 import { sqlite } from "../dialects/sqlite/index.js";
-import type { AnyAction } from "../define/action.js";
+import type { AnyAction } from "../define/handles.js";
 import type { Clock } from "../define/clock.js";
-import type { AnyJob } from "../define/job.js";
+import type { AnyJob } from "../define/handles.js";
 import type { DrainResult } from "../jobs/jobs-api.js";
 import type { DialectName, Schema } from "../define/types.js";
 import type { DatabaseAdapter } from "../dialects/dialect.js";
