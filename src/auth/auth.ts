@@ -112,7 +112,7 @@ export class Auth implements AuthApi {
   constructor(deps: AuthDeps, options: BuiltInAuthOptions) {
     const store = new AuthStore(deps.runtime, deps.clock);
     const credentials = new Credentials(store, options.password);
-    const limits = new CredentialLimits(store, options.rateLimit);
+    const limits = new CredentialLimits(store, options.rateLimit, deps.logger);
     const tokens = new OneUseTokens(store, options.tokenTtl);
     const outbox = new Outbox(options, deps.logger);
     const settings = resolveSettings(options);

@@ -85,7 +85,10 @@ export interface RateLimit {
   window: Duration;
 }
 
-/** Rate limits on credential routes. They are on in every environment. */
+/**
+ * Rate limits on credential routes. They are on in every environment, unless `rateLimit: false`
+ * turns them off.
+ */
 export interface RateLimitOptions {
   /** Failed sign-ins per account (an e-mail address, known or not). @default { max: 5, window: "15m" } */
   signIn?: RateLimit;
@@ -137,8 +140,13 @@ export interface BuiltInAuthOptions {
   password?: PasswordOptions;
   /** Sessions. @default {} */
   sessions?: SessionOptions;
-  /** Rate limits on credentials. @default the limits above, in the database */
-  rateLimit?: RateLimitOptions;
+  /**
+   * Rate limits on credentials, or `false` for none at all (for tests and benchmarks that sign
+   * in many times: nothing is counted, nothing is refused with 429). With `false` and
+   * `NODE_ENV=production`, the backend logs a warning when it is made.
+   * @default the limits of {@link RateLimitOptions}, counted in the database
+   */
+  rateLimit?: RateLimitOptions | false;
   /**
    * Proxies whose `X-Forwarded-For` is believed, as addresses or CIDR ranges
    * (`["10.0.0.0/8", "::1"]`). None by default: the client address is the socket's, and a
