@@ -71,6 +71,13 @@ export interface PasswordOptions {
   requireEmailVerification?: boolean;
   /** Whether `POST /auth/sign-up` is open; off, accounts come from `backend.auth.createUser`. @default true */
   signUp?: boolean;
+  /**
+   * Whether a forgotten password can be reset with a mailed link (`POST
+   * /auth/request-password-reset` and `POST /auth/reset-password`). Off, both answer 404, and
+   * passwords are set by their owner (`change-password`) or by the host (`backend.auth.setPassword`).
+   * @default true
+   */
+  reset?: boolean;
   /** @default 8 */
   minLength?: number;
   /** @default 128 */
@@ -175,9 +182,11 @@ export interface BuiltInAuthOptions {
    */
   trustedOrigins?: readonly string[];
   /**
-   * Sends the messages of sign-up and password reset. Absent: outside production
+   * Sends the messages of sign-up (while `password.requireEmailVerification` is on), password
+   * reset and `backend.auth.sendVerificationEmail`. Absent: outside production
    * (`NODE_ENV !== "production"`) they are written to the logger; in production, flows that
-   * need mail answer 500 and log why, so set one.
+   * need mail answer 500 and log why, and the backend warns when it is made if sign-up or
+   * password reset is open.
    */
   mailer?: Mailer;
   /** Replaces the default messages. */

@@ -8,6 +8,7 @@ import {
   type ApiKeyInfo,
   type BuiltInAuthOptions,
   type Identity,
+  type PasswordOptions,
   type RateLimitOptions,
   type SessionInfo,
 } from "cimiento";
@@ -113,5 +114,10 @@ describe("options that turn things off", () => {
     createBackend({ collections: { posts }, auth: { password: {}, rateLimit: false } });
     // @ts-expect-error: only false turns the limits off
     createBackend({ collections: { posts }, auth: { password: {}, rateLimit: true } });
+  });
+
+  test("password.reset is a boolean", () => {
+    expectTypeOf<PasswordOptions["reset"]>().toEqualTypeOf<boolean | undefined>();
+    createBackend({ collections: { posts }, auth: { password: { reset: false } } });
   });
 });
