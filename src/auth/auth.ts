@@ -54,10 +54,10 @@ export class Auth implements AuthApi {
   constructor(deps: AuthDeps, options: BuiltInAuthOptions) {
     const store = new AuthStore(deps.runtime, deps.clock);
     const credentials = new Credentials(store, options.password);
-    const limits = new CredentialLimits(store, options.rateLimit);
-    const tokens = new OneUseTokens(store, options.tokenTtl);
-    const outbox = new Outbox(options, deps.logger);
     const settings = resolveSettings(options);
+    const limits = new CredentialLimits(store, options.rateLimit, deps.logger);
+    const tokens = new OneUseTokens(store, options.tokenTtl);
+    const outbox = new Outbox(options, settings, deps.logger);
     const accounts = new Accounts(store, deps);
     const sessions = new Sessions(store, settings, deps.users);
     const keys = new ApiKeys(store, (userId) => accounts.principalOf(userId));

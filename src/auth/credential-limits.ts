@@ -4,6 +4,7 @@
  */
 import { v7 as uuidv7 } from "uuid";
 import { apiError, type ApiError } from "../errors/api-error.js";
+import type { Logger } from "../define/logger.js";
 import { addressGrouping } from "./ip-address.js";
 import type { RateLimitOptions } from "./options.js";
 import { databaseRateLimitStore, type RateLimitStore } from "./rate-limit.js";
@@ -15,20 +16,44 @@ export function rateLimited(retryAfter: number): ApiError {
   return apiError("RATE_LIMITED", `Too many attempts; try again in ${retryAfter} seconds.`, { retryAfter });
 }
 
-/** Counts credential requests in the rate-limit store, and refuses those past a limit. */
-export class CredentialLimits {
-  readonly #store: RateLimitStore;
-  readonly #clock: AuthStore["clock"];
-  readonly #signIn: ResolvedRateLimit;
-  readonly #perAddress: ResolvedRateLimit;
-  readonly #addressGroup: (address: string) => string;
+/** The limits in force: where they count, and what each allows. */
+interface Counting {
+  readonly store: RateLimitStore;
+  readonly signIn: ResolvedRateLimit;
+  readonly perAddress: ResolvedRateLimit;
+  readonly addressGroup: (address: string) => string;
+}
 
-  constructor(store: AuthStore, options: RateLimitOptions = {}) {
-    this.#signIn = rateLimitOf(options.signIn, { max: 5, window: "15m" }, "auth.rateLimit.signIn");
-    this.#perAddress = rateLimitOf(options.perAddress, { max: 30, window: "1m" }, "auth.rateLimit.perAddress");
-    this.#addressGroup = addressGrouping(options.ipv6Prefix ?? 64, "auth.rateLimit.ipv6Prefix");
+/**
+ * Counts credential requests in the rate-limit store, and refuses those past a limit. With
+ * `rateLimit: false` it counts and refuses nothing.
+ */
+export class CredentialLimits {
+  readonly #clock: AuthStore["clock"];
+  /** `null` with `rateLimit: false`. */
+  readonly #counting: Counting | null;
+
+  constructor(store: AuthStore, rateLimit: RateLimitOptions | false | undefined, logger: Logger) {
     this.#clock = store.clock;
-    this.#store = options.store ?? databaseRateLimitStore(store.db, uuidv7, () => store.stamp());
+    if (rateLimit === false) {
+      this.#counting = null;
+      if (process.env["NODE_ENV"] === "production") {
+        (logger.warn ?? logger.error).call(
+          logger,
+          'auth.rateLimit is false and NODE_ENV is "production": sign-in, sign-up, password reset and every other credential ' +
+            "request are not rate-limited, so passwords can be guessed without limit. Remove rateLimit: false unless something " +
+            "in front of this backend limits them.",
+        );
+      }
+      return;
+    }
+    const options = rateLimit ?? {};
+    this.#counting = {
+      signIn: rateLimitOf(options.signIn, { max: 5, window: "15m" }, "auth.rateLimit.signIn"),
+      perAddress: rateLimitOf(options.perAddress, { max: 30, window: "1m" }, "auth.rateLimit.perAddress"),
+      addressGroup: addressGrouping(options.ipv6Prefix ?? 64, "auth.rateLimit.ipv6Prefix"),
+      store: options.store ?? databaseRateLimitStore(store.db, uuidv7, () => store.stamp()),
+    };
   }
 
   /**
@@ -36,8 +61,8 @@ export class CredentialLimits {
    * 429 past the limit. Unknown addresses are not counted.
    */
   async countAddress(address: string | undefined): Promise<void> {
-    if (address === undefined) return;
-    await this.#hit(`address:${this.#addressGroup(address)}`, this.#perAddress);
+    if (address === undefined || this.#counting === null) return;
+    await this.#hit(this.#counting, `address:${this.#counting.addressGroup(address)}`, this.#counting.perAddress);
   }
 
   /**
@@ -46,17 +71,18 @@ export class CredentialLimits {
    * pass a check made before any of them is counted; a right password clears the window.
    */
   async takeTry(email: string): Promise<void> {
-    await this.#hit(`sign-in:${email}`, this.#signIn);
+    if (this.#counting === null) return;
+    await this.#hit(this.#counting, `sign-in:${email}`, this.#counting.signIn);
   }
 
   /** After the right password: the account's window is cleared, so only failures count. */
   async forgetTries(email: string): Promise<void> {
-    await this.#store.reset(`sign-in:${email}`);
+    await this.#counting?.store.reset(`sign-in:${email}`);
   }
 
-  async #hit(key: string, limit: ResolvedRateLimit): Promise<void> {
+  async #hit(counting: Counting, key: string, limit: ResolvedRateLimit): Promise<void> {
     const now = this.#clock.now();
-    const hit = await this.#store.hit(key, limit.windowMs, now);
+    const hit = await counting.store.hit(key, limit.windowMs, now);
     if (hit.count > limit.max) throw rateLimited(Math.max(1, Math.ceil((hit.resetAt - now) / 1000)));
   }
 }

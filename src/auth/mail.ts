@@ -95,9 +95,12 @@ export function smtpMailer(options: SmtpOptions): Mailer & { close(): void } {
 }
 
 /**
- * A mailer that only writes each message to the logger, as a warning: for development, where
- * the links of sign-up and password reset can be copied from the console. The default when no
- * `mailer` is given outside production.
+ * A mailer that only writes each message to the logger, as a warning, and sends nothing: for
+ * development, where the links of sign-up and password reset can be copied from the console.
+ * Each line says so: `Mail to ada@example.com (logged by logMailer, not sent): Reset your
+ * password`. Outside production, auth logs its messages the same way when no `mailer` is given;
+ * in production, a backend whose sign-up or password reset mails through it warns at start,
+ * since their links would be written to the log.
  *
  * @example
  * ```ts
@@ -105,11 +108,27 @@ export function smtpMailer(options: SmtpOptions): Mailer & { close(): void } {
  * ```
  */
 export function logMailer(logger: Logger): Mailer {
+  const mailer = loggingMailer(logger, "logged by logMailer, not sent");
+  logMailers.add(mailer);
+  return mailer;
+}
+
+/** The mailers made by {@link logMailer}: a production backend warns when it mails through one. */
+const logMailers = new WeakSet<Mailer>();
+
+/** @internal Whether `mailer` is one of {@link logMailer}'s, which sends nothing. */
+export function isLogMailer(mailer: Mailer): boolean {
+  return logMailers.has(mailer);
+}
+
+/**
+ * @internal A mailer that writes each message to the logger as a warning, with `note` (why it
+ * is not sent) after its address.
+ */
+export function loggingMailer(logger: Logger, note: string): Mailer {
   return {
     async send(message) {
-      (logger.warn ?? logger.error).call(logger, `Mail to ${message.to} (not sent: no mailer is set): ${message.subject}`, {
-        text: message.text,
-      });
+      (logger.warn ?? logger.error).call(logger, `Mail to ${message.to} (${note}): ${message.subject}`, { text: message.text });
     },
   };
 }

@@ -69,6 +69,13 @@ export interface PasswordOptions {
   requireEmailVerification?: boolean;
   /** Whether `POST /auth/sign-up` is open; off, accounts come from `backend.auth.createUser`. @default true */
   signUp?: boolean;
+  /**
+   * Whether a forgotten password can be reset with a mailed link (`POST
+   * /auth/request-password-reset` and `POST /auth/reset-password`). Off, both answer 404, and
+   * passwords are set by their owner (`change-password`) or by the host (`backend.auth.setPassword`).
+   * @default true
+   */
+  reset?: boolean;
   /** @default 8 */
   minLength?: number;
   /** @default 128 */
@@ -83,7 +90,10 @@ export interface RateLimit {
   window: Duration;
 }
 
-/** Rate limits on credential routes. They are on in every environment. */
+/**
+ * Rate limits on credential routes. They are on in every environment, unless `rateLimit: false`
+ * turns them off.
+ */
 export interface RateLimitOptions {
   /** Failed sign-ins per account (an e-mail address, known or not). @default { max: 5, window: "15m" } */
   signIn?: RateLimit;
@@ -135,8 +145,13 @@ export interface BuiltInAuthOptions {
   password?: PasswordOptions;
   /** Sessions. @default {} */
   sessions?: SessionOptions;
-  /** Rate limits on credentials. @default the limits above, in the database */
-  rateLimit?: RateLimitOptions;
+  /**
+   * Rate limits on credentials, or `false` for none at all (for tests and benchmarks that sign
+   * in many times: nothing is counted, nothing is refused with 429). With `false` and
+   * `NODE_ENV=production`, the backend logs a warning when it is made.
+   * @default the limits of {@link RateLimitOptions}, counted in the database
+   */
+  rateLimit?: RateLimitOptions | false;
   /**
    * Proxies whose `X-Forwarded-For` is believed, as addresses or CIDR ranges
    * (`["10.0.0.0/8", "::1"]`). None by default: the client address is the socket's, and a
@@ -165,9 +180,11 @@ export interface BuiltInAuthOptions {
    */
   trustedOrigins?: readonly string[];
   /**
-   * Sends the messages of sign-up and password reset. Absent: outside production
+   * Sends the messages of sign-up (while `password.requireEmailVerification` is on), password
+   * reset and `backend.auth.sendVerificationEmail`. Absent: outside production
    * (`NODE_ENV !== "production"`) they are written to the logger; in production, flows that
-   * need mail answer 500 and log why, so set one.
+   * need mail answer 500 and log why, and the backend warns when it is made if sign-up or
+   * password reset is open.
    */
   mailer?: Mailer;
   /** Replaces the default messages. */

@@ -4,8 +4,9 @@
  * @module
  */
 import type { Logger } from "../define/logger.js";
-import { defaultEmails, logMailer, type Mailer, type MailMessage } from "./mail.js";
+import { defaultEmails, isLogMailer, loggingMailer, type Mailer, type MailMessage } from "./mail.js";
 import type { BuiltInAuthOptions } from "./options.js";
+import type { AuthSettings } from "./settings.js";
 
 /** Where auth's messages go. */
 export class Outbox {
@@ -13,16 +14,12 @@ export class Outbox {
   readonly #logger: Logger;
   readonly #options: Pick<BuiltInAuthOptions, "emails" | "links">;
 
-  constructor(options: BuiltInAuthOptions, logger: Logger) {
+  constructor(options: BuiltInAuthOptions, settings: Pick<AuthSettings, "signUp" | "requireEmailVerification" | "passwordReset">, logger: Logger) {
     this.#logger = logger;
     this.#options = options;
-    this.#mailer = options.mailer ?? (process.env["NODE_ENV"] === "production" ? null : logMailer(logger));
-    if (this.#mailer === null) {
-      (logger.warn ?? logger.error).call(
-        logger,
-        "auth has no mailer: sign-up with verification, password reset and verification e-mails will fail until auth.mailer is set.",
-      );
-    }
+    const production = process.env["NODE_ENV"] === "production";
+    this.#mailer = options.mailer ?? (production ? null : loggingMailer(logger, "logged, not sent: no auth.mailer is set"));
+    if (production) warnOfMailInProduction(options.mailer, settings, logger);
   }
 
   /** The mailer; a flow that needs mail fails (500, logged) rather than answer as if sent. */
@@ -53,5 +50,35 @@ export class Outbox {
   accountExists(email: string): MailMessage {
     const build = this.#options.emails?.accountExists ?? defaultEmails.accountExists;
     return { to: email, ...build({ email }) };
+  }
+}
+
+/**
+ * In production, one warning when the backend is made if a flow that is open mails through no
+ * mailer (it would answer 500) or through `logMailer` (its links would go to the log). Flows
+ * that are off, and `sendVerificationEmail` (called by the host, which is told when it fails),
+ * warn of nothing.
+ */
+function warnOfMailInProduction(
+  mailer: Mailer | undefined,
+  settings: Pick<AuthSettings, "signUp" | "requireEmailVerification" | "passwordReset">,
+  logger: Logger,
+): void {
+  const flows = [
+    ...(settings.signUp && settings.requireEmailVerification
+      ? [{ name: "sign-up with e-mail verification", off: "password.requireEmailVerification: false or password.signUp: false" }]
+      : []),
+    ...(settings.passwordReset ? [{ name: "password reset", off: "password.reset: false" }] : []),
+  ];
+  if (flows.length === 0) return;
+  const open = flows.map((flow) => flow.name).join(" and ");
+  const warn = (logger.warn ?? logger.error).bind(logger);
+  if (mailer === undefined) {
+    warn(
+      `auth has no mailer and NODE_ENV is "production": the messages of ${open} cannot be sent, and those requests answer 500 ` +
+        `until auth.mailer is set (or the flows are turned off: ${flows.map((flow) => flow.off).join("; ")}).`,
+    );
+  } else if (isLogMailer(mailer)) {
+    warn(`auth.mailer is logMailer and NODE_ENV is "production": the messages of ${open} are written to the log, links and tokens included, and never sent.`);
   }
 }

@@ -134,28 +134,41 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
     body: { schema: bodies.verifyEmail, heading: "Invalid verification" },
     handler: async (c, { body }) => signedIn(c, await verifyEmail(parts, body, http.client(c)), 200),
   });
-  route({
-    method: "POST",
-    path: "/auth/request-password-reset",
-    sameOrigin: true,
-    counted: true,
-    body: { schema: resetRequestBody, heading: "Invalid password reset" },
-    handler: async (c, { body }) => {
-      await requestPasswordReset(parts, body);
-      return c.json({ status: "email-sent", message: "If this address has an account, a message is on its way to it." }, 202);
-    },
-  });
-  route({
-    method: "POST",
-    path: "/auth/reset-password",
-    sameOrigin: true,
-    counted: true,
-    body: { schema: resetPasswordBody(parts), heading: "Invalid password reset" },
-    handler: async (c, { body }) => {
-      await resetPassword(parts, body);
-      return c.body(null, 204);
-    },
-  });
+  if (auth.settings.passwordReset) {
+    route({
+      method: "POST",
+      path: "/auth/request-password-reset",
+      sameOrigin: true,
+      counted: true,
+      body: { schema: resetRequestBody, heading: "Invalid password reset" },
+      handler: async (c, { body }) => {
+        await requestPasswordReset(parts, body);
+        return c.json({ status: "email-sent", message: "If this address has an account, a message is on its way to it." }, 202);
+      },
+    });
+    route({
+      method: "POST",
+      path: "/auth/reset-password",
+      sameOrigin: true,
+      counted: true,
+      body: { schema: resetPasswordBody(parts), heading: "Invalid password reset" },
+      handler: async (c, { body }) => {
+        await resetPassword(parts, body);
+        return c.body(null, 204);
+      },
+    });
+  } else {
+    for (const path of ["/auth/request-password-reset", "/auth/reset-password"]) {
+      route({
+        method: "POST",
+        path,
+        sameOrigin: true,
+        handler: async () => {
+          throw apiError("ROUTE_NOT_FOUND", "Password reset is turned off.");
+        },
+      });
+    }
+  }
   route({
     method: "POST",
     path: "/auth/sign-out",

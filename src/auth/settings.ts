@@ -13,6 +13,8 @@ export interface AuthSettings {
   readonly cookie: { name: string; domain: string | undefined; path: string; secure: boolean | "auto"; sameSite: "Lax" | "Strict" | "None" } | null;
   readonly requireEmailVerification: boolean;
   readonly signUp: boolean;
+  /** Whether a forgotten password can be reset with a mailed link. */
+  readonly passwordReset: boolean;
   readonly trustedProxies: readonly string[];
   readonly clientAddress: ((request: Request) => string | undefined) | undefined;
   readonly trustedOrigins: ReadonlySet<string>;
@@ -71,6 +73,7 @@ export function resolveSettings(options: BuiltInAuthOptions): AuthSettings {
           },
     requireEmailVerification: password.requireEmailVerification ?? true,
     signUp: password.signUp ?? true,
+    passwordReset: password.reset ?? true,
     trustedProxies: options.trustedProxies ?? [],
     clientAddress: options.clientAddress,
     trustedOrigins: new Set(options.trustedOrigins ?? []),

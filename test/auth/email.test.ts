@@ -8,9 +8,11 @@
  */
 import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import { createBackend } from "cimiento";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createBackend, logMailer, type Mailer } from "cimiento";
+import { sqlite } from "cimiento/sqlite";
 import { describeEachServer, type ServedBackend } from "../http/support.js";
+import { describeEachDatabase } from "../setup/dialects.js";
 import {
   API_KEY_SHAPE,
   bearer,
@@ -347,5 +349,159 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
     expect((await post(served, "/auth/reset-password", { token: reset, password: "a brand new passphrase" })).status).toBe(204);
     expect((await post(served, "/auth/verify-email", { token: verify, password: PASSWORD })).status).toBe(200);
     expect((await post(served, "/auth/sign-in", { email: followed.email, password: pendingPassword })).status).toBe(200);
+  });
+});
+
+/** A backend made while NODE_ENV is `nodeEnv` (auth reads it when the backend is made), and what it logged. */
+function mailingIn(nodeEnv: string | undefined, options: { mailer?: Mailer; requireEmailVerification?: boolean; signUp?: boolean; reset?: boolean } = {}) {
+  const before = process.env["NODE_ENV"];
+  if (nodeEnv === undefined) delete process.env["NODE_ENV"];
+  else process.env["NODE_ENV"] = nodeEnv;
+  const logger = recordingLogger();
+  try {
+    const { mailer, ...password } = options;
+    const backend = createBackend({
+      database: sqlite({ file: ":memory:" }),
+      collections: {},
+      logger,
+      auth: { password: { hasher: fastHasher, ...password }, ...(mailer === undefined ? {} : { mailer }) },
+    });
+    made.push(backend);
+    return { backend, logger };
+  } finally {
+    if (before === undefined) delete process.env["NODE_ENV"];
+    else process.env["NODE_ENV"] = before;
+  }
+}
+const made: { close(): Promise<void> }[] = [];
+afterAll(async () => {
+  for (const backend of made) await backend.close();
+});
+
+/** What was logged about mail (the lines of the mailer and the warnings of start-up). */
+const mailLines = (logger: ReturnType<typeof recordingLogger>) => [...logger.warnings, ...logger.errors].filter((line) => /mail/i.test(line));
+
+/** The first logged warning that matches, once it is logged (mail goes out after the answer). */
+async function warningLike(logger: ReturnType<typeof recordingLogger>, pattern: RegExp): Promise<string> {
+  for (let i = 0; i < 250; i++) {
+    const line = logger.warnings.find((warning) => pattern.test(warning));
+    if (line !== undefined) return line;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`No warning like ${pattern}; logged: ${JSON.stringify(logger.warnings)}`);
+}
+
+const signUpRequest = (email: string) =>
+  new Request("http://localhost/auth/sign-up", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email }) });
+
+describe("auth: mail written to the log says why it was not sent", () => {
+  test("logMailer given as auth.mailer: each message is logged as logged by logMailer, not sent (never as 'no mailer is set')", async () => {
+    const own = recordingLogger();
+    const { backend, logger } = mailingIn("test", { mailer: logMailer(own) });
+    await backend.migrate();
+    const email = uniqueEmail();
+    expect((await backend.fetch(signUpRequest(email))).status).toBe(202);
+    const line = await warningLike(own, /^Mail to /);
+    expect(line).toMatch(new RegExp(`^Mail to ${email.replaceAll(".", "\\.")} \\(logged by logMailer, not sent\\): Confirm your e-mail address `));
+    expect(line).toContain("Your code: ");
+    expect(own.warnings.join("\n")).not.toMatch(/no (auth\.)?mailer/);
+    // Given a mailer, the backend's own logger says nothing about mail.
+    expect(mailLines(logger)).toEqual([]);
+  });
+
+  test("no auth.mailer outside production: each message is logged as not sent because no auth.mailer is set", async () => {
+    const { backend, logger } = mailingIn("development");
+    await backend.migrate();
+    const email = uniqueEmail();
+    expect((await backend.fetch(signUpRequest(email))).status).toBe(202);
+    expect(await warningLike(logger, /^Mail to /)).toMatch(
+      new RegExp(`^Mail to ${email.replaceAll(".", "\\.")} \\(logged, not sent: no auth\\.mailer is set\\): Confirm your e-mail address `),
+    );
+  });
+});
+
+describe("auth: the warning of start-up about mail", () => {
+  const NO_MAILER = /^auth has no mailer and NODE_ENV is "production"/;
+
+  test("production, no mailer, sign-up with verification and password reset open (the defaults): one warning that names both", () => {
+    const { logger } = mailingIn("production");
+    expect(mailLines(logger)).toEqual([
+      expect.stringMatching(NO_MAILER),
+    ]);
+    expect(logger.warnings[0]).toContain("the messages of sign-up with e-mail verification and password reset cannot be sent");
+    expect(logger.warnings[0]).toContain("turned off: password.requireEmailVerification: false or password.signUp: false; password.reset: false");
+  });
+
+  test("production, no mailer, verification off: the warning names password reset alone", () => {
+    const { logger } = mailingIn("production", { requireEmailVerification: false });
+    expect(mailLines(logger)).toEqual([expect.stringMatching(NO_MAILER)]);
+    expect(logger.warnings[0]).toContain("the messages of password reset cannot be sent");
+    expect(logger.warnings[0]).toContain("turned off: password.reset: false)");
+  });
+
+  test("production, no mailer, sign-up closed and reset open: the warning names password reset alone", () => {
+    const { logger } = mailingIn("production", { signUp: false });
+    expect(logger.warnings.filter((line) => NO_MAILER.test(line))).toEqual([expect.stringContaining("the messages of password reset cannot be sent")]);
+  });
+
+  test("production, no mailer, reset off and sign-up with verification open: the warning names sign-up alone", () => {
+    const { logger } = mailingIn("production", { reset: false });
+    expect(logger.warnings.filter((line) => NO_MAILER.test(line))).toEqual([
+      expect.stringContaining("the messages of sign-up with e-mail verification cannot be sent"),
+    ]);
+  });
+
+  test("production, no mailer, nothing that mails is open (reset off; verification off, or sign-up closed): no warning", () => {
+    expect(mailLines(mailingIn("production", { reset: false, requireEmailVerification: false }).logger)).toEqual([]);
+    expect(mailLines(mailingIn("production", { reset: false, signUp: false }).logger)).toEqual([]);
+  });
+
+  test("production with a mailer: no warning", () => {
+    expect(mailLines(mailingIn("production", { mailer: { send: async () => {} } }).logger)).toEqual([]);
+  });
+
+  test("production with logMailer and a flow that mails: one warning that its links go to the log, never sent", () => {
+    const { logger } = mailingIn("production", { mailer: logMailer(recordingLogger()) });
+    expect(mailLines(logger)).toEqual([
+      expect.stringMatching(/^auth\.mailer is logMailer and NODE_ENV is "production": the messages of sign-up with e-mail verification and password reset are written to the log, links and tokens included, and never sent/),
+    ]);
+    expect(mailLines(mailingIn("production", { mailer: logMailer(recordingLogger()), reset: false, signUp: false }).logger)).toEqual([]);
+  });
+
+  test("outside production (test, development, unset), without a mailer: no warning at start", () => {
+    for (const nodeEnv of ["test", "development", undefined]) expect(mailLines(mailingIn(nodeEnv).logger)).toEqual([]);
+  });
+});
+
+describeEachDatabase("auth: password.reset: false", (database) => {
+  test("both reset routes answer 404 ROUTE_NOT_FOUND, and nothing is mailed", async () => {
+    const fresh = await database.fresh();
+    const sent: string[] = [];
+    const backend = createBackend({
+      database: fresh.database,
+      collections: {},
+      logger: recordingLogger(),
+      auth: { password: { hasher: fastHasher, reset: false }, mailer: { send: async (message) => void sent.push(message.to) } },
+    });
+    try {
+      await backend.migrate();
+      const email = uniqueEmail();
+      await backend.auth.createUser({ email, password: PASSWORD, emailVerified: true });
+      const post = (path: string, body: unknown) =>
+        backend.fetch(new Request(`http://localhost${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
+      for (const [path, body] of [
+        ["/auth/request-password-reset", { email }],
+        ["/auth/reset-password", { token: "x".repeat(43), password: "a new long password" }],
+      ] as const) {
+        const response = await post(path, body);
+        expect([path, response.status, ((await response.json()) as { code: string }).code]).toEqual([path, 404, "ROUTE_NOT_FOUND"]);
+      }
+      // The account is untouched, and its own sign-in works.
+      expect((await post("/auth/sign-in", { email, password: PASSWORD })).status).toBe(200);
+      expect(sent).toEqual([]);
+    } finally {
+      await backend.close();
+      await fresh.drop();
+    }
   });
 });

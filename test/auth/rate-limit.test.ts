@@ -332,3 +332,73 @@ describeEachDatabase("auth: requests per client address (real servers)", (databa
     }
   });
 });
+
+/** A backend made with `rateLimit: false` while NODE_ENV is `nodeEnv`, and what it logged. */
+function unlimitedIn(nodeEnv: string | undefined, database: Database, rateLimit: false | { store: RateLimitStore } = false) {
+  const before = process.env["NODE_ENV"];
+  if (nodeEnv === undefined) delete process.env["NODE_ENV"];
+  else process.env["NODE_ENV"] = nodeEnv;
+  const logger = recordingLogger();
+  try {
+    const backend = createBackend({
+      database,
+      collections: {},
+      logger,
+      auth: { password: { hasher: fastHasher, requireEmailVerification: false }, mailer: mailed.mailer, rateLimit },
+    });
+    return { backend, logger };
+  } finally {
+    if (before === undefined) delete process.env["NODE_ENV"];
+    else process.env["NODE_ENV"] = before;
+  }
+}
+
+describeEachServer("auth: rateLimit: false", (database) => unlimitedIn("test", database).backend, (served) => {
+  const signIn = (email: string, password: string) => served.json("POST", "/auth/sign-in", { email, password });
+
+  test("40 wrong passwords to one account, past the 5 per account and the 30 per address: each is checked (401), the right one then works, and nothing is counted", async () => {
+    const email = uniqueEmail();
+    await served.backend.auth.createUser({ email, password: PASSWORD });
+    for (let i = 0; i < 40; i++) expect((await signIn(email, `wrong password ${i}`)).status).toBe(401);
+    expect((await signIn(email, PASSWORD)).status).toBe(200);
+    const counters = await (served.backend.db as unknown as Kysely<any>).selectFrom("cimiento_rate_limits").selectAll().execute();
+    expect(counters).toEqual([]);
+  });
+
+  test("12 wrong passwords at once are all checked (401), none 429", async () => {
+    const email = uniqueEmail();
+    await served.backend.auth.createUser({ email, password: PASSWORD });
+    const statuses = (await Promise.all(Array.from({ length: 12 }, (_, i) => signIn(email, `wrong password ${i}`)))).map((response) => response.status);
+    expect(statuses).toEqual(Array.from({ length: 12 }, () => 401));
+  });
+});
+
+describe("auth: the warning of rateLimit: false", () => {
+  const database = () => sqlite({ file: ":memory:" }) as Database;
+  const warningsOf = (made: ReturnType<typeof unlimitedIn>) => [...made.logger.warnings, ...made.logger.errors].filter((line) => line.includes("rateLimit"));
+  const made: ReturnType<typeof unlimitedIn>[] = [];
+  afterAll(async () => {
+    for (const { backend } of made) await backend.close();
+  });
+  const make = (...args: Parameters<typeof unlimitedIn>) => {
+    const result = unlimitedIn(...args);
+    made.push(result);
+    return result;
+  };
+
+  test("with NODE_ENV=production it is logged once, as a warning, when the backend is made", () => {
+    const { logger } = make("production", database());
+    expect(logger.warnings.filter((line) => line.includes("rateLimit"))).toEqual([
+      expect.stringMatching(/^auth\.rateLimit is false and NODE_ENV is "production": sign-in, sign-up, password reset and every other credential request are not rate-limited/),
+    ]);
+    expect(logger.errors).toEqual([]);
+  });
+
+  test("outside production (test, development, unset) nothing is logged", () => {
+    for (const nodeEnv of ["test", "development", undefined]) expect(warningsOf(make(nodeEnv, database()))).toEqual([]);
+  });
+
+  test("in production with rate limits on, nothing is logged", () => {
+    expect(warningsOf(make("production", database(), { store: memoryRateLimitStore() }))).toEqual([]);
+  });
+});

@@ -1,6 +1,17 @@
 import { describe, expectTypeOf, test } from "vitest";
 import { z } from "zod";
-import { collection, createBackend, field, usersCollection, type ApiKeyInfo, type Identity, type SessionInfo } from "cimiento";
+import {
+  collection,
+  createBackend,
+  field,
+  usersCollection,
+  type ApiKeyInfo,
+  type BuiltInAuthOptions,
+  type Identity,
+  type PasswordOptions,
+  type RateLimitOptions,
+  type SessionInfo,
+} from "cimiento";
 
 const posts = collection("posts", {
   fields: { title: field.text(), author: field.belongsTo("users") },
@@ -94,5 +105,19 @@ describe("the rest of backend.auth", () => {
     expectTypeOf(backend.auth.revokeSessions("id")).resolves.toEqualTypeOf<number>();
     expectTypeOf(backend.auth.apiKeys.create({ name: "ci", collections: ["posts"] })).resolves.toEqualTypeOf<{ key: string; apiKey: ApiKeyInfo }>();
     expectTypeOf(backend.auth.signIn("a@example.com", "pw")).resolves.toHaveProperty("token").toEqualTypeOf<string>();
+  });
+});
+
+describe("options that turn things off", () => {
+  test("rateLimit takes its limits or false, nothing else", () => {
+    expectTypeOf<BuiltInAuthOptions["rateLimit"]>().toEqualTypeOf<RateLimitOptions | false | undefined>();
+    createBackend({ collections: { posts }, auth: { password: {}, rateLimit: false } });
+    // @ts-expect-error: only false turns the limits off
+    createBackend({ collections: { posts }, auth: { password: {}, rateLimit: true } });
+  });
+
+  test("password.reset is a boolean", () => {
+    expectTypeOf<PasswordOptions["reset"]>().toEqualTypeOf<boolean | undefined>();
+    createBackend({ collections: { posts }, auth: { password: { reset: false } } });
   });
 });
