@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, test } from "vitest";
 import { z } from "zod";
-import { collection, createBackend, field, usersCollection, type ApiKeyInfo, type Identity, type SessionInfo } from "cimiento";
+import { collection, createBackend, field, usersCollection, type ApiKeyInfo, type CreateUserInput, type Identity, type SessionInfo } from "cimiento";
 
 const posts = collection("posts", {
   fields: { title: field.text(), author: field.belongsTo("users") },
@@ -82,6 +82,16 @@ describe("a users collection of the host's", () => {
     void backend.auth.createUser({ email: "lin@example.com" });
     // @ts-expect-error: role is the collection's enum
     void backend.auth.createUser({ email: "lin@example.com", name: "Lin", role: "root" });
+  });
+
+  test("backend.auth.createUser takes a password or an imported passwordHash, never both", async () => {
+    const imported = await backend.auth.createUser({ email: "ada@example.com", name: "Ada", passwordHash: "$2b$10$..." });
+    expectTypeOf(imported.email).toEqualTypeOf<string>();
+    expectTypeOf<CreateUserInput>().toMatchTypeOf<{ passwordHash?: string }>();
+    // @ts-expect-error: a password or its hash, not both
+    void backend.auth.createUser({ email: "ada@example.com", name: "Ada", password: "correct horse battery", passwordHash: "$2b$10$..." });
+    // @ts-expect-error: a hash is a string
+    void backend.auth.createUser({ email: "ada@example.com", name: "Ada", passwordHash: 42 });
   });
 });
 
