@@ -26,7 +26,7 @@ import { signIn, signInBody } from "./sign-in.js";
 import { createUser, signUp, signUpBody } from "./sign-up.js";
 import { AuthStore } from "./store.js";
 
-export type { ApiKeyInfo, AuthApi, CreateApiKeyInput, CreateUserInput, Identity, SessionInfo } from "../define/auth-api.js";
+export type { ApiKeyInfo, AuthApi, CreateApiKeyInput, CreateUserInput, Identity, PasswordOrHash, SessionInfo } from "../define/auth-api.js";
 
 /** @internal What auth needs from its backend. */
 export interface AuthDeps extends AccountsDeps {

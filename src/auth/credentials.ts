@@ -1,10 +1,13 @@
 /**
  * @internal The password of each account: the rule a new one follows, its hash (in
- * `cimiento_credentials`), and the check of a password against it.
+ * `cimiento_credentials`), and the check of a password against it. A hash imported from
+ * another system is stored as `imported:<hash>` and checked by its own algorithm until the
+ * first sign-in replaces it.
  * @module
  */
 import type { Kysely } from "kysely";
 import { z } from "zod";
+import { IMPORTED_PREFIX, parseImportedHash } from "./imported-hashes.js";
 import type { PasswordOptions } from "./options.js";
 import { scryptHasher, type PasswordHasher } from "./password.js";
 import type { AuthDB, AuthStore } from "./store.js";
@@ -61,15 +64,52 @@ export class Credentials {
     return this.#hasher.hash(password);
   }
 
+  /**
+   * A hash made by another system, as a body member: one {@link parseImportedHash} recognises
+   * and bounds, as it is stored (`imported:<hash>`), or an issue saying why not.
+   */
+  importedHash(): z.ZodType<string, string> {
+    return z.string({ error: "A password hash is a string" }).transform((hash, ctx) => {
+      const imported = parseImportedHash(hash);
+      if (typeof imported === "string") {
+        ctx.issues.push({ code: "custom", input: undefined, message: imported });
+        return z.NEVER;
+      }
+      // A library that is not installed fails the import now, not the user's sign-in later.
+      imported.prepare();
+      return `${IMPORTED_PREFIX}${hash}`;
+    });
+  }
+
   /** Whether `password` matches `hash`; unknown accounts are checked against a stand-in hash. */
   async verify(hash: string | null | undefined, password: string): Promise<boolean> {
+    if (hash?.startsWith(IMPORTED_PREFIX)) {
+      const imported = parseImportedHash(hash.slice(IMPORTED_PREFIX.length));
+      return typeof imported !== "string" && (await imported.verify(password));
+    }
     const ok = await this.#hasher.verify(hash ?? (await this.#dummy()), password);
     return ok && hash != null;
   }
 
-  /** Stores a new hash in place of one made with older parameters. */
-  async rehashIfDue(userId: string, hash: string, password: string): Promise<void> {
-    if (this.#hasher.needsRehash(hash)) await this.store(this.#store.db, userId, await this.#hasher.hash(password));
+  /**
+   * The hash to store in place of `hash`, which `password` matched: the current hasher's, for
+   * an imported hash or one made with older parameters; `undefined` when `hash` is current.
+   */
+  async replacementOf(hash: string, password: string): Promise<string | undefined> {
+    return hash.startsWith(IMPORTED_PREFIX) || this.#hasher.needsRehash(hash) ? this.#hasher.hash(password) : undefined;
+  }
+
+  /**
+   * Replaces a user's hash with `replacement`, with `db` (the transaction of the sign-in), if it
+   * is still `hash`: a password set meanwhile is kept.
+   */
+  async replace(db: Kysely<AuthDB>, userId: string, hash: string, replacement: string): Promise<void> {
+    await db
+      .updateTable("cimiento_credentials")
+      .set({ passwordHash: replacement, updatedAt: this.#store.stamp() })
+      .where("user", "=", userId)
+      .where("passwordHash", "=", hash)
+      .execute();
   }
 
   /** The hash of a user's password; `undefined` for an account without one. */

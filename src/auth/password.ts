@@ -28,40 +28,75 @@ export interface PasswordHasher {
   needsRehash(hashed: string): boolean;
 }
 
-/** The cost of {@link scryptHasher}. */
+/**
+ * The cost of {@link scryptHasher}: scrypt's three parameters. Memory is 128 × 2^logN × r bytes
+ * per hash (128 MiB at the defaults) and time grows with 2^logN × r × p. OWASP's minimum is the
+ * default; raise `logN` (each step doubles memory and time) rather than `r` or `p`.
+ *
+ * @example
+ * ```ts
+ * scryptHasher();                 // N = 2^17, r = 8, p = 1: $scrypt$ln=17,r=8,p=1$...
+ * scryptHasher({ logN: 18 });     // twice the memory and time
+ * scryptHasher({ logN: 16, p: 2 }); // OWASP's other choice: 64 MiB, two passes in turn
+ * ```
+ */
 export interface ScryptParameters {
   /**
-   * log2 of the CPU/memory cost N. OWASP's minimum, 17 (N = 2^17, 128 MiB with r = 8), is the
-   * default; lower it only in tests.
+   * log2 of the CPU/memory cost N, from 10 to 24. OWASP's minimum, 17 (N = 2^17, 128 MiB with
+   * r = 8), is the default; lower it only in tests.
    * @default 17
    */
   logN?: number;
-  /** @default 8 */
+  /**
+   * The block size, from 1 to 32: memory and time grow with it as with N. 8 is what scrypt's
+   * author and OWASP use.
+   * @default 8
+   */
   r?: number;
-  /** @default 1 */
+  /**
+   * The parallelism, from 1 to 16: how many times the memory-hard step runs. Node runs them one
+   * after another, so time grows with `p` and memory does not.
+   * @default 1
+   */
   p?: number;
 }
 
 const KEY_LENGTH = 32;
 
-function derive(password: string, salt: Buffer, logN: number, r: number, p: number): Promise<Buffer> {
-  const options: ScryptOptions = { N: 2 ** logN, r, p, maxmem: 2 * 128 * r * 2 ** logN * p + 1024 * 1024 };
+/** @internal scrypt's cost: N (a power of two), r and p. */
+export interface ScryptCost {
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+/**
+ * @internal `length` bytes of scrypt key from `secret` and `salt`. node:crypto runs scrypt on
+ * libuv's thread pool: the event loop stays free.
+ */
+export function scryptKey(secret: string | Buffer, salt: Buffer, { N, r, p }: ScryptCost, length: number): Promise<Buffer> {
+  const options: ScryptOptions = { N, r, p, maxmem: 2 * 128 * r * N * p + 1024 * 1024 };
   return new Promise((resolve, reject) => {
-    // node:crypto runs scrypt on libuv's thread pool: the event loop stays free.
-    scrypt(password.normalize("NFKC"), salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key)));
+    scrypt(secret, salt, length, options, (error, key) => (error ? reject(error) : resolve(key)));
   });
+}
+
+function derive(password: string, salt: Buffer, logN: number, r: number, p: number): Promise<Buffer> {
+  return scryptKey(password.normalize("NFKC"), salt, { N: 2 ** logN, r, p }, KEY_LENGTH);
 }
 
 const FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
 
 /**
- * scrypt password hashing (`$scrypt$ln=17,r=8,p=1$salt$digest`), with a random 16-byte salt,
- * computed on the thread pool. Hashes made with other parameters still verify, and report
- * `needsRehash` so sign-in upgrades them.
+ * scrypt password hashing (`$scrypt$ln=17,r=8,p=1$salt$digest`, salt and digest in base64url),
+ * with a random 16-byte salt and a 32-byte digest of the NFKC-normalised password, computed on
+ * the thread pool. Its options are scrypt's parameters, `logN` (17), `r` (8) and `p` (1): see
+ * {@link ScryptParameters}; out of range, it throws a `RangeError`. Hashes made with other
+ * parameters still verify, and report `needsRehash` so sign-in upgrades them.
  *
  * @example
  * ```ts
- * createBackend({ collections, auth: { password: { hasher: scryptHasher({ logN: 18 }) } } });
+ * createBackend({ collections, auth: { password: { hasher: scryptHasher({ logN: 18, r: 8, p: 1 }) } } });
  * ```
  */
 export function scryptHasher(parameters: ScryptParameters = {}): PasswordHasher {

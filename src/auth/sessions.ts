@@ -42,8 +42,8 @@ export class Sessions {
     this.#users = users;
   }
 
-  /** Opens a session for a user: its token is returned once and stored only as a hash. */
-  async create(userId: string, client: Client = {}): Promise<{ token: string; session: SessionInfo }> {
+  /** Opens a session for a user, with `db` (a transaction, say): its token is returned once and stored only as a hash. */
+  async create(userId: string, client: Client = {}, db: Kysely<AuthDB> = this.#store.db): Promise<{ token: string; session: SessionInfo }> {
     const token = randomToken();
     const now = this.#store.now();
     const values = {
@@ -55,7 +55,7 @@ export class Sessions {
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       address: client.address ?? null,
     };
-    await this.#store.db.insertInto("cimiento_sessions").values(values).execute();
+    await db.insertInto("cimiento_sessions").values(values).execute();
     return { token, session: this.#info(values) };
   }
 

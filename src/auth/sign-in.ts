@@ -22,7 +22,9 @@ export type SignInBody = z.output<ReturnType<typeof signInBody>>;
 /**
  * Checks the password of an account, after taking one of its tries (429 when none is left): a
  * new session, or 401 for a wrong address or password, in the same time either way; 403 for an
- * address not yet verified when verification is required.
+ * address not yet verified when verification is required. A hash imported from another system,
+ * or made with older parameters, is replaced by the current hasher's in the transaction that
+ * opens the session.
  */
 export async function signIn(
   { settings, store, accounts, credentials, limits, sessions }: Pick<AuthParts, "settings" | "store" | "accounts" | "credentials" | "limits" | "sessions">,
@@ -42,8 +44,15 @@ export async function signIn(
   if (settings.requireEmailVerification && store.runtime.decode("boolean", row.emailVerified) !== true) {
     throw apiError("EMAIL_NOT_VERIFIED", "Confirm your e-mail address first: follow the link sent to it.");
   }
-  await credentials.rehashIfDue(row.id, hash, password);
-  const { token, session } = await sessions.create(row.id, client);
+  // Hashed before the transaction, which then holds its connection for two statements only.
+  const replacement = await credentials.replacementOf(hash, password);
+  const { token, session } =
+    replacement === undefined
+      ? await sessions.create(row.id, client)
+      : await accounts.transaction(async ({ db }) => {
+          await credentials.replace(db, row.id, hash, replacement);
+          return sessions.create(row.id, client, db);
+        });
   const user = await accounts.principalOf(row.id);
   if (user === null) throw invalidCredentials();
   return { user, token, session };

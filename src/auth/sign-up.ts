@@ -82,14 +82,27 @@ async function signUpAndSignIn(
   return { user: user as unknown as Principal, token, session };
 }
 
-/** What `backend.auth.createUser` takes, checked: the address and the password; other fields go to the data layer. */
+/**
+ * What `backend.auth.createUser` takes, checked: the address, and a password or the hash of one
+ * made by another system (never both); other fields go to the data layer.
+ */
 const userInput = (credentials: AuthParts["credentials"]) =>
-  z.object({ email: emailMember, password: credentials.newPassword().optional() }).catchall(z.unknown());
+  z
+    .object({ email: emailMember, password: credentials.newPassword().optional(), passwordHash: credentials.importedHash().optional() })
+    .catchall(z.unknown())
+    .check((ctx) => {
+      if (ctx.value.password !== undefined && ctx.value.passwordHash !== undefined) {
+        ctx.issues.push({ code: "custom", path: ["passwordHash"], input: undefined, message: "Give a password or a passwordHash, not both" });
+      }
+    });
 
-/** Creates an account as the system (through the `users` collection) with its password, if one is given. */
+/**
+ * Creates an account as the system (through the `users` collection) with its password, or with
+ * the imported hash of one, if either is given.
+ */
 export async function createUser({ accounts, credentials }: Pick<AuthParts, "accounts" | "credentials">, input: unknown): Promise<Row> {
-  const { password, ...fields } = checkBody(userInput(credentials), "Invalid user", input);
-  const hash = password === undefined ? undefined : await credentials.hash(password);
+  const { password, passwordHash, ...fields } = checkBody(userInput(credentials), "Invalid user", input);
+  const hash = password === undefined ? passwordHash : await credentials.hash(password);
   return accounts.transaction(async ({ db, createUser: create }) => {
     const user = await create(fields);
     if (hash !== undefined) await credentials.store(db, user["id"] as string, hash);

@@ -68,10 +68,33 @@ export interface Identity {
 
 /**
  * What `backend.auth.createUser` takes: the fields of the `users` collection as the system
- * writes them (so `role` and `emailVerified` too), and a password. Without a password, the
- * account signs in only after a password reset.
+ * writes them (so `role` and `emailVerified` too), and either a password or `passwordHash`, the
+ * hash of one made by another system (bcrypt, argon2id or argon2i, scrypt: see "Importing users"
+ * in the auth guide), checked at sign-in and then replaced by the backend's hasher. Without
+ * either, the account signs in only after a password reset.
+ *
+ * @example
+ * ```ts
+ * await backend.auth.createUser({ email: "ada@example.com", password: "correct horse battery" });
+ * // Moving accounts from another system, with the hashes it kept:
+ * await backend.auth.createUser({ email: "grace@example.com", passwordHash: "$2b$12$...", emailVerified: true });
+ * ```
  */
-export type CreateUserInput<U extends AnyCollection = DefaultUsers> = CreateInput<U, "system"> & { password?: string };
+export type CreateUserInput<U extends AnyCollection = DefaultUsers> = CreateInput<U, "system"> & PasswordOrHash;
+
+/** A password, or the hash of one from another system, or neither: never both. */
+export type PasswordOrHash =
+  | { password?: string; passwordHash?: never }
+  | {
+      password?: never;
+      /**
+       * The hash of the user's password as another system stored it: bcrypt (`$2a$`, `$2b$`,
+       * `$2y$`), argon2id or argon2i (`$argon2id$v=19$...`), or scrypt (`$scrypt$...`, `$7$...`,
+       * `scrypt$...`). A hash of another kind, malformed, or costlier than a sign-in may be is
+       * refused (422 naming `passwordHash`).
+       */
+      passwordHash?: string;
+    };
 
 /**
  * Authentication in-process: `backend.auth`. For seeding accounts, tests, and hosts that run
@@ -85,7 +108,10 @@ export type CreateUserInput<U extends AnyCollection = DefaultUsers> = CreateInpu
  * ```
  */
 export interface AuthApi<U extends AnyCollection = DefaultUsers> {
-  /** Creates an account (through the `users` collection, as the system) with its password. */
+  /**
+   * Creates an account (through the `users` collection, as the system) with its password, or
+   * with `passwordHash`, the hash of its password imported from another system.
+   */
   createUser(input: CreateUserInput<U>): Promise<Infer<U>>;
   /** Checks an e-mail and password (with the rate limits); the account's principal, or an `ApiError`. */
   signIn(email: string, password: string, client?: { address?: string; userAgent?: string }): Promise<{ user: Principal; token: string; session: SessionInfo }>;

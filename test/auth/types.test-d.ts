@@ -7,6 +7,7 @@ import {
   usersCollection,
   type ApiKeyInfo,
   type BuiltInAuthOptions,
+  type CreateUserInput,
   type Identity,
   type PasswordOptions,
   type RateLimitOptions,
@@ -93,6 +94,16 @@ describe("a users collection of the host's", () => {
     void backend.auth.createUser({ email: "lin@example.com" });
     // @ts-expect-error: role is the collection's enum
     void backend.auth.createUser({ email: "lin@example.com", name: "Lin", role: "root" });
+  });
+
+  test("backend.auth.createUser takes a password or an imported passwordHash, never both", async () => {
+    const imported = await backend.auth.createUser({ email: "ada@example.com", name: "Ada", passwordHash: "$2b$10$..." });
+    expectTypeOf(imported.email).toEqualTypeOf<string>();
+    expectTypeOf<CreateUserInput>().toMatchTypeOf<{ passwordHash?: string }>();
+    // @ts-expect-error: a password or its hash, not both
+    void backend.auth.createUser({ email: "ada@example.com", name: "Ada", password: "correct horse battery", passwordHash: "$2b$10$..." });
+    // @ts-expect-error: a hash is a string
+    void backend.auth.createUser({ email: "ada@example.com", name: "Ada", passwordHash: 42 });
   });
 });
 

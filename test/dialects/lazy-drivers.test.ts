@@ -1,7 +1,9 @@
 /**
  * Database drivers load when a database is opened, never on import: `import "cimiento"` loads
- * neither better-sqlite3, pg nor nodemailer, and an app on cimiento/postgres runs without
- * better-sqlite3 and nodemailer.
+ * neither better-sqlite3, pg, nodemailer, bcryptjs nor @node-rs/argon2, and an app on
+ * cimiento/postgres runs without better-sqlite3 and nodemailer. The libraries of imported
+ * password hashes load when a hash of theirs is imported, and where one is not installed, that
+ * import says which package to install.
  * Each case runs the built package (tsup, as published) in a fresh Node process; "absent"
  * packages are made unresolvable there, by `import` and `require` alike (programs/absent-modules.mjs).
  */
@@ -38,7 +40,7 @@ async function runProgram(program: string, args: readonly string[], absent: read
   return JSON.parse(stdout);
 }
 
-test("importing cimiento and its database entries loads no driver nor nodemailer; opening SQLite loads better-sqlite3 only", async () => {
+test("importing cimiento and its database entries loads no driver, nor nodemailer, nor a hash library; opening SQLite loads better-sqlite3 only", async () => {
   expect(await runProgram("loaded-drivers.mjs", [])).toEqual({ main: [], entries: [], sqlite: ["better-sqlite3"] });
 });
 
@@ -47,6 +49,22 @@ test("with neither driver nor nodemailer installed, every entry imports, and ope
     default: "Install better-sqlite3 to use SQLite: npm install better-sqlite3",
     sqlite: "Install better-sqlite3 to use SQLite: npm install better-sqlite3",
     postgres: "Install pg to use PostgreSQL: npm install pg",
+  });
+});
+
+test("a hash library loads when a hash of its kind is imported, not before", async () => {
+  expect(await runProgram("hash-libraries.mjs", [])).toEqual({
+    migrated: [],
+    bcrypt: ["bcryptjs"],
+    argon2: ["bcryptjs", "@node-rs/argon2"],
+  });
+});
+
+test("without the hash libraries, cimiento runs, and importing a hash of theirs says which package to install", async () => {
+  expect(await runProgram("hash-libraries.mjs", [], ["bcryptjs", "@node-rs/argon2"])).toEqual({
+    migrated: [],
+    bcrypt: "Imported bcrypt hashes are checked with bcryptjs, which is not installed: npm install bcryptjs",
+    argon2: "Imported argon2 hashes are checked with @node-rs/argon2, which is not installed: npm install @node-rs/argon2",
   });
 });
 

@@ -151,6 +151,23 @@ expect(identity?.user).toMatchObject({ id: grace.id, email: "grace@example.com",
 expect(ended).toBe(1);
 expect(await backend.auth.verifyToken(graceToken)).toBeNull();
 `),
+  example(`// From the old system's table: a bcrypt hash of "correct horse battery staple".
+const linus = await backend.auth.createUser({
+  email: "linus@example.com",
+  name: "Linus",
+  passwordHash: "\$2b\$10\$99XOJK04Ks7338JH.brNgOke584fIlobuKCfSt78NS14izVSrbnV2",
+  emailVerified: true, // the old system had confirmed the address
+});
+const moved = await backend.auth.signIn("linus@example.com", "correct horse battery staple");
+// 200 as any sign-in; the bcrypt hash is now replaced by the backend's own (scrypt)
+`),
+  check(`expect(moved.user.id).toBe(linus.id);
+const credentials = backend.db.withTables<{ cimiento_credentials: { user: string; passwordHash: string } }>();
+const stored = await credentials.selectFrom("cimiento_credentials").select("passwordHash").where("user", "=", linus.id).executeTakeFirstOrThrow();
+expect(stored.passwordHash).toMatch(/^\\$scrypt\\$ln=12,r=8,p=1\\$/);
+await expect(backend.auth.signIn("linus@example.com", "not the password")).rejects.toMatchObject({ status: 401, code: "INVALID_CREDENTIALS" });
+expect((await backend.auth.signIn("linus@example.com", "correct horse battery staple")).user.id).toBe(linus.id);
+`),
   example(`const { key, apiKey } = await backend.auth.apiKeys.create({ name: "billing sync", userId: grace.id, collections: ["notes"] });
 // key: "ck_..." (shown this once); apiKey: { id, name, start: "ck_xxxxx", userId, collections: ["notes"], ... }
 const viaKey = await backend.fetch(

@@ -1,5 +1,6 @@
 /**
- * Prints which database drivers are loaded (as JSON) after each step: importing the main entry,
+ * Prints which database drivers (and nodemailer, and the libraries of imported password hashes)
+ * are loaded (as JSON) after each step: importing the main entry,
  * importing the dialect entries and making their databases, opening a SQLite database.
  * argv[2]: the URL of the built package's folder.
  */
@@ -7,7 +8,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const dist = process.argv[2];
-const drivers = ["better-sqlite3", "pg", "nodemailer"];
+const drivers = ["better-sqlite3", "pg", "nodemailer", "bcryptjs", "@node-rs/argon2"];
 const loaded = () => drivers.filter((name) => Object.keys(require.cache).some((file) => file.includes(`/node_modules/${name}/`)));
 
 const report = {};
