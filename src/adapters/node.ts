@@ -1,6 +1,8 @@
 /**
  * `cimiento/node`: the backend as a `node:http` request listener, for Express, Koa and
- * `node:http` servers.
+ * `node:http` servers. The bridge is the host's `@hono/node-server` (a peer dependency, 1.x or
+ * 2.x), as a second copy in the process would put its own class in place of the global
+ * `Request`, which cannot copy the first copy's requests.
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";

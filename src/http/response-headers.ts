@@ -1,8 +1,8 @@
 /**
  * @internal The request id and the security headers every response gets, set where they cost
- * least. This is the one place that reads a private slot of `@hono/node-server`'s Response;
- * test/perf/response-headers.test.ts fails when that slot changes, rather than let every
- * response silently take the slower path.
+ * least. This is the one place that reads a private slot of `@hono/node-server`'s Response (the
+ * same in its 1.x and 2.x); test/perf/response-headers.test.ts fails when that slot changes,
+ * rather than let every response silently take the slower path.
  * @module
  */
 

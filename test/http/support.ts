@@ -5,8 +5,11 @@
  * backend mounted under `/api` beside a host route.
  */
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
 import { serve } from "@hono/node-server";
 import express from "express";
 import { Hono } from "hono";
@@ -249,13 +252,22 @@ export async function read(response: Response): Promise<{ status: number; type: 
   return { status: response.status, type, body: text === "" ? null : /json/.test(type ?? "") ? JSON.parse(text) : text };
 }
 
+/** The major version of the installed `@hono/node-server` (its exports leave out package.json). */
+const nodeServerMajor = Number(
+  (
+    JSON.parse(
+      readFileSync(join(dirname(createRequire(import.meta.url).resolve("@hono/node-server")), "..", "package.json"), "utf8"),
+    ) as { version: string }
+  ).version.split(".")[0],
+);
+
 /**
- * The content type of a 204: none through `backend.fetch`. `@hono/node-server`, which both
- * `toNodeHandler` and `serve` use, writes `text/plain; charset=UTF-8` on every response that has
- * none, a 204 too (harmless: there is no body).
+ * The content type of a 204: none through `backend.fetch`, nor through `@hono/node-server` 2.x,
+ * which both `toNodeHandler` and `serve` use. Its 1.x writes `text/plain; charset=UTF-8` on every
+ * response that has none, a 204 too (harmless: there is no body).
  */
 export function noContentType(way: Way): string | null {
-  return way === "fetch" ? null : "text/plain; charset=UTF-8";
+  return way === "fetch" || nodeServerMajor >= 2 ? null : "text/plain; charset=UTF-8";
 }
 
 /** The UUID shape of generated request ids. */
