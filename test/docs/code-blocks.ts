@@ -7,10 +7,13 @@
  * A block is a module of its own, unless HTML comments (unseen on the rendered page) right
  * before it say otherwise:
  *
- * - `<!-- continues -->`: the block continues the page's previous block, as one module.
- * - `<!-- one program -->`, anywhere in the page: every block continues the previous one,
- *   but for blocks marked `<!-- apart -->`, each a module of its own (an aside the program does
- *   not run).
+ * - `<!-- continues -->`: the block follows the page's blocks before it (but those `apart`), in
+ *   their module, in a scope nested in theirs: it sees what they declare, and may declare a
+ *   name again, as in a notebook.
+ * - `<!-- apart -->`: a module of its own, that no later block continues (an aside).
+ * - `<!-- one program -->`, anywhere in the page: every block but those `apart` continues the
+ *   ones before, at the top level of one module, as the page's runner (page-examples.ts) runs
+ *   them.
  * - `<!-- given: code -->`: code put before the block, that readers do not see. It declares
  *   only what the prose around the block says exists (`database`, "the backend above"), so a
  *   block uses nothing the page does not explain.
