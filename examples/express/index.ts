@@ -11,7 +11,8 @@ import { printDemoRequests } from "../quickstart/requests.js";
 const { backend, demo } = await openBackend();
 
 const app = express();
-app.use(express.json()); // the host's body parser may run first: the backend copes
+app.use("/api", toNodeHandler(backend)); // before any body parser: the backend reads its own bodies
+app.use(express.json()); // for the host's own routes
 app.get("/", (_req, res) => {
   res.send("An Express app; the backend's API is under /api.");
 });
@@ -19,7 +20,6 @@ app.get("/stats", async (_req, res) => {
   // The host's own code uses the backend in-process, through a scope.
   res.json({ posts: await backend.system.data.posts.count(), comments: await backend.system.data.comments.count() });
 });
-app.use("/api", toNodeHandler(backend));
 
 const server = app.listen(Number(process.env["PORT"] ?? 3000), "127.0.0.1", () => {
   const origin = `http://localhost:${(server.address() as AddressInfo).port}`;

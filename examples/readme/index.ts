@@ -24,6 +24,9 @@ const publish = action({
   access: ({ user }) => user !== null,
   handler: ({ input, data }) => data.posts.update(input.id, { published: true }),   // one transaction
 });
+declare module "cimiento" {                               // types `data` in actions and hooks
+  interface Register { collections: { users: typeof users; posts: typeof posts } }
+}
 
 const backend = createBackend({ database: sqlite({ file: "./data/app.db" }), collections: { users, posts }, actions: { publish } });
 await backend.migrate();                                  // creates or extends the tables

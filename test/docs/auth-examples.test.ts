@@ -38,10 +38,10 @@ const backend = createBackend({
     },
   },
 });
-track(backend);
 await backend.migrate(); // creates users, and the tables of sessions, tokens, API keys and limits
 `),
-  check(`expect(sent).toEqual([]);
+  check(`track(backend);
+expect(sent).toEqual([]);
 `),
   example(`const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   backend.fetch(
@@ -214,14 +214,14 @@ const hosted = createBackend({
     },
   },
 });
-track(hosted);
 await hosted.migrate();
 const anonymous = await hosted.fetch(new Request("http://localhost/collections/people/records")); // 401
 const lin = await hosted.fetch(
   new Request("http://localhost/collections/people/records", { headers: { authorization: "Bearer secret-token-of-lin" } }),
 ); // 200
 `),
-  check(`expect(anonymous.status).toBe(401);
+  check(`track(hosted);
+expect(anonymous.status).toBe(401);
 expect(lin.status).toBe(200);
 `),
 ];
