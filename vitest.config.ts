@@ -8,8 +8,8 @@ export default defineConfig({
     alias: [
       { find: /^cimiento\/sqlite$/, replacement: src("dialects/sqlite/index.ts") },
       { find: /^cimiento\/postgres$/, replacement: src("dialects/postgres/index.ts") },
-      { find: /^cimiento\/node$/, replacement: src("adapters/node.ts") },
-      { find: /^cimiento\/hono$/, replacement: src("adapters/hono.ts") },
+      { find: /^cimiento\/node$/, replacement: src("hosts/node.ts") },
+      { find: /^cimiento\/hono$/, replacement: src("hosts/hono.ts") },
       { find: /^cimiento\/testing$/, replacement: src("testing/index.ts") },
       { find: /^cimiento\/types$/, replacement: src("types.ts") },
       { find: /^cimiento$/, replacement: src("index.ts") },

@@ -13,6 +13,6 @@ async function entry<T>(name: string): Promise<T> {
 export const { action, ApiError, collection, createBackend, field } = await entry<typeof import("../src/index.js")>("index");
 export const { sqlite } = await entry<typeof import("../src/dialects/sqlite/index.js")>("sqlite");
 export const { postgres } = await entry<typeof import("../src/dialects/postgres/index.js")>("postgres");
-export const { toHono } = await entry<typeof import("../src/adapters/hono.js")>("hono");
-export const { toNodeHandler } = await entry<typeof import("../src/adapters/node.js")>("node");
+export const { toHono } = await entry<typeof import("../src/hosts/hono.js")>("hono");
+export const { toNodeHandler } = await entry<typeof import("../src/hosts/node.js")>("node");
 export type { DatabaseAdapter } from "../src/index.js";

@@ -35,7 +35,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // createBackend and scopes: the one place parts are wired together.
   ["backend"],
   // The entries of the exports map.
-  ["adapters", "testing", "index.ts", "types.ts"],
+  ["hosts", "testing", "index.ts", "types.ts"],
 ];
 
 export interface ImportGraph {

@@ -58,7 +58,7 @@ export type {
   ToMany,
   ToOne,
   UpdateInputOf,
-  Visibility,
+  Privilege,
 } from "./define/types.js";
 export type { CheckedAccess, CheckedRuleResult, KnownFilterKeys, UnknownFilterKey } from "./define/checked-rules.js";
 export type { RuleReturn } from "./define/rules.js";

@@ -193,7 +193,7 @@ export function denied(user: Principal | null, message: string, details?: Record
  * (`undefined` for the system scope); a promise only when a rule is asynchronous.
  */
 export function accessFor(
-  system: boolean,
+  trusted: boolean,
   user: Principal | null,
   model: Model,
   collection: CollectionModel,
@@ -202,7 +202,7 @@ export function accessFor(
   include?: unknown,
   written?: unknown,
 ): Access | undefined | Promise<Access> {
-  if (system) return undefined;
+  if (trusted) return undefined;
   const needs: RuleNeeds = new Map();
   for (const operation of operations) need(needs, collection, operation);
   computedNeeds(needs, model, collection);

@@ -107,7 +107,7 @@ export async function runAction<I, O>(
     throw validationError(`Invalid input of ${name}`, issuesOf(parsed.error, []));
   }
   const input = parsed.data;
-  if (!ctx.system) {
+  if (!ctx.trusted) {
     const allowed = definition.access === undefined ? false : await definition.access({ user: ctx.user, input });
     if (allowed !== true) throw denied(ctx.user, `You may not call ${name}.`);
   }

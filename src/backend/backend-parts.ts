@@ -1,15 +1,15 @@
 /**
  * @internal The parts of each backend that other entries reach past its public API: its Hono
- * app, for `cimiento/node` and `cimiento/hono`, and its jobs runtime, for `cimiento/testing`.
+ * app, for `cimiento/node` and `cimiento/hono`, and its jobs service, for `cimiento/testing`.
  * @module
  */
 import type { Hono } from "hono";
-import type { JobsRuntime } from "../jobs/jobs-runtime.js";
+import type { JobsService } from "../jobs/jobs-service.js";
 
 /** What an entry may reach of a backend besides its public API. */
 export interface BackendParts {
   readonly app: Hono<any>;
-  readonly jobs: JobsRuntime;
+  readonly jobs: JobsService;
 }
 
 // Keyed weakly by the backend object: the parts go when the backend goes, and nothing on the

@@ -32,7 +32,7 @@ import type { AppAuth } from "../http/create-app.js";
 import { systemClock, type Clock } from "../define/clock.js";
 import type { AnyJob } from "../define/handles.js";
 import type { JobsApi } from "../jobs/jobs-api.js";
-import { JobsRuntime, type JobsSystemScope } from "../jobs/jobs-runtime.js";
+import { JobsService, type JobsSystemScope } from "../jobs/jobs-service.js";
 import type { Schedule } from "../define/schedule.js";
 import { jobTables } from "../jobs/tables.js";
 import { registerParts } from "./backend-parts.js";
@@ -286,7 +286,7 @@ export function createBackend<
   // hooks reach scopes and jobs through ports), auth (on the data layer alone), then the
   // services of actions and the scopes. Scopes and jobs reach each other through functions
   // called only once the backend is made.
-  const jobs: JobsRuntime = new JobsRuntime({
+  const jobs: JobsService = new JobsService({
     runtime,
     jobs: options.jobs ?? {},
     schedules: options.schedules ?? [],

@@ -2,7 +2,7 @@
  * The typed operations on one collection: `backend.system.data.posts.list()` and the rest.
  * @module
  */
-import type { Schema, Visibility } from "../define/types.js";
+import type { Schema, Privilege } from "../define/types.js";
 import type { DataApi } from "../define/scope.js";
 import type { CollectionModel, Model } from "../model/model.js";
 import type { DataContext } from "./context.js";
@@ -57,7 +57,7 @@ class Operations {
 
 const CONTEXT = Symbol("context");
 
-type DataApiClass = new (ctx: DataContext) => DataApi<Schema, Visibility>;
+type DataApiClass = new (ctx: DataContext) => DataApi<Schema, Privilege>;
 
 /**
  * One class per model, with a getter per collection: a data API is made per caller and per
@@ -92,6 +92,6 @@ function classOf(model: Model): DataApiClass {
 }
 
 /** @internal The data API of one context (the root connection or a transaction). */
-export function createDataApi(ctx: DataContext, model: Model): DataApi<Schema, Visibility> {
+export function createDataApi(ctx: DataContext, model: Model): DataApi<Schema, Privilege> {
   return new (classOf(model))(ctx);
 }

@@ -52,12 +52,12 @@ export interface DataContext {
   readonly transaction: TransactionState | undefined;
   /** The caller; `null` when anonymous (and for the system scope). */
   readonly user: Principal | null;
-  /** Whether this is the system scope, which skips every rule. */
-  readonly system: boolean;
+  /** Whether rules are skipped: the context of the system scope (and of what it runs). */
+  readonly trusted: boolean;
   /** Runs `fn` in this transaction, or in a new one (then runs what waits for its commit). */
   atomic<T>(fn: (ctx: DataContext) => Promise<T>): Promise<T>;
   /** The same connection or transaction, for another caller. */
-  as(user: Principal | null, system: boolean): DataContext;
+  as(user: Principal | null, trusted: boolean): DataContext;
 }
 
 /** Runs one compiled statement in the context's connection. */
@@ -90,7 +90,7 @@ function transactionContext(
   trx: Kysely<any>,
   state: TransactionState,
   user: Principal | null,
-  system: boolean,
+  trusted: boolean,
 ): DataContext {
   const ctx: DataContext = {
     runtime: shared.runtime,
@@ -100,15 +100,15 @@ function transactionContext(
     db: trx,
     transaction: state,
     user,
-    system,
+    trusted,
     atomic: (fn) => fn(ctx),
-    as: (other, otherSystem) => transactionContext(shared, trx, state, other, otherSystem),
+    as: (other, otherTrusted) => transactionContext(shared, trx, state, other, otherTrusted),
   };
   return ctx;
 }
 
 /** The context of the root connection for a caller; `atomic` opens a transaction. */
-export function rootContext(shared: Shared, user: Principal | null, system: boolean): DataContext {
+export function rootContext(shared: Shared, user: Principal | null, trusted: boolean): DataContext {
   return {
     runtime: shared.runtime,
     model: shared.model,
@@ -117,13 +117,13 @@ export function rootContext(shared: Shared, user: Principal | null, system: bool
     db: shared.runtime.kysely,
     transaction: undefined,
     user,
-    system,
+    trusted,
     async atomic(fn) {
       let state: TransactionState | undefined;
       const result = await shared.runtime.transaction((trx) => {
         // A retried transaction starts over: what the failed attempt queued is dropped.
         state = { afterCommit: [] };
-        return fn(transactionContext(shared, trx, state, user, system));
+        return fn(transactionContext(shared, trx, state, user, trusted));
       });
       if (state !== undefined && state.afterCommit.length > 0) await runAfterCommit(shared.logger, state.afterCommit);
       return result;

@@ -78,7 +78,7 @@ async function planMany(
   const where = requireWhere(options, `${operation}Many`);
   checkLimits(ctx, collection, { where });
   // With hooks a many-write goes record by record, which also reads the `get` rule.
-  const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, ["list", "get", operation], where, undefined, options["data"]);
+  const access = await accessFor(ctx.trusted, ctx.user, ctx.model, collection, ["list", "get", operation], where, undefined, options["data"]);
   if (ruleOf(access, collection, operation) === false) throw denied(ctx.user, `You may not ${operation} ${collection.name}.`);
   const context = whereContext(ctx, plan, access);
   const planned = planWhere(context, collection, where, "where");

@@ -42,7 +42,7 @@ export function limitsOf(ctx: DataContext, access: Access | undefined): Resolved
  * rules a filter or an include needs are found by walking them). Nothing for the system scope.
  */
 export function checkLimits(ctx: DataContext, collection: CollectionModel, options: Record<string, unknown>): void {
-  if (ctx.system) return;
+  if (ctx.trusted) return;
   const limits = ctx.shared.limits;
   checkWhereSize(collection, ctx.model, options["where"], limits);
   checkIncludeSize(ctx.model, collection, options["include"], limits);

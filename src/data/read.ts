@@ -57,7 +57,7 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
   const options = checkOptions(rawOptions, LIST_OPTIONS, "list");
   const { runtime, model } = ctx;
   checkLimits(ctx, collection, options);
-  const maxLimit = ctx.system ? Infinity : ctx.shared.limits.maxLimit;
+  const maxLimit = ctx.trusted ? Infinity : ctx.shared.limits.maxLimit;
   const limit = options["limit"] === undefined ? Math.min(DEFAULT_LIMIT, maxLimit) : checkLimit(options["limit"], "limit");
   if (limit > maxLimit) invalid("limit", `at most ${maxLimit}`);
   const offset = options["offset"] === undefined ? 0 : checkLimit(options["offset"], "offset");
@@ -66,7 +66,7 @@ export async function listRecords(ctx: DataContext, collection: CollectionModel,
   if (cursor !== undefined && offset > 0) invalid("offset", "use either cursor or offset, not both");
   if (options["count"] !== undefined && typeof options["count"] !== "boolean") invalid("count", "expected a boolean");
 
-  const access = await accessFor(ctx.system, ctx.user, model, collection, ["list"], options["where"], options["include"]);
+  const access = await accessFor(ctx.trusted, ctx.user, model, collection, ["list"], options["where"], options["include"]);
   if (access !== undefined && access.rule(collection, "list") === false) {
     throw denied(ctx.user, `You may not list ${collection.name}.`);
   }
@@ -134,7 +134,7 @@ async function countPlanned(
 export async function countRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<number> {
   const options = checkOptions(rawOptions, new Set(["where"]), "count");
   checkLimits(ctx, collection, options);
-  const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, ["list"], options["where"]);
+  const access = await accessFor(ctx.trusted, ctx.user, ctx.model, collection, ["list"], options["where"]);
   if (access !== undefined && access.rule(collection, "list") === false) {
     throw denied(ctx.user, `You may not list ${collection.name}.`);
   }
@@ -153,7 +153,7 @@ export async function readAccess(
 ): Promise<{ options: Record<string, unknown>; access: Access | undefined }> {
   const options = checkOptions(rawOptions, READ_OPTIONS, what);
   checkLimits(ctx, collection, options);
-  const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, operations, undefined, options["include"]);
+  const access = await accessFor(ctx.trusted, ctx.user, ctx.model, collection, operations, undefined, options["include"]);
   return { options, access };
 }
 

@@ -36,7 +36,7 @@ export async function shapeFor(
 ): Promise<{ access: Access | undefined; shape: ReadShape }> {
   const options = checkOptions(rawOptions, READ_OPTIONS, what);
   checkLimits(ctx, collection, options);
-  const access = await accessFor(ctx.system, ctx.user, ctx.model, collection, operations, undefined, options["include"], written);
+  const access = await accessFor(ctx.trusted, ctx.user, ctx.model, collection, operations, undefined, options["include"], written);
   return { access, shape: planReadShape(ctx, collection, options, access) };
 }
 

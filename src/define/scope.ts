@@ -20,7 +20,7 @@ import type {
   RecordOf,
   Schema,
   UpdateInput,
-  Visibility,
+  Privilege,
   Where,
 } from "./types.js";
 
@@ -39,7 +39,7 @@ export interface Scope<
   S extends Schema,
   D extends DialectName,
   A extends Record<string, AnyAction> = {},
-  V extends Visibility = "system",
+  V extends Privilege = "system",
   J extends Record<string, AnyJob> = {},
 > {
   /** The caller; `null` when anonymous and for the system scope. */
@@ -81,7 +81,7 @@ export interface TransactionScope<
   S extends Schema,
   D extends DialectName,
   A extends Record<string, AnyAction> = {},
-  V extends Visibility = "system",
+  V extends Privilege = "system",
   J extends Record<string, AnyJob> = {},
 > extends Scope<S, D, A, V, J> {
   /** Kysely, bound to this transaction. */
@@ -108,7 +108,7 @@ type Counted<O> = O extends { count: true } ? true : false;
  * });
  * ```
  */
-export interface CollectionApi<S extends Schema, N extends keyof S & string, V extends Visibility = "system"> {
+export interface CollectionApi<S extends Schema, N extends keyof S & string, V extends Privilege = "system"> {
   /**
    * A page of records: `{ items, nextCursor }`, and `total` when `count: true`. Pass
    * `nextCursor` back as `cursor` for the next page; it is `null` on the last one.
@@ -207,6 +207,6 @@ export interface CollectionApi<S extends Schema, N extends keyof S & string, V e
 }
 
 /** The operations on every collection of a backend, by collection name, for a reader `V`. */
-export type DataApi<S extends Schema, V extends Visibility = "system"> = {
+export type DataApi<S extends Schema, V extends Privilege = "system"> = {
   readonly [N in keyof S & string]: CollectionApi<S, N, V>;
 };

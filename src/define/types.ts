@@ -110,7 +110,7 @@ export type InferFields<F extends Fields> =
 export type Infer<C extends AnyCollection> = InferFields<FieldsOf<C>>;
 
 /** The fields a writer may set: all for the system scope; not `readOnly()` nor `hidden()` ones for callers. */
-type WritableKeys<F extends Fields, V extends Visibility> = V extends "caller"
+type WritableKeys<F extends Fields, V extends Privilege> = V extends "caller"
   ? {
       [K in ColumnKeys<F>]: StateOf<F[K]>["readOnly"] extends true
         ? never
@@ -120,7 +120,7 @@ type WritableKeys<F extends Fields, V extends Visibility> = V extends "caller"
     }[ColumnKeys<F>]
   : ColumnKeys<F>;
 
-type RequiredInputKeys<F extends Fields, V extends Visibility> = {
+type RequiredInputKeys<F extends Fields, V extends Privilege> = {
   [K in WritableKeys<F, V>]: StateOf<F[K]>["optional"] extends true
     ? never
     : StateOf<F[K]>["hasDefault"] extends true
@@ -132,7 +132,7 @@ type RequiredInputKeys<F extends Fields, V extends Visibility> = {
  * What `create` takes for a collection's fields (see {@link CreateInput}); `I` says whether
  * callers may choose ids (the collection's `clientIds`).
  */
-export type CreateInputOf<F extends Fields, V extends Visibility = "system", I extends boolean = false> =
+export type CreateInputOf<F extends Fields, V extends Privilege = "system", I extends boolean = false> =
   Unknown<F> extends true
     ? { id?: string; [field: string]: unknown }
     : Simplify<
@@ -159,10 +159,10 @@ type ClientIdsOf<C> = C extends { readonly clientIds: true } ? true : false;
  * const input: CreateInput<typeof posts> = { title: "Hello" };
  * ```
  */
-export type CreateInput<C extends AnyCollection, V extends Visibility = "system"> = CreateInputOf<FieldsOf<C>, V, ClientIdsOf<C>>;
+export type CreateInput<C extends AnyCollection, V extends Privilege = "system"> = CreateInputOf<FieldsOf<C>, V, ClientIdsOf<C>>;
 
 /** What `update` takes for a collection's fields (see {@link UpdateInput}). */
-export type UpdateInputOf<F extends Fields, V extends Visibility = "system"> =
+export type UpdateInputOf<F extends Fields, V extends Privilege = "system"> =
   Unknown<F> extends true
     ? { [field: string]: unknown }
     : Simplify<{
@@ -177,7 +177,7 @@ export type UpdateInputOf<F extends Fields, V extends Visibility = "system"> =
  * const patch: UpdateInput<typeof posts> = { published: true };
  * ```
  */
-export type UpdateInput<C extends AnyCollection, V extends Visibility = "system"> = UpdateInputOf<FieldsOf<C>, V>;
+export type UpdateInput<C extends AnyCollection, V extends Privilege = "system"> = UpdateInputOf<FieldsOf<C>, V>;
 
 // ---------------------------------------------------------------------------------------------
 // Relations
@@ -447,10 +447,12 @@ export interface ListOptions<S extends Schema, N extends keyof S & string> exten
 }
 
 /**
- * Who reads: the system scope sees every field and every related record; other callers do not
- * get hidden fields, may not get fields with a read rule, and may find a related record null.
+ * Who reads or writes, by privilege: the system scope sees every field and every related
+ * record, and may write read-only and automatic fields; other callers do not get hidden fields,
+ * may not get fields with a read rule, may find a related record null, and write only writable
+ * fields.
  */
-export type Visibility = "system" | "caller";
+export type Privilege = "system" | "caller";
 
 type Hidden<F extends Fields, K extends keyof F> = StateOf<F[K]>["hidden"] extends true ? true : false;
 type Masked<F extends Fields, K extends keyof F> = StateOf<F[K]>["masked"] extends true ? true : false;
@@ -479,18 +481,18 @@ export type ReadableFields<F extends Fields> = Unknown<F> extends true ? LooseRe
  */
 export type Readable<C extends AnyCollection> = ReadableFields<FieldsOf<C>>;
 
-type VisibleRecord<S extends Schema, N extends keyof S & string, V extends Visibility> = V extends "caller"
+type VisibleRecord<S extends Schema, N extends keyof S & string, V extends Privilege> = V extends "caller"
   ? Readable<S[N]>
   : Infer<S[N]>;
 
-type IncludeValue<S extends Schema, R, O, V extends Visibility> =
+type IncludeValue<S extends Schema, R, O, V extends Privilege> =
   R extends ToOne<infer T, infer Nullable>
     ?
         | RecordOf<S, T, O extends true ? {} : O, V>
         | (Nullable extends true ? null : V extends "caller" ? null : never)
     : RecordOf<S, TargetOf<R>, O extends true ? {} : O, V>[];
 
-type Selected<S extends Schema, N extends keyof S & string, O, V extends Visibility> = O extends {
+type Selected<S extends Schema, N extends keyof S & string, O, V extends Privilege> = O extends {
   select: readonly (infer K)[];
 }
   ? Pick<VisibleRecord<S, N, V>, (K & keyof VisibleRecord<S, N, V>) | "id">
@@ -501,9 +503,9 @@ type IncludeOf<O> = O extends { include: infer I } ? I : {};
 /**
  * The record a read returns for options `O`: all fields or the `select`ed ones, with each
  * included relation in place (a `belongsTo` field then holds the related record, not its id).
- * `V` says who reads (see {@link Visibility}).
+ * `V` says who reads (see {@link Privilege}).
  */
-export type RecordOf<S extends Schema, N extends keyof S & string, O, V extends Visibility = "system"> = Simplify<
+export type RecordOf<S extends Schema, N extends keyof S & string, O, V extends Privilege = "system"> = Simplify<
   ([keyof IncludeOf<O>] extends [never] ? Selected<S, N, O, V> : Omit<Selected<S, N, O, V>, keyof IncludeOf<O>>) & {
     [K in keyof IncludeOf<O> & keyof Relations<S, N>]: IncludeValue<S, Relations<S, N>[K], IncludeOf<O>[K], V>;
   }

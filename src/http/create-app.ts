@@ -13,7 +13,7 @@ import type { Scope } from "../define/scope.js";
 import { ApiError, apiError, toApiError } from "../errors/api-error.js";
 import type { Logger } from "../define/logger.js";
 import type { Model } from "../model/model.js";
-import type { DialectName, Schema, Visibility } from "../define/types.js";
+import type { DialectName, Schema, Privilege } from "../define/types.js";
 import { runAction, type ActionServices } from "../actions/run-action.js";
 import type { DataContext } from "../data/context.js";
 import { limitExceeded, type ResolvedLimits } from "../data/limits.js";
@@ -30,7 +30,7 @@ import { parseJson } from "./parse-json.js";
 import { jsonProblem } from "../model/text.js";
 import { checkKey, listOptions, readOptions, type PageLimits } from "./query-params.js";
 
-type CallerScope = Scope<Schema, DialectName, Record<string, AnyAction>, Visibility>;
+type CallerScope = Scope<Schema, DialectName, Record<string, AnyAction>, Privilege>;
 
 /** What the HTTP app needs from its backend. */
 export interface AppBackend {

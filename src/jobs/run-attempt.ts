@@ -19,7 +19,7 @@ export interface JobsSystemScope {
   readonly enqueue: (name: string, input: unknown, options?: EnqueueOptions) => Promise<EnqueuedJob>;
 }
 
-/** What an attempt needs of the jobs runtime. */
+/** What an attempt needs of the jobs service. */
 export interface AttemptHost {
   readonly definitions: ReadonlyMap<string, JobDefinition<z.ZodType>>;
   readonly store: JobStore;
@@ -65,8 +65,8 @@ function describeError(error: unknown): { message: string; detail: string } {
 }
 
 /** Starts `job` as `worker`: the handler runs while the lease is renewed every third of `leaseMs`. */
-export function startAttempt(runtime: AttemptHost, worker: string, job: ClaimedJob, leaseMs: number): RunningAttempt {
-  const definition = runtime.definitions.get(job.name) as JobDefinition<z.ZodType>;
+export function startAttempt(host: AttemptHost, worker: string, job: ClaimedJob, leaseMs: number): RunningAttempt {
+  const definition = host.definitions.get(job.name) as JobDefinition<z.ZodType>;
   const controller = new AbortController();
   let released = false;
   const stop = (reason: StopReason) => {
@@ -79,12 +79,12 @@ export function startAttempt(runtime: AttemptHost, worker: string, job: ClaimedJ
     };
     controller.abort(new AttemptStopped(reason, messages[reason]));
   };
-  const done = run(runtime, worker, job, definition, controller.signal, leaseMs, stop, () => released);
+  const done = run(host, worker, job, definition, controller.signal, leaseMs, stop, () => released);
   return { job, done, stop };
 }
 
 async function run(
-  runtime: AttemptHost,
+  host: AttemptHost,
   worker: string,
   job: ClaimedJob,
   definition: JobDefinition<z.ZodType>,
@@ -93,14 +93,14 @@ async function run(
   stop: (reason: StopReason) => void,
   released: () => boolean,
 ): Promise<void> {
-  const started = runtime.clock.now();
-  runtime.emit({ type: "started", id: job.id, name: job.name, attempt: job.attempt, worker });
+  const started = host.clock.now();
+  host.emit({ type: "started", id: job.id, name: job.name, attempt: job.attempt, worker });
   const timers: NodeJS.Timeout[] = [];
   if (definition.timeout !== undefined) timers.push(setTimeout(() => stop("timeout"), definition.timeout));
   const renewal = setInterval(() => {
-    runtime.store.renew(worker, job, leaseMs).then(
+    host.store.renew(worker, job, leaseMs).then(
       (held) => held || stop("revoked"),
-      (error: unknown) => runtime.logger.error(`Could not renew the lease of job ${job.name} ${job.id}.`, { error }),
+      (error: unknown) => host.logger.error(`Could not renew the lease of job ${job.name} ${job.id}.`, { error }),
     );
   }, Math.max(10, Math.floor(leaseMs / 3)));
   timers.push(renewal);
@@ -128,10 +128,10 @@ async function run(
       now: new Date(started),
       tick: job.tick === null ? null : new Date(job.tick),
       signal,
-      system: runtime.system as JobContext<unknown>["system"],
-      db: runtime.db as JobContext<unknown>["db"],
-      enqueue: runtime.system.enqueue,
-      logger: runtime.logger,
+      system: host.system as JobContext<unknown>["system"],
+      db: host.db as JobContext<unknown>["db"],
+      enqueue: host.system.enqueue,
+      logger: host.logger,
     };
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason);
@@ -145,15 +145,15 @@ async function run(
     for (const timer of timers) clearTimeout(timer);
   }
   try {
-    await settle(runtime, worker, job, definition, failure, retryable, started, released());
+    await settle(host, worker, job, definition, failure, retryable, started, released());
   } catch (error) {
     // The lease expires and another worker runs the job again: nothing is lost.
-    runtime.logger.error(`Could not record the outcome of job ${job.name} ${job.id}; it will run again after its lease.`, { error });
+    host.logger.error(`Could not record the outcome of job ${job.name} ${job.id}; it will run again after its lease.`, { error });
   }
 }
 
 async function settle(
-  runtime: AttemptHost,
+  host: AttemptHost,
   worker: string,
   job: ClaimedJob,
   definition: JobDefinition<z.ZodType>,
@@ -165,21 +165,21 @@ async function settle(
   if (released) return; // the stopping worker recorded it
   const stopped = failure?.error instanceof AttemptStopped ? failure.error.reason : undefined;
   if (stopped === "revoked") {
-    await runtime.store.abandon(job, "failed", (failure!.error as Error).message);
+    await host.store.abandon(job, "failed", (failure!.error as Error).message);
     return;
   }
   if (failure === undefined) {
-    const held = await runtime.store.succeed(worker, job);
-    if (held) runtime.emit({ type: "succeeded", id: job.id, name: job.name, attempt: job.attempt, duration: runtime.clock.now() - started });
-    else runtime.logger.warn?.(`Job ${job.name} ${job.id} finished after it was cancelled or its lease was lost.`, { attempt: job.attempt });
+    const held = await host.store.succeed(worker, job);
+    if (held) host.emit({ type: "succeeded", id: job.id, name: job.name, attempt: job.attempt, duration: host.clock.now() - started });
+    else host.logger.warn?.(`Job ${job.name} ${job.id} finished after it was cancelled or its lease was lost.`, { attempt: job.attempt });
     return;
   }
   const { message, detail } = describeError(failure.error);
   const last = !retryable || job.attempt >= job.maxAttempts;
-  const retryAt = last ? null : runtime.clock.now() + retryDelay(definition.backoff, job.attempt);
-  const held = await runtime.store.fail(worker, job, message, detail, retryAt);
+  const retryAt = last ? null : host.clock.now() + retryDelay(definition.backoff, job.attempt);
+  const held = await host.store.fail(worker, job, message, detail, retryAt);
   if (!held) return;
-  runtime.emit({
+  host.emit({
     type: "failed",
     id: job.id,
     name: job.name,
@@ -188,9 +188,9 @@ async function settle(
     retryAt: retryAt === null ? null : new Date(retryAt),
   });
   if (retryAt === null) {
-    runtime.logger.error(`Job ${job.name} ${job.id} failed for good after attempt ${job.attempt}.`, { error: failure.error });
+    host.logger.error(`Job ${job.name} ${job.id} failed for good after attempt ${job.attempt}.`, { error: failure.error });
   } else {
-    runtime.logger.warn?.(`Job ${job.name} ${job.id} failed (attempt ${job.attempt} of ${job.maxAttempts}); retrying at ${new Date(retryAt).toISOString()}.`, {
+    host.logger.warn?.(`Job ${job.name} ${job.id} failed (attempt ${job.attempt} of ${job.maxAttempts}); retrying at ${new Date(retryAt).toISOString()}.`, {
       error: failure.error,
     });
   }

@@ -12,7 +12,7 @@ import type { LostAttempt } from "./store.js";
 
 export type { StopOptions, WorkerOptions } from "./jobs-api.js";
 
-/** What a worker needs of the jobs runtime: what its attempts need, the schedules, and where lost leases go. */
+/** What a worker needs of the jobs host: what its attempts need, the schedules, and where lost leases go. */
 export interface WorkerHost extends AttemptHost {
   readonly scheduler: Scheduler;
   reportLost(lost: readonly LostAttempt[]): void;
@@ -33,7 +33,7 @@ export function workerName(): string {
 /** One running worker of a backend. */
 export class Worker {
   readonly name = workerName();
-  readonly #runtime: WorkerHost;
+  readonly #host: WorkerHost;
   readonly #concurrency: number;
   readonly #pollInterval: number;
   readonly #leaseDuration: number;
@@ -44,8 +44,8 @@ export class Worker {
   #woken = false;
   #loop: Promise<void> | undefined;
 
-  constructor(runtime: WorkerHost, options: WorkerOptions) {
-    this.#runtime = runtime;
+  constructor(host: WorkerHost, options: WorkerOptions) {
+    this.#host = host;
     this.#concurrency = Math.floor(positive(options.concurrency, 5, "concurrency"));
     this.#pollInterval = positive(options.pollInterval, 1000, "pollInterval");
     this.#leaseDuration = positive(options.leaseDuration, 30_000, "leaseDuration");
@@ -63,20 +63,20 @@ export class Worker {
   }
 
   async #run(): Promise<void> {
-    const runtime = this.#runtime;
+    const host = this.#host;
     while (!this.#stopping) {
       let claimedAny = false;
       try {
-        if (this.#schedules) await runtime.scheduler.tick(runtime.clock.now());
+        if (this.#schedules) await host.scheduler.tick(host.clock.now());
         const free = this.#concurrency - this.#running.size;
         if (free > 0) {
-          const { claimed, lost } = await runtime.store.claim(this.name, free, this.#capacity(), this.#leaseDuration);
-          runtime.reportLost(lost);
+          const { claimed, lost } = await host.store.claim(this.name, free, this.#capacity(), this.#leaseDuration);
+          host.reportLost(lost);
           for (const job of claimed) this.#start(job);
           claimedAny = claimed.length > 0;
         }
       } catch (error) {
-        runtime.logger.error("The job worker could not claim jobs; it tries again at the next poll.", { error });
+        host.logger.error("The job worker could not claim jobs; it tries again at the next poll.", { error });
       }
       if (claimedAny || this.#stopping) continue;
       await this.#sleep();
@@ -86,13 +86,13 @@ export class Worker {
   /** How many more attempts of each job this worker may start. */
   #capacity(): Map<string, number> {
     const capacity = new Map<string, number>();
-    for (const [name, definition] of this.#runtime.definitions) capacity.set(name, definition.concurrency ?? this.#concurrency);
+    for (const [name, definition] of this.#host.definitions) capacity.set(name, definition.concurrency ?? this.#concurrency);
     for (const attempt of this.#running.values()) capacity.set(attempt.job.name, (capacity.get(attempt.job.name) ?? 0) - 1);
     return capacity;
   }
 
   #start(job: RunningAttempt["job"]): void {
-    const attempt = startAttempt(this.#runtime, this.name, job, this.#leaseDuration);
+    const attempt = startAttempt(this.#host, this.name, job, this.#leaseDuration);
     this.#running.set(job.id, attempt);
     void attempt.done.then(() => {
       if (this.#running.get(job.id) === attempt) this.#running.delete(job.id);
@@ -105,10 +105,10 @@ export class Worker {
       this.#woken = false;
       return Promise.resolve();
     }
-    const runtime = this.#runtime;
+    const host = this.#host;
     let delay = this.#pollInterval;
-    const tick = this.#schedules ? runtime.scheduler.nextTick() : null;
-    if (tick !== null) delay = Math.max(0, Math.min(delay, tick - runtime.clock.now()));
+    const tick = this.#schedules ? host.scheduler.nextTick() : null;
+    if (tick !== null) delay = Math.max(0, Math.min(delay, tick - host.clock.now()));
     return new Promise((resolve) => {
       const timer = setTimeout(done, delay);
       function done() {
@@ -143,11 +143,11 @@ export class Worker {
     for (const attempt of this.#running.values()) {
       attempt.stop("released");
       try {
-        if (await this.#runtime.store.release(this.name, attempt.job)) {
-          this.#runtime.emit({ type: "released", id: attempt.job.id, name: attempt.job.name, attempt: attempt.job.attempt });
+        if (await this.#host.store.release(this.name, attempt.job)) {
+          this.#host.emit({ type: "released", id: attempt.job.id, name: attempt.job.name, attempt: attempt.job.attempt });
         }
       } catch (error) {
-        this.#runtime.logger.error(`Could not give job ${attempt.job.id} back; it runs again after its lease.`, { error });
+        this.#host.logger.error(`Could not give job ${attempt.job.id} back; it runs again after its lease.`, { error });
       }
     }
   }

@@ -24,8 +24,8 @@ import { JobStore, LEASE_EXPIRED, type LostAttempt } from "./store.js";
 import { Worker, workerName, type WorkerHost } from "./worker.js";
 import { JSON_FIELD_DEPTH, jsonValueProblem, NUL, NUL_REFUSED_ISSUE } from "../model/text.js";
 
-/** What the jobs runtime is made from. */
-export interface JobsRuntimeOptions {
+/** What the jobs service is made from. */
+export interface JobsServiceOptions {
   readonly runtime: DialectRuntime;
   readonly jobs: Readonly<Record<string, unknown>>;
   readonly schedules: readonly unknown[];
@@ -91,7 +91,7 @@ function resolveSchedules(
   });
 }
 
-function checkOptions(name: string, options: EnqueueOptions, now: number): { runAt: number; priority: number } {
+function checkEnqueueOptions(name: string, options: EnqueueOptions, now: number): { runAt: number; priority: number } {
   const { runAt, delay, priority = 0, idempotencyKey } = options;
   const where = `enqueue("${name}")`;
   if (runAt !== undefined && delay !== undefined) throw new TypeError(`${where}: give runAt or delay, not both.`);
@@ -109,7 +109,7 @@ function checkOptions(name: string, options: EnqueueOptions, now: number): { run
 }
 
 /** The jobs of one backend. */
-export class JobsRuntime implements WorkerHost {
+export class JobsService implements WorkerHost {
   readonly definitions: ReadonlyMap<string, JobDefinition<z.ZodType>>;
   readonly store: JobStore;
   readonly clock: Clock;
@@ -120,7 +120,7 @@ export class JobsRuntime implements WorkerHost {
   #worker: Worker | undefined;
   readonly #system: () => JobsSystemScope;
 
-  constructor(options: JobsRuntimeOptions) {
+  constructor(options: JobsServiceOptions) {
     this.definitions = checkDefinitions(options.jobs);
     const schedules = resolveSchedules(options.schedules, options.jobs, this.definitions);
     this.store = new JobStore(options.runtime, options.clock);
@@ -182,7 +182,7 @@ export class JobsRuntime implements WorkerHost {
     if (definition === undefined) {
       throw new TypeError(`No job is named "${name}": the jobs are ${[...this.definitions.keys()].map((known) => `"${known}"`).join(", ")}.`);
     }
-    const { runAt, priority } = checkOptions(name, options ?? {}, this.clock.now());
+    const { runAt, priority } = checkEnqueueOptions(name, options ?? {}, this.clock.now());
     let stored: unknown;
     try {
       stored = input === undefined ? null : JSON.parse(JSON.stringify(input));
@@ -269,7 +269,7 @@ export class JobsRuntime implements WorkerHost {
 
   /** `backend.jobs`. */
   api(): JobsApi {
-    const runtime = this;
+    const service = this;
     return {
       start: (options = {}) => {
         this.#enabled();
@@ -285,7 +285,7 @@ export class JobsRuntime implements WorkerHost {
         if (this.#worker === worker) this.#worker = undefined;
       },
       get started() {
-        return runtime.#started();
+        return service.#started();
       },
       list: async (options: ListJobsOptions = {}) => {
         this.#enabled();
