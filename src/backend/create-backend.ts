@@ -193,7 +193,8 @@ export type WithAuthUsers<S extends Schema, Au> = [Au] extends [BuiltInAuthOptio
     : { [K in keyof S | "users"]: K extends keyof S ? S[K] : DefaultUsers }
   : S;
 
-function isBuiltIn(auth: AuthOptions | undefined): auth is BuiltInAuthOptions {
+/** @internal Whether auth options are built-in auth (not a host's own `resolve`). */
+export function isBuiltIn(auth: AuthOptions | undefined): auth is BuiltInAuthOptions {
   return auth !== undefined && typeof (auth as { resolve?: unknown }).resolve !== "function";
 }
 
@@ -222,8 +223,8 @@ function checkPrincipal(user: unknown): void {
 }
 
 /**
- * Creates a backend from collections and a database. Nothing touches the database until the
- * first query; call `migrate()` to create or extend the tables.
+ * Creates a backend from collections and a database, opening the database (SQLite creates its
+ * file); call `migrate()` to create or extend the tables.
  *
  * @example
  * ```ts

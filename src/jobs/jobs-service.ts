@@ -35,6 +35,9 @@ export interface JobsServiceOptions {
   readonly system: () => JobsSystemScope;
 }
 
+/** How many attempts a job gets: its first, and its retries (3 by default). */
+const attemptsOf = (definition: JobDefinition<z.ZodType> | undefined): number => (definition?.retries ?? 3) + 1;
+
 const DRAIN_LEASE = 300_000;
 const DRAIN_LIMIT = 10_000;
 const NO_JOBS = "This backend has no jobs: register them in createBackend({ jobs }).";
@@ -137,7 +140,7 @@ export class JobsService implements WorkerHost {
           input: schedule.input ?? null,
           runAt: tick,
           priority: 0,
-          maxAttempts: (this.definitions.get(schedule.jobName)?.retries ?? 3) + 1,
+          maxAttempts: attemptsOf(this.definitions.get(schedule.jobName)),
           idempotencyKey: `schedule:${schedule.name}:${new Date(tick).toISOString()}`,
           tick,
         }),
@@ -208,7 +211,7 @@ export class JobsService implements WorkerHost {
       input: stored,
       runAt,
       priority,
-      maxAttempts: (definition.retries ?? 3) + 1,
+      maxAttempts: attemptsOf(definition),
       idempotencyKey: options.idempotencyKey,
       tick: null,
     });
@@ -301,7 +304,7 @@ export class JobsService implements WorkerHost {
       },
       retry: async (id) => {
         this.#enabled();
-        return this.store.retry(id, (name) => (this.definitions.get(name)?.retries ?? 3) + 1);
+        return this.store.retry(id, (name) => attemptsOf(this.definitions.get(name)));
       },
       cancel: async (id) => {
         this.#enabled();

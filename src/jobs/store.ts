@@ -300,16 +300,6 @@ export class JobStore {
     await this.#finishAttempt(this.#runtime.kysely, job.id, job.attempt, outcome, error, this.#clock.now());
   }
 
-  /** The earliest due time of queued jobs, or `null`. */
-  async nextDue(): Promise<number | null> {
-    const row = await this.#runtime.kysely
-      .selectFrom(JOBS_TABLE)
-      .select((eb) => eb.fn.min("runAt").as("next"))
-      .where("state", "=", "queued")
-      .executeTakeFirst();
-    return row?.next === null || row?.next === undefined ? null : Number(row.next);
-  }
-
   async list(query: ListQuery): Promise<JobRecord[]> {
     let select = this.#runtime.kysely.selectFrom(JOBS_TABLE).selectAll();
     if (query.state !== undefined) {

@@ -3,13 +3,12 @@
  * @module
  */
 import { partsOf } from "../backend/backend-parts.js";
-import { createBackend, type Backend, type BackendOptions, type WithAuthUsers } from "../backend/create-backend.js";
-import type { AuthOptions, BuiltInAuthOptions } from "../auth/options.js";
+import { createBackend, isBuiltIn, type Backend, type BackendOptions, type WithAuthUsers } from "../backend/create-backend.js";
+import type { AuthOptions } from "../auth/options.js";
 import { scryptHasher } from "../auth/password.js";
 import { sqlite } from "../dialects/sqlite/index.js";
-import type { AnyAction } from "../define/handles.js";
+import type { AnyAction, AnyJob } from "../define/handles.js";
 import type { Clock } from "../define/clock.js";
-import type { AnyJob } from "../define/handles.js";
 import type { DrainResult } from "../jobs/jobs-api.js";
 import type { DialectName, Schema } from "../define/types.js";
 import type { DatabaseAdapter } from "../dialects/dialect.js";
@@ -49,9 +48,8 @@ export async function createTestBackend<
   const D extends DialectName = "sqlite",
 >(options: BackendOptions<S, D, A, Au, J>): Promise<Backend<WithAuthUsers<S, Au>, D, A, J>> {
   const auth = options.auth;
-  const builtIn = auth !== undefined && typeof (auth as { resolve?: unknown }).resolve !== "function";
-  const testAuth = builtIn
-    ? { ...auth, password: { hasher: scryptHasher({ logN: 10 }), ...(auth as BuiltInAuthOptions).password } }
+  const testAuth = isBuiltIn(auth)
+    ? { ...auth, password: { hasher: scryptHasher({ logN: 10 }), ...auth.password } }
     : auth;
   const database = options.database ?? (sqlite({ file: ":memory:" }) as unknown as DatabaseAdapter<D>);
   const backend = createBackend<S, D, A, Au, J>({ ...options, auth: testAuth as Au, database });

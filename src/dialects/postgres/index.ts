@@ -91,15 +91,6 @@ function classify(error: unknown): ErrorClass | undefined {
   return undefined;
 }
 
-const TYPES: Record<ColumnKind, string> = {
-  id: "text",
-  text: "text",
-  integer: "bigint",
-  number: "double precision",
-  boolean: "boolean",
-  datetime: "timestamptz",
-  json: "jsonb",
-};
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (char) => `\\${char}`);
@@ -144,7 +135,7 @@ function open(options: PostgresOptions): DialectRuntime {
     decodes: () => false,
     encodeList: (_kind, values) => values,
     inList: (column: Expression<unknown>, list: unknown, kind: ColumnKind): Expression<SqlBool> =>
-      sql<SqlBool>`${column} = any(${list}::${sql.raw(`${TYPES[kind]}[]`)})`,
+      sql<SqlBool>`${column} = any(${list}::${sql.raw(`${postgresDdl.columnType(kind)}[]`)})`,
     encodePattern: (operator, value) => {
       const escaped = escapeLike(value);
       if (operator === "startsWith") return `${escaped}%`;
@@ -152,7 +143,7 @@ function open(options: PostgresOptions): DialectRuntime {
       return `%${escaped}%`;
     },
     match: (column, pattern) => sql<SqlBool>`${column} like ${pattern}`,
-    typed: (value, kind) => sql`cast(${value} as ${sql.raw(TYPES[kind])})`,
+    typed: (value, kind) => sql`cast(${value} as ${sql.raw(postgresDdl.columnType(kind))})`,
     relationFilters: "exists",
     distinct: (column, value) => sql<SqlBool>`${column} is distinct from ${value}`,
     maxParameters: 65_535,
