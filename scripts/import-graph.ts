@@ -14,8 +14,8 @@ import ts from "typescript";
  * each other.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  // ApiError, ERROR_CODES, defineErrors, validation issues.
-  ["errors"],
+  // ApiError, ERROR_CODES, defineErrors, validation issues; optional packages loaded when chosen.
+  ["errors", "support"],
   // What user code declares and holds: collections, fields, rules, hooks, jobs, actions, scopes, the auth API.
   ["define"],
   // The model, built once from the collections; the rules of stored values.

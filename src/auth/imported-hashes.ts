@@ -5,8 +5,8 @@
  * and then replaced by the backend's own hasher.
  * @module
  */
+import { loadPackage } from "../support/load-package.js";
 import { timingSafeEqual } from "node:crypto";
-import { createRequire } from "node:module";
 import { scryptKey, type ScryptCost } from "./password.js";
 
 type Bcryptjs = typeof import("bcryptjs");
@@ -48,24 +48,10 @@ export const IMPORTED_FORMATS =
   "bcrypt ($2a$, $2b$, $2y$), argon2id or argon2i in PHC form ($argon2id$v=19$m=...,t=...,p=...$salt$hash), " +
   "or scrypt in PHC form ($scrypt$ln=...,r=...,p=...$salt$hash), libsodium's ($7$...) or Django's (scrypt$...)";
 
-const require = createRequire(import.meta.url);
-
 /** A verifier library, loaded on first use; a clear error when it is not installed. */
 function library<T>(name: string, algorithm: ImportedAlgorithm): () => T {
   let loaded: T | undefined;
-  return () => {
-    if (loaded !== undefined) return loaded;
-    try {
-      loaded = require(name) as T;
-      return loaded;
-    } catch (error) {
-      // Only the library itself missing; a failure inside an installed one is its own.
-      if ((error as { code?: unknown }).code === "MODULE_NOT_FOUND" && (error as Error).message.startsWith(`Cannot find module '${name}'`)) {
-        throw new Error(`Imported ${algorithm} hashes are checked with ${name}, which is not installed: npm install ${name}`, { cause: error });
-      }
-      throw error;
-    }
-  };
+  return () => (loaded ??= loadPackage<T>(name, `Imported ${algorithm} hashes are checked with ${name}, which is not installed: npm install ${name}`));
 }
 
 const bcryptjs = library<Bcryptjs>("bcryptjs", "bcrypt");

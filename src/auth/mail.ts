@@ -2,26 +2,18 @@
  * Sending mail: the `mailer` seam, an SMTP mailer over nodemailer, and the messages auth sends.
  * @module
  */
-import { createRequire } from "node:module";
+import { loadPackage } from "../support/load-package.js";
 import type { Logger } from "../define/logger.js";
 
 type Nodemailer = typeof import("nodemailer");
 
 /**
  * nodemailer, loaded when an SMTP mailer is made, never with cimiento itself: an app that sends
- * mail otherwise (or none) runs without it. Loaded with `require`, so that `smtpMailer()` stays
- * synchronous and a missing package fails where the mailer is made, not at the first message.
+ * mail otherwise (or none) runs without it. Loaded synchronously, so that a missing package fails
+ * where the mailer is made, not at the first message.
  */
 function loadNodemailer(): Nodemailer {
-  try {
-    return createRequire(import.meta.url)("nodemailer") as Nodemailer;
-  } catch (error) {
-    // Only nodemailer itself missing; a failure inside an installed nodemailer is its own.
-    if ((error as { code?: unknown }).code === "MODULE_NOT_FOUND" && (error as Error).message.startsWith("Cannot find module 'nodemailer'")) {
-      throw new Error("smtpMailer() sends with nodemailer, which is not installed: npm install nodemailer", { cause: error });
-    }
-    throw error;
-  }
+  return loadPackage<Nodemailer>("nodemailer", "smtpMailer() sends with nodemailer, which is not installed: npm install nodemailer");
 }
 
 /** One message. */

@@ -4,9 +4,9 @@
  * it. (With nodemailer installed, the auth suites send real mail through `smtpMailer`.)
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import ts from "typescript";
 import { afterAll, expect, test } from "vitest";
 
@@ -15,15 +15,25 @@ const dir = mkdtempSync(join(tmpdir(), "cimiento-mail-"));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** src/auth/mail.ts as JavaScript, alone in `dir`: its only imports are `node:` modules and types. */
+/**
+ * src/auth/mail.ts as JavaScript in `dir/auth/`, beside the one module of cimiento it imports at
+ * run time (src/support/load-package.ts): its other imports are `node:` modules and types.
+ */
 function isolatedMailModule(): string {
-  const source = readFileSync(new URL("../../src/auth/mail.ts", import.meta.url), "utf8");
-  const { outputText } = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-  });
-  const file = join(dir, "mail.mjs");
-  writeFileSync(file, outputText);
-  return file;
+  const compile = (from: string, to: string) => {
+    const source = readFileSync(new URL(`../../src/${from}`, import.meta.url), "utf8");
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+    });
+    mkdirSync(dirname(join(dir, to)), { recursive: true });
+    writeFileSync(join(dir, to), outputText);
+  };
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  compile("support/load-package.ts", "support/load-package.js");
+  compile("auth/mail.ts", "auth/mail.js");
+  const imports = readFileSync(join(dir, "auth/mail.js"), "utf8").match(/^import .* from "[^"]+";$/gm) ?? [];
+  expect(imports.filter((line) => !line.includes('"node:'))).toEqual(['import { loadPackage } from "../support/load-package.js";']);
+  return join(dir, "auth/mail.js");
 }
 
 /** Runs `body` in a fresh Node process, in `dir`, and returns what it printed. */
@@ -39,7 +49,7 @@ test("where nodemailer is not installed, the mail module loads, and smtpMailer()
   const unreachable = run(`try { await import("nodemailer"); console.log("found"); } catch (error) { console.log(error.code); }`);
   expect(unreachable.stdout).toBe("ERR_MODULE_NOT_FOUND");
   const result = run(`
-    const { smtpMailer, logMailer } = await import("./mail.mjs");
+    const { smtpMailer, logMailer } = await import("./auth/mail.js");
     console.log(typeof logMailer({ error() {} }).send);
     try {
       smtpMailer({ host: "127.0.0.1", from: "no-reply@example.com" });

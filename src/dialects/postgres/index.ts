@@ -6,7 +6,7 @@
 import type pg from "pg";
 import { Kysely, PostgresDialect, sql, type Expression, type LogConfig, type SqlBool } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
-import { loadDriver } from "../load-driver.js";
+import { loadPackage } from "../../support/load-package.js";
 import type { ColumnKind } from "../../model/model.js";
 import { postgresDdl } from "./postgres-ddl.js";
 import { introspectPostgres } from "./postgres-introspector.js";
@@ -66,7 +66,7 @@ function typesOf(driver: typeof pg): pg.CustomTypesConfig {
 }
 
 function ownPool(options: PostgresOptions): pg.Pool {
-  const driver = loadDriver<typeof pg>("pg", "PostgreSQL");
+  const driver = loadPackage<typeof pg>("pg", "Install pg to use PostgreSQL: npm install pg");
   return new driver.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,

@@ -17,7 +17,7 @@ import {
   type SqlBool,
 } from "kysely";
 import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
-import { loadDriver } from "../load-driver.js";
+import { loadPackage } from "../../support/load-package.js";
 import type { ColumnKind } from "../../model/model.js";
 import { sqliteDdl } from "./sqlite-ddl.js";
 import { introspectSqlite } from "./sqlite-introspector.js";
@@ -111,7 +111,7 @@ function decode(kind: ColumnKind, value: unknown): unknown {
 function open(options: SqliteOptions): DialectRuntime {
   const file = options.file ?? "./data/cimiento.db";
   const busyTimeout = options.busyTimeout ?? 5000;
-  const Database = loadDriver<typeof BetterSqlite3>("better-sqlite3", "SQLite");
+  const Database = loadPackage<typeof BetterSqlite3>("better-sqlite3", "Install better-sqlite3 to use SQLite: npm install better-sqlite3");
   const memory = file === ":memory:" || file === "";
   if (!memory) mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { timeout: busyTimeout });
