@@ -5,7 +5,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { apiError, type ApiError } from "../errors/api-error.js";
 import type { Logger } from "../define/logger.js";
-import { addressGrouping } from "./ip-address.js";
+import { addressGrouping, clientAddressOf } from "./ip-address.js";
 import type { RateLimitOptions } from "./options.js";
 import { databaseRateLimitStore, type RateLimitStore } from "./rate-limit.js";
 import { rateLimitOf, type ResolvedRateLimit } from "./settings.js";
@@ -58,11 +58,12 @@ export class CredentialLimits {
 
   /**
    * Counts one credential request from `address` (an IPv6 one with the rest of its prefix);
-   * 429 past the limit. Unknown addresses are not counted.
+   * 429 past the limit. Unknown addresses, and text that is not an IP address, are not counted.
    */
   async countAddress(address: string | undefined): Promise<void> {
-    if (address === undefined || this.#counting === null) return;
-    await this.#hit(this.#counting, `address:${this.#counting.addressGroup(address)}`, this.#counting.perAddress);
+    const canonical = clientAddressOf(address);
+    if (canonical === undefined || this.#counting === null) return;
+    await this.#hit(this.#counting, `address:${this.#counting.addressGroup(canonical)}`, this.#counting.perAddress);
   }
 
   /**

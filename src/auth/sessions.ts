@@ -7,6 +7,7 @@ import type { CompiledQuery, Kysely } from "kysely";
 import type { SessionInfo } from "../define/auth-api.js";
 import type { Principal } from "../define/principal.js";
 import type { CollectionModel } from "../model/model.js";
+import { clientAddressOf } from "./ip-address.js";
 import type { AuthSettings } from "./settings.js";
 import type { AuthDB, AuthStore } from "./store.js";
 import { hashToken, randomToken } from "./tokens.js";
@@ -53,7 +54,7 @@ export class Sessions {
       expiresAt: now + this.#settings.ttl,
       refreshedAt: now,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
-      address: client.address ?? null,
+      address: clientAddressOf(client.address) ?? null,
     };
     await db.insertInto("cimiento_sessions").values(values).execute();
     return { token, session: this.#info(values) };
