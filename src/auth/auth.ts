@@ -92,7 +92,8 @@ export class Auth implements AuthApi {
     return verifyEmail(this.parts, checkBody(this.bodies.verifyEmail, "Invalid verification", body), client);
   }
 
-  createSession(userId: string, client: Client = {}): Promise<{ token: string; session: SessionInfo }> {
+  async createSession(userId: string, client: Client = {}): Promise<{ token: string; session: SessionInfo }> {
+    await this.parts.accounts.requireUser(this.parts.store.db, userId);
     return this.parts.sessions.create(userId, client);
   }
 
