@@ -60,7 +60,7 @@ export class Auth implements AuthApi {
     const outbox = new Outbox(options, settings, deps.logger);
     const accounts = new Accounts(store, deps);
     const sessions = new Sessions(store, settings, deps.users);
-    const keys = new ApiKeys(store, (userId) => accounts.principalOf(userId));
+    const keys = new ApiKeys(store, (userId) => accounts.principalOf(userId), options.apiKeys);
     this.settings = settings;
     this.parts = { store, settings, accounts, credentials, limits, sessions, tokens, apiKeys: keys, outbox };
     this.bodies = { signUp: signUpBody(this.parts), signIn: signInBody(this.parts), verifyEmail: verifyEmailBody(this.parts) };

@@ -193,6 +193,13 @@ export interface BuiltInAuthOptions {
   links?: AuthLinks;
   /** How long one-use tokens last. @default { verifyEmail: "3d", resetPassword: "1h" } */
   tokenTtl?: { verifyEmail?: Duration; resetPassword?: Duration };
+  /**
+   * API keys. `maxPerUser`: how many keys one user may hold; past it, making another (`POST
+   * /auth/api-keys`, `backend.auth.apiKeys.create`) answers `400 LIMIT_EXCEEDED` until one is
+   * revoked, and `GET /auth/api-keys` lists at most this many.
+   * @default { maxPerUser: 100 }
+   */
+  apiKeys?: { maxPerUser?: number };
   /** Never with built-in auth: `resolve` replaces it. */
   resolve?: never;
 }
