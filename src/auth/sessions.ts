@@ -9,6 +9,7 @@ import type { Principal } from "../define/principal.js";
 import type { CollectionModel } from "../model/model.js";
 import { clientAddressOf } from "./ip-address.js";
 import type { AuthSettings } from "./settings.js";
+import { Sweeper } from "./sweep.js";
 import type { AuthDB, AuthStore } from "./store.js";
 import { hashToken, randomToken } from "./tokens.js";
 
@@ -36,6 +37,7 @@ export class Sessions {
   readonly #settings: Pick<AuthSettings, "ttl" | "refreshAfter">;
   readonly #users: CollectionModel;
   #lookup: CompiledQuery | undefined;
+  readonly #sweeper = new Sweeper("cimiento_sessions");
 
   constructor(store: AuthStore, settings: Pick<AuthSettings, "ttl" | "refreshAfter">, users: CollectionModel) {
     this.#store = store;
@@ -57,6 +59,8 @@ export class Sessions {
       address: clientAddressOf(client.address) ?? null,
     };
     await db.insertInto("cimiento_sessions").values(values).execute();
+    // Expired sessions are never found again: a sign-in now and then drops a batch of them.
+    await this.#sweeper.maybeSweep(db, now);
     return { token, session: this.#info(values) };
   }
 
