@@ -21,6 +21,7 @@ interface Counting {
   readonly store: RateLimitStore;
   readonly signIn: ResolvedRateLimit;
   readonly perAddress: ResolvedRateLimit;
+  readonly perRecipient: ResolvedRateLimit;
   readonly addressGroup: (address: string) => string;
 }
 
@@ -51,6 +52,7 @@ export class CredentialLimits {
     this.#counting = {
       signIn: rateLimitOf(options.signIn, { max: 5, window: "15m" }, "auth.rateLimit.signIn"),
       perAddress: rateLimitOf(options.perAddress, { max: 30, window: "1m" }, "auth.rateLimit.perAddress"),
+      perRecipient: rateLimitOf(options.perRecipient, { max: 3, window: "1h" }, "auth.rateLimit.perRecipient"),
       addressGroup: addressGrouping(options.ipv6Prefix ?? 64, "auth.rateLimit.ipv6Prefix"),
       store: options.store ?? databaseRateLimitStore(store.db, uuidv7, () => store.stamp()),
     };
@@ -74,6 +76,17 @@ export class CredentialLimits {
   async takeTry(email: string): Promise<void> {
     if (this.#counting === null) return;
     await this.#hit(this.#counting, `sign-in:${email}`, this.#counting.signIn);
+  }
+
+  /**
+   * Counts one message that anybody could ask to be mailed to `email` (a reset link, a sign-up's
+   * link, an "account exists" notice); `false` past the limit: the message is dropped, and the
+   * request is answered as ever, so the answer tells nothing.
+   */
+  async mayMail(email: string): Promise<boolean> {
+    if (this.#counting === null) return true;
+    const hit = await this.#counting.store.hit(`mail:${email}`, this.#counting.perRecipient.windowMs, this.#clock.now());
+    return hit.count <= this.#counting.perRecipient.max;
   }
 
   /** After the right password: the account's window is cleared, so only failures count. */

@@ -100,6 +100,12 @@ export interface RateLimitOptions {
   /** Credential requests (sign-up, sign-in, resets, verification, password change) per client address. @default { max: 30, window: "1m" } */
   perAddress?: RateLimit;
   /**
+   * Messages anybody can have mailed to one address (reset links, sign-up links, "account
+   * exists" notices); past it they are dropped, and the request is answered as ever.
+   * @default { max: 3, window: "1h" }
+   */
+  perRecipient?: RateLimit;
+  /**
    * How `perAddress` counts IPv6 clients: by the network of this many leading bits, since one
    * subscriber commonly holds a whole /64 and can send from any address in it. `128` counts
    * each IPv6 address alone. IPv4 addresses (IPv4-mapped IPv6 ones too) count one by one.

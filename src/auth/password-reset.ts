@@ -17,7 +17,7 @@ export function resetPasswordBody({ credentials }: Pick<AuthParts, "credentials"
 
 /** Mails a reset link when the address has an account; answers alike either way. */
 export async function requestPasswordReset(
-  { accounts, tokens, outbox, store }: Pick<AuthParts, "accounts" | "tokens" | "outbox" | "store">,
+  { accounts, tokens, outbox, store, limits }: Pick<AuthParts, "accounts" | "tokens" | "outbox" | "store" | "limits">,
   { email }: z.output<typeof resetRequestBody>,
 ): Promise<void> {
   outbox.require();
@@ -25,6 +25,8 @@ export async function requestPasswordReset(
   if (userId === undefined) return;
   // The token is made after the answer, so that a known address takes no longer.
   outbox.sendLater(async () => {
+    // Past the limit of messages to this address, nothing is sent (and the answer is the same).
+    if (!(await limits.mayMail(email))) return null;
     // The token holds the address it is mailed to: it proves that mailbox, and no later address.
     const token = await tokens.issue(store.db, { user: userId, email, payload: null, purpose: "reset-password" });
     return outbox.withToken("resetPassword", email, token);
