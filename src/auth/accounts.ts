@@ -7,7 +7,7 @@ import type { Kysely } from "kysely";
 import { fieldAccess } from "../access/caller-access.js";
 import { writeIssues } from "../access/field-writes.js";
 import type { Principal } from "../define/principal.js";
-import type { FieldIssue } from "../errors/api-error.js";
+import { apiError, type FieldIssue } from "../errors/api-error.js";
 import { issuesOf, validationError } from "../errors/validation.js";
 import type { CollectionModel } from "../model/model.js";
 import type { AuthDB, AuthStore } from "./store.js";
@@ -57,6 +57,12 @@ export class Accounts {
   async idOf(email: string): Promise<string | undefined> {
     const row = await this.#store.db.selectFrom("users").select("id").where("email", "=", email).executeTakeFirst();
     return row?.id;
+  }
+
+  /** Throws `404 NOT_FOUND` unless a user has this id, reading with `db` (a transaction, say). */
+  async requireUser(db: Kysely<AuthDB>, userId: string): Promise<void> {
+    const found = await db.selectFrom("users").select("id").where("id", "=", userId).executeTakeFirst();
+    if (found === undefined) throw apiError("NOT_FOUND", `No users record with id "${userId}".`);
   }
 
   /** Marks a user's address verified, with `db`; returns whether a row changed. */

@@ -84,9 +84,15 @@ export class ApiKeys {
   /** The principal of a user, or `null` when it no longer exists. */
   readonly #principalOf: (userId: string) => Promise<Principal | null>;
 
-  constructor(store: AuthStore, principalOf: (userId: string) => Promise<Principal | null>) {
+  /** How many keys one user may hold. */
+  readonly maxPerUser: number;
+
+  constructor(store: AuthStore, principalOf: (userId: string) => Promise<Principal | null>, options: { maxPerUser?: number } = {}) {
     this.#store = store;
     this.#principalOf = principalOf;
+    const max = options.maxPerUser ?? 100;
+    if (!Number.isInteger(max) || max < 1) throw new TypeError("auth.apiKeys.maxPerUser must be a positive integer.");
+    this.maxPerUser = max;
   }
 
   /** Who a key belongs to (and the key); `null` when unknown, expired, or its owner is gone. */
@@ -120,6 +126,17 @@ export class ApiKeys {
     if (userId !== null) {
       const found = await db.selectFrom("users").select("id").where("id", "=", userId).executeTakeFirst();
       if (found === undefined) throw apiError("NOT_FOUND", `No users record with id "${userId}".`);
+      const { count } = await db
+        .selectFrom("cimiento_api_keys")
+        .select((eb) => eb.fn.countAll().as("count"))
+        .where("user", "=", userId)
+        .executeTakeFirstOrThrow();
+      if (Number(count) >= this.maxPerUser) {
+        throw apiError("LIMIT_EXCEEDED", `A user holds at most ${this.maxPerUser} API keys: revoke one to make another (auth.apiKeys.maxPerUser).`, {
+          limit: "apiKeys.maxPerUser",
+          max: this.maxPerUser,
+        });
+      }
     }
     const key = randomToken("ck_");
     const row = {
@@ -138,15 +155,22 @@ export class ApiKeys {
     return { key, apiKey: this.#info(row) };
   }
 
-  /** The keys of a user, or (with `null`) of the system. */
-  async list(userId: string | null): Promise<ApiKeyInfo[]> {
-    const rows = await this.#store.db
+  /** The keys of a user, or (with `null`) of the system; at most `limit` of them, oldest first. */
+  async list(userId: string | null, limit?: number): Promise<ApiKeyInfo[]> {
+    let query = this.#store.db
       .selectFrom("cimiento_api_keys")
       .selectAll()
       .where("user", userId === null ? "is" : "=", userId)
-      .orderBy("id")
-      .execute();
+      .orderBy("id");
+    if (limit !== undefined) query = query.limit(limit);
+    const rows = await query.execute();
     return rows.map((row) => this.#info(row));
+  }
+
+  /** Revokes a key of a user, in one statement; `false` when the user has none with this id (another's key included). */
+  async revokeOwn(id: string, userId: string): Promise<boolean> {
+    const result = await this.#store.db.deleteFrom("cimiento_api_keys").where("id", "=", id).where("user", "=", userId).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   /** Revokes a key; `false` when there was none with this id. */

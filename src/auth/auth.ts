@@ -59,8 +59,10 @@ export class Auth implements AuthApi {
     const tokens = new OneUseTokens(store, options.tokenTtl);
     const outbox = new Outbox(options, settings, deps.logger);
     const accounts = new Accounts(store, deps);
-    const sessions = new Sessions(store, settings, deps.users);
-    const keys = new ApiKeys(store, (userId) => accounts.principalOf(userId));
+    // One function builds the caller's record for every credential: sign-in, session, API key.
+    const principalOf = (userId: string) => accounts.principalOf(userId);
+    const sessions = new Sessions(store, settings, principalOf);
+    const keys = new ApiKeys(store, principalOf, options.apiKeys);
     this.settings = settings;
     this.parts = { store, settings, accounts, credentials, limits, sessions, tokens, apiKeys: keys, outbox };
     this.bodies = { signUp: signUpBody(this.parts), signIn: signInBody(this.parts), verifyEmail: verifyEmailBody(this.parts) };
@@ -92,7 +94,8 @@ export class Auth implements AuthApi {
     return verifyEmail(this.parts, checkBody(this.bodies.verifyEmail, "Invalid verification", body), client);
   }
 
-  createSession(userId: string, client: Client = {}): Promise<{ token: string; session: SessionInfo }> {
+  async createSession(userId: string, client: Client = {}): Promise<{ token: string; session: SessionInfo }> {
+    await this.parts.accounts.requireUser(this.parts.store.db, userId);
     return this.parts.sessions.create(userId, client);
   }
 

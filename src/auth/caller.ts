@@ -8,6 +8,7 @@ import type { Principal } from "../define/principal.js";
 import { apiError } from "../errors/api-error.js";
 import type { Auth, Identity } from "./auth.js";
 import { clientAddress, isCrossOrigin, proxyMatcher, socketAddress } from "./client.js";
+import { clientAddressOf } from "./ip-address.js";
 import { SessionCookie } from "./session-cookie.js";
 import type { Client } from "./sessions.js";
 
@@ -40,7 +41,7 @@ export class AuthHttp {
   client(c: Context): Client {
     const custom = this.auth.settings.clientAddress;
     const address =
-      custom !== undefined ? custom(c.req.raw) : clientAddress(socketAddress(c.env), c.req.header("x-forwarded-for") ?? null, this.#trusted);
+      custom !== undefined ? clientAddressOf(custom(c.req.raw)) : clientAddress(socketAddress(c.env), c.req.header("x-forwarded-for") ?? null, this.#trusted);
     const userAgent = c.req.header("user-agent");
     return { ...(address === undefined ? {} : { address }), ...(userAgent === undefined ? {} : { userAgent }) };
   }

@@ -5,7 +5,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { apiError, type ApiError } from "../errors/api-error.js";
 import type { Logger } from "../define/logger.js";
-import { addressGrouping } from "./ip-address.js";
+import { addressGrouping, clientAddressOf } from "./ip-address.js";
 import type { RateLimitOptions } from "./options.js";
 import { databaseRateLimitStore, type RateLimitStore } from "./rate-limit.js";
 import { rateLimitOf, type ResolvedRateLimit } from "./settings.js";
@@ -21,6 +21,7 @@ interface Counting {
   readonly store: RateLimitStore;
   readonly signIn: ResolvedRateLimit;
   readonly perAddress: ResolvedRateLimit;
+  readonly perRecipient: ResolvedRateLimit;
   readonly addressGroup: (address: string) => string;
 }
 
@@ -51,6 +52,7 @@ export class CredentialLimits {
     this.#counting = {
       signIn: rateLimitOf(options.signIn, { max: 5, window: "15m" }, "auth.rateLimit.signIn"),
       perAddress: rateLimitOf(options.perAddress, { max: 30, window: "1m" }, "auth.rateLimit.perAddress"),
+      perRecipient: rateLimitOf(options.perRecipient, { max: 3, window: "1h" }, "auth.rateLimit.perRecipient"),
       addressGroup: addressGrouping(options.ipv6Prefix ?? 64, "auth.rateLimit.ipv6Prefix"),
       store: options.store ?? databaseRateLimitStore(store.db, uuidv7, () => store.stamp()),
     };
@@ -58,11 +60,12 @@ export class CredentialLimits {
 
   /**
    * Counts one credential request from `address` (an IPv6 one with the rest of its prefix);
-   * 429 past the limit. Unknown addresses are not counted.
+   * 429 past the limit. Unknown addresses, and text that is not an IP address, are not counted.
    */
   async countAddress(address: string | undefined): Promise<void> {
-    if (address === undefined || this.#counting === null) return;
-    await this.#hit(this.#counting, `address:${this.#counting.addressGroup(address)}`, this.#counting.perAddress);
+    const canonical = clientAddressOf(address);
+    if (canonical === undefined || this.#counting === null) return;
+    await this.#hit(this.#counting, `address:${this.#counting.addressGroup(canonical)}`, this.#counting.perAddress);
   }
 
   /**
@@ -73,6 +76,17 @@ export class CredentialLimits {
   async takeTry(email: string): Promise<void> {
     if (this.#counting === null) return;
     await this.#hit(this.#counting, `sign-in:${email}`, this.#counting.signIn);
+  }
+
+  /**
+   * Counts one message that anybody could ask to be mailed to `email` (a reset link, a sign-up's
+   * link, an "account exists" notice); `false` past the limit: the message is dropped, and the
+   * request is answered as ever, so the answer tells nothing.
+   */
+  async mayMail(email: string): Promise<boolean> {
+    if (this.#counting === null) return true;
+    const hit = await this.#counting.store.hit(`mail:${email}`, this.#counting.perRecipient.windowMs, this.#clock.now());
+    return hit.count <= this.#counting.perRecipient.max;
   }
 
   /** After the right password: the account's window is cleared, so only failures count. */

@@ -33,6 +33,16 @@ export function canonicalAddress(text: string): string | null {
   return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
+/**
+ * The client address a host's value stands for (`auth.clientAddress`, `backend.auth.signIn`'s
+ * client): its canonical text when it is an IP address, `undefined` (no address) for anything
+ * else. What a client can write (a header) never becomes a rate-limit key or a session's address
+ * as it is: it would make keys of any length, and any number of them.
+ */
+export function clientAddressOf(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : (canonicalAddress(text) ?? undefined);
+}
+
 function isPort(text: string | undefined): boolean {
   return text === undefined || Number(text) <= 65_535;
 }
@@ -69,7 +79,8 @@ function ipv6Network(canonical: string, bits: number): string {
  * What the per-address limit counts an address under: an IPv4 address (an IPv4-mapped one too)
  * alone, an IPv6 address by its first `ipv6Prefix` bits (`2001:db8:1:2::/64`), since one
  * subscriber commonly holds a whole /64 and can use any address in it; 128 counts each IPv6
- * address alone. Text that is not an address (from a host's `clientAddress`) counts as it is.
+ * address alone. Text that is not an address is not counted (see `clientAddressOf`); were it
+ * given, it would count as it is.
  * Throws on a prefix length that is not an integer from 1 to 128.
  */
 export function addressGrouping(ipv6Prefix: number, name: string): (address: string) => string {

@@ -8,6 +8,7 @@ import { apiError, type ApiError } from "../errors/api-error.js";
 import type { BuiltInAuthOptions } from "./options.js";
 import { durationMs } from "./settings.js";
 import type { AuthDB, AuthStore } from "./store.js";
+import { Sweeper } from "./sweep.js";
 import { hashToken, randomToken } from "./tokens.js";
 
 /** What a one-use token is for. */
@@ -28,6 +29,7 @@ export const invalidToken = (): ApiError => apiError("INVALID_TOKEN", "This toke
 export class OneUseTokens {
   readonly #store: AuthStore;
   readonly #ttl: Readonly<Record<TokenPurpose, number>>;
+  readonly #sweeper = new Sweeper("cimiento_tokens");
 
   constructor(store: AuthStore, ttl: BuiltInAuthOptions["tokenTtl"] = {}) {
     this.#store = store;
@@ -40,10 +42,13 @@ export class OneUseTokens {
   /** Stores a new token with `db`; returns it (the only time it is seen). */
   async issue(db: Kysely<AuthDB>, values: TokenValues): Promise<string> {
     const token = randomToken();
+    const now = this.#store.now();
     await db
       .insertInto("cimiento_tokens")
-      .values({ ...this.#store.stamps(), ...values, tokenHash: hashToken(token), expiresAt: this.#store.now() + this.#ttl[values.purpose] })
+      .values({ ...this.#store.stamps(), ...values, tokenHash: hashToken(token), expiresAt: now + this.#ttl[values.purpose] })
       .execute();
+    // Expired tokens are never taken again: a new one now and then drops a batch of them.
+    await this.#sweeper.maybeSweep(db, now);
     return token;
   }
 

@@ -100,6 +100,12 @@ export interface RateLimitOptions {
   /** Credential requests (sign-up, sign-in, resets, verification, password change) per client address. @default { max: 30, window: "1m" } */
   perAddress?: RateLimit;
   /**
+   * Messages anybody can have mailed to one address (reset links, sign-up links, "account
+   * exists" notices); past it they are dropped, and the request is answered as ever.
+   * @default { max: 3, window: "1h" }
+   */
+  perRecipient?: RateLimit;
+  /**
    * How `perAddress` counts IPv6 clients: by the network of this many leading bits, since one
    * subscriber commonly holds a whole /64 and can send from any address in it. `128` counts
    * each IPv6 address alone. IPv4 addresses (IPv4-mapped IPv6 ones too) count one by one.
@@ -193,6 +199,13 @@ export interface BuiltInAuthOptions {
   links?: AuthLinks;
   /** How long one-use tokens last. @default { verifyEmail: "3d", resetPassword: "1h" } */
   tokenTtl?: { verifyEmail?: Duration; resetPassword?: Duration };
+  /**
+   * API keys. `maxPerUser`: how many keys one user may hold; past it, making another (`POST
+   * /auth/api-keys`, `backend.auth.apiKeys.create`) answers `400 LIMIT_EXCEEDED` until one is
+   * revoked, and `GET /auth/api-keys` lists at most this many.
+   * @default { maxPerUser: 100 }
+   */
+  apiKeys?: { maxPerUser?: number };
   /** Never with built-in auth: `resolve` replaces it. */
   resolve?: never;
 }

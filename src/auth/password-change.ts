@@ -37,7 +37,7 @@ export async function changePassword(
   });
 }
 
-/** Sets a user's password (422 for one the rule refuses), and ends its sessions. */
+/** Sets a user's password (422 for one the rule refuses; 404 for an unknown user), and ends its sessions. */
 export async function setPassword(
   { accounts, credentials, sessions }: Pick<AuthParts, "accounts" | "credentials" | "sessions">,
   userId: string,
@@ -46,6 +46,7 @@ export async function setPassword(
   const checked = checkBody(z.object({ password: credentials.newPassword() }), "Invalid password", { password });
   const hash = await credentials.hash(checked.password);
   await accounts.transaction(async ({ db }) => {
+    await accounts.requireUser(db, userId);
     await credentials.store(db, userId, hash);
     await sessions.revokeAll(userId, {}, db);
   });

@@ -210,7 +210,7 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
     method: "GET",
     path: "/auth/api-keys",
     session: true,
-    handler: async (c, { session: { user } }) => c.json({ items: await parts.apiKeys.list(user.id) }),
+    handler: async (c, { session: { user } }) => c.json({ items: await parts.apiKeys.list(user.id, parts.apiKeys.maxPerUser) }),
   });
   route({
     method: "POST",
@@ -225,8 +225,8 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
     session: true,
     handler: async (c, { session: { user } }) => {
       const id = c.req.param("id")!;
-      const own = (await parts.apiKeys.list(user.id)).some((key) => key.id === id);
-      if (!own || !(await parts.apiKeys.revoke(id))) throw apiError("NOT_FOUND", `No API key with id "${id}".`);
+      // Another user's key answers as a missing one does.
+      if (!(await parts.apiKeys.revokeOwn(id, user.id))) throw apiError("NOT_FOUND", `No API key with id "${id}".`);
       return c.body(null, 204);
     },
   });

@@ -6,8 +6,9 @@
 import type { CompiledQuery, Kysely } from "kysely";
 import type { SessionInfo } from "../define/auth-api.js";
 import type { Principal } from "../define/principal.js";
-import type { CollectionModel } from "../model/model.js";
+import { clientAddressOf } from "./ip-address.js";
 import type { AuthSettings } from "./settings.js";
+import { Sweeper } from "./sweep.js";
 import type { AuthDB, AuthStore } from "./store.js";
 import { hashToken, randomToken } from "./tokens.js";
 
@@ -19,7 +20,7 @@ export interface Client {
   userAgent?: string;
 }
 
-/** A session found by its token: its user (every field of the record) and the session. */
+/** A session found by its token: its user (the record as the system reads it, computed fields too) and the session. */
 export interface FoundSession {
   readonly user: Principal;
   readonly session: SessionInfo;
@@ -33,13 +34,15 @@ type Row = Record<string, unknown>;
 export class Sessions {
   readonly #store: AuthStore;
   readonly #settings: Pick<AuthSettings, "ttl" | "refreshAfter">;
-  readonly #users: CollectionModel;
+  /** The principal of a user, read as sign-in and API keys read it; `null` when it no longer exists. */
+  readonly #principalOf: (userId: string) => Promise<Principal | null>;
   #lookup: CompiledQuery | undefined;
+  readonly #sweeper = new Sweeper("cimiento_sessions");
 
-  constructor(store: AuthStore, settings: Pick<AuthSettings, "ttl" | "refreshAfter">, users: CollectionModel) {
+  constructor(store: AuthStore, settings: Pick<AuthSettings, "ttl" | "refreshAfter">, principalOf: (userId: string) => Promise<Principal | null>) {
     this.#store = store;
     this.#settings = settings;
-    this.#users = users;
+    this.#principalOf = principalOf;
   }
 
   /** Opens a session for a user, with `db` (a transaction, say): its token is returned once and stored only as a hash. */
@@ -53,9 +56,11 @@ export class Sessions {
       expiresAt: now + this.#settings.ttl,
       refreshedAt: now,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
-      address: client.address ?? null,
+      address: clientAddressOf(client.address) ?? null,
     };
     await db.insertInto("cimiento_sessions").values(values).execute();
+    // Expired sessions are never found again: a sign-in now and then drops a batch of them.
+    await this.#sweeper.maybeSweep(db, now);
     return { token, session: this.#info(values) };
   }
 
@@ -64,12 +69,11 @@ export class Sessions {
     if (token.length < 16 || token.length > 256) return null;
     const { db } = this.#store;
     const now = this.#store.now();
-    // One statement per request: the session and its user, compiled once.
+    // The session, compiled once; its user is then read as sign-in and API keys read it (computed fields too).
     this.#lookup ??= db
       .selectFrom("cimiento_sessions")
-      .innerJoin("users", "users.id", "cimiento_sessions.user")
-      .selectAll("users")
       .select([
+        "cimiento_sessions.user as sessionUser",
         "cimiento_sessions.id as sessionId",
         "cimiento_sessions.createdAt as sessionCreatedAt",
         "cimiento_sessions.expiresAt as sessionExpiresAt",
@@ -80,6 +84,8 @@ export class Sessions {
     const { rows } = await db.executeQuery({ ...this.#lookup, parameters: [hashToken(token)] });
     const row = rows[0] as Row | undefined;
     if (row === undefined || Number(row["sessionExpiresAt"]) <= now) return null;
+    const user = await this.#principalOf(row["sessionUser"] as string);
+    if (user === null) return null;
     const sessionId = row["sessionId"] as string;
     let expiresAt = Number(row["sessionExpiresAt"]);
     let refreshed = false;
@@ -88,7 +94,6 @@ export class Sessions {
       refreshed = true;
       await db.updateTable("cimiento_sessions").set({ expiresAt, refreshedAt: now }).where("id", "=", sessionId).execute();
     }
-    const user = this.#userRecord(row);
     return { user, session: this.#info({ id: sessionId, user: user.id, createdAt: row["sessionCreatedAt"], expiresAt }), refreshed };
   }
 
@@ -103,17 +108,6 @@ export class Sessions {
     if (options.except !== undefined) query = query.where("id", "!=", options.except);
     const result = await query.executeTakeFirst();
     return Number(result.numDeletedRows);
-  }
-
-  /** A user record from a row holding every column of `users`, decoded as the data layer does. */
-  #userRecord(row: Row): Principal {
-    const { runtime } = this.#store;
-    const record: Row = {};
-    for (const column of this.#users.columns) {
-      const value = row[column.name];
-      record[column.name] = value === null || !runtime.decodes(column.kind) ? value : runtime.decode(column.kind, value);
-    }
-    return record as unknown as Principal;
   }
 
   #info(row: { id: string; user: string; createdAt: unknown; expiresAt: number }): SessionInfo {

@@ -39,23 +39,25 @@ export type SignUpBody = z.output<ReturnType<typeof signUpBody>>;
  * a taken address.
  */
 export async function signUp(
-  parts: Pick<AuthParts, "settings" | "accounts" | "credentials" | "sessions" | "tokens" | "outbox" | "store">,
+  parts: Pick<AuthParts, "settings" | "accounts" | "credentials" | "sessions" | "tokens" | "outbox" | "store" | "limits">,
   body: SignUpBody,
   client: Client,
 ): Promise<SignedIn | null> {
   if (!parts.settings.requireEmailVerification) return signUpAndSignIn(parts, body as SignUpBody & { password: string }, client);
-  const { accounts, outbox, tokens, store } = parts;
+  const { accounts, outbox, tokens, store, limits } = parts;
   outbox.require();
   const { email, password, ...profile } = body;
   // A password sent now would be one anybody could have chosen for this address: refused, so
   // that a client written for sign-up without verification learns at once where it goes.
   const fields = accounts.checkProfile(email, profile, password === undefined ? [] : [PASSWORD_AT_SIGN_UP]);
   if ((await accounts.idOf(email)) !== undefined) {
-    outbox.sendLater(async () => outbox.accountExists(email));
+    // Past the limit of messages to this address, nothing is sent (and the answer is the same).
+    outbox.sendLater(async () => ((await limits.mayMail(email)) ? outbox.accountExists(email) : null));
   } else {
     // The token is made after the answer, so that a new address takes no longer than a taken one.
     const payload = JSON.stringify({ fields });
     outbox.sendLater(async () => {
+      if (!(await limits.mayMail(email))) return null;
       const token = await tokens.issue(store.db, { user: null, email, payload, purpose: "verify-email" });
       return outbox.withToken("verifyEmail", email, token, true);
     });

@@ -115,7 +115,7 @@ export interface AuthApi<U extends AnyCollection = DefaultUsers> {
   createUser(input: CreateUserInput<U>): Promise<Infer<U>>;
   /** Checks an e-mail and password (with the rate limits); the account's principal, or an `ApiError`. */
   signIn(email: string, password: string, client?: { address?: string; userAgent?: string }): Promise<{ user: Principal; token: string; session: SessionInfo }>;
-  /** Opens a session for a user: its token is returned once and stored only as a hash. */
+  /** Opens a session for a user: its token is returned once and stored only as a hash. `404 NOT_FOUND` for an unknown user. */
   createSession(userId: string, client?: { address?: string; userAgent?: string }): Promise<{ token: string; session: SessionInfo }>;
   /** Who a session token or API key belongs to; `null` when unknown, expired or revoked. */
   verifyToken(token: string): Promise<Identity | null>;
@@ -123,7 +123,7 @@ export interface AuthApi<U extends AnyCollection = DefaultUsers> {
   revokeSession(token: string): Promise<void>;
   /** Ends every session of a user (but `except`, a session id); returns how many ended. */
   revokeSessions(userId: string, options?: { except?: string }): Promise<number>;
-  /** Sets a user's password, and ends its sessions. */
+  /** Sets a user's password, and ends its sessions. `404 NOT_FOUND` for an unknown user. */
   setPassword(userId: string, password: string): Promise<void>;
   /** Sends a user the link that verifies its e-mail address. */
   sendVerificationEmail(userId: string): Promise<void>;

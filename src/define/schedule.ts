@@ -26,7 +26,7 @@ export interface ScheduleOptions {
  * A defined schedule, registered in `createBackend({ schedules })`.
  * @example
  * ```ts
- * const schedules: Schedule[] = [schedule("cleanup", "0 * * * *", "cleanupSessions")];
+ * const schedules: Schedule[] = [schedule("purge", "0 * * * *", "purgeDrafts")];
  * ```
  */
 export interface Schedule {
@@ -50,8 +50,10 @@ export interface Schedule {
  * @example
  * ```ts
  * const nightly = schedule("nightly-digest", "0 3 * * *", sendDigest, { period: "day" }, { timezone: "Europe/Madrid" });
- * const hourly = schedule("cleanup", "0 * * * *", "cleanupSessions");
- * createBackend({ collections, jobs: { sendDigest, cleanupSessions }, schedules: [nightly, hourly] });
+ * // sendDigest and purgeDrafts are the app's own jobs (see `job`). Expired sessions and one-use
+ * // tokens need none: auth deletes them itself.
+ * const hourly = schedule("purge", "0 * * * *", "purgeDrafts");
+ * createBackend({ collections, jobs: { sendDigest, purgeDrafts }, schedules: [nightly, hourly] });
  * ```
  */
 export function schedule<I>(name: string, cron: string, job: Job<I>, input: I, options?: ScheduleOptions): Schedule;

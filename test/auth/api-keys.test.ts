@@ -8,7 +8,9 @@ import type { Kysely } from "kysely";
 import { expect, test } from "vitest";
 import { z } from "zod";
 import { action, collection, createBackend, field } from "cimiento";
+import { sqlite } from "cimiento/sqlite";
 import { describeEachServer, type ServedBackend } from "../http/support.js";
+import { describeEachDatabase } from "../setup/dialects.js";
 import { API_KEY_SHAPE, bearer, fastHasher, PASSWORD, recordingLogger, uniqueEmail } from "./support.js";
 
 const posts = collection("posts", {
@@ -212,5 +214,70 @@ describeEachServer("auth: API keys", makeBackend, (served) => {
     expect((await served.json("POST", "/collections/posts/records", { title: "mine" }, bearer(key))).status).toBe(201);
     const response = await served.request("/collections/posts/records?include=owner", { headers: bearer(key) });
     expect(response.status).toBe(403);
+  });
+});
+
+describeEachDatabase("auth: API keys per user", (database) => {
+  test("a user holds at most auth.apiKeys.maxPerUser keys: past it 400 LIMIT_EXCEEDED (over HTTP and in-process) until one is revoked; another user's key answers 404 as a missing one", async () => {
+    const fresh = await database.fresh();
+    const backend = createBackend({
+      database: fresh.database,
+      collections: {},
+      logger: recordingLogger(),
+      auth: { password: { hasher: fastHasher, requireEmailVerification: false }, rateLimit: false, apiKeys: { maxPerUser: 3 } },
+    });
+    const call = async (method: string, path: string, token: string, body?: unknown) => {
+      const response = await backend.fetch(
+        new Request(`http://localhost${path}`, {
+          method,
+          headers: { ...bearer(token), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        }),
+      );
+      const text = await response.text();
+      return { status: response.status, body: text === "" ? null : (JSON.parse(text) as Record<string, any>) };
+    };
+    try {
+      await backend.migrate();
+      const ada = await backend.auth.createUser({ email: uniqueEmail(), password: PASSWORD });
+      const bob = await backend.auth.createUser({ email: uniqueEmail(), password: PASSWORD });
+      const adaSession = (await backend.auth.createSession(ada.id)).token;
+      const bobSession = (await backend.auth.createSession(bob.id)).token;
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const made = await call("POST", "/auth/api-keys", adaSession, { name: `key ${i}` });
+        expect(made.status).toBe(201);
+        ids.push(made.body!["apiKey"]["id"] as string);
+      }
+      const refused = await call("POST", "/auth/api-keys", adaSession, { name: "one too many" });
+      expect(refused).toMatchObject({ status: 400, body: { code: "LIMIT_EXCEEDED", limit: "apiKeys.maxPerUser", max: 3 } });
+      await expect(backend.auth.apiKeys.create({ name: "in-process", userId: ada.id })).rejects.toMatchObject({ code: "LIMIT_EXCEEDED" });
+      expect((await call("GET", "/auth/api-keys", adaSession)).body!["items"]).toHaveLength(3);
+      // Bob's keys are his own count.
+      expect((await call("POST", "/auth/api-keys", bobSession, { name: "bob's" })).status).toBe(201);
+
+      // Bob cannot revoke Ada's key, and learns nothing: the answer is a missing key's.
+      const missing = await call("DELETE", "/auth/api-keys/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", bobSession);
+      const others = await call("DELETE", `/auth/api-keys/${ids[0]}`, bobSession);
+      expect(missing.status).toBe(404);
+      expect(others.status).toBe(404);
+      expect(others.body!["code"]).toBe(missing.body!["code"]);
+      expect(others.body!["detail"] ?? others.body!["message"]).toBe((missing.body!["detail"] ?? missing.body!["message"]).replace("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", ids[0]));
+      expect((await call("GET", "/auth/api-keys", adaSession)).body!["items"]).toHaveLength(3);
+
+      expect((await call("DELETE", `/auth/api-keys/${ids[0]}`, adaSession)).status).toBe(204);
+      expect((await call("POST", "/auth/api-keys", adaSession, { name: "after revoking one" })).status).toBe(201);
+    } finally {
+      await backend.close();
+      await fresh.drop();
+    }
+  });
+
+  test("auth.apiKeys.maxPerUser other than a positive integer is refused at start-up", () => {
+    for (const maxPerUser of [0, -1, 2.5, Number.NaN]) {
+      expect(() => createBackend({ database: sqlite({ file: ":memory:" }), collections: {}, auth: { password: {}, apiKeys: { maxPerUser } } })).toThrow(
+        /auth\.apiKeys\.maxPerUser must be a positive integer/,
+      );
+    }
   });
 });

@@ -6,6 +6,7 @@
  * IPv4-mapped IPv6 address counts as the IPv4 address. Without a socket (Bun, Deno, workers),
  * `auth.clientAddress` says where a request comes from, through `backend.fetch`.
  */
+import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createBackend, type Backend, type DatabaseAdapter } from "cimiento";
@@ -67,6 +68,37 @@ describeEachDatabase("auth.clientAddress", (db) => {
 
   test("a request it has no address for is not counted by address", async () => {
     for (let i = 0; i < 4; i++) expect((await signIn(null)).status).toBe(401);
+  });
+
+  test("a value that is not an IP address (12 KB of a header anybody can send) counts as no address: a normal answer, no key", async () => {
+    // Random, so that PostgreSQL cannot compress it under its index row limit.
+    for (let i = 0; i < 4; i++) expect((await signIn(randomBytes(6 * 1024).toString("hex"))).status).toBe(401);
+    expect((await signIn("not an address")).status).toBe(401);
+    const limits = await (backend as unknown as { db: Kysely<any> }).db.selectFrom("cimiento_rate_limits").select("key").execute();
+    const odd = limits.map((row) => row.key as string).filter((key) => key.startsWith("address:") && (key.length > 60 || !/^address:[\d.:a-f/]+$/.test(key)));
+    expect(odd).toEqual([]);
+  });
+
+  test("a session opened from such a value records no address; an IP address is recorded canonical", async () => {
+    const email = uniqueEmail();
+    const auth = (backend as unknown as Backend<{}, "sqlite" | "postgres">).auth;
+    await auth.createUser({ email, password: PASSWORD });
+    const addressOf = async (ip: string) => {
+      const response = await backend.fetch(
+        new Request("http://localhost/auth/sign-in", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-client-ip": ip },
+          body: JSON.stringify({ email, password: PASSWORD }),
+        }),
+      );
+      expect(response.status).toBe(200);
+      const { session } = (await response.json()) as { session: { id: string } };
+      const db = (backend as unknown as { db: Kysely<any> }).db;
+      const row = await db.selectFrom("cimiento_sessions").select("address").where("id", "=", session.id).executeTakeFirstOrThrow();
+      return row.address as string | null;
+    };
+    expect(await addressOf(randomBytes(6 * 1024).toString("hex"))).toBeNull();
+    expect(await addressOf("2001:DB8:0:0::7")).toBe("2001:db8::7");
   });
 });
 

@@ -3,10 +3,12 @@
  * API keys and one-use tokens expire, sessions slide and rate-limit windows end when that clock
  * says so, and the rows it writes are dated by it. A test moves the clock; nothing sleeps.
  */
+import type { Kysely } from "kysely";
 import { expect, test } from "vitest";
 import { createBackend, type Mailer, type MailMessage } from "cimiento";
 import { testClock, type TestClock } from "cimiento/testing";
 import { describeEachServer, type ServedBackend } from "../http/support.js";
+import { describeEachDatabase } from "../setup/dialects.js";
 import { bearer, cookieNamed, fastHasher, PASSWORD, recordingLogger, uniqueEmail } from "./support.js";
 
 /** Where every test sets the clock: this second, so that cookies expire when the clock says. */
@@ -133,5 +135,48 @@ describeEachServer("auth: the backend's clock", makeBackend, (served) => {
     expect(refused.headers.get("retry-after")).toBe("900");
     clock.advance(15 * 60_000);
     expect((await wrong()).status).toBe(401);
+  });
+});
+
+describeEachDatabase("auth: expired rows are deleted", (database) => {
+  test("a session or one-use token past its expiry is deleted by a later sign-in or token, at most once an hour; live ones stay", async () => {
+    const fresh = await database.fresh();
+    const clock = testClock(START);
+    const backend = createBackend({
+      database: fresh.database,
+      collections: {},
+      clock,
+      logger: recordingLogger(),
+      auth: { password: { hasher: fastHasher }, sessions: { ttl: "30m" }, tokenTtl: { verifyEmail: "30m" }, mailer: keepingMailer() },
+    });
+    const db = backend.db as unknown as Kysely<any>;
+    const ids = async (table: string) => (await db.selectFrom(table).select("id").orderBy("id").execute()).map((row) => row.id as string);
+    try {
+      await backend.migrate();
+      const user = await backend.auth.createUser({ email: uniqueEmail(), password: PASSWORD });
+      const first = await backend.auth.createSession(user.id);
+      await backend.auth.sendVerificationEmail(user.id);
+      const firstTokens = await ids("cimiento_tokens");
+      expect(firstTokens).toHaveLength(1);
+
+      // Past their expiry, but within the hour of the last sweep: nothing is deleted yet.
+      clock.advance(40 * 60_000);
+      const second = await backend.auth.createSession(user.id);
+      await backend.auth.sendVerificationEmail(user.id);
+      expect(await ids("cimiento_sessions")).toEqual([first.session.id, second.session.id].sort());
+      expect(await ids("cimiento_tokens")).toHaveLength(2);
+
+      // An hour after the first sweep: the expired session and token go, the live ones stay.
+      clock.advance(25 * 60_000);
+      const third = await backend.auth.createSession(user.id);
+      await backend.auth.sendVerificationEmail(user.id);
+      expect(await ids("cimiento_sessions")).toEqual([second.session.id, third.session.id].sort());
+      const tokens = await ids("cimiento_tokens");
+      expect(tokens).toHaveLength(2);
+      expect(tokens).not.toContain(firstTokens[0]);
+    } finally {
+      await backend.close();
+      await fresh.drop();
+    }
   });
 });

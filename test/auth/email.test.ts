@@ -238,6 +238,17 @@ describeEachServer("auth: e-mail flows over SMTP", makeBackend, (served) => {
     expect([true, 1]).not.toContain((await userRow(served, changed))!["emailVerified"]);
   });
 
+  test("a reset link is tied to the address it was mailed to: after the address changes, it is refused and verifies nothing; the password stays", async () => {
+    const { email, id } = await account(served, false);
+    expect((await post(served, "/auth/request-password-reset", { email })).status).toBe(202);
+    const token = tokenIn(await mailbox.next(email));
+    const changed = uniqueEmail("changed");
+    await served.backend.system.data.users.update(id, { email: changed });
+    expect(await post(served, "/auth/reset-password", { token, password: "a brand new passphrase" })).toMatchObject({ status: 400, body: { code: "INVALID_TOKEN" } });
+    expect([true, 1]).not.toContain((await userRow(served, changed))!["emailVerified"]);
+    expect((await post(served, "/auth/sign-in", { email: changed, password: "a brand new passphrase" })).status).toBe(401);
+  });
+
   test("password reset: 202, a mailed token that sets the password once, ends every session, and refuses the old password", async () => {
     const { email } = await account(served);
     const signedIn = await post(served, "/auth/sign-in", { email, password: PASSWORD });

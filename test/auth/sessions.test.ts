@@ -6,7 +6,7 @@
 import type { Kysely } from "kysely";
 import { expect, test } from "vitest";
 import { z } from "zod";
-import { collection, createBackend, field } from "cimiento";
+import { action, collection, createBackend, field } from "cimiento";
 import { sqlite } from "cimiento/sqlite";
 import { describeEachServer, type ServedBackend } from "../http/support.js";
 import { describeEachDatabase } from "../setup/dialects.js";
@@ -333,6 +333,60 @@ describeEachDatabase("auth: sessions longer than a cookie lasts", (database) => 
       const expires = Date.parse(String(cookieNamed(response, "cimiento_session")?.attributes["expires"]));
       expect(expires).toBeGreaterThan(before + 399 * 86_400_000);
       expect(expires).toBeLessThanOrEqual(Date.now() + 400 * 86_400_000);
+    } finally {
+      await backend.close();
+      await fresh.drop();
+    }
+  });
+});
+
+describeEachDatabase("auth: an unknown user id", (database) => {
+  const sessionFor = action({
+    input: z.object({ userId: z.string() }),
+    http: { method: "POST", path: "/session-for" },
+    transaction: false,
+    access: () => true,
+    async handler({ input, auth }) {
+      return { token: (await auth.createSession(input.userId)).token };
+    },
+  });
+  const passwordFor = action({
+    input: z.object({ userId: z.string() }),
+    http: { method: "POST", path: "/password-for" },
+    transaction: false,
+    access: () => true,
+    async handler({ input, auth }) {
+      await auth.setPassword(input.userId, "a brand new passphrase");
+      return { ok: true };
+    },
+  });
+
+  test("setPassword and createSession answer 404 NOT_FOUND, in-process and from an action, and write nothing", async () => {
+    const fresh = await database.fresh();
+    const backend = createBackend({
+      database: fresh.database,
+      collections: {},
+      actions: { sessionFor, passwordFor },
+      logger: recordingLogger(),
+      auth: { password: { hasher: fastHasher, requireEmailVerification: false } },
+    });
+    try {
+      await backend.migrate();
+      const missing = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+      for (const id of [missing, "not-an-id"]) {
+        await expect(backend.auth.setPassword(id, "a brand new passphrase")).rejects.toMatchObject({ code: "NOT_FOUND", status: 404 });
+        await expect(backend.auth.createSession(id)).rejects.toMatchObject({ code: "NOT_FOUND", status: 404 });
+        for (const path of ["/session-for", "/password-for"]) {
+          const response = await backend.fetch(
+            new Request(`http://localhost${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ userId: id }) }),
+          );
+          expect(response.status).toBe(404);
+          expect(((await response.json()) as { code: string }).code).toBe("NOT_FOUND");
+        }
+      }
+      const db = backend.db as unknown as Kysely<any>;
+      expect(await db.selectFrom("cimiento_sessions").selectAll().execute()).toEqual([]);
+      expect(await db.selectFrom("cimiento_credentials").selectAll().execute()).toEqual([]);
     } finally {
       await backend.close();
       await fresh.drop();
