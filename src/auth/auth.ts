@@ -12,6 +12,7 @@ import type { DialectRuntime } from "../dialects/dialect.js";
 import { Accounts, type AccountsDeps } from "./accounts.js";
 import { ApiKeys } from "./api-keys.js";
 import { checkBody } from "./body.js";
+import { proxyMatcher } from "./client.js";
 import { CredentialLimits } from "./credential-limits.js";
 import { Credentials } from "./credentials.js";
 import { sendVerificationEmail, verifyEmail, verifyEmailBody } from "./email-verification.js";
@@ -20,6 +21,8 @@ import type { BuiltInAuthOptions } from "./options.js";
 import { Outbox } from "./outbox.js";
 import type { AuthParts, SignedIn } from "./parts.js";
 import { setPassword } from "./password-change.js";
+import { RequestCallers } from "./request-caller.js";
+import { SessionCookie } from "./session-cookie.js";
 import { Sessions, type Client } from "./sessions.js";
 import { resolveSettings, type AuthSettings } from "./settings.js";
 import { signIn, signInBody } from "./sign-in.js";
@@ -50,6 +53,12 @@ export class Auth implements AuthApi {
   readonly parts: AuthParts;
   readonly bodies: AuthBodies;
   readonly apiKeys: AuthApi["apiKeys"];
+  /** Whether an address is one of `trustedProxies`. */
+  readonly trustedProxy: (address: string) => boolean;
+  /** The session cookie of the options. */
+  readonly cookie: SessionCookie;
+  /** Who calls a request: the backend's routes ask it. */
+  readonly callers: RequestCallers;
 
   constructor(deps: AuthDeps, options: BuiltInAuthOptions) {
     const store = new AuthStore(deps.runtime, deps.clock);
@@ -69,6 +78,9 @@ export class Auth implements AuthApi {
       list: (userId) => keys.list(userId),
       revoke: (id) => keys.revoke(id),
     };
+    this.trustedProxy = proxyMatcher(settings.trustedProxies);
+    this.cookie = new SessionCookie(settings.cookie, this.trustedProxy);
+    this.callers = new RequestCallers(settings, sessions, (token) => this.verifyToken(token), this.cookie);
   }
 
   async createUser(input: CreateUserInput): Promise<Infer<DefaultUsers>> {
