@@ -41,7 +41,18 @@ export type {
   SessionCookieOptions,
   SessionOptions,
 } from "./auth/options.js";
-export type { ApiKeyInfo, AuthApi, CreateApiKeyInput, CreateUserInput, Identity, PasswordOrHash, SessionInfo } from "./auth/auth.js";
+export type {
+  ApiKeyInfo,
+  AuthApi,
+  CreateApiKeyInput,
+  CreateUserInput,
+  Identity,
+  PasswordOrHash,
+  RequestCaller,
+  SessionInfo,
+  SessionRequest,
+  SessionRequestOptions,
+} from "./auth/auth.js";
 export { scryptHasher } from "./auth/password.js";
 export type { PasswordHasher, ScryptParameters } from "./auth/password.js";
 export { logMailer, smtpMailer } from "./auth/mail.js";

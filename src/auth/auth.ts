@@ -3,7 +3,7 @@
  * sessions, one-use tokens, API keys, limits, mail) and one module per flow.
  * @module
  */
-import type { AuthApi, CreateUserInput, Identity, SessionInfo } from "../define/auth-api.js";
+import type { AuthApi, CreateUserInput, Identity, RequestCaller, SessionInfo, SessionRequest, SessionRequestOptions } from "../define/auth-api.js";
 import type { Clock } from "../define/clock.js";
 import type { Logger } from "../define/logger.js";
 import type { Infer } from "../define/types.js";
@@ -12,21 +12,36 @@ import type { DialectRuntime } from "../dialects/dialect.js";
 import { Accounts, type AccountsDeps } from "./accounts.js";
 import { ApiKeys } from "./api-keys.js";
 import { checkBody } from "./body.js";
+import { proxyMatcher } from "./client.js";
 import { CredentialLimits } from "./credential-limits.js";
 import { Credentials } from "./credentials.js";
 import { sendVerificationEmail, verifyEmail, verifyEmailBody } from "./email-verification.js";
+import { hostRequestView } from "./host-request.js";
 import { OneUseTokens } from "./one-use-tokens.js";
 import type { BuiltInAuthOptions } from "./options.js";
 import { Outbox } from "./outbox.js";
 import type { AuthParts, SignedIn } from "./parts.js";
 import { setPassword } from "./password-change.js";
+import { RequestCallers } from "./request-caller.js";
+import { SessionCookie } from "./session-cookie.js";
 import { Sessions, type Client } from "./sessions.js";
 import { resolveSettings, type AuthSettings } from "./settings.js";
 import { signIn, signInBody } from "./sign-in.js";
 import { createUser, signUp, signUpBody } from "./sign-up.js";
 import { AuthStore } from "./store.js";
 
-export type { ApiKeyInfo, AuthApi, CreateApiKeyInput, CreateUserInput, Identity, PasswordOrHash, SessionInfo } from "../define/auth-api.js";
+export type {
+  ApiKeyInfo,
+  AuthApi,
+  CreateApiKeyInput,
+  CreateUserInput,
+  Identity,
+  PasswordOrHash,
+  RequestCaller,
+  SessionInfo,
+  SessionRequest,
+  SessionRequestOptions,
+} from "../define/auth-api.js";
 
 /** @internal What auth needs from its backend. */
 export interface AuthDeps extends AccountsDeps {
@@ -50,6 +65,12 @@ export class Auth implements AuthApi {
   readonly parts: AuthParts;
   readonly bodies: AuthBodies;
   readonly apiKeys: AuthApi["apiKeys"];
+  /** Whether an address is one of `trustedProxies`. */
+  readonly trustedProxy: (address: string) => boolean;
+  /** The session cookie of the options. */
+  readonly cookie: SessionCookie;
+  /** Who calls a request: the backend's routes and `session(request)` ask it alike. */
+  readonly callers: RequestCallers;
 
   constructor(deps: AuthDeps, options: BuiltInAuthOptions) {
     const store = new AuthStore(deps.runtime, deps.clock);
@@ -71,6 +92,9 @@ export class Auth implements AuthApi {
       list: (userId) => keys.list(userId),
       revoke: (id) => keys.revoke(id),
     };
+    this.trustedProxy = proxyMatcher(settings.trustedProxies);
+    this.cookie = new SessionCookie(settings.cookie, this.trustedProxy);
+    this.callers = new RequestCallers(settings, sessions, (token) => this.verifyToken(token), this.cookie);
   }
 
   async createUser(input: CreateUserInput): Promise<Infer<DefaultUsers>> {
@@ -106,6 +130,17 @@ export class Auth implements AuthApi {
     }
     const found = await this.parts.sessions.find(token);
     return found === null ? null : { user: found.user, session: found.session };
+  }
+
+  async session(request: SessionRequest, options?: SessionRequestOptions): Promise<RequestCaller | null> {
+    const view = hostRequestView(request, options);
+    const found = await this.callers.find(view);
+    if (found.kind !== "caller") return null;
+    const { caller, refreshed } = found;
+    const { user, session, apiKey } = caller.identity!;
+    // The backend's routes send a refreshed cookie themselves; a host's route is given it to send.
+    const setCookie = refreshed && caller.via === "cookie" ? this.cookie.header(caller.token!, session!.expiresAt, view.env) : undefined;
+    return { user, session, apiKey, setCookie };
   }
 
   revokeSession(token: string): Promise<void> {

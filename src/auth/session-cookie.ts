@@ -1,10 +1,11 @@
 /**
- * @internal The session cookie: read, set with the attributes of the options, cleared with the
- * same ones.
+ * @internal The session cookie: read, set with the attributes of the options (on a Hono context,
+ * or as a `Set-Cookie` value for a host's own answer), cleared with the same ones.
  * @module
  */
 import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { deleteCookie } from "hono/cookie";
+import { parse, serialize } from "hono/utils/cookie";
 import { isPlainLoopback } from "./client.js";
 import type { AuthSettings } from "./settings.js";
 
@@ -30,9 +31,11 @@ export class SessionCookie {
     this.#trusted = trusted;
   }
 
-  /** The token the request's cookie carries, if any. */
-  read(c: Context): string | undefined {
-    return this.#cookie === null ? undefined : getCookie(c, this.#cookie.name);
+  /** The token the request's cookie carries, if any (read as Hono's `getCookie` reads it). */
+  read(headers: Headers): string | undefined {
+    if (this.#cookie === null) return undefined;
+    const header = headers.get("cookie");
+    return header ? parse(header, this.#cookie.name)[this.#cookie.name] : undefined;
   }
 
   /**
@@ -40,10 +43,21 @@ export class SessionCookie {
    * longer session, or a backend clock ahead of this machine's).
    */
   set(c: Context, token: string, expiresAt: Date): void {
+    const header = this.header(token, expiresAt, c.env);
+    if (header !== undefined) c.header("Set-Cookie", header, { append: true });
+  }
+
+  /**
+   * The `Set-Cookie` value that sets the cookie to `token` until `expiresAt` (as `set` does), for
+   * a request whose `@hono/node-server` env is `env` (`{ incoming }`, or nothing); `undefined`
+   * when the cookie is off.
+   */
+  header(token: string, expiresAt: Date, env: unknown): string | undefined {
     const cookie = this.#cookie;
-    if (cookie === null) return;
+    if (cookie === null) return undefined;
     const expires = new Date(Math.min(expiresAt.getTime(), Date.now() + LONGEST_COOKIE_LIFETIME));
-    setCookie(c, cookie.name, token, { ...this.#attributes(c, cookie), expires });
+    // What Hono's setCookie writes (without its prefix option).
+    return serialize(cookie.name, token, { ...this.#attributes(env, cookie), expires });
   }
 
   clear(c: Context): void {
@@ -51,13 +65,13 @@ export class SessionCookie {
     if (cookie === null) return;
     // The same attributes as when it was set: browsers drop a clearing cookie that lacks Secure
     // for a prefixed or SameSite=None cookie.
-    deleteCookie(c, cookie.name, this.#attributes(c, cookie));
+    deleteCookie(c, cookie.name, this.#attributes(c.env, cookie));
   }
 
-  #attributes(c: Context, cookie: CookieSettings) {
+  #attributes(env: unknown, cookie: CookieSettings) {
     return {
       httpOnly: true,
-      secure: this.#secure(c, cookie),
+      secure: this.#secure(env, cookie),
       sameSite: cookie.sameSite,
       path: cookie.path,
       ...(cookie.domain === undefined ? {} : { domain: cookie.domain }),
@@ -71,9 +85,9 @@ export class SessionCookie {
    * that is not a trusted proxy; never by the Host header, which a proxy on the same machine
    * sets to localhost too.
    */
-  #secure(c: Context, cookie: CookieSettings): boolean {
+  #secure(env: unknown, cookie: CookieSettings): boolean {
     if (cookie.name.startsWith("__Secure-") || cookie.name.startsWith("__Host-")) return true;
     if (cookie.secure !== "auto") return cookie.secure;
-    return this.#production || !isPlainLoopback(c.env, this.#trusted);
+    return this.#production || !isPlainLoopback(env, this.#trusted);
   }
 }

@@ -116,15 +116,17 @@ export interface Backend<
    */
   readonly system: Scope<S, D, A, "system", J>;
   /**
-   * The scope of a caller: `null` for anonymous, or a principal with at least `id` and `role`.
-   * Every collection rule, field rule and action rule applies to it.
+   * The scope of a caller: `null` for anonymous, a principal with at least `id` and `role`, or
+   * what holds one as `user` (the caller `backend.auth.session(request)` finds, the identity of
+   * `backend.auth.verifyToken`). Every collection rule, field rule and action rule applies to it.
    * @example
    * ```ts
    * const page = await backend.as({ id: user.id, role: user.role }).data.posts.list();
    * await backend.as(null).actions.signUp({ email, password });
+   * const mine = await backend.as(await backend.auth.session(req)).data.posts.list(); // a host's route
    * ```
    */
-  as(user: Principal | null): Scope<S, D, A, "caller", J>;
+  as(caller: Principal | { readonly user: Principal } | null): Scope<S, D, A, "caller", J>;
   /**
    * Kysely over the backend's database, typed from the collections (with the column types the
    * driver returns: on SQLite booleans are `0`/`1`, datetimes ISO strings, JSON text).
@@ -207,6 +209,7 @@ const noAuth: AuthApi = {
   signIn: refuse,
   createSession: refuse,
   verifyToken: refuse,
+  session: refuse,
   revokeSession: refuse,
   revokeSessions: refuse,
   setPassword: refuse,
@@ -214,12 +217,19 @@ const noAuth: AuthApi = {
   apiKeys: { create: refuse, list: refuse, revoke: refuse },
 };
 
-function checkPrincipal(user: unknown): void {
-  if (user === null) return;
-  const candidate = user as { id?: unknown; role?: unknown } | undefined;
-  if (typeof candidate !== "object" || typeof candidate.id !== "string" || typeof candidate.role !== "string") {
-    throw new TypeError("backend.as(user) takes null or a principal with a string id and a string role.");
-  }
+function isPrincipal(value: unknown): value is Principal {
+  const candidate = value as { id?: unknown; role?: unknown } | null;
+  return typeof candidate === "object" && candidate !== null && typeof candidate.id === "string" && typeof candidate.role === "string";
+}
+
+/** The principal `backend.as` is given: itself, or the `user` of a caller or an identity. */
+function principalOf(caller: unknown): Principal | null {
+  if (caller === null || isPrincipal(caller)) return caller;
+  const user = (caller as { user?: unknown } | undefined)?.user;
+  if (typeof caller === "object" && isPrincipal(user)) return user;
+  throw new TypeError(
+    "backend.as(user) takes null, a principal with a string id and a string role, or a caller that holds one as user (what backend.auth.session(request) returns).",
+  );
 }
 
 /**
@@ -355,10 +365,7 @@ export function createBackend<
   const backend: Backend<WithAuthUsers<S, Au>, D, A, J> = {
     dialect: database.dialect,
     system,
-    as: (user) => {
-      checkPrincipal(user);
-      return callerOf(user).scope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "caller", J>;
-    },
+    as: (caller) => callerOf(principalOf(caller)).scope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "caller", J>,
     db: runtime.kysely as Kysely<DB<WithAuthUsers<S, Au>, D>>,
     migrate: (migrateOptions = {}) =>
       migrate(runtime, storage, { ...migrateOptions, migrations: migrateOptions.migrations ?? options.migrations }),

@@ -47,7 +47,8 @@ export type SignUpInput<U extends AnyCollection = RegisteredUsers> = Omit<Create
 
 /**
  * Built-in authentication in an action: `backend.auth`, with the call's client address and user
- * agent given to the rate limits and sessions, plus sign-up and the call's own token. Its
+ * agent given to the rate limits and sessions, plus sign-up and the call's own token (but
+ * `session(request)`: an action's caller is its `user`). Its
  * methods work in actions with `transaction: false` only (inside a transaction they throw):
  * what they write (accounts, sessions, failed-sign-in counters) commits at once, whatever the
  * action does next. `token` works in every action.
@@ -65,7 +66,7 @@ export type SignUpInput<U extends AnyCollection = RegisteredUsers> = Omit<Create
  * });
  * ```
  */
-export interface ActionAuth<U extends AnyCollection = RegisteredUsers> extends Omit<AuthApi<U>, "signIn"> {
+export interface ActionAuth<U extends AnyCollection = RegisteredUsers> extends Omit<AuthApi<U>, "signIn" | "session"> {
   /**
    * Checks an e-mail address and password as `POST /auth/sign-in` does (the per-account and
    * per-address limits count, and failures are counted even when the action then fails): the

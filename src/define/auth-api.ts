@@ -67,6 +67,77 @@ export interface Identity {
 }
 
 /**
+ * A request of a host's own route, as `backend.auth.session` reads it: a Fetch `Request` (Hono's
+ * `c.req.raw`), a Node request (`IncomingMessage`: Express's `req`, Koa's `ctx.req`), or its
+ * headers alone (`Headers`, or a record of header names to values, such as `req.headers`).
+ *
+ * @example
+ * ```ts
+ * await backend.auth.session(c.req.raw);                      // Hono
+ * await backend.auth.session(req);                            // Express, node:http
+ * await backend.auth.session(ctx.req);                        // Koa
+ * await backend.auth.session(req.headers, { method: "POST" }); // headers alone: say the method
+ * ```
+ */
+export type SessionRequest =
+  | Request
+  | {
+      readonly method?: string | undefined;
+      readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+      /** Its socket: whether a refreshed cookie is `Secure` is judged by it (see the cookie's `secure`). */
+      readonly socket?: { readonly remoteAddress?: string | undefined; readonly encrypted?: boolean } | null | undefined;
+    }
+  | Headers
+  | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * What `backend.auth.session` takes besides the request.
+ *
+ * @example
+ * ```ts
+ * const caller = await backend.auth.session(headers, { method: "DELETE" });
+ * ```
+ */
+export interface SessionRequestOptions {
+  /**
+   * The request's method, for headers given alone (a request carries its own, and this is then
+   * refused): a cookie may not authenticate a write (any method but GET, HEAD, OPTIONS) from
+   * another origin. Pass it when the route changes anything.
+   * @default "GET"
+   */
+  readonly method?: string;
+}
+
+/**
+ * The caller of a request, as `backend.auth.session` finds it: a session (by the cookie or an
+ * `Authorization` token) or an API key.
+ *
+ * @example
+ * ```ts
+ * const caller = await backend.auth.session(req);
+ * if (caller?.apiKey !== undefined) console.log("the key", caller.apiKey.name, "acts as", caller.user.id);
+ * if (caller?.session !== undefined) console.log("signed in until", caller.session.expiresAt);
+ * ```
+ */
+export interface RequestCaller {
+  /** The principal rules see: the session's user, or the API key's principal. */
+  readonly user: Principal;
+  /** The session, when the request carried a session token (cookie or header); `undefined` for an API key. */
+  readonly session: SessionInfo | undefined;
+  /**
+   * The API key, when the request carried one; `undefined` for a session. Its `collections` and
+   * `actions` limits are the backend's routes' to apply: check them in your route if it matters.
+   */
+  readonly apiKey: ApiKeyInfo | undefined;
+  /**
+   * A `Set-Cookie` header value to send with the answer, when this use extended a session that
+   * came by the cookie (sessions slide, at most once per `sessions.refreshAfter`); `undefined`
+   * otherwise. Without it the browser keeps the cookie's older expiry.
+   */
+  readonly setCookie: string | undefined;
+}
+
+/**
  * What `backend.auth.createUser` takes: the fields of the `users` collection as the system
  * writes them (so `role` and `emailVerified` too), and either a password or `passwordHash`, the
  * hash of one made by another system (bcrypt, argon2id or argon2i, scrypt: see "Importing users"
@@ -119,6 +190,27 @@ export interface AuthApi<U extends AnyCollection = DefaultUsers> {
   createSession(userId: string, client?: { address?: string; userAgent?: string }): Promise<{ token: string; session: SessionInfo }>;
   /** Who a session token or API key belongs to; `null` when unknown, expired or revoked. */
   verifyToken(token: string): Promise<Identity | null>;
+  /**
+   * The caller of a host's own route, by the rules of the backend's routes: a token in
+   * `Authorization` with one of `sessions.schemes` (a session token or an API key), else the
+   * session cookie. `null` without a credential, or for one that is unknown, expired or revoked.
+   * A write (any method but GET, HEAD, OPTIONS) that carries only the session cookie from
+   * another origin (neither this one nor one of `trustedOrigins`) is refused with
+   * `403 CROSS_ORIGIN_REQUEST`, as the backend's routes refuse it. Anything but a request or
+   * headers is a `TypeError`.
+   *
+   * @example
+   * ```ts
+   * app.get("/dashboard", async (req, res) => {
+   *   const caller = await backend.auth.session(req); // Express: req; Hono: c.req.raw
+   *   if (caller === null) return res.redirect("/sign-in");
+   *   if (caller.setCookie !== undefined) res.append("Set-Cookie", caller.setCookie);
+   *   const notes = await backend.as(caller).data.notes.list();
+   *   res.json(notes);
+   * });
+   * ```
+   */
+  session(request: SessionRequest, options?: SessionRequestOptions): Promise<RequestCaller | null>;
   /** Ends the session of a token. */
   revokeSession(token: string): Promise<void>;
   /** Ends every session of a user (but `except`, a session id); returns how many ended. */

@@ -1,3 +1,6 @@
+import type { IncomingMessage } from "node:http";
+import type { Request as ExpressRequest } from "express";
+import type { Context as HonoContext } from "hono";
 import { describe, expectTypeOf, test } from "vitest";
 import { z } from "zod";
 import {
@@ -9,9 +12,13 @@ import {
   type BuiltInAuthOptions,
   type CreateUserInput,
   type Identity,
+  type ActionAuth,
   type PasswordOptions,
+  type Principal,
   type RateLimitOptions,
+  type RequestCaller,
   type SessionInfo,
+  type SessionRequest,
 } from "cimiento";
 
 const posts = collection("posts", {
@@ -116,6 +123,54 @@ describe("the rest of backend.auth", () => {
     expectTypeOf(backend.auth.revokeSessions("id")).resolves.toEqualTypeOf<number>();
     expectTypeOf(backend.auth.apiKeys.create({ name: "ci", collections: ["posts"] })).resolves.toEqualTypeOf<{ key: string; apiKey: ApiKeyInfo }>();
     expectTypeOf(backend.auth.signIn("a@example.com", "pw")).resolves.toHaveProperty("token").toEqualTypeOf<string>();
+  });
+});
+
+describe("backend.auth.session(request): the caller of a host's route", () => {
+  const backend = createBackend({ collections: { posts }, auth: { password: {} } });
+  type B = typeof backend;
+  type CallerScope = ReturnType<B["as"]>;
+
+  // What hosts hold in their routes: Express's req, Hono's c, Koa's ctx.req (a Node request).
+  const express = {} as ExpressRequest;
+  const hono = {} as HonoContext;
+  const node = {} as IncomingMessage;
+
+  test("takes what hosts hold: a Fetch Request, Express's req, Koa's ctx.req, Headers, a headers record", () => {
+    expectTypeOf(backend.auth.session(hono.req.raw)).resolves.toEqualTypeOf<RequestCaller | null>();
+    expectTypeOf(backend.auth.session(express)).resolves.toEqualTypeOf<RequestCaller | null>();
+    expectTypeOf(backend.auth.session(node)).resolves.toEqualTypeOf<RequestCaller | null>();
+    expectTypeOf(backend.auth.session(node.headers)).resolves.toEqualTypeOf<RequestCaller | null>();
+    expectTypeOf(backend.auth.session(new Headers(), { method: "POST" })).resolves.toEqualTypeOf<RequestCaller | null>();
+    expectTypeOf(backend.auth.session({ authorization: "Bearer t", cookie: ["a=1", "b=2"] })).resolves.toEqualTypeOf<RequestCaller | null>();
+    expectTypeOf<IncomingMessage>().toMatchTypeOf<SessionRequest>();
+    // @ts-expect-error: Hono's c.req is not the request; c.req.raw is
+    void backend.auth.session(hono.req);
+    // @ts-expect-error: a header is a string or strings
+    void backend.auth.session({ cookie: 1 });
+    // @ts-expect-error: a token is not a request
+    void backend.auth.session("Bearer t");
+  });
+
+  test("the caller: a principal, the session or the API key, and the cookie to send", () => {
+    expectTypeOf<RequestCaller["user"]>().toEqualTypeOf<Principal>();
+    expectTypeOf<RequestCaller["session"]>().toEqualTypeOf<SessionInfo | undefined>();
+    expectTypeOf<RequestCaller["apiKey"]>().toEqualTypeOf<ApiKeyInfo | undefined>();
+    expectTypeOf<RequestCaller["setCookie"]>().toEqualTypeOf<string | undefined>();
+  });
+
+  test("backend.as(caller) is the caller's scope, in one line", async () => {
+    const scope = backend.as(await backend.auth.session(new Headers()));
+    expectTypeOf(scope).toEqualTypeOf<CallerScope>();
+    expectTypeOf(scope.user).toEqualTypeOf<Principal | null>();
+    expectTypeOf(backend.as(await backend.auth.verifyToken("t"))).toEqualTypeOf<CallerScope>();
+    expectTypeOf(backend.as({ id: "u1", role: "member" })).toEqualTypeOf<CallerScope>();
+    // @ts-expect-error: a caller holds a principal
+    void backend.as({ user: { id: "u1" } });
+  });
+
+  test("an action's auth has no session(): its caller is the action's user", () => {
+    expectTypeOf<ActionAuth>().not.toHaveProperty("session");
   });
 });
 

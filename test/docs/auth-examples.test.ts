@@ -194,7 +194,65 @@ honoApp.route("/api", toHono(backend));
 // expressApp.listen(3000), or serve({ fetch: honoApp.fetch, port: 3000 }) from @hono/node-server
 `),
   check(`expect(typeof expressApp).toBe("function");
+// honoApp is not asked yet: Hono takes no route once it has answered (the next example adds some).
+`),
+  example(`import { toApiError } from "cimiento";
+
+expressApp.get("/my-notes", async (req, res) => {
+  const caller = await backend.auth.session(req); // the session cookie, or Authorization
+  if (caller === null) {
+    res.status(401).json({ error: "Sign in first" });
+    return;
+  }
+  if (caller.setCookie !== undefined) res.append("Set-Cookie", caller.setCookie); // the session slid
+  const { items } = await backend.as(caller).data.notes.list(); // the caller's rules apply
+  res.json(items);
+});
+
+honoApp.post("/my-notes", async (c) => {
+  const caller = await backend.auth.session(c.req.raw); // 403 for a cookie write from another site
+  if (caller === null) return c.json({ error: "Sign in first" }, 401);
+  if (caller.setCookie !== undefined) c.header("Set-Cookie", caller.setCookie, { append: true });
+  const { body } = await c.req.json<{ body: string }>();
+  const note = await backend.as(caller).data.notes.create({ body });
+  return c.json(note, 201);
+});
+// Hono answers a thrown error with 500, unless the app says otherwise:
+honoApp.onError((error) => {
+  const safe = toApiError(error); // an ApiError as it is; anything else a 500 that shows nothing
+  return Response.json({ code: safe.code, detail: safe.message }, { status: safe.status });
+});
+`),
+  check(`const { token: adaToken } = await backend.auth.createSession(user.id);
+const adaCookie = \`cimiento_session=\${adaToken}\`;
+// Express, on a real server: the caller by the cookie or the header, 401 without one.
+const server = expressApp.listen(0, "127.0.0.1");
+await new Promise((resolve) => server.once("listening", resolve));
+const myNotes = \`http://127.0.0.1:\${(server.address() as { port: number }).port}/my-notes\`;
+try {
+  const byCookie = await fetch(myNotes, { headers: { cookie: adaCookie } });
+  expect(byCookie.status).toBe(200);
+  expect(((await byCookie.json()) as { body: string; owner: string }[]).map((note) => [note.body, note.owner])).toEqual([["Buy milk", user.id]]);
+  expect((await fetch(myNotes, { headers: { authorization: \`Bearer \${adaToken}\` } })).status).toBe(200);
+  expect((await fetch(myNotes)).status).toBe(401);
+  expect((await fetch(myNotes, { headers: { cookie: "cimiento_session=revoked-or-made-up-token" } })).status).toBe(401);
+} finally {
+  server.closeAllConnections();
+  server.close();
+}
+// Hono: the API beside the host's route; a write with the cookie from this site, refused from
+// another, 401 without a caller.
 expect((await honoApp.request("/api/health")).status).toBe(200);
+const write = (headers: Record<string, string>) =>
+  honoApp.request("/my-notes", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ body: "Call Bob" }) });
+const written = await write({ cookie: adaCookie, origin: "http://localhost" });
+expect(written.status).toBe(201);
+expect(await written.json()).toMatchObject({ body: "Call Bob", owner: user.id });
+const forged = await write({ cookie: adaCookie, origin: "https://evil.example" });
+expect(forged.status).toBe(403);
+expect(await forged.json()).toEqual({ code: "CROSS_ORIGIN_REQUEST", detail: expect.any(String) });
+expect((await write({})).status).toBe(401);
+expect(await backend.system.data.notes.count({ where: { body: "Call Bob" } })).toBe(1);
 `),
   example(`import { ApiError } from "cimiento";
 
