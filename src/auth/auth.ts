@@ -80,9 +80,10 @@ export class Auth implements AuthApi {
     const tokens = new OneUseTokens(store, options.tokenTtl);
     const outbox = new Outbox(options, settings, deps.logger);
     const accounts = new Accounts(store, deps);
-    // One function builds the caller's record for every credential: sign-in, session, API key.
+    // One function builds the caller's record for every credential: sign-in, session, API key
+    // (a session reads its user's columns with it in one statement when they are the whole record).
     const principalOf = (userId: string) => accounts.principalOf(userId);
-    const sessions = new Sessions(store, settings, principalOf);
+    const sessions = new Sessions(store, settings, deps.users, principalOf);
     const keys = new ApiKeys(store, principalOf, options.apiKeys);
     this.settings = settings;
     this.parts = { store, settings, accounts, credentials, limits, sessions, tokens, apiKeys: keys, outbox };

@@ -6,6 +6,7 @@
 import type { CompiledQuery, Kysely } from "kysely";
 import type { SessionInfo } from "../define/auth-api.js";
 import type { Principal } from "../define/principal.js";
+import type { CollectionModel } from "../model/model.js";
 import { clientAddressOf } from "./ip-address.js";
 import type { AuthSettings } from "./settings.js";
 import { Sweeper } from "./sweep.js";
@@ -36,13 +37,24 @@ export class Sessions {
   readonly #settings: Pick<AuthSettings, "ttl" | "refreshAfter">;
   /** The principal of a user, read as sign-in and API keys read it; `null` when it no longer exists. */
   readonly #principalOf: (userId: string) => Promise<Principal | null>;
+  /**
+   * The `users` collection, when its records are their columns (no computed field): then the
+   * session and its user are read in one statement, and the user decoded as the data layer would.
+   */
+  readonly #joinedUsers: CollectionModel | undefined;
   #lookup: CompiledQuery | undefined;
   readonly #sweeper = new Sweeper("cimiento_sessions");
 
-  constructor(store: AuthStore, settings: Pick<AuthSettings, "ttl" | "refreshAfter">, principalOf: (userId: string) => Promise<Principal | null>) {
+  constructor(
+    store: AuthStore,
+    settings: Pick<AuthSettings, "ttl" | "refreshAfter">,
+    users: CollectionModel,
+    principalOf: (userId: string) => Promise<Principal | null>,
+  ) {
     this.#store = store;
     this.#settings = settings;
     this.#principalOf = principalOf;
+    this.#joinedUsers = users.computed.length === 0 ? users : undefined;
   }
 
   /** Opens a session for a user, with `db` (a transaction, say): its token is returned once and stored only as a hash. */
@@ -69,9 +81,10 @@ export class Sessions {
     if (token.length < 16 || token.length > 256) return null;
     const { db } = this.#store;
     const now = this.#store.now();
-    // The session, compiled once; its user is then read as sign-in and API keys read it (computed fields too).
-    this.#lookup ??= db
-      .selectFrom("cimiento_sessions")
+    // The session, compiled once, with its user's columns when they are the whole record (one
+    // statement per request); else the user is read as sign-in and API keys read it.
+    const joined = this.#joinedUsers;
+    this.#lookup ??= (joined === undefined ? db.selectFrom("cimiento_sessions") : db.selectFrom("cimiento_sessions").innerJoin("users", "users.id", "cimiento_sessions.user").selectAll("users"))
       .select([
         "cimiento_sessions.user as sessionUser",
         "cimiento_sessions.id as sessionId",
@@ -84,7 +97,7 @@ export class Sessions {
     const { rows } = await db.executeQuery({ ...this.#lookup, parameters: [hashToken(token)] });
     const row = rows[0] as Row | undefined;
     if (row === undefined || Number(row["sessionExpiresAt"]) <= now) return null;
-    const user = await this.#principalOf(row["sessionUser"] as string);
+    const user = joined === undefined ? await this.#principalOf(row["sessionUser"] as string) : this.#userRecord(joined, row);
     if (user === null) return null;
     const sessionId = row["sessionId"] as string;
     let expiresAt = Number(row["sessionExpiresAt"]);
@@ -108,6 +121,17 @@ export class Sessions {
     if (options.except !== undefined) query = query.where("id", "!=", options.except);
     const result = await query.executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  /** A user record from a row holding every column of `users`, decoded as the data layer does. */
+  #userRecord(users: CollectionModel, row: Row): Principal {
+    const { runtime } = this.#store;
+    const record: Row = {};
+    for (const column of users.columns) {
+      const value = row[column.name];
+      record[column.name] = value === null || !runtime.decodes(column.kind) ? value : runtime.decode(column.kind, value);
+    }
+    return record as unknown as Principal;
   }
 
   #info(row: { id: string; user: string; createdAt: unknown; expiresAt: number }): SessionInfo {
