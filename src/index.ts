@@ -52,7 +52,7 @@ export type {
   SessionInfo,
   SessionRequest,
   SessionRequestOptions,
-} from "./auth/auth.js";
+} from "./define/auth-api.js";
 export { scryptHasher } from "./auth/password.js";
 export type { PasswordHasher, ScryptParameters } from "./auth/password.js";
 export { logMailer, smtpMailer } from "./auth/mail.js";

@@ -30,19 +30,6 @@ import { signIn, signInBody } from "./sign-in.js";
 import { createUser, signUp, signUpBody } from "./sign-up.js";
 import { AuthStore } from "./store.js";
 
-export type {
-  ApiKeyInfo,
-  AuthApi,
-  CreateApiKeyInput,
-  CreateUserInput,
-  Identity,
-  PasswordOrHash,
-  RequestCaller,
-  SessionInfo,
-  SessionRequest,
-  SessionRequestOptions,
-} from "../define/auth-api.js";
-
 /** @internal What auth needs from its backend. */
 export interface AuthDeps extends AccountsDeps {
   readonly runtime: DialectRuntime;
