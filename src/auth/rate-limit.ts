@@ -29,7 +29,6 @@ export interface RateLimitHit {
  *     if (count === 1) await redis.pexpire(key, windowMs);
  *     return { count, resetAt: Date.now() + (await redis.pttl(key)) };
  *   },
- *   async peek(key) { ... },
  *   async reset(key) { await redis.del(key); },
  * };
  * ```
