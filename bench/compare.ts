@@ -9,7 +9,8 @@
  * the folder of a cimiento checkout whose `bench/.build/` is built (`.` for this one; another
  * one, such as an export of an earlier commit, to compare builds) and `variant` a server variant
  * (default `.:hono-cimiento,.:hono-raw`); `COMPARE_SCENARIO` (a scenario key, default `get`);
- * `COMPARE_ROUNDS` (default 7); `COMPARE_SECONDS` (per round, default 2); `BENCH_DIALECTS`
+ * `COMPARE_ROUNDS` (default 7); `BENCH_CONNECTIONS` (default 50); `BENCH_PIN` (`0`: unpinned, else the
+ * servers run on core 1 and the load generator on core 0 where there are two); `COMPARE_SECONDS` (per round, default 2); `BENCH_DIALECTS`
  * (`sqlite` or `postgres`, with `CIMIENTO_TEST_POSTGRES_URL`); `BENCH_SERVER_ARGS` (extra Node
  * arguments of the servers, such as `--cpu-prof --cpu-prof-dir=prof`).
  * @module
@@ -17,6 +18,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 import autocannon from "autocannon";
+import { pin, pinning } from "./cores.js";
 import { postgresDatabase, sqliteDatabase } from "./databases.js";
 import { HTTP_SCENARIOS } from "./scenarios.js";
 import type { ServerSpec, Variant } from "./variants.js";
@@ -56,7 +58,7 @@ function round(port: number, duration: number) {
   const { method, body, path, query } = scenario!;
   return autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: 10,
+    connections: Number(env["BENCH_CONNECTIONS"] ?? 50),
     duration,
     requests: [
       {
@@ -80,6 +82,7 @@ try {
       execArgv: ["--import", "tsx", ...(env["BENCH_SERVER_ARGS"]?.split(" ").filter(Boolean) ?? [])],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
+    if (pinning !== undefined && child.pid !== undefined) pin(child.pid, pinning.server);
     servers.push({ label, child, port: await reply<number>(child, "port"), samples: [] });
   }
   for (const server of servers) await round(server.port, 1);

@@ -1,12 +1,13 @@
 /**
  * Measures one scenario through one server: the server in its own process, autocannon in this
- * one, on loopback, with a fixed number of connections, a warm-up round, then a measured round.
+ * one (on cores of their own where there are two: see cores.ts), on loopback, with a fixed number of connections, a warm-up round, then a measured round.
  * @module
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { pin, pinning } from "./cores.js";
 import type { BenchDatabase } from "./databases.js";
 import type { HttpScenario } from "./scenarios.js";
 import type { ServerSpec, Variant } from "./variants.js";
@@ -64,6 +65,7 @@ function startServer(spec: ServerSpec): { child: ChildProcess; port: Promise<num
     execArgv: ["--import", "tsx", ...(process.env["BENCH_SERVER_ARGS"]?.split(" ").filter(Boolean) ?? [])],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  if (pinning !== undefined && child.pid !== undefined) pin(child.pid, pinning.server);
   const port = message(child, (value): value is { port: number } => typeof (value as { port?: unknown })?.port === "number").then(
     (value) => value.port,
   );

@@ -28,7 +28,8 @@ export interface Results {
   readonly generatedAt: string;
   readonly machine: { readonly cpu: string; readonly cores: number; readonly memoryGb: number; readonly platform: string };
   readonly versions: Record<string, string>;
-  readonly settings: HttpSettings & { readonly localMilliseconds: number };
+  /** `pinning` in words (absent from results measured before the benchmark pinned its processes). */
+  readonly settings: HttpSettings & { readonly localMilliseconds: number; readonly pinning?: string };
   readonly http: readonly (HttpFigure & {
     /** req/s over the Hono + raw baseline's (cimiento servers only). */
     readonly vsHonoRaw: number | null;
@@ -136,7 +137,7 @@ export function tables(results: Results): string {
     "",
     `Versions: ${Object.entries(versions).map(([name, value]) => `${name} ${value}`).join(", ")}.`,
     "",
-    `HTTP: autocannon, ${settings.connections} connections, ${settings.warmupSeconds} s warm-up then ${settings.seconds} s measured, each server in its own process on a fresh copy of the database. In-process: tinybench, ${settings.localMilliseconds} ms per task.`,
+    `HTTP: autocannon, ${settings.connections} connections, ${settings.warmupSeconds} s warm-up then ${settings.seconds} s measured, each server in its own process on a fresh copy of the database (${settings.pinning ?? "server and load generator unpinned"}). In-process: tinybench, ${settings.localMilliseconds} ms per task.`,
   );
   for (const dialect of ["sqlite", "postgres"] as const) {
     const http = results.http.filter((figure) => figure.dialect === dialect);

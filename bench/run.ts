@@ -4,11 +4,13 @@
  * `bench/results/latest.json` and the tables of `docs/performance.md`.
  *
  * Environment: `BENCH_SECONDS` (measured seconds per round, default 5), `BENCH_WARMUP` (default
- * 2), `BENCH_CONNECTIONS` (default 10), `BENCH_LOCAL_MS` (per in-process task, default 1000),
+ * 2), `BENCH_CONNECTIONS` (default 50), `BENCH_PIN` (`0`: do not pin the server and the load
+ * generator to cores of their own), `BENCH_LOCAL_MS` (per in-process task, default 1000),
  * `BENCH_ONLY` (comma-separated scenario keys, and `local`), `BENCH_VARIANTS` (server variants),
  * `BENCH_DIALECTS` (e.g. `sqlite`).
  * @module
  */
+import { describePinning } from "./cores.js";
 import { postgresDatabase, sqliteDatabase, type BenchDatabase } from "./databases.js";
 import { measureHttp, type HttpFigure } from "./http.js";
 import { measureLocal, type LocalFigure } from "./local.js";
@@ -18,10 +20,11 @@ import { VARIANTS } from "./variants.js";
 
 const env = process.env;
 const settings = {
-  connections: Number(env["BENCH_CONNECTIONS"] ?? 10),
+  connections: Number(env["BENCH_CONNECTIONS"] ?? 50),
   warmupSeconds: Number(env["BENCH_WARMUP"] ?? 2),
   seconds: Number(env["BENCH_SECONDS"] ?? 5),
   localMilliseconds: Number(env["BENCH_LOCAL_MS"] ?? 1000),
+  pinning: describePinning(),
 };
 const only = env["BENCH_ONLY"]?.split(",").filter(Boolean);
 const variants = env["BENCH_VARIANTS"]?.split(",").filter(Boolean);
