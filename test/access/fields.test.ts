@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { z } from "zod";
-import { ApiError, collection, createBackend, field, type Principal, type RuleContext } from "cimiento";
+import { collection, createBackend, field, type ApiError, type Principal, type RuleContext } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { failure } from "../setup/failure.js";
 
 const open = { list: () => true, get: () => true, create: () => true, update: () => true, delete: () => true };
 const isAdmin = ({ user }: RuleContext) => user?.role === "admin";
@@ -66,15 +67,6 @@ const tickets = collection("tickets", {
 });
 
 const collections = { users, posts, comments, marks, tickets };
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 function keys(record: object | null | undefined): string[] {
   return Object.keys(record ?? {}).sort();

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ApiError, collection, createBackend, field, type Principal, type RuleContext } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { failure } from "../setup/failure.js";
 
 const users = collection("users", {
   fields: {
@@ -69,15 +70,6 @@ const audit = collection("audit", {
 const vault = collection("vault", { fields: { secret: field.text() } });
 
 const collections = { users, posts, comments, reactions, audit, vault };
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 const titles = (items: readonly { title: string }[]) => items.map((item) => item.title).sort();
 const bodies = (items: readonly { body: string }[]) => items.map((item) => item.body).sort();

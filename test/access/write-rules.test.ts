@@ -5,8 +5,9 @@
  * caller may not read than for one that does not exist (references, ids, upsert).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { ApiError, collection, createBackend, field, type Principal, type RuleContext } from "cimiento";
+import { collection, createBackend, field, type ApiError, type Principal, type RuleContext } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { failure } from "../setup/failure.js";
 
 const signedIn = ({ user }: RuleContext) => user !== null;
 const ofMember = ({ user }: RuleContext) => (user ? { team: { memberships: { some: { user: user.id } } } } : false);
@@ -79,15 +80,6 @@ const notes = collection("notes", {
 });
 
 const collections = { users, teams, memberships, projects, tasks, notes };
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 /** What a caller is told: the whole error, but for the id it named. */
 function told(error: ApiError, id: string): unknown {

@@ -16,6 +16,7 @@ import {
   type RuleContext,
 } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { failure } from "../setup/failure.js";
 
 const visible = ({ user }: RuleContext) => (user ? { or: [{ published: true }, { author: user.id }] } : { published: true });
 
@@ -169,15 +170,6 @@ const callsStrict = action({
 });
 
 const actions = { publish, rename, inspect, systemOnly, nobody, ownerOnly, summary, note, write, callsForbidden, callsStrict };
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describeEachDatabase("actions", (db) => {
   let backend: ReturnType<typeof createBackend<typeof collections, "sqlite" | "postgres", typeof actions>>;

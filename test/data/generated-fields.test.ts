@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest"
 import { sql } from "kysely";
 import { z } from "zod";
 import {
-  ApiError,
+  type ApiError,
   collection,
   createBackend,
   field,
@@ -15,6 +15,7 @@ import {
   type Backend,
 } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { failure } from "../setup/failure.js";
 
 const open = { list: () => true, get: () => true, create: () => true, update: () => true, delete: () => true };
 
@@ -66,15 +67,6 @@ const notes = collection("notes", {
 });
 
 const collections = { articles, pages, comments, notes };
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 const issuesOf = (error: ApiError) => error.issues.map((issue) => [issue.path.join("."), issue.code]);
 

@@ -4,8 +4,9 @@
  * one may on update.
  */
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { ApiError, collection, createBackend, field } from "cimiento";
+import { collection, createBackend, field } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { failure } from "../setup/failure.js";
 
 const notes = collection("notes", {
   fields: { title: field.text().unique() },
@@ -20,15 +21,6 @@ const stamped = collection("stamped", {
 
 const CREATED = new Date("2019-05-01T08:00:00.000Z");
 const UPDATED = new Date("2021-11-30T17:45:00.000Z");
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describeEachDatabase("importing records with their timestamps", (db) => {
   let drop: () => Promise<void>;

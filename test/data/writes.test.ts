@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
-import { ApiError } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { failure } from "../setup/failure.js";
 import { openBlog, type Blog } from "./fixtures.js";
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describeEachDatabase("writes", (db) => {
   let backend: Blog;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest"
 import { z } from "zod";
 import { ApiError, collection, createBackend, field, type CommittedChange, type Principal } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { failure } from "../setup/failure.js";
 
 /** What the hooks saw, in order. */
 const calls: [string, unknown][] = [];
@@ -79,15 +80,6 @@ const notes = collection("notes", {
 });
 
 const collections = { users, posts, log, notes };
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describeEachDatabase("hooks", (db) => {
   let backend: ReturnType<typeof createBackend<typeof collections, "sqlite" | "postgres">>;
