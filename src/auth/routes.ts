@@ -84,6 +84,17 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
     });
   };
 
+  /** A flow turned off: its route answers 404, after the same cross-site check as when it is on. */
+  const closed = (path: string, message: string): void =>
+    route({
+      method: "POST",
+      path,
+      sameOrigin: true,
+      handler: async () => {
+        throw apiError("ROUTE_NOT_FOUND", message);
+      },
+    });
+
   const signedIn = async (c: Context<E>, result: SignedIn, status: 200 | 201) => {
     cookie.set(c, result.token, result.session.expiresAt);
     return c.json({ user: await helpers.ownRecord(result.user), token: result.token, session: result.session }, status);
@@ -109,14 +120,7 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
       },
     });
   } else {
-    route({
-      method: "POST",
-      path: "/auth/sign-up",
-      sameOrigin: true,
-      handler: async () => {
-        throw apiError("ROUTE_NOT_FOUND", "Sign-up is closed.");
-      },
-    });
+    closed("/auth/sign-up", "Sign-up is closed.");
   }
   route({
     method: "POST",
@@ -158,16 +162,7 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
       },
     });
   } else {
-    for (const path of ["/auth/request-password-reset", "/auth/reset-password"]) {
-      route({
-        method: "POST",
-        path,
-        sameOrigin: true,
-        handler: async () => {
-          throw apiError("ROUTE_NOT_FOUND", "Password reset is turned off.");
-        },
-      });
-    }
+    for (const path of ["/auth/request-password-reset", "/auth/reset-password"]) closed(path, "Password reset is turned off.");
   }
   route({
     method: "POST",

@@ -388,14 +388,11 @@ export type OrderBy<S extends Schema, N extends keyof S & string> =
 /** The fields that `select` may name. */
 export type SelectableKeys<S extends Schema, N extends keyof S & string> = keyof Infer<S[N]> & string;
 
-/** Options of an included to-one relation. */
-export interface IncludeOne<S extends Schema, N extends keyof S & string> {
-  select?: readonly SelectableKeys<S, N>[];
-  include?: Include<S, N>;
-}
+/** Options of an included to-one relation: the same as a read's, `select` and `include`. */
+export type IncludeOne<S extends Schema, N extends keyof S & string> = ReadOptions<S, N>;
 
 /** Options of an included to-many relation. */
-export interface IncludeMany<S extends Schema, N extends keyof S & string> extends IncludeOne<S, N> {
+export interface IncludeMany<S extends Schema, N extends keyof S & string> extends ReadOptions<S, N> {
   where?: Where<S, N>;
   orderBy?: OrderBy<S, N>;
   /** At most this many related records per parent. */
