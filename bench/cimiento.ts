@@ -15,4 +15,4 @@ export const { sqlite } = await entry<typeof import("../src/dialects/sqlite/inde
 export const { postgres } = await entry<typeof import("../src/dialects/postgres/index.js")>("postgres");
 export const { toHono } = await entry<typeof import("../src/hosts/hono.js")>("hono");
 export const { toNodeHandler } = await entry<typeof import("../src/hosts/node.js")>("node");
-export type { DatabaseAdapter } from "../src/index.js";
+export type { DatabaseAdapter, RuleContext } from "../src/index.js";

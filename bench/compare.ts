@@ -17,18 +17,17 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
-import autocannon from "autocannon";
 import { pin, pinning } from "./cores.js";
 import { postgresDatabase, sqliteDatabase } from "./databases.js";
-import { HTTP_SCENARIOS } from "./scenarios.js";
+import { round } from "./http.js";
+import { scenarioOf } from "./scenarios.js";
 import type { ServerSpec, Variant } from "./variants.js";
 
 const env = process.env;
 const dialect = (env["BENCH_DIALECTS"] ?? "sqlite") as ServerSpec["dialect"];
 const rounds = Number(env["COMPARE_ROUNDS"] ?? 7);
 const seconds = Number(env["COMPARE_SECONDS"] ?? 2);
-const scenario = HTTP_SCENARIOS.find((one) => one.key === (env["COMPARE_SCENARIO"] ?? "get"));
-if (scenario === undefined) throw new Error(`No scenario "${env["COMPARE_SCENARIO"]}".`);
+const scenario = scenarioOf(env["COMPARE_SCENARIO"] ?? "get");
 const wanted = (env["COMPARE_SERVERS"] ?? ".:hono-cimiento,.:hono-raw").split(",").map((pair) => {
   const at = pair.lastIndexOf(":");
   return { label: pair, checkout: resolve(pair.slice(0, at)), variant: pair.slice(at + 1) as Variant };
@@ -54,29 +53,13 @@ function cpu(child: ChildProcess): Promise<number> {
   return answer;
 }
 
-function round(port: number, duration: number) {
-  const { method, body, path, query } = scenario!;
-  return autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections: Number(env["BENCH_CONNECTIONS"] ?? 50),
-    duration,
-    requests: [
-      {
-        method,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-        setupRequest: (request) => {
-          const base = `/api${path.replace(":id", database.ids[Math.floor(Math.random() * database.ids.length)]!)}`;
-          return { ...request, path: query === undefined ? base : `${base}?${query}` };
-        },
-      },
-    ],
-  });
-}
+const connections = Number(env["BENCH_CONNECTIONS"] ?? 50);
+const load = (port: number, duration: number) => round(scenario, database.caller, port, database.ids, duration, connections);
 
 const servers: { label: string; child: ChildProcess; port: number; samples: number[] }[] = [];
 try {
   for (const { label, checkout, variant } of wanted) {
-    const spec: ServerSpec = { variant, dialect, target: await database.copy() };
+    const spec: ServerSpec = { variant, scenario: scenario.key, dialect, target: await database.copy() };
     const child = fork(resolve(checkout, "bench/server.ts"), [JSON.stringify(spec)], {
       cwd: checkout,
       execArgv: ["--import", "tsx", ...(env["BENCH_SERVER_ARGS"]?.split(" ").filter(Boolean) ?? [])],
@@ -85,11 +68,11 @@ try {
     if (pinning !== undefined && child.pid !== undefined) pin(child.pid, pinning.server);
     servers.push({ label, child, port: await reply<number>(child, "port"), samples: [] });
   }
-  for (const server of servers) await round(server.port, 1);
+  for (const server of servers) await load(server.port, 1);
   for (let i = 0; i < rounds; i++) {
     for (const server of i % 2 === 0 ? servers : [...servers].reverse()) {
       const before = await cpu(server.child);
-      const result = await round(server.port, seconds);
+      const result = await load(server.port, seconds);
       server.samples.push(((await cpu(server.child)) - before) / Math.max(1, result.requests.total));
     }
   }

@@ -9,12 +9,15 @@ import { join } from "node:path";
 import pg from "pg";
 import { postgres, sqlite } from "./cimiento.js";
 import { seed } from "./fixture.js";
+import type { BenchCaller } from "./scenarios.js";
 
 /** A seeded database and the copies made of it. */
 export interface BenchDatabase {
   readonly dialect: "sqlite" | "postgres";
-  /** The ids of the seeded records. */
+  /** The ids of the seeded records the caller may read. */
   readonly ids: readonly string[];
+  /** The signed-in caller of the scenarios. */
+  readonly caller: BenchCaller;
   /** A new copy of the seeded database: a SQLite file or a PostgreSQL connection string. */
   copy(): Promise<string>;
   /** Removes a copy (its connections must be closed). */
@@ -27,11 +30,12 @@ export interface BenchDatabase {
 export async function sqliteDatabase(): Promise<BenchDatabase> {
   const folder = mkdtempSync(join(tmpdir(), "cimiento-bench-"));
   const file = join(folder, "seed.db");
-  const ids = await seed(sqlite({ file }));
+  const { ids, userId, token } = await seed(sqlite({ file }));
   let copies = 0;
   return {
     dialect: "sqlite",
     ids,
+    caller: { userId, token },
     copy: async () => {
       const target = join(folder, `copy-${copies++}.db`);
       copyFileSync(file, target);
@@ -66,7 +70,7 @@ export async function postgresDatabase(url: string): Promise<BenchDatabase> {
   const seedName = `${prefix}_seed`;
   await admin(url, (client) => client.query(`create database "${seedName}"`));
   const made = new Set<string>([seedName]);
-  const ids = await seed(postgres({ connectionString: withDatabase(url, seedName), max: 2 }));
+  const { ids, userId, token } = await seed(postgres({ connectionString: withDatabase(url, seedName), max: 2 }));
   let copies = 0;
   const dropOne = (name: string) =>
     admin(url, async (client) => {
@@ -76,6 +80,7 @@ export async function postgresDatabase(url: string): Promise<BenchDatabase> {
   return {
     dialect: "postgres",
     ids,
+    caller: { userId, token },
     copy: async () => {
       const name = `${prefix}_${copies++}`;
       await admin(url, (client) => client.query(`create database "${name}" template "${seedName}"`));

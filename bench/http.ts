@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { pin, pinning } from "./cores.js";
 import type { BenchDatabase } from "./databases.js";
-import type { HttpScenario } from "./scenarios.js";
+import { requestHeaders, type BenchCaller, type HttpScenario } from "./scenarios.js";
 import type { ServerSpec, Variant } from "./variants.js";
 
 /** How hard and how long each round runs. */
@@ -72,23 +72,25 @@ function startServer(spec: ServerSpec): { child: ChildProcess; port: Promise<num
   return { child, port };
 }
 
-function round(scenario: HttpScenario, port: number, ids: readonly string[], seconds: number, connections: number) {
-  const path = () => {
-    const id = ids[Math.floor(Math.random() * ids.length)]!;
-    const base = `/api${scenario.path.replace(":id", id)}`;
-    return scenario.query === undefined ? base : `${base}?${scenario.query}`;
-  };
+/** The path of a request of `scenario` to `id`. */
+function pathOf(scenario: HttpScenario, id: string): string {
+  const base = `/api${scenario.path.replace(":id", id)}`;
+  return scenario.query === undefined ? base : `${base}?${scenario.query}`;
+}
+
+/** One round of load: `connections` connections sending `scenario`'s request for `seconds`. */
+export function round(scenario: HttpScenario, caller: BenchCaller, port: number, ids: readonly string[], seconds: number, connections: number) {
+  const body = scenario.body?.(caller);
   return autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections,
+    connections: scenario.connections ?? connections,
     duration: seconds,
     requests: [
       {
         method: scenario.method,
-        ...(scenario.body === undefined
-          ? {}
-          : { body: JSON.stringify(scenario.body), headers: { "content-type": "application/json" } }),
-        setupRequest: (request) => ({ ...request, path: path() }),
+        headers: requestHeaders(scenario, caller),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        setupRequest: (request) => ({ ...request, path: pathOf(scenario, ids[Math.floor(Math.random() * ids.length)]!) }),
       },
     ],
   });
@@ -102,20 +104,22 @@ export async function measureHttp(
   settings: HttpSettings,
 ): Promise<HttpFigure> {
   const target = await database.copy();
-  const { child, port: portPromise } = startServer({ variant, dialect: database.dialect, target });
+  const { child, port: portPromise } = startServer({ variant, scenario: scenario.key, dialect: database.dialect, target });
   try {
     const port = await portPromise;
     // A request that fails here would fail every request: say so now, not after the rounds.
-    const probe = await fetch(`http://127.0.0.1:${port}/api${scenario.path.replace(":id", database.ids[0]!)}${scenario.query ? `?${scenario.query}` : ""}`, {
+    const body = scenario.body?.(database.caller);
+    const probe = await fetch(`http://127.0.0.1:${port}${pathOf(scenario, database.ids[0]!)}`, {
       method: scenario.method,
-      ...(scenario.body === undefined ? {} : { body: JSON.stringify(scenario.body), headers: { "content-type": "application/json" } }),
+      headers: requestHeaders(scenario, database.caller),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     if (probe.status !== scenario.status) {
       throw new Error(`${variant} answered ${scenario.key} with ${probe.status}: ${await probe.text()}`);
     }
-    await round(scenario, port, database.ids, settings.warmupSeconds, settings.connections);
+    await round(scenario, database.caller, port, database.ids, settings.warmupSeconds, settings.connections);
     const cpuBefore = await cpu(child);
-    const result = await round(scenario, port, database.ids, settings.seconds, settings.connections);
+    const result = await round(scenario, database.caller, port, database.ids, settings.seconds, settings.connections);
     const cpuUsed = (await cpu(child)) - cpuBefore;
     child.send("stats");
     const stats = await message(child, (value): value is { maxRssKb: number } => typeof (value as { maxRssKb?: unknown })?.maxRssKb === "number");

@@ -6,7 +6,7 @@
 import { Bench } from "tinybench";
 import { postgres, sqlite } from "./cimiento.js";
 import type { BenchDatabase } from "./databases.js";
-import { benchBackend, CREATE_BODY } from "./fixture.js";
+import { benchBackend, createBody } from "./fixture.js";
 import { postgresStore } from "./raw/postgres-store.js";
 import { sqliteStore } from "./raw/sqlite-store.js";
 import { checkNewPost, PAGE } from "./raw/store.js";
@@ -30,22 +30,22 @@ export async function measureLocal(database: BenchDatabase, milliseconds: number
   const raw = database.dialect === "sqlite" ? sqliteStore(target) : postgresStore(target, 1);
   const backend =
     database.dialect === "sqlite"
-      ? benchBackend(sqlite({ file: target }))
-      : benchBackend(postgres({ connectionString: target, max: 1 }));
-  const user = { id: "bench-user", role: "member" };
+      ? benchBackend(sqlite({ file: target }), "host")
+      : benchBackend(postgres({ connectionString: target, max: 1 }), "host");
+  const user = { id: database.caller.userId, role: "member" };
   const ids = database.ids;
   let next = 0;
   const id = () => ids[(next = (next + 1) % ids.length)]!;
   const listOptions = { where: { published: true }, orderBy: [{ views: "desc" }], limit: PAGE } as const;
-  const body = { ...CREATE_BODY, tags: [...CREATE_BODY.tags] };
+  const body = createBody(user.id);
   const tasks: Record<LocalFigure["operation"], Record<LocalVariant, () => unknown>> = {
     get: {
-      raw: () => raw.get(id()),
+      raw: () => raw.get(id(), user.id),
       system: () => backend.system.data.posts.get(id()),
       as: () => backend.as(user).data.posts.get(id()),
     },
     list: {
-      raw: () => raw.list(false),
+      raw: () => raw.list(user.id, false),
       system: () => backend.system.data.posts.list(listOptions),
       as: () => backend.as(user).data.posts.list(listOptions),
     },

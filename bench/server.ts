@@ -11,11 +11,11 @@ import { serve } from "@hono/node-server";
 import express from "express";
 import { Hono } from "hono";
 import { postgres, sqlite, toHono, toNodeHandler } from "./cimiento.js";
-import { benchBackend } from "./fixture.js";
+import { benchBackend, USER_HEADER } from "./fixture.js";
 import { postgresStore } from "./raw/postgres-store.js";
 import { sqliteStore } from "./raw/sqlite-store.js";
-import type { RawStore } from "./raw/store.js";
-import { HTTP_SCENARIOS, type HttpScenario, type RawAnswer } from "./scenarios.js";
+import { cookieToken, tokenHash, type RawStore, type SessionRow } from "./raw/store.js";
+import { scenarioOf, serverAuth, SESSION_COOKIE, type HttpScenario, type RawAnswer } from "./scenarios.js";
 import type { ServerSpec } from "./variants.js";
 
 /** Where every server mounts what it serves. */
@@ -28,20 +28,23 @@ function rawStore(spec: ServerSpec): RawStore {
 }
 
 function cimiento(spec: ServerSpec) {
+  const auth = serverAuth(scenarioOf(spec.scenario));
   return spec.dialect === "sqlite"
-    ? benchBackend(sqlite({ file: spec.target }))
-    : benchBackend(postgres({ connectionString: spec.target, max: POOL }));
+    ? benchBackend(sqlite({ file: spec.target }), auth)
+    : benchBackend(postgres({ connectionString: spec.target, max: POOL }), auth);
 }
 
-/** Distinct routes of the scenarios (both list scenarios share one). */
-function routes(): HttpScenario[] {
-  const seen = new Set<string>();
-  return HTTP_SCENARIOS.filter((scenario) => {
-    const key = `${scenario.method} ${scenario.path}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+/** Who calls, as a hand-written server of `scenario` finds out. */
+async function rawCaller(
+  store: RawStore,
+  scenario: HttpScenario,
+  header: (name: string) => string | null | undefined,
+): Promise<{ userId: string | null; session: SessionRow | null }> {
+  if (scenario.caller === "host") return { userId: header(USER_HEADER) ?? null, session: null };
+  if (scenario.caller === "anonymous") return { userId: null, session: null };
+  const token = cookieToken(header("cookie"), SESSION_COOKIE);
+  const session = token === null ? null : await store.session(tokenHash(token));
+  return { userId: session?.user.id ?? null, session };
 }
 
 async function readBody(request: IncomingMessage): Promise<unknown> {
@@ -52,25 +55,21 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
 }
 
 /** (a) The limit: `node:http`, a hand-written router, prepared statements. */
-function nodeRaw(store: RawStore): Server {
-  const table = routes().map((scenario) => ({
-    scenario,
-    pattern: new RegExp(`^${MOUNT}${scenario.path.replace(":id", "([^/?]+)")}(?:\\?(.*))?$`),
-  }));
+function nodeRaw(store: RawStore, scenario: HttpScenario): Server {
+  const hasId = scenario.path.includes(":id");
+  const pattern = new RegExp(`^${MOUNT}${scenario.path.replace(":id", "([^/?]+)")}(?:\\?(.*))?$`);
   return createServer(async (request, response) => {
     let answer: RawAnswer = { status: 404, body: { code: "ROUTE_NOT_FOUND" } };
     try {
-      for (const { scenario, pattern } of table) {
-        if (request.method !== scenario.method) continue;
-        const match = pattern.exec(request.url ?? "");
-        if (match === null) continue;
-        const hasId = scenario.path.includes(":id");
+      const match = request.method === scenario.method ? pattern.exec(request.url ?? "") : null;
+      if (match !== null) {
+        const caller = await rawCaller(store, scenario, (name) => request.headers[name] as string | undefined);
         answer = await scenario.raw(store, {
           id: hasId ? match[1] : undefined,
           query: new URLSearchParams(match[hasId ? 2 : 1] ?? ""),
           body: scenario.method === "POST" ? await readBody(request) : undefined,
+          ...caller,
         });
-        break;
       }
     } catch {
       answer = { status: 500, body: { code: "INTERNAL" } };
@@ -81,20 +80,18 @@ function nodeRaw(store: RawStore): Server {
 }
 
 /** (b) Hono routes over the same prepared statements. */
-function honoRaw(store: RawStore): Hono {
-  const app = new Hono();
-  for (const scenario of routes()) {
-    app.on(scenario.method, `${MOUNT}${scenario.path}`, async (c) => {
-      const text = scenario.method === "POST" ? await c.req.text() : "";
-      const answer = await scenario.raw(store, {
-        id: c.req.param("id"),
-        query: new URL(c.req.url).searchParams,
-        body: text === "" ? undefined : (JSON.parse(text) as unknown),
-      });
-      return c.json(answer.body as object, answer.status as 200);
+function honoRaw(store: RawStore, scenario: HttpScenario): Hono {
+  return new Hono().on(scenario.method, `${MOUNT}${scenario.path}`, async (c) => {
+    const text = scenario.method === "POST" ? await c.req.text() : "";
+    const caller = await rawCaller(store, scenario, (name) => c.req.header(name));
+    const answer = await scenario.raw(store, {
+      id: c.req.param("id"),
+      query: new URL(c.req.url).searchParams,
+      body: text === "" ? undefined : (JSON.parse(text) as unknown),
+      ...caller,
     });
-  }
-  return app;
+    return c.json(answer.body as object, answer.status as 200);
+  });
 }
 
 async function listen(server: Server): Promise<number> {
@@ -106,18 +103,28 @@ async function start(spec: ServerSpec): Promise<{ port: number; close: () => Pro
   switch (spec.variant) {
     case "node-raw": {
       const store = rawStore(spec);
-      const server = nodeRaw(store).listen(0, "127.0.0.1");
+      const server = nodeRaw(store, scenarioOf(spec.scenario)).listen(0, "127.0.0.1");
       return { port: await listen(server), close: () => store.close() };
     }
     case "hono-raw": {
       const store = rawStore(spec);
-      const server = serve({ fetch: honoRaw(store).fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+      const server = serve({ fetch: honoRaw(store, scenarioOf(spec.scenario)).fetch, port: 0, hostname: "127.0.0.1" }) as Server;
       return { port: await listen(server), close: () => store.close() };
     }
     case "hono-cimiento": {
       const backend = cimiento(spec);
       const app = new Hono().route(MOUNT, toHono(backend));
       const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+      return { port: await listen(server), close: () => backend.close() };
+    }
+    case "node-cimiento": {
+      const backend = cimiento(spec);
+      const handler = toNodeHandler(backend);
+      // Plain node:http has no mount: the path under /api is the backend's, as Express gives it.
+      const server = createServer((request, response) => {
+        request.url = request.url!.slice(MOUNT.length);
+        void handler(request, response);
+      }).listen(0, "127.0.0.1");
       return { port: await listen(server), close: () => backend.close() };
     }
     case "express-cimiento": {

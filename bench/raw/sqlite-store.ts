@@ -4,21 +4,16 @@
  */
 import Database from "better-sqlite3";
 import { v7 as uuidv7 } from "uuid";
-import { cursorAfter, PAGE, type Account, type NewPost, type Post, type PostPage, type RawStore } from "./store.js";
+import { cursorAfter, PAGE, type Account, type NewPost, type Post, type PostPage, type RawStore, type SessionRow } from "./store.js";
 
-interface Row {
-  id: string;
-  title: string;
-  body: string | null;
+interface Row extends Omit<Post, "published" | "tags"> {
   published: number;
-  views: number;
-  likes: number;
   tags: string;
-  createdAt: string;
-  updatedAt: string;
 }
 
-const COLUMNS = `"id", "title", "body", "published", "views", "likes", "tags", "createdAt", "updatedAt"`;
+const COLUMNS = `"id", "title", "body", "author", "published", "publishedAt", "views", "likes", "tags", "createdAt", "updatedAt"`;
+/** The rule of reads and likes: published, or by the caller. */
+const READABLE = `("published" = 1 or "author" = ?)`;
 
 function post(row: Row): Post {
   return { ...row, published: row.published === 1, tags: JSON.parse(row.tags) as string[] };
@@ -30,22 +25,27 @@ export function sqliteStore(file: string): RawStore {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
-  const get = db.prepare<[string], Row>(`select ${COLUMNS} from "posts" where "id" = ?`);
-  const list = db.prepare<[number], Row>(
-    `select ${COLUMNS} from "posts" where "published" = 1 order by "views" desc, "id" desc limit ?`,
+  const get = db.prepare<[string, string], Row>(`select ${COLUMNS} from "posts" where "id" = ? and ${READABLE}`);
+  const list = db.prepare<[string, number], Row>(
+    `select ${COLUMNS} from "posts" where "published" = 1 and ${READABLE} order by "views" desc, "id" desc limit ?`,
   );
-  const count = db.prepare<[], { count: number }>(`select count(*) as "count" from "posts" where "published" = 1`);
+  const count = db.prepare<[string], { count: number }>(`select count(*) as "count" from "posts" where "published" = 1 and ${READABLE}`);
   const insert = db.prepare<unknown[], Row>(
-    `insert into "posts" (${COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${COLUMNS}`,
+    `insert into "posts" (${COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${COLUMNS}`,
   );
-  const addLike = db.prepare<[number, string, string], Row>(
-    `update "posts" set "likes" = ?, "updatedAt" = ? where "id" = ? returning ${COLUMNS}`,
+  const addLike = db.prepare<[number, string, string, string], Row>(
+    `update "posts" set "likes" = ?, "updatedAt" = ? where "id" = ? and ${READABLE} returning ${COLUMNS}`,
   );
-  const likeOne = db.transaction((id: string): Post | null => {
-    const row = get.get(id);
+  const likeOne = db.transaction((id: string, caller: string): Post | null => {
+    const row = get.get(id, caller);
     if (row === undefined) return null;
-    return post(addLike.get(row.likes + 1, new Date().toISOString(), id)!);
+    return post(addLike.get(row.likes + 1, new Date().toISOString(), id, caller)!);
   });
+  const session = db.prepare<[string], Record<string, unknown>>(
+    `select "users"."id", "users"."email", "users"."role", "users"."emailVerified", "users"."createdAt", "users"."updatedAt",
+      "s"."id" as "sessionId", "s"."createdAt" as "sessionCreatedAt", "s"."expiresAt" as "sessionExpiresAt"
+     from "cimiento_sessions" as "s" join "users" on "users"."id" = "s"."user" where "s"."tokenHash" = ?`,
+  );
 
   const account = db.prepare<[string], Account>(
     `select "users"."id", "email", "role", "passwordHash" from "users" join "cimiento_credentials" on "cimiento_credentials"."user" = "users"."id" where "email" = ?`,
@@ -60,24 +60,38 @@ export function sqliteStore(file: string): RawStore {
       const now = new Date().toISOString();
       addSession.run(uuidv7(), tokenHash, userId, expiresAt, Date.now(), now, now);
     },
-    get: (id) => {
-      const row = get.get(id);
+    session: (tokenHash): SessionRow | null => {
+      const row = session.get(tokenHash);
+      if (row === undefined || Number(row["sessionExpiresAt"]) <= Date.now()) return null;
+      const { sessionId, sessionCreatedAt, sessionExpiresAt, emailVerified, ...user } = row;
+      return {
+        user: { ...user, emailVerified: emailVerified === 1 } as unknown as SessionRow["user"],
+        session: {
+          id: sessionId as string,
+          userId: user["id"] as string,
+          createdAt: sessionCreatedAt as string,
+          expiresAt: new Date(Number(sessionExpiresAt)).toISOString(),
+        },
+      };
+    },
+    get: (id, caller) => {
+      const row = get.get(id, caller);
       return row === undefined ? null : post(row);
     },
-    list: (withCount) => {
-      const items = list.all(PAGE + 1).map(post);
+    list: (caller, withCount) => {
+      const items = list.all(caller, PAGE + 1).map(post);
       const more = items.length > PAGE;
       if (more) items.pop();
       const page: PostPage = { items, nextCursor: more ? cursorAfter(items.at(-1)!) : null };
-      if (withCount) page.total = count.get()!.count;
+      if (withCount) page.total = count.get(caller)!.count;
       return page;
     },
     create: (input: NewPost) => {
       const now = new Date().toISOString();
-      const row = insert.get(uuidv7(), input.title, input.body, input.published ? 1 : 0, 0, 0, JSON.stringify(input.tags), now, now);
-      return post(row!);
+      const values = [uuidv7(), input.title, input.body, input.author, input.published ? 1 : 0, input.publishedAt, 0, 0, JSON.stringify(input.tags), now, now];
+      return post(insert.get(...values)!);
     },
-    like: (id) => likeOne.immediate(id),
+    like: (id, caller) => likeOne.immediate(id, caller),
     close: async () => {
       db.close();
     },
