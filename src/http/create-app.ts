@@ -2,8 +2,7 @@
  * @internal The HTTP API of a backend: one Hono app, built once at `createBackend`.
  * @module
  */
-import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { RequestIdVariables } from "hono/request-id";
 import type { Principal } from "../define/principal.js";
@@ -22,6 +21,7 @@ import { installAuthRoutes } from "../auth/routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
 import { frame, ThrownValue } from "./frame.js";
+import { bodyText, declaresMoreThan, tooLarge } from "./body.js";
 import { finishResponse } from "./response-headers.js";
 import { withIsoDates } from "./json.js";
 import { problemResponse } from "./problem.js";
@@ -50,12 +50,18 @@ export type AppAuth = { builtIn: AuthHttp } | { host: HostAuthOptions } | undefi
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i;
 
+/** How a request's JSON body is bounded: its size in bytes and its depth. */
+interface BodyBounds {
+  readonly bytes: number;
+  readonly depth: number;
+}
+
 /**
- * Reads a JSON body: `undefined` when empty; 415 when not JSON; 400 when malformed, when it has
- * a key that reaches a prototype, or when it nests deeper than `maxDepth`.
+ * Reads a JSON body: `undefined` when empty; 413 past the size limit; 415 when not JSON; 400
+ * when malformed, when it has a key that reaches a prototype, or when it nests too deep.
  */
-async function jsonBody(request: Request, maxDepth: number): Promise<unknown> {
-  const text = await request.text();
+async function jsonBody(request: Request, bounds: BodyBounds): Promise<unknown> {
+  const text = await bodyText(request, bounds.bytes);
   if (text.trim().length === 0) return undefined;
   const type = request.headers.get("content-type") ?? "";
   if (!JSON_TYPE.test(type)) {
@@ -67,13 +73,14 @@ async function jsonBody(request: Request, maxDepth: number): Promise<unknown> {
   } catch (error) {
     throw apiError("INVALID_JSON", `The body is not valid JSON: ${(error as Error).message}`);
   }
+  const maxDepth = bounds.depth;
   if (jsonProblem(body, maxDepth, false) === "deep") limitExceeded("jsonDepth", maxDepth, `The body nests more than ${maxDepth} levels deep`);
   return body;
 }
 
 /** Reads a body that must be a JSON object (400 otherwise). */
-async function objectBody(request: Request, maxDepth: number): Promise<Record<string, unknown>> {
-  const body = await jsonBody(request, maxDepth);
+async function objectBody(request: Request, bounds: BodyBounds): Promise<Record<string, unknown>> {
+  const body = await jsonBody(request, bounds);
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw apiError("INVALID_JSON", "The body must be a JSON object.");
   }
@@ -99,8 +106,8 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   }
   const limits: PageLimits = { defaultLimit: http.defaultLimit ?? Math.min(20, maxLimit), maxLimit };
   const queryLength = backend.limits.queryLength;
-  const jsonLimit = backend.limits.jsonDepth;
-  const readObject = (request: Request) => objectBody(request, jsonLimit);
+  const bounds: BodyBounds = { bytes: http.bodyLimit ?? 1024 * 1024, depth: backend.limits.jsonDepth };
+  const readObject = (request: Request) => objectBody(request, bounds);
   const app = new Hono<Env>();
 
   /**
@@ -185,12 +192,13 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     return new URLSearchParams(href.slice(start + 1));
   }
 
-  const limitBody = bodyLimit({
-    maxSize: http.bodyLimit ?? 1024 * 1024,
-    onError: () => {
-      throw apiError("PAYLOAD_TOO_LARGE", `The body is larger than ${http.bodyLimit ?? 1024 * 1024} bytes.`);
-    },
-  });
+  // A body that says it is too large is refused before any route; one without a length is
+  // counted as it is read (body.ts). Nothing here touches the body itself: behind
+  // @hono/node-server, reading it whole later skips the Fetch stream.
+  const limitBody: MiddlewareHandler<Env> = async (c, next) => {
+    if (declaresMoreThan(c.req.raw.headers, bounds.bytes)) throw tooLarge(bounds.bytes);
+    await next();
+  };
   // Every error is answered here, Hono's way. Hono's route() wraps each handler of an app that
   // has an onError in an error layer of its own, per request, when the app is mounted with it
   // (cimiento/hono); through backend.fetch and cimiento/node there is no such layer.
@@ -273,7 +281,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     params: Record<string, string>,
   ): Promise<Response> {
     const query = queryObject(searchParams(c));
-    const body = c.req.method === "GET" || c.req.method === "DELETE" ? undefined : await jsonBody(c.req.raw, jsonLimit);
+    const body = c.req.method === "GET" || c.req.method === "DELETE" ? undefined : await jsonBody(c.req.raw, bounds);
     let input: unknown;
     if (body === undefined) input = { ...query, ...params };
     else if (typeof body === "object" && body !== null && !Array.isArray(body)) input = { ...query, ...body, ...params };
