@@ -24,8 +24,8 @@ import { signUp } from "./sign-up.js";
 export interface AuthRouteHelpers<E extends Env> {
   /** Who calls (decided once per request). */
   caller(c: Context<E>): Promise<Caller>;
-  /** The body as a JSON object (415/400 otherwise). */
-  objectBody(request: Request): Promise<Record<string, unknown>>;
+  /** The request's body as a JSON object (413/415/400 otherwise). */
+  objectBody(c: Context<E>): Promise<Record<string, unknown>>;
   /** The user record as the user itself may read it. */
   ownRecord(user: Principal): Promise<Record<string, unknown>>;
 }
@@ -77,7 +77,7 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
         throw apiError("CROSS_ORIGIN_REQUEST", "This request must come from this site (or a trusted origin).");
       }
       const session = declared.session ? await sessionOf(c) : undefined;
-      const json = declared.body === undefined ? undefined : await helpers.objectBody(c.req.raw);
+      const json = declared.body === undefined ? undefined : await helpers.objectBody(c);
       if (declared.counted) await parts.limits.countAddress(http.client(c).address);
       const body = declared.body === undefined ? (undefined as B) : checkBody(declared.body.schema, declared.body.heading, json);
       return declared.handler(c, { body, session: session as S extends true ? CallerSession : undefined });

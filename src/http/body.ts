@@ -18,13 +18,32 @@ export function declaresMoreThan(headers: Headers, limit: number): boolean {
   return declared !== null && !headers.has("transfer-encoding") && Number(declared) > limit;
 }
 
-/** The body as text; `PAYLOAD_TOO_LARGE` past `limit` bytes. */
-export async function bodyText(request: Request, limit: number): Promise<string> {
+/** What a request served by `@hono/node-server` carries in Hono's `c.env`: Node's request. */
+interface NodeEnv {
+  readonly incoming?: { readonly httpVersionMajor?: unknown };
+}
+
+/**
+ * Whether the request is HTTP/1 as Node received it (behind `@hono/node-server`), where a request
+ * with neither `Content-Length` nor `Transfer-Encoding` has no body (RFC 9112, 6.3).
+ */
+export function isNodeHttp1(env: unknown): boolean {
+  return typeof env === "object" && env !== null && (env as NodeEnv).incoming?.httpVersionMajor === 1;
+}
+
+/**
+ * The body as text; `PAYLOAD_TOO_LARGE` past `limit` bytes. `http1`: the request came over
+ * HTTP/1 (see `isNodeHttp1`), so its framing headers say whether it has a body.
+ */
+export async function bodyText(request: Request, limit: number, http1: boolean): Promise<string> {
   const { headers } = request;
-  if (headers.get("content-length") !== null && !headers.has("transfer-encoding")) {
-    // The HTTP parser ends the body at the declared length: checking it is checking the body.
-    if (declaresMoreThan(headers, limit)) throw tooLarge(limit);
-    return request.text();
+  if (!headers.has("transfer-encoding")) {
+    if (headers.get("content-length") !== null) {
+      // The HTTP parser ends the body at the declared length: checking it is checking the body.
+      if (declaresMoreThan(headers, limit)) throw tooLarge(limit);
+      return request.text();
+    }
+    if (http1) return "";
   }
   const body = request.body;
   if (body === null) return "";

@@ -21,7 +21,7 @@ import { installAuthRoutes } from "../auth/routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
 import { frame, ThrownValue } from "./frame.js";
-import { bodyText, declaresMoreThan, tooLarge } from "./body.js";
+import { bodyText, declaresMoreThan, isNodeHttp1, tooLarge } from "./body.js";
 import { finishResponse } from "./response-headers.js";
 import { withIsoDates } from "./json.js";
 import { problemResponse } from "./problem.js";
@@ -60,8 +60,9 @@ interface BodyBounds {
  * Reads a JSON body: `undefined` when empty; 413 past the size limit; 415 when not JSON; 400
  * when malformed, when it has a key that reaches a prototype, or when it nests too deep.
  */
-async function jsonBody(request: Request, bounds: BodyBounds): Promise<unknown> {
-  const text = await bodyText(request, bounds.bytes);
+async function jsonBody(c: Context, bounds: BodyBounds): Promise<unknown> {
+  const request = c.req.raw;
+  const text = await bodyText(request, bounds.bytes, isNodeHttp1(c.env));
   if (text.trim().length === 0) return undefined;
   const type = request.headers.get("content-type") ?? "";
   if (!JSON_TYPE.test(type)) {
@@ -79,8 +80,8 @@ async function jsonBody(request: Request, bounds: BodyBounds): Promise<unknown> 
 }
 
 /** Reads a body that must be a JSON object (400 otherwise). */
-async function objectBody(request: Request, bounds: BodyBounds): Promise<Record<string, unknown>> {
-  const body = await jsonBody(request, bounds);
+async function objectBody(c: Context, bounds: BodyBounds): Promise<Record<string, unknown>> {
+  const body = await jsonBody(c, bounds);
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw apiError("INVALID_JSON", "The body must be a JSON object.");
   }
@@ -107,7 +108,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   const limits: PageLimits = { defaultLimit: http.defaultLimit ?? Math.min(20, maxLimit), maxLimit };
   const queryLength = backend.limits.queryLength;
   const bounds: BodyBounds = { bytes: http.bodyLimit ?? 1024 * 1024, depth: backend.limits.jsonDepth };
-  const readObject = (request: Request) => objectBody(request, bounds);
+  const readObject = (c: Context<Env>) => objectBody(c, bounds);
   const app = new Hono<Env>();
 
   /**
@@ -245,7 +246,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   app.post("/collections/:name/records", async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
-    const body = await readObject(c.req.raw);
+    const body = await readObject(c);
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(withIsoDates(await scope.data[name]!.create(body as never, options as never)) as object, 201);
   });
@@ -261,7 +262,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   app.patch("/collections/:name/records/:id", async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));
-    const body = await readObject(c.req.raw);
+    const body = await readObject(c);
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(withIsoDates(await scope.data[name]!.update(c.req.param("id")!, body as never, options as never)) as object);
   });
@@ -281,7 +282,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     params: Record<string, string>,
   ): Promise<Response> {
     const query = queryObject(searchParams(c));
-    const body = c.req.method === "GET" || c.req.method === "DELETE" ? undefined : await jsonBody(c.req.raw, bounds);
+    const body = c.req.method === "GET" || c.req.method === "DELETE" ? undefined : await jsonBody(c, bounds);
     let input: unknown;
     if (body === undefined) input = { ...query, ...params };
     else if (typeof body === "object" && body !== null && !Array.isArray(body)) input = { ...query, ...body, ...params };
