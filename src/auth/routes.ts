@@ -28,6 +28,8 @@ export interface AuthRouteHelpers<E extends Env> {
   objectBody(c: Context<E>): Promise<Record<string, unknown>>;
   /** The user record as the user itself may read it. */
   ownRecord(user: Principal): Promise<Record<string, unknown>>;
+  /** Sets the answer's `Cache-Control`, which no later step of the request changes. */
+  cacheControl(c: Context<E>, value: string): void;
 }
 
 /** The session a route runs in: its user, the session, and the token that carried it. */
@@ -100,10 +102,12 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
     return c.json({ user: await helpers.ownRecord(result.user), token: result.token, session: result.session }, status);
   };
 
-  // Tokens, keys and the caller's account: never stored by a browser or shared cache.
+  // Tokens, keys and the caller's account: never stored by a browser or shared cache. Set
+  // before the route runs, so that the answer is made with it (a header set on an answer made
+  // already would copy the answer).
   app.use("/auth/*", async (c, next) => {
+    helpers.cacheControl(c, "no-store");
     await next();
-    c.header("cache-control", "no-store");
   });
 
   if (auth.settings.signUp) {

@@ -43,7 +43,14 @@ export interface AppBackend {
   caller(user: Principal | null): { scope: CallerScope; ctx: DataContext };
 }
 
-type Env = { Variables: RequestIdVariables & { caller: Caller } };
+type Env = { Variables: RequestIdVariables & { caller: Caller; cacheControl: string } };
+
+/** Sets the answer's `Cache-Control` once: the first value set stays. */
+function cacheControl(c: Context<Env>, value: string): void {
+  if (c.get("cacheControl") !== undefined) return;
+  c.set("cacheControl", value);
+  c.header("cache-control", value);
+}
 
 /** How the app learns who calls: built-in auth, the host's `resolve`, or nobody (anonymous). */
 export type AppAuth = { builtIn: AuthHttp } | { host: HostAuthOptions } | undefined;
@@ -152,7 +159,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     else current = await auth.builtIn.identify(c);
     c.set("caller", current);
     // An answer for a signed-in caller is that caller's: no cache may keep it.
-    if (current.user !== null) c.header("cache-control", "private, no-store");
+    if (current.user !== null) cacheControl(c, "private, no-store");
     return current;
   }
 
@@ -230,6 +237,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     installAuthRoutes(app, auth.builtIn, {
       caller: identify,
       objectBody: readObject,
+      cacheControl,
       ownRecord: async (user) => {
         const record = await backend.caller(user).scope.data["users"]!.get(user.id);
         return (record as Record<string, unknown> | null) ?? { id: user.id };
