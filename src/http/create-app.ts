@@ -43,13 +43,14 @@ export interface AppBackend {
   caller(user: Principal | null): { scope: CallerScope; ctx: DataContext };
 }
 
-type Env = { Variables: RequestIdVariables & { caller: Caller; cacheControl: string } };
+type Env = { Variables: RequestIdVariables & { caller: Caller; cacheControl?: string } };
 
-/** Sets the answer's `Cache-Control` once: the first value set stays. */
+/**
+ * Sets the answer's `Cache-Control` once (the first value set stays), for the frame to write
+ * with the other headers of every answer, errors included.
+ */
 function cacheControl(c: Context<Env>, value: string): void {
-  if (c.get("cacheControl") !== undefined) return;
-  c.set("cacheControl", value);
-  c.header("cache-control", value);
+  if (c.get("cacheControl") === undefined) c.set("cacheControl", value);
 }
 
 /** How the app learns who calls: built-in auth, the host's `resolve`, or nobody (anonymous). */
@@ -145,7 +146,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     });
     for (const cookie of c.res.headers.getSetCookie()) headers.append("set-cookie", cookie);
     const answer = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-    finishResponse(answer, c.get("requestId"));
+    finishResponse(answer, c.get("requestId"), c.get("cacheControl"));
     return answer;
   }
 

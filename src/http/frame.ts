@@ -29,11 +29,12 @@ export class ThrownValue extends Error {
 
 /**
  * The middleware: decides the request id (`c.get("requestId")`), runs the body limit (when
- * given, for requests that may have a body), then the rest, and finishes the response. It
+ * given, for requests that may have a body), then the rest, and finishes the response (with
+ * the `Cache-Control` of `c.get("cacheControl")`, when the request set one). It
  * answers no error: errors go to the app's `onError`, which finishes its own response (an error
  * thrown by the body limit here never comes back to this middleware).
  */
-export function frame<E extends { Variables: { requestId: string } }>(limitBody: MiddlewareHandler<E> | undefined): MiddlewareHandler<E> {
+export function frame<E extends { Variables: { requestId: string; cacheControl?: string } }>(limitBody: MiddlewareHandler<E> | undefined): MiddlewareHandler<E> {
   return async (c, next) => {
     const id = requestIdOf(c);
     c.set("requestId", id);
@@ -43,6 +44,6 @@ export function frame<E extends { Variables: { requestId: string } }>(limitBody:
     } catch (thrown) {
       throw thrown instanceof Error ? thrown : new ThrownValue(thrown);
     }
-    finishResponse(c.res, id);
+    finishResponse(c.res, id, c.get("cacheControl"));
   };
 }

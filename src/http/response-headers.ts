@@ -24,6 +24,8 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["x-xss-protection", "0"],
 ];
 
+const CACHE_CONTROL = "cache-control";
+
 /** The header of the request id. */
 export const REQUEST_ID = "x-request-id";
 /** Headers this module sets (so a response's own are replaced) or removes. */
@@ -72,24 +74,26 @@ export function plainHeaders(response: Response): Record<string, unknown> | unde
 }
 
 /**
- * Sets the request id and the security headers on a response (replacing any of the same name)
- * and removes `X-Powered-By`.
+ * Sets the request id, the security headers and `cacheControl` when given on a response
+ * (replacing any of the same name) and removes `X-Powered-By`.
  *
  * On a response with {@link plainHeaders}, they are set on that object, which costs well under a
  * microsecond, where setting them on a Fetch `Headers` (which converts the object, and validates
  * every name and value) costs several. Any other response, such as one whose headers a host
  * middleware prepared, gets them on its `Headers`, and keeps every header it had.
  */
-export function finishResponse(response: Response, requestId: string): void {
+export function finishResponse(response: Response, requestId: string, cacheControl?: string): void {
   const record = plainHeaders(response);
   if (record !== undefined) {
-    for (const name in record) if (OWN.has(name.toLowerCase())) delete record[name];
+    for (const name in record) if (OWN.has(name.toLowerCase()) || (cacheControl !== undefined && name.toLowerCase() === CACHE_CONTROL)) delete record[name];
     record[REQUEST_ID] = requestId;
     for (const [name, value] of SECURITY_HEADERS) record[name] = value;
+    if (cacheControl !== undefined) record[CACHE_CONTROL] = cacheControl;
     return;
   }
   const headers = response.headers;
   headers.set(REQUEST_ID, requestId);
   for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
+  if (cacheControl !== undefined) headers.set(CACHE_CONTROL, cacheControl);
   headers.delete("x-powered-by");
 }
