@@ -344,13 +344,13 @@ export function createBackend<
   const jobsApi = jobs.api() as unknown as JobsApi<J>;
   const appAuth: AppAuth =
     auth !== undefined ? { builtIn: new AuthHttp(auth) } : options.auth === undefined ? undefined : { host: options.auth as HostAuthOptions };
-  // A scope holds no state of its own: the anonymous caller's is made once, not per request.
-  const anonymousContext = rootContext(shared, null, false);
-  const anonymous = { ctx: anonymousContext, scope: createScope(anonymousContext, services) };
-  const callerOf = (user: Principal | null) => {
-    if (user === null) return anonymous;
-    const ctx = rootContext(shared, user, false);
-    return { ctx, scope: createScope(ctx, services) };
+  // A scope holds no state of its own: the anonymous caller's are made once, not per request.
+  const scopeOf = (ctx: DataContext) => ({ ctx, scope: createScope(ctx, services) });
+  const anonymous = scopeOf(rootContext(shared, null, false));
+  const anonymousAnswering = scopeOf(rootContext(shared, null, false, true));
+  const callerOf = (user: Principal | null, textDates = false) => {
+    if (user === null) return textDates ? anonymousAnswering : anonymous;
+    return scopeOf(rootContext(shared, user, false, textDates));
   };
   const app = createApp(
     {

@@ -54,6 +54,13 @@ export interface DataContext {
   readonly user: Principal | null;
   /** Whether rules are skipped: the context of the system scope (and of what it runs). */
   readonly trusted: boolean;
+  /**
+   * Whether reads keep datetimes as the ISO text the database holds (where it holds text), for
+   * an answer written as JSON: the context of an HTTP read or write of records. Never that of
+   * code users write (hooks run in a transaction's context, actions in their own), which gets
+   * `Date`s.
+   */
+  readonly textDates: boolean;
   /** Runs `fn` in this transaction, or in a new one (then runs what waits for its commit). */
   atomic<T>(fn: (ctx: DataContext) => Promise<T>): Promise<T>;
   /** The same connection or transaction, for another caller. */
@@ -101,14 +108,18 @@ function transactionContext(
     transaction: state,
     user,
     trusted,
+    textDates: false,
     atomic: (fn) => fn(ctx),
     as: (other, otherTrusted) => transactionContext(shared, trx, state, other, otherTrusted),
   };
   return ctx;
 }
 
-/** The context of the root connection for a caller; `atomic` opens a transaction. */
-export function rootContext(shared: Shared, user: Principal | null, trusted: boolean): DataContext {
+/**
+ * The context of the root connection for a caller; `atomic` opens a transaction (whose context
+ * has `Date`s, whatever `textDates`).
+ */
+export function rootContext(shared: Shared, user: Principal | null, trusted: boolean, textDates = false): DataContext {
   return {
     runtime: shared.runtime,
     model: shared.model,
@@ -118,6 +129,7 @@ export function rootContext(shared: Shared, user: Principal | null, trusted: boo
     transaction: undefined,
     user,
     trusted,
+    textDates,
     async atomic(fn) {
       let state: TransactionState | undefined;
       const result = await shared.runtime.transaction((trx) => {

@@ -25,14 +25,21 @@ export function selectFrom(
   return computed.length === 0 ? query : query.select(computedColumns(ctx.runtime, computed, alias));
 }
 
-/** Turns driver values into the values users see, in place. */
+/**
+ * Turns driver values into the values users see, in place; datetimes into their ISO text rather
+ * than `Date`s for a context with `textDates` where the database holds them as text.
+ */
 export function decode(shape: ReadShape, ctx: DataContext, rows: Row[]): void {
   if (shape.computed.length > 0) decodeComputed(ctx.runtime, shape, rows);
   const decoded = shape.decoded;
   if (decoded.length === 0) return;
   const runtime = ctx.runtime;
+  const text = ctx.textDates ? runtime.datetimeText : undefined;
   for (const row of rows) {
-    for (const column of decoded) row[column.name] = runtime.decode(column.kind, row[column.name]);
+    for (const column of decoded) {
+      const value = row[column.name];
+      row[column.name] = text !== undefined && column.kind === "datetime" ? (value === null ? null : text(value)) : runtime.decode(column.kind, value);
+    }
   }
 }
 

@@ -102,6 +102,12 @@ export interface DialectRuntime {
   decode(kind: ColumnKind, value: unknown): unknown;
   /** Whether `decode` is the identity for this kind (so rows need no pass). */
   decodes(kind: ColumnKind): boolean;
+  /**
+   * What a datetime column holds, as the ISO text a JSON answer writes for it (`null` for an
+   * invalid one), without making a `Date`: where the database stores datetimes as that text
+   * (SQLite). Absent where the driver returns `Date`s.
+   */
+  readonly datetimeText?: (value: unknown) => string | null;
   /** The bound value for an `in`/`notIn` list of already encoded values. */
   encodeList(kind: ColumnKind, values: readonly unknown[]): unknown;
   /** `column IN list`, for a list bound with `encodeList`. */

@@ -39,8 +39,12 @@ export interface AppBackend {
   readonly actionServices: ActionServices;
   readonly logger: Logger;
   readonly limits: ResolvedLimits;
-  /** The scope and the context of a caller. */
-  caller(user: Principal | null): { scope: CallerScope; ctx: DataContext };
+  /**
+   * The scope and the context of a caller; with `textDates`, its reads keep datetimes as text
+   * (for the collection routes, whose answers are JSON; their hooks run in a transaction, whose
+   * context has `Date`s).
+   */
+  caller(user: Principal | null, textDates?: boolean): { scope: CallerScope; ctx: DataContext };
 }
 
 type Env = { Variables: RequestIdVariables & { caller: Caller; cacheControl?: string } };
@@ -179,7 +183,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
         throw apiError("FORBIDDEN", `This API key may not use the ${target!.kind === "collections" ? "collection" : "action"} "${refused}".`);
       }
     }
-    return backend.caller(current.user);
+    return backend.caller(current.user, target?.kind === "collections");
   }
 
   function collection(c: Context<Env>) {

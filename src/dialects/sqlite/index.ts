@@ -108,6 +108,16 @@ function decode(kind: ColumnKind, value: unknown): unknown {
   }
 }
 
+/** `toISOString()`'s form, as datetimes are stored: `YYYY-MM-DDTHH:MM:SS.sssZ`. */
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** A stored datetime as the ISO text a JSON answer writes: as stored when in that form. */
+function datetimeText(value: unknown): string | null {
+  if (typeof value === "string" && ISO.test(value)) return value;
+  const date = new Date(value as string);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
 function open(options: SqliteOptions): DialectRuntime {
   const file = options.file ?? "./data/cimiento.db";
   const busyTimeout = options.busyTimeout ?? 5000;
@@ -140,6 +150,7 @@ function open(options: SqliteOptions): DialectRuntime {
     encode,
     decode,
     decodes: (kind) => kind === "boolean" || kind === "datetime" || kind === "json",
+    datetimeText,
     encodeList: (_kind, values) => JSON.stringify(values),
     inList: (column: Expression<unknown>, list: unknown): Expression<SqlBool> =>
       sql<SqlBool>`${column} in (select value from json_each(${list}))`,
