@@ -12,6 +12,8 @@ import type { Scope } from "../define/scope.js";
 import { ApiError, apiError, toApiError } from "../errors/api-error.js";
 import type { Logger } from "../define/logger.js";
 import type { Model } from "../model/model.js";
+import { accessFor } from "../access/caller-access.js";
+import { isPlainObject } from "../define/object-keys.js";
 import type { DialectName, Schema, Privilege } from "../define/types.js";
 import { runAction, type ActionServices } from "../actions/run-action.js";
 import type { DataContext } from "../data/context.js";
@@ -109,6 +111,25 @@ function queryObject(params: URLSearchParams): Record<string, unknown> {
     query[name] = current === undefined ? value : Array.isArray(current) ? [...current, value] : [current, value];
   }
   return query;
+}
+
+/**
+ * The user's own record as a `get` of it by the user would answer it, made from the principal
+ * when that already holds every column of `users` (as a session's lookup reads it, in the same
+ * statement): when the user's `get` rule is `true` or exactly its own id, and `users` has no
+ * computed fields; its field rules applied. `undefined` when it takes a read.
+ */
+async function ownRecordOf(model: Model, user: Principal): Promise<Record<string, unknown> | undefined> {
+  const users = model.collections.get("users");
+  const principal = user as unknown as Record<string, unknown>;
+  if (users === undefined || users.computed.length > 0 || !users.columns.every((column) => Object.hasOwn(principal, column.name))) return undefined;
+  const access = (await accessFor(false, user, model, users, ["get"]))!;
+  const rule = access.rule(users, "get");
+  const own = rule === true || (isPlainObject(rule) && Object.keys(rule).length === 1 && rule["id"] === user.id);
+  if (!own) return undefined;
+  const record: Record<string, unknown> = {};
+  for (const column of users.columns) if (access.readable(column)) record[column.name] = principal[column.name];
+  return record;
 }
 
 /** Builds the Hono app that `backend.fetch` serves. */
@@ -244,6 +265,8 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
       objectBody: readObject,
       cacheControl,
       ownRecord: async (user) => {
+        const known = await ownRecordOf(backend.model, user);
+        if (known !== undefined) return known;
         const record = await backend.caller(user).scope.data["users"]!.get(user.id);
         return (record as Record<string, unknown> | null) ?? { id: user.id };
       },

@@ -6,7 +6,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { z } from "zod";
-import { action, ApiError, collection, createBackend, field, scryptHasher } from "cimiento";
+import { action, ApiError, collection, createBackend, field, scryptHasher, usersCollection } from "cimiento";
 import { CompiledQueryCache } from "../../src/data/compiled-query-cache.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 
@@ -231,5 +231,52 @@ describeEachDatabase("statements per request, signed in", (db) => {
       await backend.close();
       await fresh.drop();
     }
+  });
+
+  /** The statements of `GET /auth/session` with a backend of these `users`, and its answer's user. */
+  async function sessionRoute(users?: Parameters<typeof usersCollection>[0]) {
+    const fresh = await db.fresh({
+      log: (event) => {
+        if (event.level === "query") statements.push(event.query.sql);
+      },
+    });
+    const backend = createBackend({
+      database: fresh.database,
+      collections: users === undefined ? { notes } : { notes, users: usersCollection(users) },
+      auth: { password: { hasher: scryptHasher({ logN: 10 }) } },
+    });
+    try {
+      await backend.migrate();
+      const ada = await backend.auth.createUser({ email: "ada@example.com", password: "a long password", emailVerified: true });
+      const { token } = await backend.auth.createSession(ada.id);
+      statements = [];
+      const response = await backend.fetch(new Request("http://localhost/auth/session", { headers: { authorization: `Bearer ${token}` } }));
+      expect(response.status).toBe(200);
+      const { user } = (await response.json()) as { user: Record<string, unknown> };
+      const run = [...statements];
+      const read = await backend.as({ id: ada.id, role: "user" }).data.users.get(ada.id);
+      return { statements: run, user, read: JSON.parse(JSON.stringify(read)) as Record<string, unknown> | null };
+    } finally {
+      await backend.close();
+      await fresh.drop();
+    }
+  }
+
+  test("GET /auth/session is one statement when the user's own record is what the session read", async () => {
+    const { statements: run, user, read } = await sessionRoute();
+    expect(run).toHaveLength(1);
+    expect(user).toEqual(read);
+  });
+
+  test("GET /auth/session reads the record again when a field rule or the get rule says otherwise", async () => {
+    const masked = await sessionRoute({
+      fields: { nickname: field.text().optional().access({ read: ({ user }) => user?.role === "admin" }) },
+    });
+    expect(masked.statements).toHaveLength(1);
+    expect(masked.user).toEqual(masked.read);
+    expect(Object.hasOwn(masked.user, "nickname")).toBe(false);
+    const verifiedOnly = await sessionRoute({ access: { get: () => ({ emailVerified: true }) } });
+    expect(verifiedOnly.statements).toHaveLength(2);
+    expect(verifiedOnly.user).toEqual(verifiedOnly.read);
   });
 });
