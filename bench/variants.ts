@@ -4,7 +4,7 @@
  */
 
 /** The ways a request is served. */
-export type Variant = "node-raw" | "node-cimiento" | "hono-raw" | "hono-cimiento" | "express-cimiento";
+export type Variant = "node-raw" | "node-cimiento" | "hono-raw" | "hono-cimiento" | "express-raw" | "express-cimiento";
 
 /** What a server process serves: its variant, the scenario, the database and where it is. */
 export interface ServerSpec {
@@ -22,5 +22,6 @@ export const VARIANTS: readonly { readonly variant: Variant; readonly label: str
   { variant: "node-cimiento", label: "cimiento on node:http (toNodeHandler)", baseline: "node-raw" },
   { variant: "hono-raw", label: "Hono + raw statements" },
   { variant: "hono-cimiento", label: "cimiento in Hono (toHono)", baseline: "hono-raw" },
-  { variant: "express-cimiento", label: "cimiento in Express (toNodeHandler)", baseline: "node-raw" },
+  { variant: "express-raw", label: "Express + raw statements" },
+  { variant: "express-cimiento", label: "cimiento in Express (toNodeHandler)", baseline: "express-raw" },
 ];

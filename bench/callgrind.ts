@@ -1,0 +1,254 @@
+/**
+ * Instructions per request, counted by `valgrind --tool=callgrind`: what instructions.ts and
+ * check.ts measure. Unlike requests per second or CPU time, the count of a deterministic run does
+ * not move with what else the machine does, so one change can be judged by one number.
+ *
+ * Each dialect's database is seeded once (natively, here); then, for each subject (Hono with raw
+ * statements, cimiento in Hono, the in-process get), one process runs count.ts under callgrind on
+ * a fresh copy of it. V8 runs in its predictable mode (one thread, a fixed garbage-collection
+ * schedule, fixed seeds), so a run counts the same instructions every time; what is counted is
+ * every instruction of that process, JIT-compiled code and the collector included. On PostgreSQL
+ * the server's own work, in another process, is not counted.
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import type { CountSubject, CountTask } from "./count.js";
+import { postgresDatabase, sqliteDatabase, type BenchDatabase } from "./databases.js";
+import { HTTP_SCENARIOS } from "./scenarios.js";
+
+/** The scenarios counted: all but sign-in, whose cost is the password hash's. */
+export const COUNTED_SCENARIOS = HTTP_SCENARIOS.filter((scenario) => scenario.key !== "sign-in");
+
+/** The key and title of the in-process row: `backend.as(user).data.posts.get` against the raw statement. */
+export const LOCAL_ROW = { key: "local-get", title: "in-process get: backend.as(user).data.posts.get" } as const;
+
+/** How much is counted. */
+export interface CountSettings {
+  /** Uncounted requests before each scenario's counted ones. */
+  readonly warmup: number;
+  /** Counted requests of each scenario. */
+  readonly count: number;
+  /** The seed of the random ids. */
+  readonly seed: number;
+  /** Processes under valgrind at once. */
+  readonly jobs: number;
+}
+
+/** One row: a scenario on a dialect, its baseline and cimiento, in instructions per request. */
+export interface InstructionFigure {
+  readonly dialect: "sqlite" | "postgres";
+  readonly scenario: string;
+  readonly title: string;
+  /** Hono with prepared statements (for `local-get`, the prepared statement alone). */
+  readonly raw: number;
+  /** cimiento in Hono (for `local-get`, `backend.as(user).data.posts.get`). */
+  readonly cimiento: number;
+  /** `raw / cimiento`: the share of the baseline's work in cimiento's, 1 at best. */
+  readonly ratio: number;
+}
+
+/** What `bench/results/instructions.json` holds. */
+export interface InstructionResults {
+  readonly measuredAt: string;
+  readonly node: string;
+  readonly valgrind: string;
+  readonly v8Flags: readonly string[];
+  readonly warmup: number;
+  readonly count: number;
+  readonly seed: number;
+  readonly figures: readonly InstructionFigure[];
+}
+
+/** The committed results. */
+export const RESULTS_FILE = fileURLToPath(new URL("./results/instructions.json", import.meta.url));
+
+/** V8 in its predictable mode, with the collector callable between phases. */
+const V8_FLAGS = ["--expose-gc", "--predictable", "--predictable-gc-schedule", "--random-seed=1", "--hash-seed=1"];
+const BUNDLE = fileURLToPath(new URL("./.count.mjs", import.meta.url));
+
+/** Bundles count.ts to plain JavaScript beside it, so that no TypeScript loader runs under valgrind. */
+async function bundle(): Promise<void> {
+  await build({
+    entryPoints: [fileURLToPath(new URL("./count.ts", import.meta.url))],
+    outfile: BUNDLE,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+  });
+}
+
+function output(command: string, args: string[]): Promise<{ code: number | null; text: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, text }));
+  });
+}
+
+/** The instructions of each of the task's items, per request, counted in one process under callgrind. */
+async function countProcess(task: CountTask, folder: string, name: string): Promise<number[]> {
+  const prefix = join(folder, name);
+  const { code, text } = await output("valgrind", [
+    "--tool=callgrind",
+    // V8 writes and rewrites its machine code in anonymous memory: have valgrind check it all.
+    "--smc-check=all-non-file",
+    "--dump-before=uv_os_getpriority",
+    `--callgrind-out-file=${prefix}.%p`,
+    process.execPath,
+    ...V8_FLAGS,
+    BUNDLE,
+    JSON.stringify(task),
+  ]);
+  if (code !== 0) throw new Error(`The counting process ${name} failed (${code}):\n${text.split("\n").slice(-30).join("\n")}`);
+  const dumps = new Map<number, number>();
+  for (const file of readdirSync(folder)) {
+    const match = /^(.+)\.\d+\.(\d+)$/.exec(file);
+    if (match === null || join(folder, match[1]!) !== prefix) continue;
+    const totals = /^totals:\s*(\d+)/m.exec(readFileSync(join(folder, file), "utf8"));
+    if (totals !== null) dumps.set(Number(match[2]), Number(totals[1]));
+  }
+  return task.items.map((item, j) => {
+    const total = dumps.get(2 * j + 2);
+    if (total === undefined) throw new Error(`Callgrind wrote no counted phase for ${name} ${item}.`);
+    return total / task.count;
+  });
+}
+
+/** Runs `jobs` of `work` at a time, in order of start. */
+async function pool<T>(work: (() => Promise<T>)[], jobs: number): Promise<T[]> {
+  const results: T[] = new Array(work.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < work.length) {
+      const at = next++;
+      results[at] = await work[at]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, work.length)) }, worker));
+  return results;
+}
+
+/** Counts every scenario, and the in-process get, on one seeded database. */
+async function countDatabase(database: BenchDatabase, settings: CountSettings, log: (line: string) => void): Promise<InstructionFigure[]> {
+  const folder = mkdtempSync(join(tmpdir(), "cimiento-instructions-"));
+  try {
+    const idsFile = join(folder, "ids.json");
+    writeFileSync(idsFile, JSON.stringify({ ids: database.ids, caller: database.caller }));
+    const scenarios = COUNTED_SCENARIOS.map((scenario) => scenario.key);
+    const subjects: { subject: CountSubject; items: string[] }[] = [
+      { subject: "hono-cimiento", items: scenarios },
+      { subject: "hono-raw", items: scenarios },
+      { subject: "local", items: ["raw", "as"] },
+    ];
+    const counted = await pool(
+      subjects.map(({ subject, items }) => async () => {
+        const target = await database.copy();
+        try {
+          const started = Date.now();
+          const { warmup, count, seed } = settings;
+          const task: CountTask = { subject, items, dialect: database.dialect, target, idsFile, warmup, count, seed };
+          const perRequest = await countProcess(task, folder, `${database.dialect}-${subject}`);
+          log(`  ${database.dialect} ${subject}: counted in ${Math.round((Date.now() - started) / 1000)} s`);
+          return new Map(items.map((item, j) => [item, perRequest[j]!]));
+        } finally {
+          await database.discard(target);
+        }
+      }),
+      settings.jobs,
+    );
+    const [cimiento, raw, local] = counted as [Map<string, number>, Map<string, number>, Map<string, number>];
+    const row = (scenario: string, title: string, rawCount: number, cimientoCount: number): InstructionFigure => ({
+      dialect: database.dialect,
+      scenario,
+      title,
+      raw: Math.round(rawCount),
+      cimiento: Math.round(cimientoCount),
+      ratio: Math.round((rawCount / cimientoCount) * 1000) / 1000,
+    });
+    return [
+      ...COUNTED_SCENARIOS.map((scenario) => row(scenario.key, scenario.title, raw.get(scenario.key)!, cimiento.get(scenario.key)!)),
+      row(LOCAL_ROW.key, LOCAL_ROW.title, local.get("raw")!, local.get("as")!),
+    ];
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Counts instructions per request on SQLite, and on PostgreSQL when `postgresUrl` is given, with
+ * the given settings.
+ */
+export async function countInstructions(
+  settings: CountSettings,
+  dialects: readonly ("sqlite" | "postgres")[],
+  postgresUrl: string | undefined,
+  log: (line: string) => void = console.log,
+): Promise<InstructionResults> {
+  const valgrind = await output("valgrind", ["--version"]);
+  if (valgrind.code !== 0) throw new Error("valgrind is not installed: the instruction counts need it.");
+  await bundle();
+  const figures: InstructionFigure[] = [];
+  for (const dialect of dialects) {
+    if (dialect === "postgres" && postgresUrl === undefined) {
+      log("postgres: skipped (CIMIENTO_TEST_POSTGRES_URL is not set)");
+      continue;
+    }
+    const database = dialect === "sqlite" ? await sqliteDatabase() : await postgresDatabase(postgresUrl!);
+    try {
+      log(`${dialect}: ${database.ids.length} records seeded; counting under callgrind`);
+      figures.push(...(await countDatabase(database, settings, log)));
+    } finally {
+      await database.drop();
+    }
+  }
+  return {
+    measuredAt: new Date().toISOString(),
+    node: process.version,
+    valgrind: valgrind.text.trim(),
+    v8Flags: V8_FLAGS,
+    warmup: settings.warmup,
+    count: settings.count,
+    seed: settings.seed,
+    figures,
+  };
+}
+
+/** Settings from the environment: `INSTR_WARMUP`, `INSTR_COUNT`, `INSTR_SEED`, `INSTR_JOBS`. */
+export function settingsFromEnv(defaults: Omit<CountSettings, "jobs"> = { warmup: 300, count: 300, seed: 1 }): CountSettings {
+  const env = process.env;
+  return {
+    warmup: Number(env["INSTR_WARMUP"] ?? defaults.warmup),
+    count: Number(env["INSTR_COUNT"] ?? defaults.count),
+    seed: Number(env["INSTR_SEED"] ?? defaults.seed),
+    jobs: Number(env["INSTR_JOBS"] ?? 2),
+  };
+}
+
+function thousands(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+/** The results as a Markdown table. */
+export function instructionTable(results: InstructionResults): string {
+  const lines = [
+    `Instructions per request (callgrind, Node ${results.node}, ${results.warmup} warm-up + ${results.count} counted requests per scenario)`,
+    "",
+    "| Database | Scenario | Hono + raw statements | cimiento in Hono | raw / cimiento |",
+    "|---|---|--:|--:|--:|",
+  ];
+  for (const figure of results.figures) {
+    lines.push(`| ${figure.dialect} | ${figure.title} | ${thousands(figure.raw)} | ${thousands(figure.cimiento)} | ${figure.ratio.toFixed(2)} |`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,142 @@
+/**
+ * The counted requests of one process run under `valgrind --tool=callgrind` by callgrind.ts:
+ * `node --expose-gc bench/.count.mjs <json>` (a `CountTask`; the file is this module bundled by
+ * esbuild, so that no TypeScript loader runs under valgrind). It builds one handler on its copy
+ * of the database and, for each of the task's items in turn, answers `warmup` requests,
+ * collects the garbage, then answers `count` counted ones. Around each counted phase it calls
+ * `os.getPriority()`, which nothing else calls: callgrind, told
+ * `--dump-before=uv_os_getpriority`, dumps its counters there, so that each counted phase is a
+ * dump of its own, without start-up and warm-up: item `j`'s is dump `2j + 2`.
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { getPriority } from "node:os";
+import { postgres, sqlite } from "./cimiento.js";
+import { benchBackend } from "./fixture.js";
+import { postgresStore } from "./raw/postgres-store.js";
+import { sqliteStore } from "./raw/sqlite-store.js";
+import { requestHeaders, scenarioOf, type BenchCaller, type HttpScenario } from "./scenarios.js";
+import { buildServer, MOUNT } from "./servers.js";
+
+/**
+ * What one process counts: scenarios through one Hono variant (items are scenario keys), or the
+ * in-process get (items `raw`, the prepared statement, and `as`, `backend.as(user)`).
+ */
+export type CountSubject = "hono-raw" | "hono-cimiento" | "local";
+
+/** What a counting process is told. */
+export interface CountTask {
+  readonly subject: CountSubject;
+  /** What is counted, in this order. */
+  readonly items: readonly string[];
+  readonly dialect: "sqlite" | "postgres";
+  /** The SQLite file, or the PostgreSQL connection string, of this process's copy. */
+  readonly target: string;
+  /** A JSON file of the seeded ids the caller may read, and the caller (`{ ids, caller }`). */
+  readonly idsFile: string;
+  /** Uncounted requests before each item's counted ones. */
+  readonly warmup: number;
+  /** Counted requests of each item. */
+  readonly count: number;
+  /** The seed of the ids' random order, the same for every item. */
+  readonly seed: number;
+}
+
+/** The ids in a repeatable random order (mulberry32 from `seed`). */
+function seededPick(ids: readonly string[], seed: number): () => string {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const random = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return ids[Math.floor(random * ids.length)]!;
+  };
+}
+
+/** Marks a phase boundary for callgrind (see the module's note). */
+function mark(): void {
+  getPriority(0);
+}
+
+/** One request of `scenario` to `id` from `caller`, as the load generator sends it. */
+function requestOf(scenario: HttpScenario, caller: BenchCaller, id: string): Request {
+  const path = `${MOUNT}${scenario.path.replace(":id", id)}`;
+  const url = `http://127.0.0.1${path}${scenario.query === undefined ? "" : `?${scenario.query}`}`;
+  const body = scenario.body?.(caller);
+  return new Request(url, {
+    method: scenario.method,
+    headers: requestHeaders(scenario, caller),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+type Operation = (id: string) => Promise<void>;
+
+/** Each item's operation: a request answered and its whole body read, or one local get. */
+function operations(task: CountTask, caller: BenchCaller): { operation: (item: string) => Operation; close: () => Promise<void> } {
+  if (task.subject === "local") {
+    const raw = task.dialect === "sqlite" ? sqliteStore(task.target) : postgresStore(task.target, 1);
+    const backend =
+      task.dialect === "sqlite"
+        ? benchBackend(sqlite({ file: task.target }), "host")
+        : benchBackend(postgres({ connectionString: task.target, max: 1 }), "host");
+    const user = { id: caller.userId, role: "member" };
+    const gets: Record<string, (id: string) => unknown> = {
+      raw: (id) => raw.get(id, user.id),
+      as: (id) => backend.as(user).data.posts.get(id),
+    };
+    return {
+      operation: (item) => {
+        const get = gets[item];
+        if (get === undefined) throw new Error(`There is no local item "${item}".`);
+        return async (id) => {
+          if ((await get(id)) === null) throw new Error(`The ${item} get found nothing.`);
+        };
+      },
+      close: async () => {
+        await backend.close();
+        await raw.close();
+      },
+    };
+  }
+  // A server per scenario, as the HTTP rounds have: its auth is the scenario's.
+  const closing: (() => Promise<void>)[] = [];
+  return {
+    operation: (item) => {
+      const scenario = scenarioOf(item);
+      const built = buildServer({ variant: task.subject as "hono-raw" | "hono-cimiento", scenario: item, dialect: task.dialect, target: task.target });
+      if (built.kind !== "fetch") throw new Error(`${task.subject} has no Fetch handler.`);
+      closing.push(() => built.close());
+      return async (id) => {
+        const response = await built.fetch(requestOf(scenario, caller, id));
+        const text = await response.text();
+        if (response.status !== scenario.status) throw new Error(`${task.subject} answered ${scenario.key} with ${response.status}: ${text}`);
+      };
+    },
+    close: async () => {
+      for (const close of closing) await close();
+    },
+  };
+}
+
+const collect = (globalThis as { gc?: () => void }).gc;
+if (collect === undefined) throw new Error("count.ts runs with --expose-gc.");
+const task = JSON.parse(process.argv[2]!) as CountTask;
+const { ids, caller } = JSON.parse(readFileSync(task.idsFile, "utf8")) as { ids: string[]; caller: BenchCaller };
+const { operation, close } = operations(task, caller);
+try {
+  for (const item of task.items) {
+    const run = operation(item);
+    const next = seededPick(ids, task.seed);
+    for (let i = 0; i < task.warmup; i++) await run(next());
+    // Every counted phase starts from a collected heap, whatever came before it.
+    collect();
+    mark();
+    for (let i = 0; i < task.count; i++) await run(next());
+    mark();
+  }
+} finally {
+  await close();
+}

@@ -1,0 +1,19 @@
+/**
+ * `npm run bench:instructions`: instructions per request under callgrind (see callgrind.ts) for
+ * every scenario but sign-in, through Hono with raw statements and through cimiento in Hono, and
+ * the in-process get, on SQLite, and on PostgreSQL when `CIMIENTO_TEST_POSTGRES_URL` is set.
+ * Writes `bench/results/instructions.json` and prints the table.
+ *
+ * Environment: `INSTR_WARMUP` (uncounted requests per scenario, default 300), `INSTR_COUNT`
+ * (counted requests per scenario, default 300), `INSTR_SEED` (of the random ids, default 1),
+ * `INSTR_JOBS` (processes under valgrind at once, default 2), `BENCH_DIALECTS` (e.g. `sqlite`).
+ * @module
+ */
+import { writeFileSync } from "node:fs";
+import { countInstructions, instructionTable, RESULTS_FILE, settingsFromEnv } from "./callgrind.js";
+
+const started = Date.now();
+const dialects = (process.env["BENCH_DIALECTS"]?.split(",").filter(Boolean) ?? ["sqlite", "postgres"]) as ("sqlite" | "postgres")[];
+const results = await countInstructions(settingsFromEnv(), dialects, process.env["CIMIENTO_TEST_POSTGRES_URL"]);
+writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\n${instructionTable(results)}\n\nWrote bench/results/instructions.json in ${Math.round((Date.now() - started) / 1000)} s.`);
