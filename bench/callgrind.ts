@@ -11,6 +11,7 @@
  * the server's own work, in another process, is not counted.
  * @module
  */
+import { RECORDS } from "./fixture.js";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -206,7 +207,7 @@ export async function countInstructions(
     }
     const database = dialect === "sqlite" ? await sqliteDatabase() : await postgresDatabase(postgresUrl!);
     try {
-      log(`${dialect}: ${database.ids.length} records seeded; counting under callgrind`);
+      log(`${dialect}: ${RECORDS} records seeded (${database.ids.length} readable by the caller); counting under callgrind`);
       figures.push(...(await countDatabase(database, settings, log)));
     } finally {
       await database.drop();

@@ -10,6 +10,7 @@
  * `BENCH_DIALECTS` (e.g. `sqlite`).
  * @module
  */
+import { RECORDS } from "./fixture.js";
 import { describePinning } from "./cores.js";
 import { postgresDatabase, sqliteDatabase, type BenchDatabase } from "./databases.js";
 import { measureHttp, type HttpFigure } from "./http.js";
@@ -35,7 +36,7 @@ const http: HttpFigure[] = [];
 const local: LocalFigure[] = [];
 
 async function measure(database: BenchDatabase): Promise<void> {
-  console.log(`\n${database.dialect}: ${database.ids.length} records seeded`);
+  console.log(`\n${database.dialect}: ${RECORDS} records seeded (${database.ids.length} readable by the caller)`);
   for (const scenario of HTTP_SCENARIOS) {
     if (only !== undefined && !only.includes(scenario.key)) continue;
     for (const { variant, label } of VARIANTS) {
