@@ -38,6 +38,8 @@ export interface CountSettings {
   readonly seed: number;
   /** Processes under valgrind at once. */
   readonly jobs: number;
+  /** Only these scenario keys (each then counted alone in its process); all when absent. */
+  readonly only?: readonly string[];
 }
 
 /** One row: a scenario on a dialect, its baseline and cimiento, in instructions per request. */
@@ -146,7 +148,7 @@ async function countDatabase(database: BenchDatabase, settings: CountSettings, l
   try {
     const idsFile = join(folder, "ids.json");
     writeFileSync(idsFile, JSON.stringify({ ids: database.ids, caller: database.caller }));
-    const scenarios = COUNTED_SCENARIOS.map((scenario) => scenario.key);
+    const scenarios = COUNTED_SCENARIOS.map((scenario) => scenario.key).filter((key) => settings.only === undefined || settings.only.includes(key));
     const subjects: { subject: CountSubject; items: string[] }[] = [
       { subject: "hono-cimiento", items: scenarios },
       { subject: "hono-raw", items: scenarios },
@@ -225,14 +227,19 @@ export async function countInstructions(
   };
 }
 
-/** Settings from the environment: `INSTR_WARMUP`, `INSTR_COUNT`, `INSTR_SEED`, `INSTR_JOBS`. */
+/**
+ * Settings from the environment: `INSTR_WARMUP`, `INSTR_COUNT`, `INSTR_SEED`, `INSTR_JOBS`,
+ * `INSTR_ONLY` (comma-separated scenario keys).
+ */
 export function settingsFromEnv(defaults: Omit<CountSettings, "jobs"> = { warmup: 300, count: 300, seed: 1 }): CountSettings {
   const env = process.env;
+  const only = env["INSTR_ONLY"]?.split(",").filter(Boolean);
   return {
     warmup: Number(env["INSTR_WARMUP"] ?? defaults.warmup),
     count: Number(env["INSTR_COUNT"] ?? defaults.count),
     seed: Number(env["INSTR_SEED"] ?? defaults.seed),
     jobs: Number(env["INSTR_JOBS"] ?? 2),
+    ...(only === undefined ? {} : { only }),
   };
 }
 

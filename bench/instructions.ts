@@ -6,7 +6,9 @@
  *
  * Environment: `INSTR_WARMUP` (uncounted requests per scenario, default 300), `INSTR_COUNT`
  * (counted requests per scenario, default 300), `INSTR_SEED` (of the random ids, default 1),
- * `INSTR_JOBS` (processes under valgrind at once, default 2), `BENCH_DIALECTS` (e.g. `sqlite`).
+ * `INSTR_JOBS` (processes under valgrind at once, default 2), `BENCH_DIALECTS` (e.g. `sqlite`),
+ * `INSTR_ONLY` (scenario keys, comma-separated: those alone, printed and not written, to look at
+ * one scenario without the others before it in its process).
  * @module
  */
 import { writeFileSync } from "node:fs";
@@ -14,6 +16,8 @@ import { countInstructions, instructionTable, RESULTS_FILE, settingsFromEnv } fr
 
 const started = Date.now();
 const dialects = (process.env["BENCH_DIALECTS"]?.split(",").filter(Boolean) ?? ["sqlite", "postgres"]) as ("sqlite" | "postgres")[];
-const results = await countInstructions(settingsFromEnv(), dialects, process.env["CIMIENTO_TEST_POSTGRES_URL"]);
-writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-console.log(`\n${instructionTable(results)}\n\nWrote bench/results/instructions.json in ${Math.round((Date.now() - started) / 1000)} s.`);
+const settings = settingsFromEnv();
+const results = await countInstructions(settings, dialects, process.env["CIMIENTO_TEST_POSTGRES_URL"]);
+if (settings.only === undefined) writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+const seconds = Math.round((Date.now() - started) / 1000);
+console.log(`\n${instructionTable(results)}\n\n${settings.only === undefined ? "Wrote bench/results/instructions.json" : "Counted"} in ${seconds} s.`);
