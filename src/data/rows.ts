@@ -38,7 +38,7 @@ export function decode(shape: ReadShape, ctx: DataContext, rows: Row[]): void {
   for (const row of rows) {
     for (const column of decoded) {
       const value = row[column.name];
-      row[column.name] = text !== undefined && column.kind === "datetime" ? (value === null ? null : text(value)) : runtime.decode(column.kind, value);
+      row[column.name] = text !== undefined && column.kind === "datetime" ? text(value) : runtime.decode(column.kind, value);
     }
   }
 }

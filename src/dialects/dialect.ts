@@ -103,8 +103,8 @@ export interface DialectRuntime {
   /** Whether `decode` is the identity for this kind (so rows need no pass). */
   decodes(kind: ColumnKind): boolean;
   /**
-   * What a datetime column holds, as the ISO text a JSON answer writes for it (`null` for an
-   * invalid one), without making a `Date`: where the database stores datetimes as that text
+   * What a datetime column holds, as the ISO text a JSON answer writes for it (`null` for
+   * `null` and for an invalid one), without making a `Date`: where the database stores datetimes as that text
    * (SQLite). Absent where the driver returns `Date`s.
    */
   readonly datetimeText?: (value: unknown) => string | null;

@@ -60,7 +60,7 @@ describe("reading a body within the limit", () => {
     expect(await bodyText(post("read"), 100, false)).toBe("read");
   });
 
-  test("a chunked HTTP/1 body is read within the limit", async () => {
+  test("a chunked HTTP/1 body is counted against the limit as it streams", async () => {
     const body = streamed(["12345", "67890"]);
     const request = new Request(body.request, { headers: { "transfer-encoding": "chunked" } });
     expect(await refusal(bodyText(request, 8, true))).toBe("PAYLOAD_TOO_LARGE");

@@ -113,6 +113,7 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** A stored datetime as the ISO text a JSON answer writes: as stored when in that form. */
 function datetimeText(value: unknown): string | null {
+  if (value === null) return null;
   if (typeof value === "string" && ISO.test(value)) return value;
   const date = new Date(value as string);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
