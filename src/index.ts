@@ -17,7 +17,7 @@
  * @module
  */
 export { createBackend } from "./backend/create-backend.js";
-export type { Backend, BackendOptions } from "./backend/create-backend.js";
+export type { Backend, BackendOptions, CloseOptions } from "./backend/create-backend.js";
 export type { Scope, TransactionScope } from "./define/scope.js";
 export { action } from "./define/action.js";
 export type { Action, ActionAuth, ActionContext, ActionDefinition, ActionHttp, SignUpInput } from "./define/action.js";

@@ -23,6 +23,7 @@ import type { DB, DialectName, Schema } from "../define/types.js";
 import type { AnyCollection } from "../define/types.js";
 import { createApp } from "../http/create-app.js";
 import type { HttpOptions } from "../http/options.js";
+import { RequestGate } from "../http/gate.js";
 import { Auth } from "../auth/auth.js";
 import type { AuthApi } from "../define/auth-api.js";
 import type { AuthOptions, BuiltInAuthOptions, HostAuthOptions } from "../auth/options.js";
@@ -39,6 +40,16 @@ import { jobTables } from "../jobs/tables.js";
 import { registerParts } from "./backend-parts.js";
 import { createScope } from "./scope.js";
 import type { Scope } from "../define/scope.js";
+
+/** Options of `backend.close()`. */
+export interface CloseOptions {
+  /**
+   * The most milliseconds to wait for the requests in flight before the database closes under
+   * them.
+   * @default 10000
+   */
+  timeout?: number;
+}
 
 /** What `createBackend` takes. */
 export interface BackendOptions<
@@ -179,8 +190,23 @@ export interface Backend<
    * ```
    */
   readonly jobs: JobsApi<J>;
-  /** Stops the worker of this process (waiting for its jobs), then closes the database connections. */
-  close(): Promise<void>;
+  /**
+   * Shuts the backend down: from now on every request is answered 503 `UNAVAILABLE` (with
+   * `Retry-After` and `Connection: close`); the requests in flight are waited for, at most
+   * `timeout` milliseconds (default 10,000); then the worker of this process stops (waiting for
+   * its running jobs) and the database connections close. A request still running then fails
+   * with 503. Calling it again returns the same promise. Stop the HTTP server first (see
+   * `closeOnSignals` in `cimiento/node`), so that no new connection arrives.
+   * @example
+   * ```ts
+   * process.once("SIGTERM", async () => {
+   *   server.close();
+   *   await backend.close({ timeout: 10_000 });
+   *   process.exit(0);
+   * });
+   * ```
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /** The `users` collection of a schema (the default one when it has none). */
@@ -292,8 +318,8 @@ export function createBackend<
     }
   }
   const database = options.database ?? (sqlite() as unknown as DatabaseAdapter<D>);
-  const runtime = database.open();
   const logger = options.logger ?? consoleLogger;
+  const runtime = database.open(logger);
   // The parts are made from the bottom up, each given what it needs once: the data layer (whose
   // hooks reach scopes and jobs through ports), auth (on the data layer alone), then the
   // services of actions and the scopes. Scopes and jobs reach each other through functions
@@ -352,6 +378,7 @@ export function createBackend<
     if (user === null) return textDates ? anonymousAnswering : anonymous;
     return scopeOf(rootContext(shared, user, false, textDates));
   };
+  const gate = new RequestGate();
   const app = createApp(
     {
       model,
@@ -359,6 +386,8 @@ export function createBackend<
       logger,
       limits,
       caller: callerOf,
+      gate,
+      classify: (error) => runtime.classify(error),
     },
     options.http ?? {},
     appAuth,
@@ -373,11 +402,21 @@ export function createBackend<
     fetch: async (request, env) => app.fetch(request, env),
     auth: (auth ?? noAuth) as unknown as AuthApi<UsersOf<WithAuthUsers<S, Au>>>,
     jobs: jobsApi,
-    close: async () => {
-      await jobsApi.stop();
-      await runtime.close();
+    close: (closeOptions = {}) => {
+      closing ??= (async () => {
+        const timeout = closeOptions.timeout ?? 10_000;
+        if (!(Number.isFinite(timeout) && timeout >= 0)) throw new TypeError(`close({ timeout }) takes milliseconds (0 or more), not ${timeout}.`);
+        const drained = await gate.close(timeout);
+        if (!drained) {
+          logger.error(`backend.close(): ${gate.inFlight} request(s) still running after ${timeout} ms; closing the database under them.`);
+        }
+        await jobsApi.stop();
+        await runtime.close();
+      })();
+      return closing;
     },
   };
+  let closing: Promise<void> | undefined;
   registerParts(backend, { app, jobs });
   return backend;
 }

@@ -2,6 +2,7 @@
  * The seam between cimiento and a SQL database: what `sqlite()` and `postgres()` return.
  * @module
  */
+import type { Logger } from "../define/logger.js";
 import type { CompiledQuery, Expression, Kysely, QueryResult, SqlBool } from "kysely";
 import type { ColumnKind, ColumnModel } from "../model/model.js";
 import type { DialectName } from "../define/types.js";
@@ -22,9 +23,10 @@ export interface DatabaseAdapter<D extends DialectName = DialectName> {
   readonly dialect: D;
   /**
    * @internal Opens the database (lazily where the driver allows) for one backend, loading its
-   * driver then: importing cimiento loads none.
+   * driver then: importing cimiento loads none. What no statement's caller can be told (a pooled
+   * connection lost while idle) goes to `logger`.
    */
-  readonly open: () => DialectRuntime;
+  readonly open: (logger?: Logger) => DialectRuntime;
 }
 
 /** @internal What a constraint violation or driver error means to cimiento. */
@@ -33,7 +35,24 @@ export type ErrorClass =
   | { readonly kind: "foreignKey"; readonly column: string | undefined }
   | { readonly kind: "retry" }
   /** A written row does not fit an index (PostgreSQL's B-tree rows hold about 2,700 bytes). */
-  | { readonly kind: "indexRowTooLarge" };
+  | { readonly kind: "indexRowTooLarge" }
+  /**
+   * The database cannot serve the statement now, through no fault of the request: it cannot be
+   * reached or dropped the connection (`unreachable`), it has no space left (`full`), it stayed
+   * locked past the busy timeout (`busy`), or the backend closed its connections (`closed`).
+   */
+  | { readonly kind: "unavailable"; readonly reason: UnavailableReason };
+
+/** @internal Why the database cannot serve a statement now (see {@link ErrorClass}). */
+export type UnavailableReason = "unreachable" | "full" | "busy" | "closed";
+
+/**
+ * @internal Whether `error` is Kysely's refusal to run a statement on a destroyed instance
+ * (`backend.close()` has closed the connections), in every dialect.
+ */
+export function isDestroyedError(error: unknown): boolean {
+  return error instanceof Error && error.message === "driver has already been destroyed";
+}
 
 /**
  * @internal Why a dialect cannot add a column to a table that holds rows: refused as `kind`,

@@ -57,6 +57,13 @@ export const ERROR_CODES = {
   RATE_LIMITED: 429,
   /** Something failed inside; nothing about it is shown. */
   INTERNAL: 500,
+  /**
+   * The backend cannot serve the request now, through no fault of the request: it is shutting
+   * down, or its database cannot be reached, is busy or is full (`details.reason`:
+   * `"closing"`, `"unreachable"`, `"busy"`, `"full"`). Nothing was done; the `Retry-After`
+   * header says when to try again.
+   */
+  UNAVAILABLE: 503,
 } as const;
 
 /** A code cimiento raises. */

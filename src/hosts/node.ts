@@ -5,7 +5,7 @@
  * `Request`, which cannot copy the first copy's requests.
  * @module
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { partsOf } from "../backend/backend-parts.js";
 
@@ -56,4 +56,118 @@ export function toNodeHandler(backend: object): (req: IncomingMessage, res: Serv
     }
     return listener(req, res);
   };
+}
+
+/** What {@link closeOnSignals} can close: a backend, or anything with such a `close`. */
+export interface Closable {
+  close(options?: { timeout?: number }): Promise<void>;
+}
+
+/** Options of {@link closeOnSignals}. */
+export interface CloseOnSignalsOptions {
+  /**
+   * The signals that start the shutdown.
+   * @default ["SIGTERM", "SIGINT"]
+   */
+  signals?: readonly NodeJS.Signals[];
+  /**
+   * The most milliseconds the shutdown waits for requests in flight, in all; connections still
+   * open then are cut, and the backend closes.
+   * @default 10000
+   */
+  timeout?: number;
+  /**
+   * Whether the process exits once shut down (with code 0, or 1 when closing failed). A second
+   * signal during the shutdown exits at once, with code 1.
+   * @default true
+   */
+  exit?: boolean;
+  /** Told when the shutdown starts and ends. @default console */
+  log?: (message: string) => void;
+}
+
+/**
+ * Shuts a `node:http` server (an Express or Koa app's, too) and the backend down gracefully on
+ * SIGTERM or SIGINT, as process managers and containers stop a process:
+ * 1. the server stops accepting connections and closes the idle ones;
+ * 2. requests in flight are answered, each with `Connection: close`, so that no client sends
+ *    another on its connection, and every connection closes once answered;
+ * 3. after `timeout` milliseconds, the connections still open are cut;
+ * 4. `backend.close()` stops the worker of this process (waiting for its running jobs) and
+ *    closes the database;
+ * 5. the process exits (unless `exit: false`).
+ *
+ * Returns the shutdown itself, to start it from code (a test, another signal); it runs once.
+ * Set the server's own timeouts beside it (docs/deploy.md).
+ *
+ * @example
+ * ```ts
+ * import express from "express";
+ * import { closeOnSignals, toNodeHandler } from "cimiento/node";
+ *
+ * const app = express();
+ * app.use("/api", toNodeHandler(backend));
+ * const server = app.listen(3000);
+ * closeOnSignals(server, backend, { timeout: 10_000 });
+ * ```
+ */
+export function closeOnSignals(server: Server, backend: Closable, options: CloseOnSignalsOptions = {}): () => Promise<void> {
+  const signals = options.signals ?? ["SIGTERM", "SIGINT"];
+  const timeout = options.timeout ?? 10_000;
+  if (!(Number.isFinite(timeout) && timeout >= 0)) throw new TypeError(`closeOnSignals({ timeout }) takes milliseconds (0 or more), not ${timeout}.`);
+  const exit = options.exit ?? true;
+  const log = options.log ?? ((message: string) => console.log(`[cimiento] ${message}`));
+  let shutdown: Promise<void> | undefined;
+
+  // Every answer from now on closes its connection once sent.
+  const closeAfter = (_req: IncomingMessage, res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader("connection", "close");
+    res.once("finish", () => server.closeIdleConnections());
+  };
+
+  async function close(): Promise<void> {
+    const started = Date.now();
+    server.on("request", closeAfter);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), timeout)));
+    if ((await Promise.race([closed, late])) === "late") {
+      log(`Connections still open after ${timeout} ms were cut.`);
+      server.closeAllConnections();
+    }
+    clearTimeout(timer);
+    await backend.close({ timeout: Math.max(0, timeout - (Date.now() - started)) });
+  }
+
+  function onSignal(signal: NodeJS.Signals): void {
+    if (shutdown !== undefined) {
+      if (exit) {
+        log(`${signal} again: exiting now.`);
+        process.exit(1);
+      }
+      return;
+    }
+    log(`${signal}: shutting down (at most ${timeout} ms).`);
+    void run().then(
+      () => {
+        log("Shut down.");
+        if (exit) process.exit(0);
+      },
+      (error: unknown) => {
+        console.error("[cimiento] The shutdown failed.", error);
+        if (exit) process.exit(1);
+      },
+    );
+  }
+
+  function run(): Promise<void> {
+    shutdown ??= close().finally(() => {
+      if (!exit) for (const signal of signals) process.off(signal, onSignal);
+    });
+    return shutdown;
+  }
+
+  for (const signal of signals) process.on(signal, onSignal);
+  return run;
 }

@@ -23,6 +23,8 @@ import { installAuthRoutes } from "../auth/routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
 import { frame, ThrownValue } from "./frame.js";
+import type { RequestGate } from "./gate.js";
+import type { ErrorClass, UnavailableReason } from "../dialects/dialect.js";
 import { bodyText, declaresMoreThan, isNodeHttp1, tooLarge } from "./body.js";
 import { finishResponse } from "./response-headers.js";
 import { withIsoDates } from "./json.js";
@@ -47,6 +49,31 @@ export interface AppBackend {
    * context has `Date`s).
    */
   caller(user: Principal | null, textDates?: boolean): { scope: CallerScope; ctx: DataContext };
+  /** The requests being answered; `backend.close()` closes it. */
+  readonly gate: RequestGate;
+  /** What a driver's error means (the dialect's `classify`). */
+  classify(error: unknown): ErrorClass | undefined;
+}
+
+/** The seconds a client is told to wait before it tries again, by why the database cannot serve. */
+const RETRY_AFTER: Record<UnavailableReason, number> = { unreachable: 1, busy: 1, closed: 1, full: 30 };
+const UNAVAILABLE_MESSAGES: Record<UnavailableReason, string> = {
+  unreachable: "The database cannot be reached right now; try again shortly.",
+  busy: "The database is busy; try again shortly.",
+  closed: "The backend is shutting down; try again shortly.",
+  full: "The database has no space left; nothing was written.",
+};
+
+/**
+ * The 503 `UNAVAILABLE` error of a driver's error that says the database cannot serve now (a
+ * connection lost, a full disk, a closed backend), or `undefined`. A transaction that kept
+ * failing with a serialization failure or a deadlock is `busy`.
+ */
+function unavailableError(kind: ErrorClass | undefined, closing: boolean): ApiError | undefined {
+  if (kind === undefined || (kind.kind !== "unavailable" && kind.kind !== "retry")) return undefined;
+  // Once the backend closes, a statement fails because it closed its connections.
+  const key = closing ? "closed" : kind.kind === "retry" ? "busy" : kind.reason;
+  return apiError("UNAVAILABLE", UNAVAILABLE_MESSAGES[key], { reason: key === "closed" ? "closing" : key, retryAfter: RETRY_AFTER[key] });
 }
 
 type Env = { Variables: RequestIdVariables & { caller: Caller; cacheControl?: string } };
@@ -150,21 +177,21 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
    * error thrown by the frame's body limit never returns to the frame).
    */
   async function errorResponse(error: Error, c: Context<Env>): Promise<Response> {
-    const safe = toApiError(error);
+    const unavailable = error instanceof ApiError ? undefined : unavailableError(backend.classify(error), backend.gate.closing);
+    const safe = unavailable ?? toApiError(error);
     if (!(error instanceof ApiError)) {
-      backend.logger.error("A request failed with an unexpected error.", {
-        error: error instanceof ThrownValue ? error.value : error,
-        requestId: c.get("requestId"),
-        method: c.req.method,
-        path: c.req.path,
-      });
+      const details = { error: error instanceof ThrownValue ? error.value : error, requestId: c.get("requestId"), method: c.req.method, path: c.req.path };
+      if (unavailable === undefined) backend.logger.error("A request failed with an unexpected error.", details);
+      else (backend.logger.warn ?? backend.logger.error).call(backend.logger, "A request failed: the database cannot serve it now.", details);
     }
     const response = http.formatError ? await http.formatError(safe, c.req.raw) : problemResponse(safe, c.get("requestId"));
     // A new Response with every header given at construction: behind @hono/node-server, headers
     // set on a Response after it was made can be lost.
     const headers = new Headers(response.headers);
     const retryAfter = safe.details?.["retryAfter"];
-    if (safe.code === "RATE_LIMITED" && typeof retryAfter === "number") headers.set("retry-after", String(retryAfter));
+    if ((safe.code === "RATE_LIMITED" || safe.code === "UNAVAILABLE") && typeof retryAfter === "number") headers.set("retry-after", String(retryAfter));
+    // A closing backend takes no more requests on this connection either.
+    if (safe.code === "UNAVAILABLE" && backend.gate.closing) headers.set("connection", "close");
     // Middleware headers (security, CORS, cookies) are set on c.res; keep them.
     c.res.headers.forEach((value, name) => {
       if (name !== "set-cookie" && !headers.has(name)) headers.set(name, value);
@@ -239,7 +266,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   app.onError(errorResponse);
   // The request id, the security headers and the body limit are one middleware. With CORS, the
   // body limit comes after it, so that a refused body is answered with the CORS headers.
-  app.use(frame<Env>(http.cors === undefined ? limitBody : undefined));
+  app.use(frame<Env>(http.cors === undefined ? limitBody : undefined, backend.gate));
   if (http.cors !== undefined) {
     const { origin, credentials, allowMethods, allowHeaders, exposeHeaders, maxAge } = http.cors;
     app.use(

@@ -4,6 +4,8 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { apiError } from "../errors/api-error.js";
+import type { RequestGate } from "./gate.js";
 import { finishResponse, REQUEST_ID } from "./response-headers.js";
 
 /** An incoming request id is kept when it is a short token of these characters (as Hono's requestId()). */
@@ -27,22 +29,35 @@ export class ThrownValue extends Error {
   }
 }
 
+/** The seconds a client is told to wait before it tries again a backend that is closing. */
+const RETRY_AFTER_CLOSING = 1;
+
 /**
- * The middleware: decides the request id (`c.get("requestId")`), runs the body limit (when
- * given, for requests that may have a body), then the rest, and finishes the response (with
- * the `Cache-Control` of `c.get("cacheControl")`, when the request set one). It
+ * The middleware: decides the request id (`c.get("requestId")`), refuses the request with 503
+ * `UNAVAILABLE` once the backend is closing, runs the body limit (when given, for requests that
+ * may have a body), then the rest, counted in `gate` until it is answered, and finishes the
+ * response (with the `Cache-Control` of `c.get("cacheControl")`, when the request set one). It
  * answers no error: errors go to the app's `onError`, which finishes its own response (an error
  * thrown by the body limit here never comes back to this middleware).
  */
-export function frame<E extends { Variables: { requestId: string; cacheControl?: string } }>(limitBody: MiddlewareHandler<E> | undefined): MiddlewareHandler<E> {
+export function frame<E extends { Variables: { requestId: string; cacheControl?: string } }>(
+  limitBody: MiddlewareHandler<E> | undefined,
+  gate: RequestGate,
+): MiddlewareHandler<E> {
   return async (c, next) => {
     const id = requestIdOf(c);
     c.set("requestId", id);
+    if (gate.closing) {
+      throw apiError("UNAVAILABLE", "The backend is shutting down; try again shortly.", { reason: "closing", retryAfter: RETRY_AFTER_CLOSING });
+    }
+    gate.enter();
     try {
       if (limitBody !== undefined && c.req.method !== "GET" && c.req.method !== "HEAD") await limitBody(c, next);
       else await next();
     } catch (thrown) {
       throw thrown instanceof Error ? thrown : new ThrownValue(thrown);
+    } finally {
+      gate.leave();
     }
     finishResponse(c.res, id, c.get("cacheControl"));
   };

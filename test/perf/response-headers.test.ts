@@ -12,6 +12,7 @@ import { getRequestListener } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { afterEach, beforeAll, expect, test, vi } from "vitest";
 import { frame } from "../../src/http/frame.js";
+import { RequestGate } from "../../src/http/gate.js";
 import { finishResponse, plainHeaders, responseCacheKey, SECURITY_HEADERS } from "../../src/http/response-headers.js";
 
 type Env = { Variables: { requestId: string } };
@@ -25,7 +26,7 @@ function app(host?: (c: Context) => void): Hono<Env> {
     });
   }
   const inner = new Hono<Env>();
-  inner.use(frame<Env>(undefined));
+  inner.use(frame<Env>(undefined, new RequestGate()));
   inner.get("/record", (c) => c.json({ id: "1", title: "A" }));
   return outer.route("/", inner);
 }

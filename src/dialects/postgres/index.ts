@@ -5,8 +5,9 @@
  */
 import type pg from "pg";
 import { Kysely, PostgresDialect, sql, type Expression, type LogConfig, type SqlBool } from "kysely";
-import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
+import { isDestroyedError, type DatabaseAdapter, type DialectRuntime, type ErrorClass } from "../dialect.js";
 import { loadPackage } from "../../support/load-package.js";
+import type { Logger } from "../../define/logger.js";
 import type { ColumnKind } from "../../model/model.js";
 import { postgresDdl } from "./postgres-ddl.js";
 import { introspectPostgres } from "./postgres-introspector.js";
@@ -21,7 +22,11 @@ export interface PostgresOptions {
   log?: LogConfig;
   /** A connection string, e.g. `postgres://user@localhost:5432/app`. */
   connectionString?: string;
-  /** A pool of your own (its `int8` values should be parsed as numbers, as cimiento's pool does). */
+  /**
+   * A pool of your own (its `int8` values should be parsed as numbers, as cimiento's pool does).
+   * Give it an `error` listener, as pg asks: without one, an idle connection that the server
+   * ends ends the process. cimiento's own pool has one, which logs a warning.
+   */
   pool?: pg.Pool;
   /**
    * The schema to use (sets `search_path`); the database's default when absent.
@@ -65,14 +70,22 @@ function typesOf(driver: typeof pg): pg.CustomTypesConfig {
   } as pg.CustomTypesConfig;
 }
 
-function ownPool(options: PostgresOptions): pg.Pool {
+function ownPool(options: PostgresOptions, logger: Logger | undefined): pg.Pool {
   const driver = loadPackage<typeof pg>("pg", "Install pg to use PostgreSQL: npm install pg");
-  return new driver.Pool({
+  const pool = new driver.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
     types: typesOf(driver),
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
+  // An idle connection that the server ends (a restart, pg_terminate_backend, a network cut) is
+  // an 'error' of the pool, which would end the process unheard; the pool drops the connection
+  // and opens another when one is next needed.
+  pool.on("error", (error) => {
+    const report = logger?.warn ?? logger?.error;
+    report?.call(logger, "An idle PostgreSQL connection was lost; the pool will open another.", { error });
+  });
+  return pool;
 }
 
 function classify(error: unknown): ErrorClass | undefined {
@@ -88,6 +101,26 @@ function classify(error: unknown): ErrorClass | undefined {
   if (typeof code === "string" && RETRY.has(code)) return { kind: "retry" };
   // program_limit_exceeded: "index row requires 12016 bytes, maximum size is 8191" and alike.
   if (code === "54000" && /index row/.test(String((error as { message?: unknown }).message))) return { kind: "indexRowTooLarge" };
+  return unavailable(error, code);
+}
+
+/** Node's codes of a connection that could not be made or was lost. */
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+/** What pg says of a connection it lost or could not make in time. */
+const CONNECTION_MESSAGES = /^(?:Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect|Cannot use a pool after calling end)/;
+
+/**
+ * Whether the server could not serve a statement through no fault of the request: a lost or
+ * refused connection (class 08), a shutting-down or starting server (57P01-57P03), too many
+ * connections (53300), a full disk (53100), or a closed backend.
+ */
+function unavailable(error: unknown, code: unknown): ErrorClass | undefined {
+  if (code === "53100") return { kind: "unavailable", reason: "full" };
+  const lost =
+    (typeof code === "string" && (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || code === "53300" || CONNECTION_CODES.has(code))) ||
+    (error instanceof Error && CONNECTION_MESSAGES.test(error.message));
+  if (lost) return { kind: "unavailable", reason: "unreachable" };
+  if (isDestroyedError(error)) return { kind: "unavailable", reason: "closed" };
   return undefined;
 }
 
@@ -100,12 +133,12 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function open(options: PostgresOptions): DialectRuntime {
+function open(options: PostgresOptions, logger?: Logger): DialectRuntime {
   if (options.schema !== undefined && !IDENTIFIER.test(options.schema)) {
     throw new Error(`postgres({ schema }) must be a plain identifier, got "${options.schema}".`);
   }
   // pg loads only for a pool cimiento makes: an app that passes its own pool has loaded it.
-  const pool = options.pool ?? ownPool(options);
+  const pool = options.pool ?? ownPool(options, logger);
   const closesPool = options.pool === undefined;
   const names = new StatementNames(options.statementCacheSize ?? 500);
   const kysely = new Kysely<any>({
@@ -182,5 +215,5 @@ function open(options: PostgresOptions): DialectRuntime {
  * ```
  */
 export function postgres(options: PostgresOptions = {}): DatabaseAdapter<"postgres"> {
-  return { dialect: "postgres", open: () => open(options) };
+  return { dialect: "postgres", open: (logger) => open(options, logger) };
 }

@@ -79,12 +79,18 @@ export class StatementNames {
   }
 }
 
+function ignore(): void {}
+
 /**
  * `pool` as Kysely's driver sees it, running every statement that has a name by that name.
  * Each client is wrapped once, so Kysely keeps its own state per connection as it would.
  */
 export function namingPool(pool: pg.Pool, names: StatementNames): PostgresPool {
   const wrapped = new WeakMap<object, PostgresPoolClient>();
+  // A connection lost while checked out fails its statement, which reports it; pg also emits
+  // it as an 'error' of the client, which would end the process unheard. The pool drops such a
+  // client when it is released.
+  pool.on("connect", (client) => client.on("error", ignore));
   function wrap(client: pg.PoolClient): PostgresPoolClient {
     let wrapper = wrapped.get(client);
     if (wrapper === undefined) {
@@ -111,14 +117,31 @@ export function namingPool(pool: pg.Pool, names: StatementNames): PostgresPool {
           typeof textOrCursor === "string"
             ? run(textOrCursor, parameters === undefined ? [] : [...parameters])
             : client.query(textOrCursor as unknown as pg.Submittable)) as unknown as PostgresPoolClient["query"],
-        release: (destroy) => client.release(destroy),
+        release: (destroy) => {
+          out.delete(client);
+          client.release(destroy);
+        },
       };
       wrapped.set(client, wrapper);
     }
     return wrapper;
   }
+  // The clients checked out, so that closing cuts those a statement still holds (past the
+  // backend's shutdown timeout) rather than wait for them without end.
+  const out = new Set<pg.PoolClient>();
   return {
-    connect: async () => wrap(await pool.connect()),
-    end: () => pool.end(),
+    connect: async () => {
+      const client = await pool.connect();
+      out.add(client);
+      return wrap(client);
+    },
+    end: async () => {
+      const ended = pool.end();
+      if (out.size === 0) return ended;
+      // The pool ends once every client is back, which a statement stuck in a handler may never
+      // give: its connection is cut, and its next statement fails.
+      const cut = Promise.all([...out].map((client) => client.end().catch(ignore)));
+      await Promise.race([ended, cut]);
+    },
   };
 }

@@ -16,7 +16,7 @@ import {
   type LogConfig,
   type SqlBool,
 } from "kysely";
-import type { DatabaseAdapter, DialectRuntime, ErrorClass } from "../dialect.js";
+import { isDestroyedError, type DatabaseAdapter, type DialectRuntime, type ErrorClass } from "../dialect.js";
 import { loadPackage } from "../../support/load-package.js";
 import type { ColumnKind } from "../../model/model.js";
 import { sqliteDdl } from "./sqlite-ddl.js";
@@ -77,6 +77,15 @@ function classify(error: unknown): ErrorClass | undefined {
     code === "SQLITE_CONSTRAINT_FOREIGNKEY" ||
     (code === "SQLITE_CONSTRAINT_TRIGGER" && String((error as Error).message).startsWith("FOREIGN KEY"));
   if (foreignKey) return { kind: "foreignKey", column: undefined };
+  if (code === "SQLITE_FULL") return { kind: "unavailable", reason: "full" };
+  if (typeof code === "string" && (code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_") || code === "SQLITE_LOCKED")) {
+    return { kind: "unavailable", reason: "busy" };
+  }
+  if (typeof code === "string" && (code.startsWith("SQLITE_IOERR") || code === "SQLITE_CANTOPEN")) return { kind: "unavailable", reason: "unreachable" };
+  // better-sqlite3 once the connection is closed; Kysely once the backend is closed.
+  if (isDestroyedError(error) || (error instanceof TypeError && error.message === "The database connection is not open")) {
+    return { kind: "unavailable", reason: "closed" };
+  }
   return undefined;
 }
 

@@ -1,0 +1,50 @@
+/**
+ * The application the reliability suites run in child processes: notes written by an action
+ * that writes a batch of them and enqueues a job in one transaction, on a SQLite file or a
+ * PostgreSQL schema.
+ */
+import { z } from "zod";
+import { action, collection, createBackend, field, job } from "cimiento";
+import { open, type Connection } from "../../jobs/programs/connection.js";
+
+export const notes = collection("notes", {
+  fields: { batch: field.text(), text: field.text() },
+  indexes: [["batch"]],
+  access: { list: () => true, get: () => true, create: () => true },
+});
+
+/** What the job of a batch records: that it ran, once per batch. */
+export const receipts = collection("receipts", {
+  fields: { batch: field.text().unique() },
+  access: { list: () => true },
+});
+
+/** Enqueued with every batch, in its transaction. */
+export const receipt = job({
+  input: z.object({ batch: z.string() }),
+  async handler({ input, system }) {
+    await system.data.receipts.create({ batch: input.batch });
+  },
+});
+
+/** Writes `size` notes of one batch and enqueues its receipt, in one transaction; waits `pause` ms inside it first. */
+export const writeBatch = action({
+  input: z.object({ batch: z.string(), size: z.number().int().min(1).max(20), pause: z.number().int().min(0).max(1000).default(0) }),
+  access: () => true,
+  async handler({ input, data, enqueue }) {
+    if (input.pause > 0) await new Promise((resolve) => setTimeout(resolve, input.pause));
+    for (let i = 0; i < input.size; i++) await data.notes.create({ batch: input.batch, text: `${input.batch}/${i}` });
+    await enqueue("receipt", { batch: input.batch });
+    return { batch: input.batch, written: input.size };
+  },
+});
+
+export function appBackend(connection: Connection) {
+  return createBackend({
+    database: open(connection),
+    collections: { notes, receipts },
+    actions: { writeBatch },
+    jobs: { receipt },
+    logger: { error: (message, details) => console.error(message, details ?? "") },
+  });
+}
