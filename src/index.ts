@@ -17,7 +17,8 @@
  * @module
  */
 export { createBackend } from "./backend/create-backend.js";
-export type { Backend, BackendOptions, CloseOptions } from "./backend/create-backend.js";
+export type { Backend, BackendOptions, BackupOptions, BackupResult, CloseOptions } from "./backend/create-backend.js";
+export type { BackupProgress } from "./dialects/dialect.js";
 export type { Scope, TransactionScope } from "./define/scope.js";
 export { action } from "./define/action.js";
 export type { Action, ActionAuth, ActionContext, ActionDefinition, ActionHttp, SignUpInput } from "./define/action.js";

@@ -2,11 +2,13 @@
  * `createBackend()`: a schema and a database become a typed backend.
  * @module
  */
+import { rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { Kysely } from "kysely";
 import type { Principal } from "../define/principal.js";
 import type { Action } from "../define/action.js";
 import type { AnyAction } from "../define/handles.js";
-import type { DatabaseAdapter } from "../dialects/dialect.js";
+import type { BackupProgress, DatabaseAdapter } from "../dialects/dialect.js";
 import { sqlite } from "../dialects/sqlite/index.js";
 import { CompiledQueryCache } from "../data/compiled-query-cache.js";
 import { createDataApi } from "../data/collection-api.js";
@@ -207,6 +209,37 @@ export interface Backend<
    * ```
    */
   close(options?: CloseOptions): Promise<void>;
+  /**
+   * SQLite: copies the database into `file`, consistent as of the moment the copy ends, while
+   * the backend goes on serving (SQLite's online backup: the copy goes a few megabytes at a
+   * time between requests, and this backend's writes during it are copied too). The copy is
+   * written beside `file` and renamed to it once whole, so `file` is never half a backup.
+   * Writes from other processes restart the copy. On PostgreSQL it throws: use `pg_dump` or
+   * continuous archiving (docs/deploy.md).
+   * @example
+   * ```ts
+   * const { bytes } = await backend.backup(`./backups/app-${new Date().toISOString().slice(0, 10)}.db`, {
+   *   onProgress: ({ totalPages, remainingPages }) => console.log(`${totalPages - remainingPages}/${totalPages}`),
+   * });
+   * ```
+   */
+  backup(file: string, options?: BackupOptions): Promise<BackupResult>;
+}
+
+/** Options of `backend.backup()`. */
+export interface BackupOptions {
+  /** Told after each step of the copy. */
+  onProgress?: (progress: BackupProgress) => void;
+}
+
+/** What `backend.backup()` made. */
+export interface BackupResult {
+  /** The backup's file. */
+  readonly file: string;
+  /** Its pages. */
+  readonly pages: number;
+  /** Its size in bytes. */
+  readonly bytes: number;
 }
 
 /** The `users` collection of a schema (the default one when it has none). */
@@ -414,6 +447,20 @@ export function createBackend<
         await runtime.close();
       })();
       return closing;
+    },
+    backup: async (file, backupOptions = {}) => {
+      if (runtime.backup === undefined) {
+        throw new TypeError("backend.backup() copies a SQLite database; back PostgreSQL up with pg_dump or continuous archiving (docs/deploy.md).");
+      }
+      if (typeof file !== "string" || file.trim() === "" || file === ":memory:") throw new TypeError("backend.backup(file) takes the path of the file to write.");
+      const partial = join(dirname(file), `.${basename(file)}.partial-${process.pid}`);
+      try {
+        const { totalPages } = await runtime.backup(partial, backupOptions.onProgress);
+        await rename(partial, file);
+        return { file, pages: totalPages, bytes: (await stat(file)).size };
+      } finally {
+        await rm(partial, { force: true });
+      }
     },
   };
   let closing: Promise<void> | undefined;

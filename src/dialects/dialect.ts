@@ -183,6 +183,17 @@ export interface DialectRuntime {
   readonly begin: string;
   /** The largest of `values`. */
   greatest(values: readonly Expression<unknown>[]): Expression<unknown>;
+  /**
+   * Copies the database, as it is when the copy ends, into a new file (SQLite's online backup);
+   * absent where the database is a server's (PostgreSQL).
+   */
+  backup?(file: string, onProgress: ((progress: BackupProgress) => void) | undefined): Promise<BackupProgress>;
   /** Closes the connections. */
   close(): Promise<void>;
+}
+
+/** How far a backup is: pages in all, and pages still to copy. */
+export interface BackupProgress {
+  readonly totalPages: number;
+  readonly remainingPages: number;
 }

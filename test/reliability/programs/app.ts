@@ -4,7 +4,7 @@
  * PostgreSQL schema.
  */
 import { z } from "zod";
-import { action, collection, createBackend, field, job } from "cimiento";
+import { action, collection, createBackend, field, job, type Logger } from "cimiento";
 import { open, type Connection } from "../../jobs/programs/connection.js";
 
 export const notes = collection("notes", {
@@ -39,12 +39,13 @@ export const writeBatch = action({
   },
 });
 
-export function appBackend(connection: Connection) {
+/** The app on `connection`; what it cannot throw to a caller goes to `logger` (stderr by default). */
+export function appBackend(connection: Connection, logger?: Logger) {
   return createBackend({
     database: open(connection),
     collections: { notes, receipts },
     actions: { writeBatch },
     jobs: { receipt },
-    logger: { error: (message, details) => console.error(message, details ?? "") },
+    logger: logger ?? { error: (message, details) => console.error(message, details ?? ""), warn: (message, details) => console.error(message, details ?? "") },
   });
 }
