@@ -5,7 +5,7 @@
  * while it streams in and refused as soon as it passes the limit.
  * @module
  */
-import { apiError } from "../errors/api-error.js";
+import { ApiError, apiError } from "../errors/api-error.js";
 
 /** The error of a body past the limit. */
 export function tooLarge(limit: number): Error {
@@ -32,10 +32,21 @@ export function isNodeHttp1(env: unknown): boolean {
 }
 
 /**
- * The body as text; `PAYLOAD_TOO_LARGE` past `limit` bytes. `http1`: the request came over
- * HTTP/1 (see `isNodeHttp1`), so its framing headers say whether it has a body.
+ * The body as text; `PAYLOAD_TOO_LARGE` past `limit` bytes; `INVALID_JSON` when it ends before
+ * it is whole (the client stopped sending, or the server's `requestTimeout` cut it: a client's
+ * doing, not a failure of the backend). `http1`: the request came over HTTP/1 (see
+ * `isNodeHttp1`), so its framing headers say whether it has a body.
  */
 export async function bodyText(request: Request, limit: number, http1: boolean): Promise<string> {
+  try {
+    return await readBody(request, limit, http1);
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw apiError("INVALID_JSON", "The body ended before it was whole.");
+  }
+}
+
+async function readBody(request: Request, limit: number, http1: boolean): Promise<string> {
   const { headers } = request;
   if (!headers.has("transfer-encoding")) {
     const declared = headers.get("content-length");

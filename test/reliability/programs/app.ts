@@ -9,7 +9,7 @@ import { open, type Connection } from "../../jobs/programs/connection.js";
 
 export const notes = collection("notes", {
   fields: { batch: field.text(), text: field.text() },
-  indexes: [["batch"]],
+  indexes: [["batch"], ["createdAt"]],
   access: { list: () => true, get: () => true, create: () => true },
 });
 
@@ -19,11 +19,18 @@ export const receipts = collection("receipts", {
   access: { list: () => true },
 });
 
-/** Enqueued with every batch, in its transaction. */
+/**
+ * Enqueued with every batch, in its transaction. Idempotent, as a handler must be: after a
+ * crash it may run again.
+ */
 export const receipt = job({
   input: z.object({ batch: z.string() }),
+  // An attempt cut by a killed worker counts as one (outcome "lost"); the crash suite kills the
+  // same jobs' workers many times over.
+  retries: 100,
   async handler({ input, system }) {
-    await system.data.receipts.create({ batch: input.batch });
+    const done = await system.data.receipts.list({ where: { batch: input.batch }, limit: 1 });
+    if (done.items.length === 0) await system.data.receipts.create({ batch: input.batch });
   },
 });
 
