@@ -3,7 +3,7 @@
  * rules, and actions with and without HTTP bindings of their own.
  */
 import { z } from "zod";
-import { action, ApiError, collection, createBackend, field, usersCollection, type DatabaseAdapter, type Principal } from "cimiento";
+import { action, ApiError, collection, createBackend, field, usersCollection, type DatabaseAdapter, type Mailer, type Principal } from "cimiento";
 import { fastHasher } from "../auth/support.js";
 
 function visiblePosts(user: Principal | null) {
@@ -106,13 +106,13 @@ export const refuse = action({
 export const collections = { users, posts, comments };
 export const actions = { publish, stats, clearTags, double, refuse };
 
-/** The backend on `database`, sign-up without e-mail verification (so it signs in at once). */
-export function clientBackend<D extends "sqlite" | "postgres">(database: DatabaseAdapter<D>) {
+/** The backend on `database`, sign-up without e-mail verification (so it signs in at once), mailing with `mailer`. */
+export function clientBackend<D extends "sqlite" | "postgres">(database: DatabaseAdapter<D>, mailer?: Mailer) {
   return createBackend({
     database,
     collections,
     actions,
-    auth: { password: { requireEmailVerification: false, hasher: fastHasher }, rateLimit: false },
+    auth: { password: { requireEmailVerification: false, hasher: fastHasher }, rateLimit: false, ...(mailer === undefined ? {} : { mailer }) },
   });
 }
 
