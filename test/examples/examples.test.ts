@@ -143,3 +143,29 @@ test("the README's Express and Hono snippets are lines of examples/express and e
     }
   });
 });
+
+describe("examples/quickstart/client.ts", () => {
+  test("runs against the quickstart server through cimiento/client: sign-in, reads, writes, an action, pages, an error, sign-out", async () => {
+    const running = await start("quickstart", join(folder, "client.db"));
+    try {
+      const origin = /listens on (http:\/\/localhost:\d+)/.exec(running.output)![1]!.replace("//localhost:", "//127.0.0.1:");
+      const run = promisify(execFile);
+      const { stdout } = await run(process.execPath, ["--import", "tsx", join("examples", "quickstart", "client.ts")], {
+        cwd: root,
+        env: { ...process.env, API_URL: origin },
+      });
+      const lines = stdout.trim().split("\n");
+      expect(lines[0]).toBe("Signed in as Ada (user).");
+      expect(lines.slice(1, 3)).toEqual(["1 published post(s) about SQLite:", '- "SQLite is enough" by Ada, 2 comment(s), tags sqlite, databases']);
+      expect(lines[3]).toMatch(/^Commented on "SQLite is enough" at \d{4}-\d\d-\d\dT[\d:.]+Z\.$/);
+      expect(lines.slice(4)).toEqual([
+        '"SQLite is enough" has 1 view(s).',
+        "Drafts only Ada sees: Draft: PostgreSQL later",
+        "422 VALIDATION_FAILED: title (too_small), slug (invalid_format)",
+        "Signed out: no session.",
+      ]);
+    } finally {
+      expect(await stop(running)).toBe(0);
+    }
+  });
+});
