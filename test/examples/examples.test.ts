@@ -1,7 +1,8 @@
 /**
  * The runnable examples: each starts as its own process on a random port with a fresh database
  * file, prints the curl lines of examples/quickstart/requests.ts, and those requests answer as
- * printed (sent with fetch, and with curl itself where it is installed).
+ * printed (sent with fetch, and with curl itself where it is installed). examples/quickstart/client.ts
+ * runs against the quickstart through cimiento/client and prints what it should.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
