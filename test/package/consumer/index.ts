@@ -4,8 +4,7 @@
  * type-checks it with tsc (strict, nodenext) against the installed package, emits it with its
  * declarations, and runs it: it mounts one backend in a real Express server, a real Koa server and
  * a real Hono server (on the host's `@hono/node-server`), calls each over HTTP (the Hono one through
- * `cimiento/client` too), and exits 0 only
- * when every answer is the expected one.
+ * `cimiento/client` too), and exits 0 only when every answer is the expected one.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
