@@ -28,8 +28,9 @@ function bind(path: string, input: unknown): { path: string; rest: unknown } {
   const rest: Json = { ...(input as Json) };
   const filled = path.replace(/:(\w+)(\{[^}]*\})?\??/g, (_match, name: string) => {
     const value = rest[name];
+    if (value === undefined) throw new TypeError(`The input has no "${name}" for the path ${path}.`);
     delete rest[name];
-    return value === undefined ? "" : encodeURIComponent(String(value));
+    return encodeURIComponent(String(value));
   });
   return { path: filled, rest };
 }
@@ -112,7 +113,7 @@ export function createClient<B>(options: ClientOptions<B>): Client<B> {
   });
 
   const routes = (options.actionRoutes ?? {}) as Record<string, ActionRoute | undefined>;
-  const action = (name: string) => (input: unknown) => {
+  const action = (name: string) => async (input: unknown) => {
     const route = Object.hasOwn(routes, name) ? routes[name] : undefined;
     if (route === undefined) return call("POST", `/actions/${encodeURIComponent(name)}`, input ?? {});
     const method = route.method ?? "POST";
@@ -124,8 +125,9 @@ export function createClient<B>(options: ClientOptions<B>): Client<B> {
   const byName = <T>(make: (name: string) => T) => {
     const made = new Map<string, T>();
     return new Proxy(Object.create(null) as object, {
+      // "then" is never a member: awaiting the object (or a promise of it) must not call anything.
       get: (_target, name) => {
-        if (typeof name !== "string") return undefined;
+        if (typeof name !== "string" || name === "then") return undefined;
         if (!made.has(name)) made.set(name, make(name));
         return made.get(name);
       },

@@ -272,6 +272,36 @@ describeEachDatabase("cimiento/client over HTTP", (db) => {
     expect((await thrown(server2server.collections.posts.list())).code).toBe("INVALID_SESSION");
   });
 
+  test("an action route whose path parameter is missing from the input rejects with a TypeError, and sends nothing", async () => {
+    const { sent, fetch } = recording();
+    const bound = createClient<ClientBackend>({ baseUrl, fetch, actionRoutes: { publish: { path: "/posts/:id/publish" } } });
+    await expect(bound.actions.publish({} as { id: string })).rejects.toThrow(new TypeError('The input has no "id" for the path /posts/:id/publish.'));
+    // Awaiting the actions calls no action named "then".
+    expect(await (bound.actions as unknown as Promise<unknown>)).toBe(bound.actions);
+    expect(sent).toEqual([]);
+  });
+
+  test("ids and names are URL-encoded in paths", async () => {
+    const { sent, fetch } = recording();
+    const client = createClient<ClientBackend>({ baseUrl, fetch });
+    await expect(client.collections.posts.get("a/b?c")).resolves.toBeNull();
+    expect(sent).toEqual(["GET /collections/posts/records/a%2Fb%3Fc"]);
+  });
+
+  test("an answer that is not a problem document (a proxy's page) is an ApiError HTTP_<status>", async () => {
+    const proxy = await listening(
+      createServer((_req, res) => {
+        res.writeHead(502, { "content-type": "text/html" }).end("<h1>Bad Gateway</h1>");
+      }).listen(0, "127.0.0.1"),
+    );
+    try {
+      const error = await thrown(createClient<ClientBackend>({ baseUrl: proxy.origin }).collections.posts.list());
+      expect([error.status, error.code, error.message, error.issues]).toEqual([502, "HTTP_502", "502 Bad Gateway", []]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test("headers: given once or by a function called per request", async () => {
     const { client } = await signedUp();
     let calls = 0;
