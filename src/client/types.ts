@@ -9,7 +9,7 @@ import type { SignUpInput } from "../define/action.js";
 import type { ApiKeyInfo, CreateApiKeyInput, SessionInfo } from "../define/auth-api.js";
 import type { ActionInput, ActionOutput, AnyAction } from "../define/handles.js";
 import type { HttpMethod } from "../define/action.js";
-import type { CreateInput, ListOptions, Page, ReadOptions, RecordOf, Schema, UpdateInput } from "../define/types.js";
+import type { CreateInput, ListOptions, Page, Readable, ReadOptions, RecordOf, Schema, UpdateInput } from "../define/types.js";
 
 /**
  * A value as it comes back from JSON: a `Date` becomes its ISO 8601 string, the rest keeps its
@@ -35,6 +35,12 @@ export type ActionsOfBackend<B> = B extends Backend<infer _S, infer _D, infer A,
 
 type Counted<O> = O extends { count: true } ? true : false;
 
+/**
+ * `select` of the fields a caller may read: a `hidden()` field is not one (the server answers
+ * `400 INVALID_QUERY`), so naming it is a compile error.
+ */
+type CallerSelect<S extends Schema, N extends keyof S & string> = { select?: readonly (keyof Readable<S[N]> & string)[] };
+
 /** A record of collection `N` as the API answers a caller: `select`/`include` applied, no hidden field, dates as strings. */
 export type ClientRecord<S extends Schema, N extends keyof S & string, O = {}> = Jsonified<RecordOf<S, N, O, "caller">>;
 
@@ -59,7 +65,7 @@ export interface CollectionClient<S extends Schema, N extends keyof S & string> 
    * const { items, nextCursor } = await client.collections.posts.list({ where: { title: { contains: "SQL" } }, limit: 20 });
    * ```
    */
-  list<const O extends ListOptions<S, N> = {}>(options?: O): Promise<Jsonified<Page<RecordOf<S, N, O, "caller">, Counted<O>>>>;
+  list<const O extends ListOptions<S, N> & CallerSelect<S, N> = {}>(options?: O): Promise<Jsonified<Page<RecordOf<S, N, O, "caller">, Counted<O>>>>;
   /**
    * Every record matching the options, page after page (each page one request, of `limit`
    * records), as an async iterator.
@@ -68,7 +74,7 @@ export interface CollectionClient<S extends Schema, N extends keyof S & string> 
    * for await (const post of client.collections.posts.all({ where: { published: true } })) console.log(post.title);
    * ```
    */
-  all<const O extends AllOptions<S, N> = {}>(options?: O): AsyncGenerator<ClientRecord<S, N, O>, void, undefined>;
+  all<const O extends AllOptions<S, N> & CallerSelect<S, N> = {}>(options?: O): AsyncGenerator<ClientRecord<S, N, O>, void, undefined>;
   /**
    * `GET /collections/:name/records/:id`: the record, or `null` when there is none the caller
    * may see (`404 NOT_FOUND`).
@@ -77,7 +83,7 @@ export interface CollectionClient<S extends Schema, N extends keyof S & string> 
    * const post = await client.collections.posts.get(id, { include: { author: true } });
    * ```
    */
-  get<const O extends ReadOptions<S, N> = {}>(id: string, options?: O): Promise<ClientRecord<S, N, O> | null>;
+  get<const O extends ReadOptions<S, N> & CallerSelect<S, N> = {}>(id: string, options?: O): Promise<ClientRecord<S, N, O> | null>;
   /**
    * `POST /collections/:name/records`: creates a record and returns it.
    * @example
@@ -85,7 +91,7 @@ export interface CollectionClient<S extends Schema, N extends keyof S & string> 
    * const post = await client.collections.posts.create({ title: "Hello", slug: "hello" });
    * ```
    */
-  create<const O extends ReadOptions<S, N> = {}>(data: CreateInput<S[N], "caller">, options?: O): Promise<ClientRecord<S, N, O>>;
+  create<const O extends ReadOptions<S, N> & CallerSelect<S, N> = {}>(data: CreateInput<S[N], "caller">, options?: O): Promise<ClientRecord<S, N, O>>;
   /**
    * `PATCH /collections/:name/records/:id`: changes the given fields and returns the record.
    * @example
@@ -93,7 +99,7 @@ export interface CollectionClient<S extends Schema, N extends keyof S & string> 
    * await client.collections.posts.update(post.id, { published: true });
    * ```
    */
-  update<const O extends ReadOptions<S, N> = {}>(id: string, data: UpdateInput<S[N], "caller">, options?: O): Promise<ClientRecord<S, N, O>>;
+  update<const O extends ReadOptions<S, N> & CallerSelect<S, N> = {}>(id: string, data: UpdateInput<S[N], "caller">, options?: O): Promise<ClientRecord<S, N, O>>;
   /**
    * `DELETE /collections/:name/records/:id`: deletes the record.
    * @example

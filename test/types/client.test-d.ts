@@ -28,6 +28,10 @@ describe("collections", () => {
     const user = await client.collections.users.get("id");
     expectTypeOf(user!).not.toHaveProperty("secret");
     expectTypeOf(user!.name).toEqualTypeOf<string>();
+    // @ts-expect-error: secret is hidden (the server answers 400 INVALID_QUERY)
+    void client.collections.users.list({ select: ["secret"] });
+    // @ts-expect-error: the same for one record
+    void client.collections.users.get("id", { select: ["name", "secret"] });
     const selected = await client.collections.users.list({ select: ["name"] });
     expectTypeOf(selected.items[0]!).toEqualTypeOf<{ id: string; name: string }>();
     // @ts-expect-error: callers may not write a hidden field
