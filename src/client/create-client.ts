@@ -69,9 +69,8 @@ export function createClient<B>(options: ClientOptions<B>): Client<B> {
     if (options.keepToken && typeof (answer as Json)["token"] === "string") token = (answer as Json)["token"] as string;
     return answer;
   };
-  const forget = <T>(answer: T): T => {
+  const forget = () => {
     if (options.keepToken) token = null;
-    return answer;
   };
 
   /** One request: JSON in, JSON out (`undefined` for 204), an ApiError for a failure. */
@@ -142,13 +141,18 @@ export function createClient<B>(options: ClientOptions<B>): Client<B> {
       signUp: (input: unknown) => post("sign-up")(input).then(keep),
       signIn: (input: unknown) => post("sign-in")(input).then(keep),
       verifyEmail: (input: unknown) => post("verify-email")(input).then(keep),
-      signOut: () => post("sign-out")().then(forget),
+      // Signed out even when the server refuses the token (expired, revoked): it is forgotten.
+      signOut: () => post("sign-out")().finally(forget),
       session: () =>
         call("GET", "/auth/session").catch((error: unknown) => {
           if (error instanceof ApiError && error.code === "UNAUTHORIZED") return null;
           throw error;
         }),
-      revokeAll: () => post("revoke-all")().then(forget),
+      revokeAll: () =>
+        post("revoke-all")().then((answer: unknown) => {
+          forget();
+          return answer;
+        }),
       changePassword: post("change-password"),
       requestPasswordReset: post("request-password-reset"),
       resetPassword: post("reset-password"),

@@ -224,6 +224,11 @@ describeEachDatabase("cimiento/client over HTTP", (db) => {
     await again.auth.signOut();
     expect(again.token).toBeNull();
     expect(await again.auth.session()).toBeNull();
+
+    // A token the server no longer knows is forgotten at sign-out too, though the server refuses it.
+    const stale = createClient<ClientBackend>({ baseUrl, keepToken: true, token: signed.token });
+    expect((await thrown(stale.auth.signOut())).code).toBe("INVALID_SESSION");
+    expect(stale.token).toBeNull();
   });
 
   test("auth with cookies: the session cookie signs the client in and out; no token is kept", async () => {
