@@ -9,6 +9,7 @@ export default defineConfig({
     hono: "src/hosts/hono.ts",
     testing: "src/testing/index.ts",
     types: "src/types.ts",
+    client: "src/client.ts",
   },
   format: ["esm"],
   target: "node20",

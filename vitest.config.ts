@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^cimiento\/hono$/, replacement: src("hosts/hono.ts") },
       { find: /^cimiento\/testing$/, replacement: src("testing/index.ts") },
       { find: /^cimiento\/types$/, replacement: src("types.ts") },
+      { find: /^cimiento\/client$/, replacement: src("client.ts") },
       { find: /^cimiento$/, replacement: src("index.ts") },
     ],
   },

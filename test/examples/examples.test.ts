@@ -1,7 +1,8 @@
 /**
  * The runnable examples: each starts as its own process on a random port with a fresh database
  * file, prints the curl lines of examples/quickstart/requests.ts, and those requests answer as
- * printed (sent with fetch, and with curl itself where it is installed).
+ * printed (sent with fetch, and with curl itself where it is installed). examples/quickstart/client.ts
+ * runs against the quickstart through cimiento/client and prints what it should.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -140,6 +141,32 @@ test("the README's Express and Hono snippets are lines of examples/express and e
       const at = file.indexOf(line, from);
       expect(at, `examples/${example}/index.ts has, after line ${from}: ${line}`).toBeGreaterThanOrEqual(0);
       from = at + 1;
+    }
+  });
+});
+
+describe("examples/quickstart/client.ts", () => {
+  test("runs against the quickstart server through cimiento/client: sign-in, reads, writes, an action, pages, an error, sign-out", async () => {
+    const running = await start("quickstart", join(folder, "client.db"));
+    try {
+      const origin = /listens on (http:\/\/localhost:\d+)/.exec(running.output)![1]!.replace("//localhost:", "//127.0.0.1:");
+      const run = promisify(execFile);
+      const { stdout } = await run(process.execPath, ["--import", "tsx", join("examples", "quickstart", "client.ts")], {
+        cwd: root,
+        env: { ...process.env, API_URL: origin },
+      });
+      const lines = stdout.trim().split("\n");
+      expect(lines[0]).toBe("Signed in as Ada (user).");
+      expect(lines.slice(1, 3)).toEqual(["1 published post(s) about SQLite:", '- "SQLite is enough" by Ada, 2 comment(s), tags sqlite, databases']);
+      expect(lines[3]).toMatch(/^Commented on "SQLite is enough" at \d{4}-\d\d-\d\dT[\d:.]+Z\.$/);
+      expect(lines.slice(4)).toEqual([
+        '"SQLite is enough" has 1 view(s).',
+        "Drafts only Ada sees: Draft: PostgreSQL later",
+        "422 VALIDATION_FAILED: title (too_small), slug (invalid_format)",
+        "Signed out: no session.",
+      ]);
+    } finally {
+      expect(await stop(running)).toBe(0);
     }
   });
 });

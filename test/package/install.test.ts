@@ -168,6 +168,7 @@ describe.concurrent("the packed package beside the host's stack", () => {
       const output = await run(process.execPath, [join(app, "dist", "index.js")], app);
 
       expect(output).toContain('in-process: "typed" pinned=true, refused VALIDATION_FAILED, VALIDATION_FAILED');
+      expect(output).toContain('client: "from the client" pinned=true, refused VALIDATION_FAILED, absent null');
       const checks = output.split("\n").filter((line) => /^(ok|FAIL) /.test(line));
       expect(checks.filter((line) => line.startsWith("FAIL"))).toEqual([]);
       // @hono/node-server 1.x writes a content type on every answer without one, a 204 too.

@@ -3,8 +3,8 @@
  * cimiento`. test/package/install.test.ts copies it into a fresh project outside the repository,
  * type-checks it with tsc (strict, nodenext) against the installed package, emits it with its
  * declarations, and runs it: it mounts one backend in a real Express server, a real Koa server and
- * a real Hono server (on the host's `@hono/node-server`), calls each over HTTP, and exits 0 only
- * when every answer is the expected one.
+ * a real Hono server (on the host's `@hono/node-server`), calls each over HTTP (the Hono one through
+ * `cimiento/client` too), and exits 0 only when every answer is the expected one.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -16,6 +16,7 @@ import { Hono } from "hono";
 import Koa from "koa";
 import { z } from "zod";
 import { action, ApiError, collection, createBackend, field } from "cimiento";
+import { ApiError as ClientError, createClient } from "cimiento/client";
 import { toHono } from "cimiento/hono";
 import { toNodeHandler } from "cimiento/node";
 import { sqlite } from "cimiento/sqlite";
@@ -197,6 +198,24 @@ for (const host of ["express", "koa", "hono"]) {
     expect: (body: any) => body.code === "ROUTE_NOT_FOUND" && body.detail.startsWith("No route for OPTIONS "),
   });
 }
+
+// cimiento/client from the packed package, typed by the backend's type, over the Hono server.
+const client = createClient<typeof backend>({
+  baseUrl: `http://127.0.0.1:${(honoServer.address() as AddressInfo).port}/api`,
+  token: "consumer-token",
+});
+const viaClient = await client.collections.notes.create({ title: "from the client" });
+const clientTitle: string = viaClient.title;
+const clientPinned: boolean = (await client.actions.pin({ id: viaClient.id })).pinned;
+// @ts-expect-error -- title is text, not a number
+void client.collections.notes.list({ where: { title: 42 } }).catch(() => {});
+const clientRefused = await client.collections.notes.create({ title: "" }).then(
+  () => "accepted",
+  (error: unknown) => (error instanceof ClientError ? error.code : String(error)),
+);
+const clientAbsent = await client.collections.notes.get("no-such-note");
+if (!(clientPinned && clientRefused === "VALIDATION_FAILED" && clientAbsent === null)) failures += 1;
+console.log(`client: "${clientTitle}" pinned=${clientPinned}, refused ${clientRefused}, absent ${clientAbsent}`);
 
 await new Promise((resolve) => expressServer.close(resolve));
 await new Promise((resolve) => koaServer.close(resolve));
