@@ -23,6 +23,7 @@ import type { DB, DialectName, Schema } from "../define/types.js";
 import type { AnyCollection } from "../define/types.js";
 import { createApp } from "../http/create-app.js";
 import type { HttpOptions } from "../http/options.js";
+import type { OpenApiDocument, OpenApiOptions } from "../openapi/document.js";
 import { Auth } from "../auth/auth.js";
 import type { AuthApi } from "../define/auth-api.js";
 import type { AuthOptions, BuiltInAuthOptions, HostAuthOptions } from "../auth/options.js";
@@ -179,6 +180,23 @@ export interface Backend<
    * ```
    */
   readonly jobs: JobsApi<J>;
+  /**
+   * The OpenAPI 3.1 document of the backend's HTTP API, built from the same definitions: every
+   * collection's routes (a record as callers read it, the bodies of create and update, the query
+   * parameters of a list, a page), every action (its input and output schemas, its own route),
+   * the auth routes its options turn on, `/health`, the problem document of every error with
+   * every stable code, and the security schemes. Built anew on each call; the same definitions
+   * give the same document. `GET /openapi.json` serves it (see `http.openapi`).
+   * @example
+   * ```ts
+   * const document = backend.openapi({
+   *   info: { title: "Blog API", version: "1.0.0" },
+   *   servers: [{ url: "https://blog.example.com/api" }],
+   * });
+   * await writeFile("openapi.json", JSON.stringify(document, null, 2));
+   * ```
+   */
+  openapi(options?: OpenApiOptions): OpenApiDocument;
   /** Stops the worker of this process (waiting for its jobs), then closes the database connections. */
   close(): Promise<void>;
 }
@@ -352,7 +370,7 @@ export function createBackend<
     if (user === null) return textDates ? anonymousAnswering : anonymous;
     return scopeOf(rootContext(shared, user, false, textDates));
   };
-  const app = createApp(
+  const { app, openapi } = createApp(
     {
       model,
       actionServices: services,
@@ -373,6 +391,7 @@ export function createBackend<
     fetch: async (request, env) => app.fetch(request, env),
     auth: (auth ?? noAuth) as unknown as AuthApi<UsersOf<WithAuthUsers<S, Au>>>,
     jobs: jobsApi,
+    openapi,
     close: async () => {
       await jobsApi.stop();
       await runtime.close();
