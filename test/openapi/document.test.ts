@@ -7,11 +7,18 @@
 import { validate } from "@readme/openapi-parser";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { action, collection, createBackend, ERROR_CODES, field, type OpenApiDocument, type OpenApiOperation } from "cimiento";
-import { actions, collections } from "../../examples/quickstart/schema.js";
-import { conduit } from "../../examples/realworld/backend.js";
+import { action, collection, createBackend, ERROR_CODES, field, type DatabaseAdapter, type OpenApiDocument, type OpenApiOperation } from "cimiento";
+import type { Schema } from "cimiento/types";
 import { partsOf } from "../../src/backend/backend-parts.js";
 import { describeEachDatabase, type TestDatabase } from "../setup/dialects.js";
+import type { AnyAction } from "../../src/define/handles.js";
+
+// The examples declare cimiento's Register for themselves: loaded by a path the type checker does
+// not follow, so that their declarations stay out of this program.
+const QUICKSTART = "../../examples/quickstart/schema.js";
+const REALWORLD = "../../examples/realworld/backend.js";
+const { actions, collections } = (await import(QUICKSTART)) as { actions: Record<string, AnyAction>; collections: Schema };
+const { conduit } = (await import(REALWORLD)) as { conduit: (database: DatabaseAdapter<"sqlite" | "postgres">) => AnyBackend };
 
 type AnyBackend = {
   fetch(request: Request): Promise<Response>;
