@@ -97,6 +97,8 @@ export interface OpenApiRoutes<E extends Env> {
   document(): OpenApiDocument;
   reference: boolean;
   cacheControl(c: Context<E>, value: string): void;
+  /** Where Scalar's script is; `undefined` when the package is missing. @default resolved from the installed package */
+  scriptFile?: () => string | undefined;
 }
 
 /** Installs `GET /openapi.json` and, with `reference`, the page and its script. */
@@ -112,7 +114,7 @@ export function installOpenApiRoutes<E extends Env>(app: Hono<E>, routes: OpenAp
   let script: Promise<Script | null> | undefined;
   const loadScript = (): Promise<Script | null> =>
     (script ??= (async () => {
-      const file = packageFile(SCALAR_SCRIPT);
+      const file = (routes.scriptFile ?? (() => packageFile(SCALAR_SCRIPT)))();
       if (file === undefined) return null;
       const plain = Uint8Array.from(await readFile(file));
       return { plain, gzip: Uint8Array.from(gzipSync(plain)) };
