@@ -106,7 +106,7 @@ export function buildOpenApiDocument(source: OpenApiSource, options: OpenApiOpti
   ];
   return {
     openapi: "3.1.0",
-    info: { title: "API", version: "0.0.0", ...options.info },
+    info: { ...options.info, title: options.info?.title ?? "API", version: options.info?.version ?? "0.0.0" },
     ...(options.servers === undefined ? {} : { servers: options.servers.map((server) => ({ ...server })) }),
     ...(security === undefined ? {} : { security: security.any }),
     tags,

@@ -134,6 +134,9 @@ describeEachDatabase("OpenAPI document", (db: TestDatabase) => {
     const again = await quickstart();
     expect(JSON.stringify(quick.openapi())).toBe(JSON.stringify(quick.openapi()));
     expect(JSON.stringify(again.openapi())).toBe(JSON.stringify(quick.openapi()));
+    expect(quick.openapi().info).toEqual({ title: "API", version: "0.0.0" });
+    expect(quick.openapi({ info: { description: "A blog" } }).info).toEqual({ title: "API", version: "0.0.0", description: "A blog" });
+    expect(quick.openapi().servers).toBeUndefined();
   });
 
   test("a record's schema has no hidden field; create and update have no read-only, generated or hidden field", () => {
