@@ -12,6 +12,7 @@ import type { Schema } from "cimiento/types";
 import { partsOf } from "../../src/backend/backend-parts.js";
 import { describeEachDatabase, type TestDatabase } from "../setup/dialects.js";
 import type { AnyAction } from "../../src/define/handles.js";
+import { openApiPath } from "../../src/openapi/actions.js";
 
 // The examples declare cimiento's Register for themselves: loaded by a path the type checker does
 // not follow, so that their declarations stay out of this program.
@@ -89,6 +90,12 @@ async function expectRoutesInStep(backend: AnyBackend, notFoundCodes: readonly s
     expect({ method, path, code }).not.toSatisfy(() => notFoundCodes.includes(code ?? ""));
   }
 }
+
+test("an action's Hono path becomes an OpenAPI path, regular expressions and optional marks dropped", () => {
+  expect(openApiPath("/posts/:id/publish")).toEqual({ path: "/posts/{id}/publish", params: ["id"] });
+  expect(openApiPath("/items/:id{[0-9]+}/parts/:part")).toEqual({ path: "/items/{id}/parts/{part}", params: ["id", "part"] });
+  expect(openApiPath("/stats")).toEqual({ path: "/stats", params: [] });
+});
 
 describeEachDatabase("OpenAPI document", (db: TestDatabase) => {
   const made: { backend: AnyBackend; drop(): Promise<void> }[] = [];
