@@ -7,6 +7,11 @@
 /**
  * A JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1): the keywords cimiento writes are
  * typed, any other keyword is allowed.
+ * @example
+ * ```ts
+ * const title: JsonSchema = { type: "string", minLength: 1, maxLength: 200 };
+ * backend.openapi().components.schemas["posts.create"]?.properties?.["title"]; // like `title`
+ * ```
  */
 export interface JsonSchema {
   $ref?: string;
@@ -45,7 +50,13 @@ export interface OpenApiInfo {
   [extension: `x-${string}`]: unknown;
 }
 
-/** A server the API answers at, e.g. `{ url: "https://api.example.com/api" }`. */
+/**
+ * A server the API answers at.
+ * @example
+ * ```ts
+ * const servers: OpenApiServer[] = [{ url: "https://api.example.com/api", description: "Production" }, { url: "/api" }];
+ * ```
+ */
 export interface OpenApiServer {
   url: string;
   description?: string;
@@ -81,7 +92,14 @@ export interface OpenApiRequestBody {
 /** Which security schemes an operation accepts: each entry is one way (`{}`: none needed). */
 export type OpenApiSecurityRequirement = Record<string, string[]>;
 
-/** One operation: a method of a path. */
+/**
+ * One operation: a method of a path.
+ * @example
+ * ```ts
+ * const list: OpenApiOperation | undefined = backend.openapi().paths["/collections/posts/records"]?.get;
+ * list?.operationId; // "posts.list"
+ * ```
+ */
 export interface OpenApiOperation {
   operationId?: string;
   summary?: string;
@@ -105,7 +123,18 @@ export type OpenApiPathItem = { [M in OpenApiMethod]?: OpenApiOperation } & {
   parameters?: OpenApiParameter[];
 };
 
-/** A security scheme of `components.securitySchemes`. */
+/**
+ * A security scheme of `components.securitySchemes`.
+ * @example
+ * ```ts
+ * // A host's own auth (auth.resolve) describes its scheme with http.openapi.filter:
+ * const filter = (document: OpenApiDocument): OpenApiDocument => ({
+ *   ...document,
+ *   components: { ...document.components, securitySchemes: { jwt: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+ *   security: [{}, { jwt: [] }],
+ * });
+ * ```
+ */
 export type OpenApiSecurityScheme =
   | { type: "http"; scheme: string; bearerFormat?: string; description?: string }
   | { type: "apiKey"; name: string; in: "header" | "query" | "cookie"; description?: string };
