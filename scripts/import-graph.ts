@@ -30,6 +30,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["migrate"],
   // The services, peers: actions, jobs, built-in auth.
   ["actions", "jobs", "auth"],
+  // The OpenAPI document, built from the model, the actions and built-in auth's options.
+  ["openapi"],
   // The Fetch handler.
   ["http"],
   // createBackend and scopes: the one place parts are wired together.

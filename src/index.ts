@@ -29,7 +29,23 @@ export type { FieldAccess } from "./define/field.js";
 export type { RuleContext } from "./define/principal.js";
 export type { CollectionHooks, CommittedChange, HookContext } from "./define/hooks.js";
 export type { Logger } from "./define/logger.js";
-export type { CorsOptions, HttpOptions } from "./http/options.js";
+export type { CorsOptions, HttpOptions, OpenApiHttpOptions } from "./http/options.js";
+export type {
+  JsonSchema,
+  OpenApiContent,
+  OpenApiDocument,
+  OpenApiInfo,
+  OpenApiMethod,
+  OpenApiOperation,
+  OpenApiOptions,
+  OpenApiParameter,
+  OpenApiPathItem,
+  OpenApiRequestBody,
+  OpenApiResponse,
+  OpenApiSecurityRequirement,
+  OpenApiSecurityScheme,
+  OpenApiServer,
+} from "./openapi/document.js";
 export type {
   AuthLinks,
   AuthOptions,

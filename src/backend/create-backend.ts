@@ -26,6 +26,7 @@ import type { AnyCollection } from "../define/types.js";
 import { createApp } from "../http/create-app.js";
 import type { HttpOptions } from "../http/options.js";
 import { RequestGate } from "../http/gate.js";
+import type { OpenApiDocument, OpenApiOptions } from "../openapi/document.js";
 import { Auth } from "../auth/auth.js";
 import type { AuthApi } from "../define/auth-api.js";
 import type { AuthOptions, BuiltInAuthOptions, HostAuthOptions } from "../auth/options.js";
@@ -192,6 +193,23 @@ export interface Backend<
    * ```
    */
   readonly jobs: JobsApi<J>;
+  /**
+   * The OpenAPI 3.1 document of the backend's HTTP API, built from the same definitions: every
+   * collection's routes (a record as callers read it, the bodies of create and update, the query
+   * parameters of a list, a page), every action (its input and output schemas, its own route),
+   * the auth routes its options turn on, `/health`, the problem document of every error with
+   * every stable code, and the security schemes. Built anew on each call; the same definitions
+   * give the same document. `GET /openapi.json` serves it (see `http.openapi`).
+   * @example
+   * ```ts
+   * const document = backend.openapi({
+   *   info: { title: "Blog API", version: "1.0.0" },
+   *   servers: [{ url: "https://blog.example.com/api" }],
+   * });
+   * await writeFile("openapi.json", JSON.stringify(document, null, 2));
+   * ```
+   */
+  openapi(options?: OpenApiOptions): OpenApiDocument;
   /**
    * Shuts the backend down: from now on every request is answered 503 `UNAVAILABLE` (with
    * `Retry-After` and `Connection: close`); the requests in flight are waited for, at most
@@ -412,7 +430,7 @@ export function createBackend<
     return scopeOf(rootContext(shared, user, false, textDates));
   };
   const gate = new RequestGate();
-  const app = createApp(
+  const { app, openapi } = createApp(
     {
       model,
       actionServices: services,
@@ -435,6 +453,7 @@ export function createBackend<
     fetch: async (request, env) => app.fetch(request, env),
     auth: (auth ?? noAuth) as unknown as AuthApi<UsersOf<WithAuthUsers<S, Au>>>,
     jobs: jobsApi,
+    openapi,
     close: (closeOptions = {}) => {
       closing ??= (async () => {
         const timeout = closeOptions.timeout ?? 10_000;

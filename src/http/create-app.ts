@@ -33,6 +33,9 @@ import { reachedCollections } from "./reach.js";
 import { parseJson } from "./parse-json.js";
 import { jsonProblem } from "../model/text.js";
 import { checkKey, listOptions, readOptions, type PageLimits } from "./query-params.js";
+import { installOpenApiRoutes } from "./openapi-routes.js";
+import { buildOpenApiDocument, type OpenApiSource } from "../openapi/build-document.js";
+import type { OpenApiDocument, OpenApiOptions } from "../openapi/document.js";
 
 type CallerScope = Scope<Schema, DialectName, Record<string, AnyAction>, Privilege>;
 
@@ -159,8 +162,15 @@ async function ownRecordOf(model: Model, user: Principal): Promise<Record<string
   return record;
 }
 
+/** The app `backend.fetch` serves, and the OpenAPI document of its routes. */
+export interface BackendApp {
+  readonly app: Hono<Env>;
+  /** The OpenAPI 3.1 document of the app's routes, built anew. */
+  openapi(options?: OpenApiOptions): OpenApiDocument;
+}
+
 /** Builds the Hono app that `backend.fetch` serves. */
-export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth): Hono<Env> {
+export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth): BackendApp {
   const maxLimit = backend.limits.maxLimit;
   if (http.defaultLimit !== undefined && !(Number.isSafeInteger(http.defaultLimit) && http.defaultLimit >= 0 && http.defaultLimit <= maxLimit)) {
     throw new TypeError(`http.defaultLimit must be a whole number from 0 to limits.maxLimit (${maxLimit}), not ${http.defaultLimit}.`);
@@ -286,6 +296,29 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 
+  const served = http.openapi === false ? undefined : (http.openapi ?? {});
+  const source: OpenApiSource = {
+    model: backend.model,
+    actions: backend.actionServices.actions,
+    auth: auth !== undefined && "builtIn" in auth ? auth.builtIn.auth : undefined,
+    bounds: limits,
+    served: { document: served !== undefined, reference: served !== undefined && served.reference !== false },
+  };
+  const openapi = (options?: OpenApiOptions) => buildOpenApiDocument(source, options);
+  if (served !== undefined) {
+    let document: OpenApiDocument | undefined;
+    installOpenApiRoutes(app, {
+      document: () => {
+        if (document !== undefined) return document;
+        const built = openapi({ ...(served.info === undefined ? {} : { info: served.info }), ...(served.servers === undefined ? {} : { servers: served.servers }) });
+        document = served.filter === undefined ? built : served.filter(built);
+        return document;
+      },
+      reference: source.served.reference,
+      cacheControl,
+    });
+  }
+
   if (auth !== undefined && "builtIn" in auth) {
     installAuthRoutes(app, auth.builtIn, {
       caller: identify,
@@ -384,5 +417,5 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   app.all("*", (c) => {
     throw apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });
-  return app;
+  return { app, openapi };
 }

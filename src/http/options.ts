@@ -3,6 +3,39 @@
  * @module
  */
 import type { ApiError } from "../errors/api-error.js";
+import type { OpenApiDocument, OpenApiOptions } from "../openapi/document.js";
+
+/**
+ * The OpenAPI document the backend serves at `GET /openapi.json`, and its reference page at
+ * `GET /reference`.
+ *
+ * @example
+ * ```ts
+ * http: {
+ *   openapi: {
+ *     info: { title: "Blog API", version: "1.0.0" },
+ *     servers: [{ url: "https://blog.example.com/api" }],
+ *     reference: false, // no page; the document is still served
+ *     filter: (document) => ({ ...document, paths: Object.fromEntries(Object.entries(document.paths).filter(([path]) => !path.startsWith("/auth/api-keys"))) }),
+ *   },
+ * }
+ * ```
+ */
+export interface OpenApiHttpOptions extends OpenApiOptions {
+  /**
+   * Serve `GET /reference`, an API reference page made with Scalar's, and its script at
+   * `GET /reference/scalar.js`. The script comes from the optional peer `@scalar/api-reference`
+   * (installed by the host); without it, the page says how to install it.
+   * @default true
+   */
+  reference?: boolean;
+  /**
+   * Changes the document before it is served (it is built, filtered and kept once, at the first
+   * request for it): remove paths, add descriptions, security schemes of the host's own.
+   * @default the document as it is
+   */
+  filter?: (document: OpenApiDocument) => OpenApiDocument;
+}
 
 /** CORS: which origins may call the API from a browser (none by default). */
 export interface CorsOptions {
@@ -50,4 +83,10 @@ export interface HttpOptions {
    * ```
    */
   formatError?: (error: ApiError, request: Request) => Response | Promise<Response>;
+  /**
+   * `GET /openapi.json` (the document of `backend.openapi()`) and `GET /reference` (its
+   * reference page); `false` serves neither.
+   * @default {}
+   */
+  openapi?: OpenApiHttpOptions | false;
 }

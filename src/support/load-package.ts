@@ -29,3 +29,20 @@ export function loadPackage<T>(name: string, missing: string): T {
     throw error;
   }
 }
+
+/**
+ * @internal The path of a file an optional package exports (`"@scalar/api-reference/browser/standalone.js"`),
+ * resolved from cimiento's own files; `undefined` when the package is not installed.
+ * @example
+ * ```ts
+ * const script = packageFile("@scalar/api-reference/browser/standalone.js");
+ * ```
+ */
+export function packageFile(specifier: string): string | undefined {
+  try {
+    return require.resolve(specifier);
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === "MODULE_NOT_FOUND") return undefined;
+    throw error;
+  }
+}

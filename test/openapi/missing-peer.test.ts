@@ -1,0 +1,31 @@
+/**
+ * Without the optional peer `@scalar/api-reference`, `GET /reference` answers a small page that
+ * says how to install it (501), and its script route a problem document that says the same.
+ */
+import { Hono } from "hono";
+import { expect, test } from "vitest";
+import { ApiError } from "../../src/errors/api-error.js";
+import { INSTALL_SCALAR, installOpenApiRoutes } from "../../src/http/openapi-routes.js";
+import { problemResponse } from "../../src/http/problem.js";
+
+test("without @scalar/api-reference, /reference says how to install it", async () => {
+  const app = new Hono();
+  app.onError((error) => problemResponse(error as ApiError, undefined));
+  installOpenApiRoutes(app, {
+    document: () => ({ openapi: "3.1.0", info: { title: "API", version: "1" }, paths: {}, components: { schemas: {} } }),
+    reference: true,
+    cacheControl: () => {},
+    scriptFile: () => undefined,
+  });
+  const page = await app.request("/reference");
+  expect(page.status).toBe(501);
+  expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+  expect(page.headers.get("content-security-policy")).toBe("default-src 'none'");
+  const html = await page.text();
+  expect(html).toContain("npm install @scalar/api-reference@~1.46.4");
+  expect(html).toContain('<a href="openapi.json">openapi.json</a>');
+  const script = await app.request("/reference/scalar.js");
+  expect(script.status).toBe(404);
+  expect(await script.json()).toMatchObject({ code: "ROUTE_NOT_FOUND", detail: INSTALL_SCALAR });
+  expect((await app.request("/openapi.json")).status).toBe(200);
+});
