@@ -53,8 +53,12 @@ export interface BackendOptions<
    * @default sqlite({ file: "./data/cimiento.db" })
    */
   database?: DatabaseAdapter<D>;
-  /** The collections, each under its own name: `{ posts, users }`. */
-  collections: S;
+  /**
+   * The collections, each under its own name: `{ posts, users }`. A backend that only runs jobs
+   * needs none.
+   * @default {}
+   */
+  collections?: S;
   /**
    * Versioned migrations (Kysely's Migrator format) that `migrate()` runs before it syncs the
    * schema; the way to make changes it refuses to make on its own (drops, renames, type changes).
@@ -256,14 +260,14 @@ function principalOf(caller: unknown): Principal | null {
  * ```
  */
 export function createBackend<
-  const S extends Schema,
+  const S extends Schema = {},
   D extends DialectName = "sqlite",
   const A extends Record<string, AnyAction> = {},
   const Au extends AuthOptions | undefined = AuthOptions | undefined,
   const J extends Record<string, AnyJob> = {},
 >(options: BackendOptions<S, D, A, Au, J>): Backend<WithAuthUsers<S, Au>, D, A, J> {
   const builtIn = isBuiltIn(options.auth) ? options.auth : undefined;
-  let collections: Schema = options.collections;
+  let collections: Schema = options.collections ?? {};
   if (builtIn !== undefined) {
     const users = collections["users"];
     if (users === undefined) collections = { ...collections, users: usersCollection() };

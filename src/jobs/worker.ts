@@ -25,6 +25,17 @@ function positive(value: number | undefined, fallback: number, what: string): nu
   return chosen;
 }
 
+function onlyNames(only: readonly string[] | undefined, host: WorkerHost): readonly string[] {
+  if (only === undefined) return [...host.definitions.keys()];
+  if (!Array.isArray(only) || only.length === 0) throw new TypeError("backend.jobs.start(): only must be a non-empty array of job names.");
+  for (const name of only) {
+    if (typeof name !== "string" || !host.definitions.has(name)) {
+      throw new TypeError(`backend.jobs.start(): only names "${String(name)}", which is not a registered job.`);
+    }
+  }
+  return [...new Set(only)];
+}
+
 /** @internal A name for a worker, unique across processes and hosts. */
 export function workerName(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
@@ -38,6 +49,8 @@ export class Worker {
   readonly #pollInterval: number;
   readonly #leaseDuration: number;
   readonly #schedules: boolean;
+  /** The jobs this worker runs. */
+  readonly #names: readonly string[];
   readonly #running = new Map<string, RunningAttempt>();
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -50,6 +63,7 @@ export class Worker {
     this.#pollInterval = positive(options.pollInterval, 1000, "pollInterval");
     this.#leaseDuration = positive(options.leaseDuration, 30_000, "leaseDuration");
     this.#schedules = options.schedules ?? true;
+    this.#names = onlyNames(options.only, host);
   }
 
   start(): void {
@@ -86,7 +100,7 @@ export class Worker {
   /** How many more attempts of each job this worker may start. */
   #capacity(): Map<string, number> {
     const capacity = new Map<string, number>();
-    for (const [name, definition] of this.#host.definitions) capacity.set(name, definition.concurrency ?? this.#concurrency);
+    for (const name of this.#names) capacity.set(name, this.#host.definitions.get(name)!.concurrency ?? this.#concurrency);
     for (const attempt of this.#running.values()) capacity.set(attempt.job.name, (capacity.get(attempt.job.name) ?? 0) - 1);
     return capacity;
   }

@@ -111,3 +111,15 @@ describe("backend.jobs and schedules", () => {
     schedule("cleanup", "0 * * * *", "cleanup");
   });
 });
+
+describe("a worker's jobs", () => {
+  test("start({ only }) takes the names of the backend's jobs, and a backend of jobs alone needs no collections", () => {
+    const backend = createBackend({ jobs });
+    backend.jobs.start({ only: ["sendEmail"] });
+    // @ts-expect-error: a job the backend does not have
+    backend.jobs.start({ only: ["sendSms"] });
+    backend.system.enqueue("cleanup", undefined);
+    // @ts-expect-error: no collections, so no data
+    void backend.system.data.notes;
+  });
+});
