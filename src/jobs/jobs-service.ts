@@ -234,8 +234,9 @@ export class JobsService implements WorkerHost {
     let failed = 0;
     for (;;) {
       await this.scheduler.tick(this.clock.now());
-      const { claimed, lost } = await this.store.claim(worker, 1, capacity, DRAIN_LEASE);
+      const lost = await this.store.reap();
       this.reportLost(lost);
+      const claimed = await this.store.claim(worker, 1, capacity, DRAIN_LEASE);
       const job = claimed[0];
       if (job === undefined) {
         if (lost.length > 0) continue;

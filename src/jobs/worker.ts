@@ -55,6 +55,8 @@ export class Worker {
   #stopping = false;
   #wake: (() => void) | undefined;
   #woken = false;
+  /** When this worker last looked for expired leases (real time). */
+  #reaped = 0;
   #loop: Promise<void> | undefined;
 
   constructor(host: WorkerHost, options: WorkerOptions) {
@@ -82,10 +84,15 @@ export class Worker {
       let claimedAny = false;
       try {
         if (this.#schedules) await host.scheduler.tick(host.clock.now());
+        // Expired leases are looked for apart from the claim, at most once per poll interval.
+        const now = Date.now();
+        if (now - this.#reaped >= this.#pollInterval) {
+          this.#reaped = now;
+          host.reportLost(await host.store.reap());
+        }
         const free = this.#concurrency - this.#running.size;
         if (free > 0) {
-          const { claimed, lost } = await host.store.claim(this.name, free, this.#capacity(), this.#leaseDuration);
-          host.reportLost(lost);
+          const claimed = await host.store.claim(this.name, free, this.#capacity(), this.#leaseDuration);
           for (const job of claimed) this.#start(job);
           claimedAny = claimed.length > 0;
         }
