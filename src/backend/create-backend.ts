@@ -342,7 +342,13 @@ export function createBackend<
           },
           builtIn,
         );
-  const services: ActionServices = { actions, scopeOf: (ctx) => createScope(ctx, services), enqueue, auth };
+  const services: ActionServices = {
+    actions,
+    scopeOf: (ctx) => createScope(ctx, services),
+    enqueue,
+    enqueueMany: (ctx, name, inputs, enqueueOptions) => jobs.enqueueMany(ctx, name, inputs, enqueueOptions),
+    auth,
+  };
   const systemScope = createScope(systemContext, services);
   const system = systemScope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "system", J>;
   const jobsApi = jobs.api() as unknown as JobsApi<J>;

@@ -179,6 +179,11 @@ export class JobStore {
     ];
   }
 
+  /** How many jobs one INSERT can hold. */
+  get rowsPerInsert(): number {
+    return Math.floor(this.#runtime.maxParameters / INSERT_COLUMNS.length);
+  }
+
   /** Inserts a job with `db` (a transaction's, for the outbox); an idempotency key used before returns that job. */
   async insert(db: Kysely<any>, job: NewJob): Promise<{ id: string; created: boolean }> {
     const values = this.#values(job, this.#time(this.#clock.now()));
@@ -203,7 +208,7 @@ export class JobStore {
   async insertMany(db: Kysely<any>, jobs: readonly NewJob[]): Promise<string[]> {
     const now = this.#time(this.#clock.now());
     const rows = jobs.map((job) => this.#values(job, now));
-    const perStatement = Math.floor(this.#runtime.maxParameters / INSERT_COLUMNS.length);
+    const perStatement = this.rowsPerInsert;
     for (let start = 0; start < rows.length; start += perStatement) {
       const chunk = rows.slice(start, start + perStatement);
       await db

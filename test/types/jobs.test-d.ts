@@ -123,3 +123,18 @@ describe("a worker's jobs", () => {
     void backend.system.data.notes;
   });
 });
+
+describe("enqueueMany", () => {
+  test("its inputs are typed as enqueue's input, and it resolves to the enqueued jobs", () => {
+    const backend = createBackend({ collections: { notes }, jobs });
+    expectTypeOf(backend.system.enqueueMany("sendEmail", [{ to: "a@example.com", subject: "Hi" }])).toEqualTypeOf<Promise<EnqueuedJob[]>>();
+    backend.system.enqueueMany("cleanup", [undefined, {}], { delay: 1000, priority: 2 });
+    // @ts-expect-error: an input without a required field
+    backend.system.enqueueMany("sendEmail", [{ to: "a@example.com" }]);
+    // @ts-expect-error: no idempotency key for many jobs
+    backend.system.enqueueMany("cleanup", [{}], { idempotencyKey: "k" });
+    void backend.system.transaction(async (tx) => {
+      expectTypeOf(tx.enqueueMany("sendEmail", [])).toEqualTypeOf<Promise<EnqueuedJob[]>>();
+    });
+  });
+});
