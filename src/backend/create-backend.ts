@@ -385,6 +385,7 @@ export function createBackend<
     jobs: jobsApi,
     close: async () => {
       await jobsApi.stop();
+      await jobs.close();
       await runtime.close();
     },
   };

@@ -22,6 +22,7 @@ import type { Schedule } from "../define/schedule.js";
 import { Scheduler, type ResolvedSchedule } from "./scheduler.js";
 import { JobStore, LEASE_EXPIRED, type LostAttempt } from "./store.js";
 import { Worker, workerName, type WorkerHost } from "./worker.js";
+import { createNotifier, JOBS_TOPIC, type Notifier } from "./notifier.js";
 import { JSON_FIELD_DEPTH, jsonValueProblem, NUL, NUL_REFUSED_ISSUE } from "../model/text.js";
 
 /** What the jobs service is made from. */
@@ -121,6 +122,8 @@ export class JobsService implements WorkerHost {
   readonly logger: Logger;
   readonly scheduler: Scheduler;
   readonly db: Kysely<any>;
+  /** Wakes workers here and in other processes when jobs are enqueued (and, later, other topics). */
+  readonly notifier: Notifier;
   readonly #listeners = new Set<JobEventListener>();
   #worker: Worker | undefined;
   readonly #system: () => JobsSystemScope;
@@ -133,6 +136,7 @@ export class JobsService implements WorkerHost {
     this.logger = options.logger;
     this.#system = options.system;
     this.db = options.runtime.kysely;
+    this.notifier = createNotifier(options.runtime, options.logger);
     this.scheduler = new Scheduler(
       schedules,
       options.clock.now(),
@@ -215,7 +219,7 @@ export class JobsService implements WorkerHost {
   #announce(ctx: DataContext, name: string, ids: readonly string[], runAt: number): void {
     afterCommit(ctx, () => {
       for (const id of ids) this.emit({ type: "enqueued", id, name, runAt: new Date(runAt) });
-      this.#worker?.wake();
+      this.notifier.publish(JOBS_TOPIC);
     });
   }
 
@@ -310,6 +314,13 @@ export class JobsService implements WorkerHost {
     if (!this.enabled) throw new TypeError(NO_JOBS);
   }
 
+  /** Stops the worker and the notifier (`backend.close()`). */
+  async close(): Promise<void> {
+    await this.#worker?.stop({});
+    this.#worker = undefined;
+    await this.notifier.close();
+  }
+
   /** `backend.jobs`. */
   api(): JobsApi {
     const service = this;
@@ -344,7 +355,9 @@ export class JobsService implements WorkerHost {
       },
       retry: async (id) => {
         this.#enabled();
-        return this.store.retry(id, (name) => attemptsOf(this.definitions.get(name)));
+        const record = await this.store.retry(id, (name) => attemptsOf(this.definitions.get(name)));
+        this.notifier.publish(JOBS_TOPIC);
+        return record;
       },
       cancel: async (id) => {
         this.#enabled();

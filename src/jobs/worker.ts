@@ -9,12 +9,14 @@ import type { StopOptions, WorkerOptions } from "./jobs-api.js";
 import { startAttempt, type AttemptHost, type RunningAttempt } from "./run-attempt.js";
 import type { Scheduler } from "./scheduler.js";
 import type { LostAttempt } from "./store.js";
+import { JOBS_TOPIC, type Notifier } from "./notifier.js";
 
 export type { StopOptions, WorkerOptions } from "./jobs-api.js";
 
 /** What a worker needs of the jobs host: what its attempts need, the schedules, and where lost leases go. */
 export interface WorkerHost extends AttemptHost {
   readonly scheduler: Scheduler;
+  readonly notifier: Notifier;
   reportLost(lost: readonly LostAttempt[]): void;
 }
 
@@ -58,6 +60,7 @@ export class Worker {
   /** When this worker last looked for expired leases (real time). */
   #reaped = 0;
   #loop: Promise<void> | undefined;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(host: WorkerHost, options: WorkerOptions) {
     this.#host = host;
@@ -69,6 +72,7 @@ export class Worker {
   }
 
   start(): void {
+    this.#unsubscribe = this.#host.notifier.subscribe(JOBS_TOPIC, () => this.wake());
     this.#loop = this.#run();
   }
 
@@ -146,6 +150,7 @@ export class Worker {
   /** Stops claiming, waits for running attempts (or gives them back after `timeout`). */
   async stop(options: StopOptions): Promise<void> {
     this.#stopping = true;
+    this.#unsubscribe?.();
     this.wake();
     await this.#loop;
     const running = [...this.#running.values()];
