@@ -195,6 +195,13 @@ export interface WorkerOptions<Name extends string = string> {
    */
   readonly leaseDuration?: number;
   /**
+   * How long succeeded and cancelled jobs are kept, in ms, after they finished; this worker then
+   * deletes them (with their attempts) in the background, in batches of 1,000, once a minute.
+   * `false` keeps them (delete them with `prune()`). Failed jobs (dead letters) are kept either way.
+   * @default 604_800_000 (7 days)
+   */
+  readonly retention?: number | false;
+  /**
    * Whether this worker also enqueues the ticks of the backend's schedules.
    * @default true
    */

@@ -8,7 +8,12 @@ import { randomBytes } from "node:crypto";
 import type { StopOptions, WorkerOptions } from "./jobs-api.js";
 import { startAttempt, type AttemptHost, type RunningAttempt } from "./run-attempt.js";
 import type { Scheduler } from "./scheduler.js";
-import type { LostAttempt } from "./store.js";
+import { PRUNE_BATCH, type LostAttempt } from "./store.js";
+
+/** How long finished jobs are kept by default: 7 days. */
+const DEFAULT_RETENTION = 7 * 24 * 3_600_000;
+/** How often a worker deletes the finished jobs past their retention. */
+const SWEEP_INTERVAL = 60_000;
 import { JOBS_TOPIC, type Notifier } from "./notifier.js";
 
 export type { StopOptions, WorkerOptions } from "./jobs-api.js";
@@ -53,6 +58,9 @@ export class Worker {
   readonly #schedules: boolean;
   /** The jobs this worker runs. */
   readonly #names: readonly string[];
+  readonly #retention: number | false;
+  #sweeping: Promise<void> | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
   readonly #running = new Map<string, RunningAttempt>();
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -69,11 +77,35 @@ export class Worker {
     this.#leaseDuration = positive(options.leaseDuration, 30_000, "leaseDuration");
     this.#schedules = options.schedules ?? true;
     this.#names = onlyNames(options.only, host);
+    this.#retention = options.retention === false ? false : positive(options.retention, DEFAULT_RETENTION, "retention");
   }
 
   start(): void {
     this.#unsubscribe = this.#host.notifier.subscribe(JOBS_TOPIC, () => this.wake());
     this.#loop = this.#run();
+    if (this.#retention !== false) {
+      this.#sweep();
+      this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_INTERVAL);
+      this.#sweepTimer.unref();
+    }
+  }
+
+  /** Deletes the finished jobs past their retention, a batch at a time, in the background. */
+  #sweep(): void {
+    if (this.#sweeping !== undefined || this.#retention === false) return;
+    const host = this.#host;
+    const before = host.clock.now() - this.#retention;
+    this.#sweeping = (async () => {
+      try {
+        while (!this.#stopping && (await host.store.sweep(before, ["succeeded", "cancelled"], PRUNE_BATCH)) === PRUNE_BATCH) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } catch (error) {
+        host.logger.error("The job worker could not delete finished jobs past their retention; it tries again in a minute.", { error });
+      } finally {
+        this.#sweeping = undefined;
+      }
+    })();
   }
 
   /** Looks for due jobs now instead of at the next poll. */
@@ -151,8 +183,10 @@ export class Worker {
   async stop(options: StopOptions): Promise<void> {
     this.#stopping = true;
     this.#unsubscribe?.();
+    clearInterval(this.#sweepTimer);
     this.wake();
     await this.#loop;
+    await this.#sweeping;
     const running = [...this.#running.values()];
     const all = Promise.all(running.map((attempt) => attempt.done));
     if (options.timeout === undefined) {

@@ -18,7 +18,7 @@ const IDLE = 60_000;
 describeEachDatabase("waking workers", (db) => {
   let shared: SharedDatabase;
   let ran: number[];
-  let backends: ReturnType<typeof instance>[];
+  let backends: { close(): Promise<void> }[];
   const noted = job({ input: z.object({ n: z.number() }), handler: ({ input }) => void ran.push(input.n) });
   const instance = () => {
     const backend = createBackend({ database: shared.adapter() as DatabaseAdapter<"sqlite">, jobs: { noted }, logger: quietLogger() });
