@@ -5,8 +5,8 @@
  * A claim is one `UPDATE` of the rows its subquery picks from the front of the due index, locked
  * (`FOR UPDATE SKIP LOCKED`) where transactions write concurrently; where a write holds the
  * whole database (SQLite) the statement alone is atomic. So no two workers claim the same
- * attempt, and a claim reads about as many rows as it takes, however long the queue. A success
- * is one `UPDATE` too: the job row holds its latest attempt (worker, start, end), and a row of
+ * attempt, and a claim reads about as many rows as it takes, however long the queue. Successes
+ * are one `UPDATE` too (all those that end while the previous one runs): the job row holds its latest attempt (worker, start, end), and a row of
  * `cimiento_job_attempts` is written only for an attempt that ends otherwise (failed, lost,
  * released, cancelled), which the row of a later attempt would hide.
  * @module
@@ -98,6 +98,9 @@ interface AttemptRow {
   readonly finishedAt: number;
 }
 
+/** The most successes one statement records. */
+const SUCCESS_BATCH = 500;
+
 /** How many finished jobs one statement of prune or retention deletes. */
 export const PRUNE_BATCH = 1000;
 
@@ -127,7 +130,8 @@ export class JobStore {
     this.#succeed = new Prepared(
       runtime.kysely,
       (p) => sql`update ${jobs} set "state" = 'succeeded', "finishedAt" = ${p("now")}, "leaseUntil" = null, "updatedAt" = ${p("updatedAt")}
-        where "id" = ${p("id")} and "lockedBy" = ${p("worker")} and "attempts" = ${p("attempt")} and ${sql.raw(RUNNING)}
+        where ${runtime.inList(sql.ref("id"), p("ids"), "text")} and "lockedBy" = ${p("worker")} and ${sql.raw(RUNNING)}
+          and ${runtime.inList(sql`("id" || ':' || "attempts")`, p("keys"), "text")}
         returning "id"`,
     );
     this.#expired = new Prepared(
@@ -418,13 +422,51 @@ export class JobStore {
     return rows.length === 1;
   }
 
-  /** The attempt succeeded: one statement, the job row keeps the attempt. */
-  async succeed(worker: string, job: ClaimedJob): Promise<boolean> {
-    const now = this.#clock.now();
-    const { rows } = await this.#runtime.kysely.executeQuery(
-      this.#succeed.with({ now, updatedAt: this.#time(now), id: job.id, worker, attempt: job.attempt }),
-    );
-    return rows.length === 1;
+  /**
+   * The attempt succeeded; resolves to whether it still held its job. The job row keeps the
+   * attempt. Successes are written together: one statement for those that end while the
+   * previous one runs.
+   */
+  succeed(worker: string, job: ClaimedJob): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#successes.push({ worker, job, resolve, reject });
+      if (this.#writingSuccesses) return;
+      this.#writingSuccesses = true;
+      setImmediate(() => void this.#writeSuccesses());
+    });
+  }
+
+  readonly #successes: { worker: string; job: ClaimedJob; resolve: (held: boolean) => void; reject: (error: unknown) => void }[] = [];
+  #writingSuccesses = false;
+
+  async #writeSuccesses(): Promise<void> {
+    try {
+      while (this.#successes.length > 0) {
+        const batch = this.#successes.splice(0, SUCCESS_BATCH);
+        const byWorker = new Map<string, typeof batch>();
+        for (const success of batch) byWorker.set(success.worker, [...(byWorker.get(success.worker) ?? []), success]);
+        for (const [worker, successes] of byWorker) {
+          try {
+            const now = this.#clock.now();
+            const { rows } = await this.#runtime.kysely.executeQuery<Row>(
+              this.#succeed.with({
+                now,
+                updatedAt: this.#time(now),
+                worker,
+                ids: this.#runtime.encodeList("text", successes.map((success) => success.job.id)),
+                keys: this.#runtime.encodeList("text", successes.map((success) => `${success.job.id}:${success.job.attempt}`)),
+              }),
+            );
+            const held = new Set(rows.map((row) => row.id as string));
+            for (const success of successes) success.resolve(held.has(success.job.id));
+          } catch (error) {
+            for (const success of successes) success.reject(error);
+          }
+        }
+      }
+    } finally {
+      this.#writingSuccesses = false;
+    }
   }
 
   /**

@@ -120,17 +120,20 @@ export class Worker {
       let claimedAny = false;
       try {
         if (this.#schedules) await host.scheduler.tick(host.clock.now());
-        // Expired leases are looked for apart from the claim, at most once per poll interval.
-        const now = Date.now();
-        if (now - this.#reaped >= this.#pollInterval) {
-          this.#reaped = now;
-          host.reportLost(await host.store.reap());
-        }
         const free = this.#concurrency - this.#running.size;
         if (free > 0) {
           const claimed = await host.store.claim(this.name, free, this.#capacity(), this.#leaseDuration);
           for (const job of claimed) this.#start(job);
           claimedAny = claimed.length > 0;
+        }
+        // Expired leases are looked for apart from the claim (after it, not to delay a wake-up),
+        // at most once per poll interval; a job they queue again is claimed at the next pass.
+        const now = Date.now();
+        if (now - this.#reaped >= this.#pollInterval) {
+          this.#reaped = now;
+          const lost = await host.store.reap();
+          host.reportLost(lost);
+          claimedAny ||= lost.some((attempt) => !attempt.final);
         }
       } catch (error) {
         host.logger.error("The job worker could not claim jobs; it tries again at the next poll.", { error });
