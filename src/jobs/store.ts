@@ -215,12 +215,37 @@ export class JobStore {
     const perStatement = this.rowsPerInsert;
     for (let start = 0; start < rows.length; start += perStatement) {
       const chunk = rows.slice(start, start + perStatement);
-      await db
-        .insertInto(JOBS_TABLE)
-        .values(chunk.map((values) => Object.fromEntries(INSERT_COLUMNS.map((column, i) => [column, values[i]]))))
-        .execute();
+      const { query, order } = this.#compiledInsertMany(chunk.length);
+      await db.executeQuery({ ...query, parameters: order.map(([row, column]) => chunk[row]![column]) });
     }
     return rows.map((values) => values[0] as string);
+  }
+
+  // The INSERT of `count` jobs, compiled once per count (for the few counts a program uses).
+  readonly #insertMany = new Map<number, { query: CompiledQuery; order: [number, number][] }>();
+
+  #compiledInsertMany(count: number): { query: CompiledQuery; order: [number, number][] } {
+    const known = this.#insertMany.get(count);
+    if (known !== undefined) return known;
+    const markers = new Map<string, [number, number]>();
+    const rows = Array.from({ length: count }, (_, row) =>
+      Object.fromEntries(
+        INSERT_COLUMNS.map((name, column) => {
+          const marker = `\u0000${row}:${column}`;
+          markers.set(marker, [row, column]);
+          return [name, marker];
+        }),
+      ),
+    );
+    const query = this.#runtime.kysely.insertInto(JOBS_TABLE).values(rows).compile();
+    const order = query.parameters.map((parameter) => {
+      const place = markers.get(parameter as string);
+      if (place === undefined) throw new Error("cimiento: unexpected parameters in the jobs INSERT.");
+      return place;
+    });
+    const compiled = { query, order };
+    if (this.#insertMany.size < 64) this.#insertMany.set(count, compiled);
+    return compiled;
   }
 
   /**
