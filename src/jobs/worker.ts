@@ -208,6 +208,8 @@ export class Worker {
       try {
         if (await this.#host.store.release(this.name, attempt.job)) {
           this.#host.emit({ type: "released", id: attempt.job.id, name: attempt.job.name, attempt: attempt.job.attempt });
+          // Due again at once: other workers may take it now.
+          this.#host.notifier.publish(JOBS_TOPIC);
         }
       } catch (error) {
         this.#host.logger.error(`Could not give job ${attempt.job.id} back; it runs again after its lease.`, { error });
