@@ -6,9 +6,10 @@
  * (`FOR UPDATE SKIP LOCKED`) where transactions write concurrently; where a write holds the
  * whole database (SQLite) the statement alone is atomic. So no two workers claim the same
  * attempt, and a claim reads about as many rows as it takes, however long the queue. Successes
- * are one `UPDATE` too (all those that end while the previous one runs): the job row holds its latest attempt (worker, start, end), and a row of
- * `cimiento_job_attempts` is written only for an attempt that ends otherwise (failed, lost,
- * released, cancelled), which the row of a later attempt would hide.
+ * are one `UPDATE` too (all those that end while the previous one runs): the job row holds its
+ * latest attempt (worker, start, end), and a row of `cimiento_job_attempts` is written only for
+ * an attempt that ends otherwise (failed, lost, released, cancelled), which the row of a later
+ * attempt would hide.
  * @module
  */
 import { CompiledQuery, sql, type Kysely, type RawBuilder } from "kysely";
