@@ -80,7 +80,7 @@ export { normalizeEmail, userFields, usersCollection } from "./define/users.js";
 export { job } from "./define/job.js";
 export type { Backoff, Job, JobContext, JobDefinition } from "./define/job.js";
 export type { JobInput } from "./define/handles.js";
-export type { Enqueue, EnqueuedJob, EnqueueOptions } from "./define/enqueue.js";
+export type { Enqueue, EnqueuedJob, EnqueueMany, EnqueueManyOptions, EnqueueOptions } from "./define/enqueue.js";
 export type { AttemptOutcome, JobAttempt, JobDetails, JobRecord, JobState } from "./jobs/job-record.js";
 export type { JobEvent, JobEventListener } from "./jobs/events.js";
 export type { DrainResult, JobsApi, ListJobsOptions, PruneJobsOptions } from "./jobs/jobs-api.js";

@@ -5,7 +5,7 @@
 import { denied } from "../access/caller-access.js";
 import { afterCommit, type DataContext } from "../data/context.js";
 import { issuesOf, validationError } from "../errors/validation.js";
-import type { EnqueuedJob, EnqueueOptions } from "../define/enqueue.js";
+import type { EnqueuedJob, EnqueueManyOptions, EnqueueOptions } from "../define/enqueue.js";
 import type { Action, ActionAuth, ActionContext } from "../define/action.js";
 
 type Client = { address?: string; userAgent?: string };
@@ -34,6 +34,7 @@ export interface ActionServices {
   /** The scope of a context (its data, actions, transactions), as handlers get it. */
   scopeOf(ctx: DataContext): { readonly data: unknown };
   enqueue(ctx: DataContext, name: string, input: unknown, options?: EnqueueOptions): Promise<EnqueuedJob>;
+  enqueueMany(ctx: DataContext, name: string, inputs: readonly unknown[], options?: EnqueueManyOptions): Promise<EnqueuedJob[]>;
   /** Built-in auth; `undefined` when the backend has none. */
   readonly auth: AuthForActions | undefined;
 }

@@ -67,8 +67,12 @@ export interface BackendOptions<
    * @default sqlite({ file: "./data/cimiento.db" })
    */
   database?: DatabaseAdapter<D>;
-  /** The collections, each under its own name: `{ posts, users }`. */
-  collections: S;
+  /**
+   * The collections, each under its own name: `{ posts, users }`. A backend that only runs jobs
+   * needs none.
+   * @default {}
+   */
+  collections?: S;
   /**
    * Versioned migrations (Kysely's Migrator format) that `migrate()` runs before it syncs the
    * schema; the way to make changes it refuses to make on its own (drops, renames, type changes).
@@ -333,14 +337,14 @@ function principalOf(caller: unknown): Principal | null {
  * ```
  */
 export function createBackend<
-  const S extends Schema,
+  const S extends Schema = {},
   D extends DialectName = "sqlite",
   const A extends Record<string, AnyAction> = {},
   const Au extends AuthOptions | undefined = AuthOptions | undefined,
   const J extends Record<string, AnyJob> = {},
 >(options: BackendOptions<S, D, A, Au, J>): Backend<WithAuthUsers<S, Au>, D, A, J> {
   const builtIn = isBuiltIn(options.auth) ? options.auth : undefined;
-  let collections: Schema = options.collections;
+  let collections: Schema = options.collections ?? {};
   if (builtIn !== undefined) {
     const users = collections["users"];
     if (users === undefined) collections = { ...collections, users: usersCollection() };
@@ -415,7 +419,13 @@ export function createBackend<
           },
           builtIn,
         );
-  const services: ActionServices = { actions, scopeOf: (ctx) => createScope(ctx, services), enqueue, auth };
+  const services: ActionServices = {
+    actions,
+    scopeOf: (ctx) => createScope(ctx, services),
+    enqueue,
+    enqueueMany: (ctx, name, inputs, enqueueOptions) => jobs.enqueueMany(ctx, name, inputs, enqueueOptions),
+    auth,
+  };
   const systemScope = createScope(systemContext, services);
   const system = systemScope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "system", J>;
   const jobsApi = jobs.api() as unknown as JobsApi<J>;
@@ -463,6 +473,7 @@ export function createBackend<
           logger.error(`backend.close(): ${gate.inFlight} request(s) still running after ${timeout} ms; closing the database under them.`);
         }
         await jobsApi.stop();
+        await jobs.close();
         await runtime.close();
       })();
       return closing;

@@ -5,7 +5,7 @@
 import { runAction, type ActionServices } from "../actions/run-action.js";
 import { createDataApi } from "../data/collection-api.js";
 import { afterCommit, type DataContext } from "../data/context.js";
-import type { EnqueueOptions } from "../define/enqueue.js";
+import type { EnqueueManyOptions, EnqueueOptions } from "../define/enqueue.js";
 import type { TransactionScope } from "../define/scope.js";
 import type { DialectName, Schema } from "../define/types.js";
 
@@ -31,6 +31,7 @@ export function createScope(ctx: DataContext, services: ActionServices): Transac
       ctx.atomic((tx) => fn(tx === ctx ? (scope as TransactionScope<Schema, DialectName>) : createScope(tx, services))),
     afterCommit: (fn: () => void | Promise<void>) => afterCommit(ctx, fn),
     enqueue: (name: string, input: unknown, options?: EnqueueOptions) => services.enqueue(ctx, name, input, options),
+    enqueueMany: (name: string, inputs: readonly unknown[], options?: EnqueueManyOptions) => services.enqueueMany(ctx, name, inputs, options),
   };
   return scope as unknown as TransactionScope<Schema, DialectName>;
 }

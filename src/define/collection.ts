@@ -112,16 +112,39 @@ export function collection<
 }
 
 /**
+ * @internal An index of one of cimiento's own tables that collections cannot declare: named,
+ * partial (`where`, SQL over quoted column names) and with descending columns. The schema sync
+ * creates it when missing and never drops it.
+ */
+export interface SystemIndex {
+  readonly name: `cimiento_${string}`;
+  readonly columns: readonly string[];
+  readonly descending?: readonly string[];
+  readonly where?: string;
+  readonly unique: boolean;
+}
+
+const systemIndexes = new WeakMap<object, readonly SystemIndex[]>();
+
+/** @internal The system indexes of a collection (none for a user's collection). */
+export function systemIndexesOf(collection: object): readonly SystemIndex[] {
+  return systemIndexes.get(collection) ?? [];
+}
+
+/**
  * @internal A table of cimiento's own (sessions, jobs, ...): declared like a collection so that
  * `migrate()` creates and extends it, but named with the reserved prefix `cimiento_` and never
  * part of the data API nor of the HTTP routes. Subsystems read and write it with Kysely.
  */
 export function systemCollection<const N extends `cimiento_${string}`, const F extends Fields>(
   name: N,
-  definition: CollectionDefinition<F>,
+  definition: CollectionDefinition<F> & { readonly systemIndexes?: readonly SystemIndex[] },
 ): Collection<N, F> {
   if (!NAME.test(name)) throw new SchemaError(`System table name "${name}" is not valid.`);
-  return defineCollection(name, definition);
+  const { systemIndexes: extra, ...rest } = definition;
+  const collection = defineCollection(name, rest);
+  if (extra !== undefined) systemIndexes.set(collection, extra);
+  return collection;
 }
 
 function defineCollection<const N extends string, const F extends Fields, const I extends boolean>(

@@ -26,6 +26,16 @@ export interface EnqueueOptions {
 }
 
 /**
+ * When and how the jobs of one `enqueueMany` are enqueued: as for `enqueue`, the same for every
+ * job, without an idempotency key.
+ * @example
+ * ```ts
+ * await backend.system.enqueueMany("sendInvoice", orders.map((order) => ({ orderId: order.id })), { delay: 60_000 });
+ * ```
+ */
+export type EnqueueManyOptions = Omit<EnqueueOptions, "idempotencyKey">;
+
+/**
  * What `enqueue` returns.
  * @example
  * ```ts
@@ -53,3 +63,16 @@ export interface EnqueuedJob {
 export type Enqueue<J extends Record<string, AnyJob>> = string extends keyof J
   ? (name: string, input: unknown, options?: EnqueueOptions) => Promise<EnqueuedJob>
   : <K extends keyof J & string>(name: K, input: JobInput<J[K]>, options?: EnqueueOptions) => Promise<EnqueuedJob>;
+
+/**
+ * `enqueueMany(name, inputs, options?)` for the jobs `J`: jobs of one name, one per input, typed
+ * as `enqueue`'s input.
+ * @example
+ * ```ts
+ * const enqueueMany: EnqueueMany<{ sendWelcome: typeof sendWelcome }> = backend.system.enqueueMany;
+ * await enqueueMany("sendWelcome", [{ to: "ada@example.com" }, { to: "alan@example.com" }]);
+ * ```
+ */
+export type EnqueueMany<J extends Record<string, AnyJob>> = string extends keyof J
+  ? (name: string, inputs: readonly unknown[], options?: EnqueueManyOptions) => Promise<EnqueuedJob[]>
+  : <K extends keyof J & string>(name: K, inputs: readonly JobInput<J[K]>[], options?: EnqueueManyOptions) => Promise<EnqueuedJob[]>;

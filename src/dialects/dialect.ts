@@ -95,6 +95,26 @@ export interface DialectDdl {
   addColumnLimit(table: string, column: ColumnModel, fallback: string | undefined): AddColumnLimit | undefined;
 }
 
+/**
+ * @internal Messages between the processes that share a database (and schema), best effort:
+ * PostgreSQL's `NOTIFY`, heard by `LISTEN` on a connection of its own.
+ */
+export interface DialectMessages {
+  /** Sends `message` (at most 7,000 bytes) to every listener of this database, outside any transaction. */
+  send(message: string): Promise<void>;
+  /**
+   * Listens on a dedicated connection, made again (with growing pauses, up to 5 s) when it
+   * breaks: `onMessage` gets each message, `onGap` is called when a new connection listens
+   * after a break (messages may have been missed), `onError` when a connection fails. Returns
+   * what stops listening.
+   */
+  listen(handlers: {
+    readonly onMessage: (message: string) => void;
+    readonly onGap: () => void;
+    readonly onError: (error: unknown) => void;
+  }): () => Promise<void>;
+}
+
 /** @internal An open database, as the data layer and migrations use it. */
 export interface DialectRuntime {
   /**
@@ -188,6 +208,13 @@ export interface DialectRuntime {
    * absent where the database is a server's (PostgreSQL).
    */
   backup?(file: string, onProgress: ((progress: BackupProgress) => void) | undefined): Promise<BackupProgress>;
+  /** Messages to the other processes on this database, where the database carries them. */
+  readonly messages?: DialectMessages;
+  /**
+   * A number that changes when another connection (another process) commits a write, cheap to
+   * read (SQLite's `PRAGMA data_version`); absent where `messages` tells other processes.
+   */
+  readonly dataVersion?: () => Promise<number>;
   /** Closes the connections. */
   close(): Promise<void>;
 }

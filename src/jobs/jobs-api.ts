@@ -52,7 +52,7 @@ export interface JobsApi<J extends Record<string, AnyJob> = Record<string, AnyJo
    * backend.jobs.start({ concurrency: 10, pollInterval: 500 });
    * ```
    */
-  start(options?: WorkerOptions): void;
+  start(options?: WorkerOptions<keyof J & string>): void;
   /**
    * Stops the worker: it claims nothing more and waits for running jobs, or, once `timeout`
    * passes, gives them back to the queue and aborts their signals. Resolves when done; nothing
@@ -165,7 +165,17 @@ export interface DrainResult {
  * backend.jobs.start({ concurrency: 20, pollInterval: 500, leaseDuration: 60_000 });
  * ```
  */
-export interface WorkerOptions {
+export interface WorkerOptions<Name extends string = string> {
+  /**
+   * Only these jobs: the worker claims no other (they stay queued for workers that run them).
+   * Each name must be a registered job.
+   * @default every registered job
+   * @example
+   * ```ts
+   * backend.jobs.start({ only: ["sendWelcome"], concurrency: 20 }); // a process for mail alone
+   * ```
+   */
+  readonly only?: readonly Name[];
   /**
    * How many attempts run at once in this worker.
    * @default 5
@@ -184,6 +194,13 @@ export interface WorkerOptions {
    * @default 30_000
    */
   readonly leaseDuration?: number;
+  /**
+   * How long succeeded and cancelled jobs are kept, in ms, after they finished; this worker then
+   * deletes them (with their attempts) in the background, in batches of 1,000, once a minute.
+   * `false` keeps them (delete them with `prune()`). Failed jobs (dead letters) are kept either way.
+   * @default 604_800_000 (7 days)
+   */
+  readonly retention?: number | false;
   /**
    * Whether this worker also enqueues the ticks of the backend's schedules.
    * @default true

@@ -11,7 +11,7 @@ import type { Logger } from "../define/logger.js";
 import { SchemaError } from "../errors/schema-error.js";
 import { issuesOf, validationError } from "../errors/validation.js";
 import type { Clock } from "../define/clock.js";
-import type { EnqueuedJob, EnqueueOptions } from "../define/enqueue.js";
+import type { EnqueuedJob, EnqueueManyOptions, EnqueueOptions } from "../define/enqueue.js";
 import type { JobEvent, JobEventListener } from "./events.js";
 import type { Job, JobDefinition } from "../define/job.js";
 import type { DrainResult, JobsApi, ListJobsOptions } from "./jobs-api.js";
@@ -22,6 +22,7 @@ import type { Schedule } from "../define/schedule.js";
 import { Scheduler, type ResolvedSchedule } from "./scheduler.js";
 import { JobStore, LEASE_EXPIRED, type LostAttempt } from "./store.js";
 import { Worker, workerName, type WorkerHost } from "./worker.js";
+import { createNotifier, JOBS_TOPIC, type Notifier } from "./notifier.js";
 import { JSON_FIELD_DEPTH, jsonValueProblem, NUL, NUL_REFUSED_ISSUE } from "../model/text.js";
 
 /** What the jobs service is made from. */
@@ -40,6 +41,8 @@ const attemptsOf = (definition: JobDefinition<z.ZodType> | undefined): number =>
 
 const DRAIN_LEASE = 300_000;
 const DRAIN_LIMIT = 10_000;
+/** The most jobs one `enqueueMany` takes. */
+const MAX_ENQUEUE_MANY = 10_000;
 const NO_JOBS = "This backend has no jobs: register them in createBackend({ jobs }).";
 
 function checkDefinitions(jobs: Readonly<Record<string, unknown>>): Map<string, JobDefinition<z.ZodType>> {
@@ -119,6 +122,8 @@ export class JobsService implements WorkerHost {
   readonly logger: Logger;
   readonly scheduler: Scheduler;
   readonly db: Kysely<any>;
+  /** Wakes workers here and in other processes when jobs are enqueued (and, later, other topics). */
+  readonly notifier: Notifier;
   readonly #listeners = new Set<JobEventListener>();
   #worker: Worker | undefined;
   readonly #system: () => JobsSystemScope;
@@ -131,6 +136,7 @@ export class JobsService implements WorkerHost {
     this.logger = options.logger;
     this.#system = options.system;
     this.db = options.runtime.kysely;
+    this.notifier = createNotifier(options.runtime, options.logger);
     this.scheduler = new Scheduler(
       schedules,
       options.clock.now(),
@@ -178,14 +184,17 @@ export class JobsService implements WorkerHost {
     }
   }
 
-  /** Enqueues with the connection or transaction of `ctx`: in a transaction, the job exists only if it commits. */
-  async enqueue(ctx: DataContext, name: string, input: unknown, options: EnqueueOptions = {}): Promise<EnqueuedJob> {
+  #definition(name: string): JobDefinition<z.ZodType> {
     if (!this.enabled) throw new TypeError(NO_JOBS);
     const definition = this.definitions.get(name);
     if (definition === undefined) {
       throw new TypeError(`No job is named "${name}": the jobs are ${[...this.definitions.keys()].map((known) => `"${known}"`).join(", ")}.`);
     }
-    const { runAt, priority } = checkEnqueueOptions(name, options ?? {}, this.clock.now());
+    return definition;
+  }
+
+  /** The input as it is stored (JSON), checked as it will be read back; issues are under `path`. */
+  async #storable(name: string, definition: JobDefinition<z.ZodType>, input: unknown, path: readonly (string | number)[]): Promise<unknown> {
     let stored: unknown;
     try {
       stored = input === undefined ? null : JSON.parse(JSON.stringify(input));
@@ -193,10 +202,7 @@ export class JobsService implements WorkerHost {
       throw new TypeError(`enqueue("${name}"): the input must be JSON-serializable (${(error as Error).message}).`);
     }
     const problem = jsonValueProblem(stored, JSON_FIELD_DEPTH);
-    if (problem !== undefined) throw validationError(`Invalid input of job ${name}`, [{ path: [], code: "custom", message: problem }]);
-    if (options.idempotencyKey?.includes(NUL)) {
-      throw validationError(`Invalid options of job ${name}`, [{ path: ["idempotencyKey"], code: "invalid_format", message: NUL_REFUSED_ISSUE }]);
-    }
+    if (problem !== undefined) throw validationError(`Invalid input of job ${name}`, [{ path: [...path], code: "custom", message: problem }]);
     // Validated as it will be read back (absent input is stored as null, read back as absent).
     const parsed = await definition.input.safeParseAsync(input === undefined ? undefined : stored);
     if (!parsed.success) {
@@ -204,8 +210,27 @@ export class JobsService implements WorkerHost {
       const heading = original.success
         ? `Invalid input of job ${name} (it is stored as JSON: dates as ISO strings, no undefined, Map or class instances)`
         : `Invalid input of job ${name}`;
-      throw validationError(heading, issuesOf(parsed.error, []));
+      throw validationError(heading, issuesOf(parsed.error, [...path]));
     }
+    return stored;
+  }
+
+  /** After the commit of `ctx`: the events, and the wake-up of workers. */
+  #announce(ctx: DataContext, name: string, ids: readonly string[], runAt: number): void {
+    afterCommit(ctx, () => {
+      for (const id of ids) this.emit({ type: "enqueued", id, name, runAt: new Date(runAt) });
+      this.notifier.publish(JOBS_TOPIC);
+    });
+  }
+
+  /** Enqueues with the connection or transaction of `ctx`: in a transaction, the job exists only if it commits. */
+  async enqueue(ctx: DataContext, name: string, input: unknown, options: EnqueueOptions = {}): Promise<EnqueuedJob> {
+    const definition = this.#definition(name);
+    const { runAt, priority } = checkEnqueueOptions(name, options ?? {}, this.clock.now());
+    if (options.idempotencyKey?.includes(NUL)) {
+      throw validationError(`Invalid options of job ${name}`, [{ path: ["idempotencyKey"], code: "invalid_format", message: NUL_REFUSED_ISSUE }]);
+    }
+    const stored = await this.#storable(name, definition, input, []);
     const result = await this.store.insert(ctx.db, {
       name,
       input: stored,
@@ -215,13 +240,31 @@ export class JobsService implements WorkerHost {
       idempotencyKey: options.idempotencyKey,
       tick: null,
     });
-    if (result.created) {
-      afterCommit(ctx, () => {
-        this.emit({ type: "enqueued", id: result.id, name, runAt: new Date(runAt) });
-        this.#worker?.wake();
-      });
-    }
+    if (result.created) this.#announce(ctx, name, [result.id], runAt);
     return result;
+  }
+
+  /** Enqueues one job of `name` per input, in one statement (per 2,730 or 5,461 jobs), with `ctx`. */
+  async enqueueMany(ctx: DataContext, name: string, inputs: readonly unknown[], options: EnqueueManyOptions = {}): Promise<EnqueuedJob[]> {
+    const definition = this.#definition(name);
+    if (!Array.isArray(inputs)) throw new TypeError(`enqueueMany("${name}"): inputs must be an array.`);
+    if (inputs.length > MAX_ENQUEUE_MANY) {
+      throw new TypeError(`enqueueMany("${name}"): at most ${MAX_ENQUEUE_MANY} jobs per call, got ${inputs.length}.`);
+    }
+    if ((options as EnqueueOptions | undefined)?.idempotencyKey !== undefined) {
+      throw new TypeError(`enqueueMany("${name}"): idempotency keys are given one job at a time, with enqueue().`);
+    }
+    const { runAt, priority } = checkEnqueueOptions(name, options ?? {}, this.clock.now());
+    if (inputs.length === 0) return [];
+    const stored: unknown[] = [];
+    for (const [index, input] of inputs.entries()) stored.push(await this.#storable(name, definition, input, [index]));
+    const maxAttempts = attemptsOf(definition);
+    const jobs = stored.map((input) => ({ name, input, runAt, priority, maxAttempts, idempotencyKey: undefined, tick: null }));
+    // Several statements only past what one binds: then in a transaction of their own, if not in the caller's.
+    const ids =
+      jobs.length <= this.store.rowsPerInsert ? await this.store.insertMany(ctx.db, jobs) : await ctx.atomic((tx) => this.store.insertMany(tx.db, jobs));
+    this.#announce(ctx, name, ids, runAt);
+    return ids.map((id) => ({ id, created: true }));
   }
 
   /** Runs every due job now, one at a time, until none is due (for tests). */
@@ -234,8 +277,9 @@ export class JobsService implements WorkerHost {
     let failed = 0;
     for (;;) {
       await this.scheduler.tick(this.clock.now());
-      const { claimed, lost } = await this.store.claim(worker, 1, capacity, DRAIN_LEASE);
+      const lost = await this.store.reap();
       this.reportLost(lost);
+      const claimed = await this.store.claim(worker, 1, capacity, DRAIN_LEASE);
       const job = claimed[0];
       if (job === undefined) {
         if (lost.length > 0) continue;
@@ -268,6 +312,13 @@ export class JobsService implements WorkerHost {
 
   #enabled(): void {
     if (!this.enabled) throw new TypeError(NO_JOBS);
+  }
+
+  /** Stops the worker and the notifier (`backend.close()`). */
+  async close(): Promise<void> {
+    await this.#worker?.stop({});
+    this.#worker = undefined;
+    await this.notifier.close();
   }
 
   /** `backend.jobs`. */
@@ -304,7 +355,9 @@ export class JobsService implements WorkerHost {
       },
       retry: async (id) => {
         this.#enabled();
-        return this.store.retry(id, (name) => attemptsOf(this.definitions.get(name)));
+        const record = await this.store.retry(id, (name) => attemptsOf(this.definitions.get(name)));
+        this.notifier.publish(JOBS_TOPIC);
+        return record;
       },
       cancel: async (id) => {
         this.#enabled();

@@ -165,7 +165,7 @@ async function settle(
   if (released) return; // the stopping worker recorded it
   const stopped = failure?.error instanceof AttemptStopped ? failure.error.reason : undefined;
   if (stopped === "revoked") {
-    await host.store.abandon(job, "failed", (failure!.error as Error).message);
+    await host.store.abandon(worker, job, "failed", (failure!.error as Error).message);
     return;
   }
   if (failure === undefined) {

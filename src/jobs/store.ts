@@ -1,17 +1,24 @@
 /**
  * @internal The SQL of jobs: insert, claim with a lease, record outcomes, and the operator's reads
- * and writes. A claim is one transaction that locks the rows it takes (`FOR UPDATE SKIP LOCKED`)
- * where transactions write concurrently, and that holds the whole database where they do not
- * (SQLite), so no two workers claim the same attempt.
+ * and writes.
+ *
+ * A claim is one `UPDATE` of the rows its subquery picks from the front of the due index, locked
+ * (`FOR UPDATE SKIP LOCKED`) where transactions write concurrently; where a write holds the
+ * whole database (SQLite) the statement alone is atomic. So no two workers claim the same
+ * attempt, and a claim reads about as many rows as it takes, however long the queue. Successes
+ * are one `UPDATE` too (all those that end while the previous one runs): the job row holds its
+ * latest attempt (worker, start, end), and a row of `cimiento_job_attempts` is written only for
+ * an attempt that ends otherwise (failed, lost, released, cancelled), which the row of a later
+ * attempt would hide.
  * @module
  */
-import type { CompiledQuery, Kysely } from "kysely";
+import { CompiledQuery, sql, type Kysely, type RawBuilder } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import { ApiError } from "../errors/api-error.js";
 import type { Clock } from "../define/clock.js";
 import type { AttemptOutcome, JobAttempt, JobDetails, JobRecord, JobState } from "./job-record.js";
-import { ATTEMPTS_TABLE, JOBS_TABLE } from "./tables.js";
+import { ATTEMPTS_TABLE, FINISHED, JOBS_TABLE, QUEUED, RUNNING } from "./tables.js";
 
 /** A job a worker has claimed: the attempt it may run. */
 export interface ClaimedJob {
@@ -22,6 +29,8 @@ export interface ClaimedJob {
   readonly maxAttempts: number;
   /** The cron tick it was enqueued for (ms), or `null`. */
   readonly tick: number | null;
+  /** When this attempt started (ms). */
+  readonly startedAt: number;
 }
 
 /** A job found with an expired lease during a claim. */
@@ -57,6 +66,49 @@ export const LEASE_EXPIRED = "The lease expired: the worker running this attempt
 
 type Row = Record<string, unknown>;
 
+/** A statement compiled once, with named parameters filled in at each run. */
+class Prepared {
+  readonly #query: CompiledQuery;
+  readonly #order: readonly string[];
+
+  constructor(kysely: Kysely<any>, build: (param: (name: string) => RawBuilder<unknown>) => RawBuilder<unknown>) {
+    // Compiled with markers as values, to learn where each named value goes among the parameters.
+    const query = build((name) => sql`${`\u0000${name}`}`).compile(kysely);
+    this.#order = query.parameters.map((parameter) => {
+      if (typeof parameter !== "string" || !parameter.startsWith("\u0000")) throw new Error("cimiento: unexpected parameters in a jobs statement.");
+      return parameter.slice(1);
+    });
+    this.#query = query;
+  }
+
+  with(values: Readonly<Record<string, unknown>>): CompiledQuery {
+    return { ...this.#query, parameters: this.#order.map((name) => values[name]) };
+  }
+}
+
+const INSERT_COLUMNS = ["id", "name", "input", "state", "priority", "runAt", "attempts", "maxAttempts", "idempotencyKey", "tick", "createdAt", "updatedAt"];
+
+/** The row of an attempt that ended. */
+interface AttemptRow {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly worker: string;
+  readonly startedAt: number;
+  readonly outcome: AttemptOutcome;
+  readonly error: string | null;
+  readonly finishedAt: number;
+}
+
+/** The most successes one statement records. */
+const SUCCESS_BATCH = 500;
+
+/** How many finished jobs one statement of prune or retention deletes. */
+export const PRUNE_BATCH = 1000;
+
+const CLAIMED = sql.raw(`"id", "name", "input", "attempts", "maxAttempts", "priority", "runAt", "tick"`);
+/** How many expired leases one pass of the reaper takes. */
+const REAP_BATCH = 100;
+
 /** The job row an attempt holds: its id, locked by this worker, at this attempt, running. */
 function heldBy(worker: string, job: ClaimedJob) {
   return { id: job.id, lockedBy: worker, attempts: job.attempt, state: "running" } as const;
@@ -66,10 +118,28 @@ function heldBy(worker: string, job: ClaimedJob) {
 export class JobStore {
   readonly #runtime: DialectRuntime;
   readonly #clock: Clock;
+  /** The claim by how many it takes: written into the statement, so that PostgreSQL's generic plan knows it is few. */
+  readonly #claims = new Map<number, Prepared>();
+  readonly #succeed: Prepared;
+  readonly #expired: Prepared;
 
   constructor(runtime: DialectRuntime, clock: Clock) {
     this.#runtime = runtime;
     this.#clock = clock;
+    const jobs = sql.table(JOBS_TABLE);
+    const lock = sql.raw(runtime.concurrentWrites ? " for update skip locked" : "");
+    this.#succeed = new Prepared(
+      runtime.kysely,
+      (p) => sql`update ${jobs} set "state" = 'succeeded', "finishedAt" = ${p("now")}, "leaseUntil" = null, "updatedAt" = ${p("updatedAt")}
+        where ${runtime.inList(sql.ref("id"), p("ids"), "text")} and "lockedBy" = ${p("worker")} and ${sql.raw(RUNNING)}
+          and ${runtime.inList(sql`("id" || ':' || "attempts")`, p("keys"), "text")}
+        returning "id"`,
+    );
+    this.#expired = new Prepared(
+      runtime.kysely,
+      (p) => sql`select "id", "name", "attempts", "maxAttempts", "lockedBy", "startedAt" from ${jobs}
+        where ${sql.raw(RUNNING)} and "leaseUntil" < ${p("now")} order by "leaseUntil" limit ${p("limit")}`,
+    );
   }
 
   #time(ms: number): unknown {
@@ -82,11 +152,10 @@ export class JobStore {
   #compiledInsert(): { query: CompiledQuery; order: number[] } {
     if (this.#insertQuery !== undefined) return this.#insertQuery;
     // Compiled with markers as values, to learn where each value goes among the parameters.
-    const columns = ["id", "name", "input", "state", "priority", "runAt", "attempts", "maxAttempts", "idempotencyKey", "tick", "createdAt", "updatedAt"];
-    const markers = columns.map((column) => `\u0000${column}`);
+    const markers = INSERT_COLUMNS.map((column) => `\u0000${column}`);
     const query = this.#runtime.kysely
       .insertInto(JOBS_TABLE)
-      .values(Object.fromEntries(columns.map((column, i) => [column, markers[i]])))
+      .values(Object.fromEntries(INSERT_COLUMNS.map((column, i) => [column, markers[i]])))
       .onConflict((conflict) => conflict.columns(["name", "idempotencyKey"]).doNothing())
       .returning("id")
       .compile();
@@ -96,12 +165,10 @@ export class JobStore {
     return this.#insertQuery;
   }
 
-  /** Inserts a job with `db` (a transaction's, for the outbox); an idempotency key used before returns that job. */
-  async insert(db: Kysely<any>, job: NewJob): Promise<{ id: string; created: boolean }> {
-    const now = this.#time(this.#clock.now());
-    const id = uuidv7();
-    const values = [
-      id,
+  /** The values of a new job's row, in the order of `INSERT_COLUMNS`. */
+  #values(job: NewJob, now: unknown): unknown[] {
+    return [
+      uuidv7(),
       job.name,
       // An absent input is the JSON document `null`, not SQL NULL, which the column refuses.
       job.input === null ? "null" : this.#runtime.encode("json", job.input),
@@ -115,6 +182,17 @@ export class JobStore {
       now,
       now,
     ];
+  }
+
+  /** How many jobs one INSERT can hold. */
+  get rowsPerInsert(): number {
+    return Math.floor(this.#runtime.maxParameters / INSERT_COLUMNS.length);
+  }
+
+  /** Inserts a job with `db` (a transaction's, for the outbox); an idempotency key used before returns that job. */
+  async insert(db: Kysely<any>, job: NewJob): Promise<{ id: string; created: boolean }> {
+    const values = this.#values(job, this.#time(this.#clock.now()));
+    const id = values[0] as string;
     const { query, order } = this.#compiledInsert();
     const { rows: inserted } = await db.executeQuery({ ...query, parameters: order.map((index) => values[index]) });
     if (inserted.length === 1) return { id, created: true };
@@ -128,111 +206,233 @@ export class JobStore {
   }
 
   /**
-   * Claims up to `limit` due jobs among `capacity`'s names (at most that many of each) for
-   * `worker`, with a lease of `leaseMs`. Jobs whose lease expired are claimed too (their lost
-   * attempt is recorded), or failed when it was their last.
+   * Inserts jobs without idempotency keys with `db`: one multi-row `INSERT` for as many rows as
+   * the database binds parameters for (2,730 on SQLite, 5,461 on PostgreSQL), more beyond.
+   * Returns their ids in order.
    */
-  async claim(
+  async insertMany(db: Kysely<any>, jobs: readonly NewJob[]): Promise<string[]> {
+    const now = this.#time(this.#clock.now());
+    const rows = jobs.map((job) => this.#values(job, now));
+    const perStatement = this.rowsPerInsert;
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const chunk = rows.slice(start, start + perStatement);
+      const { query, order } = this.#compiledInsertMany(chunk.length);
+      await db.executeQuery({ ...query, parameters: order.map(([row, column]) => chunk[row]![column]) });
+    }
+    return rows.map((values) => values[0] as string);
+  }
+
+  // The INSERT of `count` jobs, compiled once per count (for the few counts a program uses).
+  readonly #insertMany = new Map<number, { query: CompiledQuery; order: [number, number][] }>();
+
+  #compiledInsertMany(count: number): { query: CompiledQuery; order: [number, number][] } {
+    const known = this.#insertMany.get(count);
+    if (known !== undefined) return known;
+    const markers = new Map<string, [number, number]>();
+    const rows = Array.from({ length: count }, (_, row) =>
+      Object.fromEntries(
+        INSERT_COLUMNS.map((name, column) => {
+          const marker = `\u0000${row}:${column}`;
+          markers.set(marker, [row, column]);
+          return [name, marker];
+        }),
+      ),
+    );
+    const query = this.#runtime.kysely.insertInto(JOBS_TABLE).values(rows).compile();
+    const order = query.parameters.map((parameter) => {
+      const place = markers.get(parameter as string);
+      if (place === undefined) throw new Error("cimiento: unexpected parameters in the jobs INSERT.");
+      return place;
+    });
+    const compiled = { query, order };
+    if (this.#insertMany.size < 64) this.#insertMany.set(count, compiled);
+    return compiled;
+  }
+
+  /**
+   * Claims up to `limit` due jobs among `capacity`'s names (at most that many of each) for
+   * `worker`, with a lease of `leaseMs`: one statement when no name has fewer free places than
+   * `limit`, else a transaction that reads, then takes what fits.
+   */
+  async claim(worker: string, limit: number, capacity: ReadonlyMap<string, number>, leaseMs: number): Promise<ClaimedJob[]> {
+    const names: string[] = [];
+    let limited = false;
+    for (const [name, free] of capacity) {
+      if (free <= 0) continue;
+      names.push(name);
+      if (free < limit) limited = true;
+    }
+    if (limit <= 0 || names.length === 0) return [];
+    const now = this.#clock.now();
+    if (limited) return this.#claimLimited(worker, limit, capacity, names, leaseMs, now);
+    const { rows } = await this.#runtime.kysely.executeQuery<Row>(this.claimStatement(worker, limit, names, leaseMs, now));
+    return this.#claimed(rows, now);
+  }
+
+  #claim(limit: number): Prepared {
+    let prepared = this.#claims.get(limit);
+    if (prepared !== undefined) return prepared;
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError(`cimiento: cannot claim ${limit} jobs.`);
+    const runtime = this.#runtime;
+    const jobs = sql.table(JOBS_TABLE);
+    const lock = sql.raw(runtime.concurrentWrites ? " for update skip locked" : "");
+    prepared = new Prepared(
+      runtime.kysely,
+      (p) => sql`update ${jobs} set "state" = 'running', "attempts" = "attempts" + 1, "lockedBy" = ${p("worker")},
+        "leaseUntil" = ${p("leaseUntil")}, "startedAt" = ${p("now")}, "updatedAt" = ${p("updatedAt")}
+        where "id" in (select "id" from ${jobs} where ${sql.raw(QUEUED)} and "runAt" <= ${p("now")}
+          and ${runtime.inList(sql.ref("name"), p("names"), "text")}
+          order by "priority" desc, "runAt", "id" limit ${sql.raw(String(limit))}${lock})
+        returning ${CLAIMED}`,
+    );
+    this.#claims.set(limit, prepared);
+    return prepared;
+  }
+
+  /** The statement of a claim (for the tests that read its plan). */
+  claimStatement(worker: string, limit: number, names: readonly string[], leaseMs: number, now: number): CompiledQuery {
+    return this.#claim(limit).with({
+      worker,
+      leaseUntil: now + leaseMs,
+      now,
+      updatedAt: this.#time(now),
+      names: this.#runtime.encodeList("text", names),
+    });
+  }
+
+  /** The statement that looks for expired leases (for the tests that read its plan). */
+  expiredStatement(now: number, limit: number): CompiledQuery {
+    return this.#expired.with({ now, limit });
+  }
+
+  async #claimLimited(
     worker: string,
     limit: number,
     capacity: ReadonlyMap<string, number>,
+    names: readonly string[],
     leaseMs: number,
-  ): Promise<{ claimed: ClaimedJob[]; lost: LostAttempt[] }> {
-    const names = [...capacity].filter(([, free]) => free > 0).map(([name]) => name);
-    if (limit <= 0 || names.length === 0) return { claimed: [], lost: [] };
-    const lockRows = this.#runtime.concurrentWrites;
+    now: number,
+  ): Promise<ClaimedJob[]> {
     return this.#runtime.transaction(async (trx) => {
-      const now = this.#clock.now();
       let query = trx
         .selectFrom(JOBS_TABLE)
-        .select(["id", "name", "state", "attempts", "maxAttempts"])
+        .select(["id", "name"])
+        .where(sql<boolean>`${sql.raw(QUEUED)}`)
+        .where("runAt", "<=", now)
         .where("name", "in", names)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb("state", "=", "queued"), eb("runAt", "<=", now)]),
-            eb.and([eb("state", "=", "running"), eb("leaseUntil", "<", now)]),
-          ]),
-        )
         .orderBy("priority", "desc")
         .orderBy("runAt")
         .orderBy("id")
         .limit(limit);
-      if (lockRows) query = query.forUpdate().skipLocked();
-      const rows = await query.execute();
+      if (this.#runtime.concurrentWrites) query = query.forUpdate().skipLocked();
       const free = new Map(capacity);
       const take: string[] = [];
-      const lost: LostAttempt[] = [];
-      for (const row of rows) {
-        const name = row.name as string;
-        const attempts = Number(row.attempts);
-        if (row.state === "running") {
-          const final = attempts >= Number(row.maxAttempts);
-          // Left for a worker with room for it (or the next claim), which records the loss.
-          if (!final && (free.get(name) ?? 0) <= 0) continue;
-          await this.#finishAttempt(trx, row.id as string, attempts, "lost", LEASE_EXPIRED, now);
-          lost.push({ id: row.id as string, name, attempt: attempts, final });
-          if (final) {
-            await trx
-              .updateTable(JOBS_TABLE)
-              .set({ state: "failed", lockedBy: null, leaseUntil: null, lastError: LEASE_EXPIRED, finishedAt: now, updatedAt: this.#time(now) })
-              .where("id", "=", row.id)
-              .execute();
-            continue;
-          }
-        }
-        const left = free.get(name) ?? 0;
+      for (const row of await query.execute()) {
+        const left = free.get(row.name as string) ?? 0;
         if (left <= 0) continue;
-        free.set(name, left - 1);
+        free.set(row.name as string, left - 1);
         take.push(row.id as string);
       }
-      if (take.length === 0) return { claimed: [], lost };
-      const claimedRows = await trx
+      if (take.length === 0) return [];
+      const rows = await trx
         .updateTable(JOBS_TABLE)
         .set((eb) => ({
           state: "running",
           attempts: eb("attempts", "+", 1),
           lockedBy: worker,
           leaseUntil: now + leaseMs,
+          startedAt: now,
           updatedAt: this.#time(now),
         }))
         .where("id", "in", take)
         .returning(["id", "name", "input", "attempts", "maxAttempts", "priority", "runAt", "tick"])
         .execute();
-      await trx
-        .insertInto(ATTEMPTS_TABLE)
-        .values(
-          claimedRows.map((row) => ({
-            id: uuidv7(),
-            jobId: row.id,
-            attempt: Number(row.attempts),
-            worker,
-            startedAt: now,
-            createdAt: this.#time(now),
-            updatedAt: this.#time(now),
-          })),
-        )
-        .execute();
-      // Claim order (priority, then due time) is the order attempts start in.
-      claimedRows.sort((a, b) => Number(b.priority) - Number(a.priority) || Number(a.runAt) - Number(b.runAt) || String(a.id).localeCompare(String(b.id)));
-      const claimed = claimedRows.map((row) => ({
-        id: row.id as string,
-        name: row.name as string,
-        input: this.#runtime.decode("json", row.input),
-        attempt: Number(row.attempts),
-        maxAttempts: Number(row.maxAttempts),
-        tick: row.tick === null || row.tick === undefined ? null : Number(row.tick),
-      }));
-      return { claimed, lost };
+      return this.#claimed(rows, now);
     });
   }
 
-  async #finishAttempt(db: Kysely<any>, id: string, attempt: number, outcome: AttemptOutcome, error: string | null, now: number) {
+  #claimed(rows: readonly Row[], now: number): ClaimedJob[] {
+    // Claim order (priority, then due time) is the order attempts start in.
+    const sorted = [...rows].sort(
+      (a, b) => Number(b.priority) - Number(a.priority) || Number(a.runAt) - Number(b.runAt) || String(a.id).localeCompare(String(b.id)),
+    );
+    return sorted.map((row) => ({
+      id: row.id as string,
+      name: row.name as string,
+      input: this.#runtime.decode("json", row.input),
+      attempt: Number(row.attempts),
+      maxAttempts: Number(row.maxAttempts),
+      tick: row.tick === null || row.tick === undefined ? null : Number(row.tick),
+      startedAt: now,
+    }));
+  }
+
+  /**
+   * Finds running jobs whose lease expired (their worker died or hung), records each lost
+   * attempt, and queues the job again, or fails it when that was its last attempt. An indexed
+   * probe first, so that a pass that finds nothing costs one cheap read.
+   */
+  async reap(): Promise<LostAttempt[]> {
+    const now = this.#clock.now();
+    const probe = await this.#runtime.kysely.executeQuery<Row>(this.expiredStatement(now, 1));
+    if (probe.rows.length === 0) return [];
+    return this.#runtime.transaction(async (trx) => {
+      let select = trx
+        .selectFrom(JOBS_TABLE)
+        .select(["id", "name", "attempts", "maxAttempts", "lockedBy", "startedAt"])
+        .where(sql<boolean>`${sql.raw(RUNNING)}`)
+        .where("leaseUntil", "<", now)
+        .orderBy("leaseUntil")
+        .limit(REAP_BATCH);
+      if (this.#runtime.concurrentWrites) select = select.forUpdate().skipLocked();
+      const lost: LostAttempt[] = [];
+      for (const row of await select.execute()) {
+        const attempts = Number(row.attempts);
+        const final = attempts >= Number(row.maxAttempts);
+        await this.#recordAttempt(trx, {
+          jobId: row.id as string,
+          attempt: attempts,
+          worker: (row.lockedBy as string | null) ?? "",
+          startedAt: row.startedAt === null ? now : Number(row.startedAt),
+          outcome: "lost",
+          error: LEASE_EXPIRED,
+          finishedAt: now,
+        });
+        await trx
+          .updateTable(JOBS_TABLE)
+          .set(
+            final
+              ? { state: "failed", leaseUntil: null, lastError: LEASE_EXPIRED, finishedAt: now, updatedAt: this.#time(now) }
+              : { state: "queued", leaseUntil: null, lastError: LEASE_EXPIRED, updatedAt: this.#time(now) },
+          )
+          .where("id", "=", row.id)
+          .execute();
+        lost.push({ id: row.id as string, name: row.name as string, attempt: attempts, final });
+      }
+      return lost;
+    });
+  }
+
+  /**
+   * Writes the row of an attempt that ended, unless one that ended is there (the reaper's `lost`
+   * comes first); a row left open by a version that wrote it at the claim is completed.
+   */
+  async #recordAttempt(db: Kysely<any>, attempt: AttemptRow): Promise<void> {
+    const now = this.#time(this.#clock.now());
     await db
-      .updateTable(ATTEMPTS_TABLE)
-      .set({ outcome, error, finishedAt: now, updatedAt: this.#time(now) })
-      .where("jobId", "=", id)
-      .where("attempt", "=", attempt)
-      .where("finishedAt", "is", null)
+      .insertInto(ATTEMPTS_TABLE)
+      .values({ id: uuidv7(), ...attempt, createdAt: now, updatedAt: now })
+      .onConflict((conflict) =>
+        conflict
+          .columns(["jobId", "attempt"])
+          .doUpdateSet((eb) => ({
+            outcome: eb.ref("excluded.outcome"),
+            error: eb.ref("excluded.error"),
+            finishedAt: eb.ref("excluded.finishedAt"),
+            updatedAt: eb.ref("excluded.updatedAt"),
+          }))
+          .where(`${ATTEMPTS_TABLE}.finishedAt`, "is", null),
+      )
       .execute();
   }
 
@@ -249,32 +449,70 @@ export class JobStore {
   }
 
   /**
-   * Records the end of an attempt: the job moves to `state` (with `changes`) only if this attempt
-   * still holds it. Returns whether it did.
+   * The attempt succeeded; resolves to whether it still held its job. The job row keeps the
+   * attempt. Successes are written together: one statement for those that end while the
+   * previous one runs.
    */
-  async #settle(
-    worker: string,
-    job: ClaimedJob,
-    outcome: AttemptOutcome,
-    error: string | null,
-    changes: (now: number) => Row,
-  ): Promise<boolean> {
-    return this.#runtime.transaction(async (trx) => {
-      const now = this.#clock.now();
-      await this.#finishAttempt(trx, job.id, job.attempt, outcome, error, now);
-      const rows = await trx
-        .updateTable(JOBS_TABLE)
-        .set({ ...changes(now), lockedBy: null, leaseUntil: null, updatedAt: this.#time(now) })
-        .where((eb) => eb.and(heldBy(worker, job)))
-        .returning("id")
-        .execute();
-      return rows.length === 1;
+  succeed(worker: string, job: ClaimedJob): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#successes.push({ worker, job, resolve, reject });
+      if (this.#writingSuccesses) return;
+      this.#writingSuccesses = true;
+      setImmediate(() => void this.#writeSuccesses());
     });
   }
 
-  /** The attempt succeeded. */
-  succeed(worker: string, job: ClaimedJob): Promise<boolean> {
-    return this.#settle(worker, job, "succeeded", null, (now) => ({ state: "succeeded", finishedAt: now }));
+  readonly #successes: { worker: string; job: ClaimedJob; resolve: (held: boolean) => void; reject: (error: unknown) => void }[] = [];
+  #writingSuccesses = false;
+
+  async #writeSuccesses(): Promise<void> {
+    try {
+      while (this.#successes.length > 0) {
+        const batch = this.#successes.splice(0, SUCCESS_BATCH);
+        const byWorker = new Map<string, typeof batch>();
+        for (const success of batch) byWorker.set(success.worker, [...(byWorker.get(success.worker) ?? []), success]);
+        for (const [worker, successes] of byWorker) {
+          try {
+            const now = this.#clock.now();
+            const { rows } = await this.#runtime.kysely.executeQuery<Row>(
+              this.#succeed.with({
+                now,
+                updatedAt: this.#time(now),
+                worker,
+                ids: this.#runtime.encodeList("text", successes.map((success) => success.job.id)),
+                keys: this.#runtime.encodeList("text", successes.map((success) => `${success.job.id}:${success.job.attempt}`)),
+              }),
+            );
+            const held = new Set(rows.map((row) => row.id as string));
+            for (const success of successes) success.resolve(held.has(success.job.id));
+          } catch (error) {
+            for (const success of successes) success.reject(error);
+          }
+        }
+      }
+    } finally {
+      this.#writingSuccesses = false;
+    }
+  }
+
+  /**
+   * Records the end of an attempt that did not succeed: its row, and the job moved to `state`
+   * (with `changes`) only if this attempt still holds it. Returns whether it did.
+   */
+  async #settle(worker: string, job: ClaimedJob, outcome: AttemptOutcome, error: string | null, changes: (now: number) => Row): Promise<boolean> {
+    return this.#runtime.transaction(async (trx) => {
+      const now = this.#clock.now();
+      const rows = await trx
+        .updateTable(JOBS_TABLE)
+        .set({ ...changes(now), leaseUntil: null, updatedAt: this.#time(now) })
+        .where((eb) => eb.and(heldBy(worker, job)))
+        .returning("id")
+        .execute();
+      if (rows.length === 1) {
+        await this.#recordAttempt(trx, { jobId: job.id, attempt: job.attempt, worker, startedAt: job.startedAt, outcome, error, finishedAt: now });
+      }
+      return rows.length === 1;
+    });
   }
 
   /** The attempt failed: the job is due again at `retryAt`, or failed for good when `null`. */
@@ -296,8 +534,16 @@ export class JobStore {
   }
 
   /** Records how an attempt ended when it no longer holds its job (cancelled, or lease lost). */
-  async abandon(job: ClaimedJob, outcome: AttemptOutcome, error: string | null): Promise<void> {
-    await this.#finishAttempt(this.#runtime.kysely, job.id, job.attempt, outcome, error, this.#clock.now());
+  async abandon(worker: string, job: ClaimedJob, outcome: AttemptOutcome, error: string | null): Promise<void> {
+    await this.#recordAttempt(this.#runtime.kysely, {
+      jobId: job.id,
+      attempt: job.attempt,
+      worker,
+      startedAt: job.startedAt,
+      outcome,
+      error,
+      finishedAt: this.#clock.now(),
+    });
   }
 
   async list(query: ListQuery): Promise<JobRecord[]> {
@@ -320,26 +566,58 @@ export class JobStore {
       .where("jobId", "=", id)
       .orderBy("attempt")
       .execute();
-    return { ...this.#record(row), history: attempts.map((attempt) => this.#attempt(attempt)) };
+    const history = attempts.map((attempt) => this.#attempt(attempt));
+    // The latest attempt lives in the job row while it runs and once it succeeded.
+    const latest = Number(row.attempts);
+    if (row.startedAt !== null && row.startedAt !== undefined && latest > 0) {
+      const succeeded = row.state === "succeeded";
+      const held: JobAttempt = {
+        attempt: latest,
+        worker: (row.lockedBy as string | null) ?? "",
+        startedAt: new Date(Number(row.startedAt)),
+        finishedAt: succeeded ? new Date(Number(row.finishedAt)) : null,
+        outcome: succeeded ? "succeeded" : null,
+        error: null,
+      };
+      const index = history.findIndex((attempt) => attempt.attempt === latest);
+      if (index < 0) history.push(held);
+      // A row left open by a version that wrote it at the claim.
+      else if (history[index]!.outcome === null && succeeded) history[index] = { ...history[index]!, finishedAt: held.finishedAt, outcome: "succeeded" };
+    }
+    return { ...this.#record(row), history };
   }
 
-  /** Deletes finished jobs in `states` that finished before `before`, with their attempts. */
-  async prune(before: number, states: readonly JobState[]): Promise<number> {
+  /**
+   * Deletes up to `batch` jobs in `states` that finished before `before`, with their attempts
+   * (oldest first, found through the index of finished jobs). Returns how many.
+   */
+  async sweep(before: number, states: readonly JobState[], batch: number): Promise<number> {
     return this.#runtime.transaction(async (trx) => {
-      const doomed = trx
+      let select = trx
         .selectFrom(JOBS_TABLE)
         .select("id")
-        .where("state", "in", [...states])
-        .where("finishedAt", "<", before);
-      await trx.deleteFrom(ATTEMPTS_TABLE).where("jobId", "in", doomed).execute();
-      const deleted = await trx
-        .deleteFrom(JOBS_TABLE)
-        .where("state", "in", [...states])
+        .where(sql<boolean>`${sql.raw(FINISHED)}`)
         .where("finishedAt", "<", before)
-        .returning("id")
-        .execute();
-      return deleted.length;
+        .where("state", "in", [...states])
+        .orderBy("finishedAt")
+        .limit(batch);
+      if (this.#runtime.concurrentWrites) select = select.forUpdate().skipLocked();
+      const ids = (await select.execute()).map((row) => row.id as string);
+      if (ids.length === 0) return 0;
+      await trx.deleteFrom(ATTEMPTS_TABLE).where("jobId", "in", ids).execute();
+      await trx.deleteFrom(JOBS_TABLE).where("id", "in", ids).execute();
+      return ids.length;
     });
+  }
+
+  /** Deletes finished jobs in `states` that finished before `before`, with their attempts, in batches. */
+  async prune(before: number, states: readonly JobState[]): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.sweep(before, states, PRUNE_BATCH);
+      total += deleted;
+      if (deleted < PRUNE_BATCH) return total;
+    }
   }
 
   /** Puts a failed or cancelled job back in the queue, due now, with `attempts(name)` more attempts. */

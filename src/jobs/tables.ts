@@ -8,6 +8,11 @@ import { field } from "../define/field.js";
 import { systemCollection } from "../define/collection.js";
 
 export const JOBS_TABLE = "cimiento_jobs";
+
+/** The predicates of the partial indexes, as the queries that use them repeat them. */
+export const QUEUED = `"state" = 'queued'`;
+export const RUNNING = `"state" = 'running'`;
+export const FINISHED = `"finishedAt" is not null`;
 export const ATTEMPTS_TABLE = "cimiento_job_attempts";
 
 export const jobsTable = systemCollection(JOBS_TABLE, {
@@ -27,8 +32,21 @@ export const jobsTable = systemCollection(JOBS_TABLE, {
     // The cron tick a schedule enqueued the job for; null for jobs enqueued by code. Kept apart
     // from runAt, which a retry moves.
     tick: field.integer().optional(),
+    // When the latest attempt started; with lockedBy (its worker, kept once it ends), the job row
+    // holds its latest attempt, so that an attempt that succeeds writes no row of its own.
+    startedAt: field.integer().optional(),
   },
   indexes: [["state", "runAt"], { fields: ["name", "idempotencyKey"], unique: true }],
+  // Partial indexes, one per way the worker looks for rows; a query uses one when its filter
+  // repeats the index's predicate word for word (store.ts writes them from these constants).
+  systemIndexes: [
+    // The claim: due jobs in claim order, read from the front, as many as it claims.
+    { name: "cimiento_jobs_due", columns: ["priority", "runAt", "id"], descending: ["priority"], where: QUEUED, unique: false },
+    // Expired leases: running jobs by the end of their lease.
+    { name: "cimiento_jobs_lease", columns: ["leaseUntil"], where: RUNNING, unique: false },
+    // Retention and prune: finished jobs by when they finished.
+    { name: "cimiento_jobs_finished", columns: ["finishedAt"], where: FINISHED, unique: false },
+  ],
 });
 
 export const attemptsTable = systemCollection(ATTEMPTS_TABLE, {

@@ -73,8 +73,9 @@ export function addForeignKeySql(table: string, column: ColumnModel): string {
  * ```
  */
 export function createIndexSql(table: string, index: IndexModel): string {
-  const columns = index.columns.map(quoteIdentifier).join(", ");
-  return `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${quoteIdentifier(index.name)} ON ${quoteIdentifier(table)} (${columns})`;
+  const columns = index.columns.map((column) => `${quoteIdentifier(column)}${index.descending?.includes(column) ? " DESC" : ""}`).join(", ");
+  const where = index.where === undefined ? "" : ` WHERE ${index.where}`;
+  return `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${quoteIdentifier(index.name)} ON ${quoteIdentifier(table)} (${columns})${where}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { CollectionAccess } from "../define/rules.js";
 import type { CollectionHooks } from "../define/hooks.js";
 import type { AnyCollection, Fields } from "../define/types.js";
 import { Computed, Field, HasMany, type ComputedWhere, type FieldConfig, type FieldKind, type OnDelete } from "../define/field.js";
+import { systemIndexesOf } from "../define/collection.js";
 import { DATETIME_OUT_OF_RANGE, storableDate } from "./datetime.js";
 import { EXPECTED, expects } from "./field-messages.js";
 import { JSON_FIELD_DEPTH, jsonValueProblem, NUL_REFUSED_ISSUE } from "./text.js";
@@ -37,6 +38,13 @@ export interface IndexModel {
   readonly name: string;
   readonly columns: readonly string[];
   readonly unique: boolean;
+  /** Columns in descending order (cimiento's own tables only). */
+  readonly descending?: readonly string[];
+  /**
+   * The SQL predicate of a partial index, written the same way on every dialect (cimiento's own
+   * tables only: a query uses the index when its filter repeats the predicate word for word).
+   */
+  readonly where?: string;
 }
 
 /** A relation of a collection, resolved to the columns that join it. */
@@ -224,6 +232,7 @@ function collectionIndexes(collection: AnyCollection): IndexModel[] {
     if ("fields" in index) add(index.fields, index.unique ?? false);
     else add(index, false);
   }
+  for (const index of systemIndexesOf(collection)) seen.set(index.name, index);
   return [...seen.values()];
 }
 

@@ -126,7 +126,8 @@ describeEachDatabase("jobs worker", (db) => {
 
   test("cancelling a running job aborts its signal when the worker renews the lease", async () => {
     const started = next("started");
-    backend.jobs.start({ pollInterval: 50, leaseDuration: 150 });
+    // A lease long enough that a busy machine does not let it expire before the cancel.
+    backend.jobs.start({ pollInterval: 50, leaseDuration: 600 });
     const { id } = await backend.system.enqueue("wait", { n: 1 });
     await started;
     await backend.jobs.cancel(id);

@@ -59,6 +59,7 @@ test("a backup under write load holds every batch acknowledged before it, whole,
   mkdirSync(join(folder, "backups"));
   const result = await backend.backup(backupFile, { onProgress: ({ remainingPages }) => steps.push(remainingPages) });
   const ended = performance.now();
+  console.log(`backup: ${result.pages} pages, ${(result.bytes / 1e6).toFixed(1)} MB in ${Math.round(ended - began)} ms, ${steps.length} steps, while 4 clients wrote`);
   await new Promise((resolve) => setTimeout(resolve, 50));
   writing = false;
   await Promise.all(writers);

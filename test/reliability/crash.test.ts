@@ -115,6 +115,10 @@ describeEachDatabase("SIGKILL at random moments", (db) => {
         const receipts = (await sql<{ batch: string }>`select batch from receipts`.execute(backend.db)).rows.map((row) => row.batch);
         expect(receipts.length).toBe(batches.size);
         expect(new Set(receipts)).toEqual(new Set(batches.keys()));
+        const lost = [...acknowledged].filter((batch) => batches.get(batch) !== 3).length;
+        console.log(
+          `crash [${db.dialect}]: ${KILLS} SIGKILLs; ${acknowledged.size} batches acknowledged, ${lost} lost; ${batches.size} batches in the database, none partial; ${jobs.length} jobs, each succeeded once`,
+        );
         if (db.dialect === "sqlite") {
           const integrity = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(backend.db);
           expect(integrity.rows).toEqual([{ integrity_check: "ok" }]);

@@ -73,6 +73,10 @@ describeEachDatabase("closeOnSignals under load", (db) => {
       // After the signal: answered in full, or refused a connection; never a 5xx.
       expect(outcomes.filter((outcome) => outcome.status !== undefined && outcome.status !== 200)).toEqual([]);
       expect(server.stderr()).toContain("SIGTERM: shutting down");
+      const after = outcomes.filter((outcome) => outcome.started >= signalled);
+      console.log(
+        `SIGTERM [${db.dialect}]: ${before.length} requests sent before it, ${before.filter((o) => o.status !== 200).length} failed; after it, ${after.filter((o) => o.status === 200).length} answered 200 and ${after.filter((o) => o.status === undefined).length} refused a connection; exit ${exit.code}`,
+      );
 
       // Every acknowledged batch is whole, with its job.
       const acknowledged = outcomes.filter((outcome) => outcome.status === 200).map((outcome) => outcome.batch);

@@ -111,3 +111,30 @@ describe("backend.jobs and schedules", () => {
     schedule("cleanup", "0 * * * *", "cleanup");
   });
 });
+
+describe("a worker's jobs", () => {
+  test("start({ only }) takes the names of the backend's jobs, and a backend of jobs alone needs no collections", () => {
+    const backend = createBackend({ jobs });
+    backend.jobs.start({ only: ["sendEmail"] });
+    // @ts-expect-error: a job the backend does not have
+    backend.jobs.start({ only: ["sendSms"] });
+    backend.system.enqueue("cleanup", undefined);
+    // @ts-expect-error: no collections, so no data
+    void backend.system.data.notes;
+  });
+});
+
+describe("enqueueMany", () => {
+  test("its inputs are typed as enqueue's input, and it resolves to the enqueued jobs", () => {
+    const backend = createBackend({ collections: { notes }, jobs });
+    expectTypeOf(backend.system.enqueueMany("sendEmail", [{ to: "a@example.com", subject: "Hi" }])).toEqualTypeOf<Promise<EnqueuedJob[]>>();
+    backend.system.enqueueMany("cleanup", [undefined, {}], { delay: 1000, priority: 2 });
+    // @ts-expect-error: an input without a required field
+    backend.system.enqueueMany("sendEmail", [{ to: "a@example.com" }]);
+    // @ts-expect-error: no idempotency key for many jobs
+    backend.system.enqueueMany("cleanup", [{}], { idempotencyKey: "k" });
+    void backend.system.transaction(async (tx) => {
+      expectTypeOf(tx.enqueueMany("sendEmail", [])).toEqualTypeOf<Promise<EnqueuedJob[]>>();
+    });
+  });
+});

@@ -12,6 +12,7 @@ import type { ColumnKind } from "../../model/model.js";
 import { postgresDdl } from "./postgres-ddl.js";
 import { introspectPostgres } from "./postgres-introspector.js";
 import { namingPool, StatementNames } from "./named-statements.js";
+import { postgresMessages } from "./postgres-messages.js";
 
 /** Options of {@link postgres}. */
 export interface PostgresOptions {
@@ -192,6 +193,11 @@ function open(options: PostgresOptions, logger?: Logger): DialectRuntime {
     migratorTransactions: true,
     begin: "begin",
     greatest: (values) => sql`greatest(${sql.join(values)})`,
+    // The listening client is made with the pool's settings (connection string, credentials).
+    messages: postgresMessages(kysely, () => {
+      const driver = loadPackage<typeof pg>("pg", "Install pg to use PostgreSQL: npm install pg");
+      return new driver.Client(pool.options);
+    }),
     close: async () => {
       if (closesPool) await kysely.destroy();
     },

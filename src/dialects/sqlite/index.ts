@@ -180,6 +180,7 @@ function open(options: SqliteOptions): DialectRuntime {
     currentSchema: async () => undefined,
     migratorTransactions: false,
     begin: BEGIN_IMMEDIATE,
+    dataVersion: async () => Number((await sql<{ data_version: number }>`pragma data_version`.execute(kysely)).rows[0]?.data_version ?? 0),
     // max() of several arguments is SQLite's greatest().
     greatest: (values) => sql`max(${sql.join(values)})`,
     backup: (target, onProgress) =>

@@ -1,0 +1,166 @@
+/**
+ * @internal The notifier: tells the listeners of a topic, in this process and in the others on
+ * the same database, that something changed there, so that they look at once instead of at their
+ * next poll. Best effort: the database stays the truth, and listeners keep polling as the
+ * fallback for what a notifier misses.
+ *
+ * - Published after the commit of what it announces, never inside a transaction: PostgreSQL
+ *   serialises the commits of transactions that `NOTIFY` on one queue.
+ * - In this process, listeners hear a publication at once.
+ * - Other processes hear it through the database: PostgreSQL's `NOTIFY`, sent once per topic
+ *   per burst (publications made while one is being sent are coalesced into the next, with the
+ *   last payload: so a payload should be a value that grows, such as a sequence number) and
+ *   heard by `LISTEN` on one connection per backend, which reconnects. SQLite has no messages:
+ *   a listener hears `undefined` when `PRAGMA data_version` shows that another process wrote,
+ *   checked every {@link DATA_VERSION_INTERVAL} ms while anyone listens.
+ * - A listener that hears `undefined` has perhaps missed something (another process wrote on
+ *   SQLite, or the listening connection was made again after a break): it should look.
+ *
+ * Jobs use the topic `jobs`; the realtime layer is meant to reuse the notifier with a topic of its
+ * own, carrying the sequence number of its event log.
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import type { DialectRuntime } from "../dialects/dialect.js";
+import type { Logger } from "../define/logger.js";
+
+/** What a listener hears: the payload published, or `undefined` when it should look anyway. */
+export type NotificationListener = (payload: string | undefined) => void;
+
+/**
+ * @internal Publishes and hears announcements on topics, in this process and across the
+ * processes on one database. See the module's documentation for the guarantees (few: it is
+ * a wake-up, not a message queue).
+ */
+export interface Notifier {
+  /**
+   * Announces `topic`, after the commit of what changed. Listeners in this process hear it at
+   * once; those of other processes soon after, coalesced with other announcements of the topic.
+   */
+  publish(topic: string, payload?: string): void;
+  /** Listens to `topic`; returns what stops listening. */
+  subscribe(topic: string, listener: NotificationListener): () => void;
+  /** Stops listening to the database. */
+  close(): Promise<void>;
+}
+
+/** The topic of jobs: published when jobs are enqueued (or retried), heard by workers. */
+export const JOBS_TOPIC = "jobs";
+
+/** How often a SQLite notifier reads `PRAGMA data_version` while anyone listens, in ms. */
+export const DATA_VERSION_INTERVAL = 25;
+
+/** The first characters of a message: the sender, then the topic, then the payload. */
+const SEPARATOR = "\u0001";
+
+/** @internal The notifier of a database. */
+export function createNotifier(runtime: DialectRuntime, logger: Logger): Notifier {
+  const instance = randomBytes(6).toString("base64url");
+  const listeners = new Map<string, Set<NotificationListener>>();
+  const messages = runtime.messages;
+  let stopListening: (() => Promise<void>) | undefined;
+  let versionTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  // Publications waiting to be sent: the topic and its last payload.
+  const pending = new Map<string, string | undefined>();
+  let sending = false;
+
+  const hear = (topic: string, payload: string | undefined) => {
+    for (const listener of listeners.get(topic) ?? []) {
+      try {
+        listener(payload);
+      } catch (error) {
+        logger.error(`A listener of the notifier's topic "${topic}" failed.`, { error });
+      }
+    }
+  };
+  const hearAll = () => {
+    for (const topic of listeners.keys()) hear(topic, undefined);
+  };
+
+  const flush = async () => {
+    if (sending || messages === undefined) return;
+    sending = true;
+    try {
+      while (pending.size > 0 && !closed) {
+        const batch = [...pending];
+        pending.clear();
+        for (const [topic, payload] of batch) {
+          await messages.send(`${instance}${SEPARATOR}${topic}${SEPARATOR}${payload ?? ""}`).catch((error: unknown) => {
+            logger.warn?.("The notifier could not tell other processes; they find the change at their next poll.", { error });
+          });
+        }
+      }
+    } finally {
+      sending = false;
+    }
+  };
+
+  const listen = () => {
+    if (closed) return;
+    if (messages !== undefined && stopListening === undefined) {
+      stopListening = messages.listen({
+        onMessage: (message) => {
+          const [sender, topic, ...rest] = message.split(SEPARATOR);
+          if (sender === instance || topic === undefined) return;
+          const payload = rest.join(SEPARATOR);
+          hear(topic, payload === "" ? undefined : payload);
+        },
+        onGap: hearAll,
+        onError: (error) => logger.warn?.("The notifier's listening connection failed; it connects again.", { error }),
+      });
+    }
+    const dataVersion = runtime.dataVersion;
+    if (messages === undefined && dataVersion !== undefined && versionTimer === undefined) {
+      let last: number | undefined;
+      let reading = false;
+      versionTimer = setInterval(() => {
+        if (reading) return;
+        reading = true;
+        dataVersion()
+          .then((version) => {
+            if (last !== undefined && version !== last) hearAll();
+            last = version;
+          })
+          .catch(() => {})
+          .finally(() => (reading = false));
+      }, DATA_VERSION_INTERVAL);
+      versionTimer.unref();
+    }
+  };
+
+  const stop = async () => {
+    clearInterval(versionTimer);
+    versionTimer = undefined;
+    const stopping = stopListening;
+    stopListening = undefined;
+    await stopping?.();
+  };
+
+  return {
+    publish(topic, payload) {
+      if (topic.includes(SEPARATOR)) throw new TypeError("A notifier topic cannot hold U+0001.");
+      hear(topic, payload);
+      if (messages === undefined || closed) return;
+      pending.set(topic, payload);
+      // Sent once the current task ends: what the same task publishes goes in one message.
+      if (!sending) setImmediate(() => void flush());
+    },
+    subscribe(topic, listener) {
+      let set = listeners.get(topic);
+      if (set === undefined) listeners.set(topic, (set = new Set()));
+      set.add(listener);
+      listen();
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) listeners.delete(topic);
+        if (listeners.size === 0) void stop();
+      };
+    },
+    async close() {
+      closed = true;
+      listeners.clear();
+      await stop();
+    },
+  };
+}

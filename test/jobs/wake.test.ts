@@ -1,0 +1,129 @@
+/**
+ * Waking workers: a job enqueued in this process or in another one wakes an idle worker long
+ * before its next poll (here a minute away), through the notifier: in-process at once, across
+ * processes by PostgreSQL's NOTIFY (its listening connection reconnects) or SQLite's
+ * data_version. The notifier itself: payloads, coalescing, unsubscribe.
+ */
+import { afterEach, beforeEach, expect, test } from "vitest";
+import pg from "pg";
+import { inject } from "vitest";
+import { z } from "zod";
+import { createBackend, job, type DatabaseAdapter } from "cimiento";
+import { partsOf } from "../../src/backend/backend-parts.js";
+import { describeEachDatabase } from "../setup/dialects.js";
+import { quietLogger, sharedDatabase, type SharedDatabase } from "./support.js";
+
+const IDLE = 60_000;
+
+describeEachDatabase("waking workers", (db) => {
+  let shared: SharedDatabase;
+  let ran: number[];
+  let backends: { close(): Promise<void> }[];
+  const noted = job({ input: z.object({ n: z.number() }), handler: ({ input }) => void ran.push(input.n) });
+  const instance = () => {
+    const backend = createBackend({ database: shared.adapter() as DatabaseAdapter<"sqlite">, jobs: { noted }, logger: quietLogger() });
+    backends.push(backend);
+    return backend;
+  };
+  /** Resolves when `backend` has run `count` jobs. */
+  const succeeded = (backend: ReturnType<typeof instance>, count = 1) =>
+    new Promise<void>((resolve) => {
+      let seen = 0;
+      backend.jobs.on((event) => event.type === "succeeded" && ++seen === count && resolve());
+    });
+  /** Lets the worker claim, find nothing and go to sleep. */
+  const idle = () => new Promise((resolve) => setTimeout(resolve, 200));
+
+  beforeEach(async () => {
+    ran = [];
+    backends = [];
+    shared = await sharedDatabase(db);
+    await instance().migrate();
+  });
+  afterEach(async () => {
+    for (const backend of backends) await backend.close();
+    await shared.drop();
+  });
+
+  test("a job enqueued in the worker's process wakes it at once", async () => {
+    const backend = instance();
+    backend.jobs.start({ pollInterval: IDLE });
+    await idle();
+    const done = succeeded(backend);
+    await backend.system.enqueue("noted", { n: 1 });
+    await done;
+    expect(ran).toEqual([1]);
+  });
+
+  test("a job enqueued by another instance wakes an idle worker before its next poll", async () => {
+    const worker = instance();
+    const producer = instance();
+    worker.jobs.start({ pollInterval: IDLE });
+    await idle();
+    const first = succeeded(worker);
+    await producer.system.enqueue("noted", { n: 1 });
+    await first;
+    const more = succeeded(worker, 100);
+    await producer.system.enqueueMany("noted", Array.from({ length: 100 }, (_, n) => ({ n: n + 2 })));
+    await more;
+    expect(ran.sort((a, b) => a - b)).toEqual(Array.from({ length: 101 }, (_, n) => n + 1));
+  });
+
+  test("the notifier carries payloads to other instances, coalesced per topic, and stops on unsubscribe", async () => {
+    const listener = partsOf(instance()).jobs.notifier;
+    const publisher = partsOf(instance()).jobs.notifier;
+    const heard: (string | undefined)[] = [];
+    const local: (string | undefined)[] = [];
+    const off = listener.subscribe("test", (payload) => heard.push(payload));
+    publisher.subscribe("test", (payload) => local.push(payload));
+    await idle();
+    const writer = instance();
+    for (let n = 1; n <= 100; n++) publisher.publish("test", String(n));
+    // In its own process a listener hears every publication, at once.
+    expect(local).toEqual(Array.from({ length: 100 }, (_, n) => String(n + 1)));
+    if (db.dialect === "postgres") {
+      await expect.poll(() => heard.at(-1), { timeout: 5_000 }).toBe("100");
+      expect(heard.length).toBeLessThan(100);
+    } else {
+      // SQLite carries no payload: a write by another connection is heard as "look".
+      await writer.system.enqueue("noted", { n: 1 });
+      await expect.poll(() => heard.length, { timeout: 5_000 }).toBeGreaterThan(0);
+      expect(heard.every((payload) => payload === undefined)).toBe(true);
+    }
+    off();
+    const before = heard.length;
+    publisher.publish("test", "101");
+    await writer.system.enqueue("noted", { n: 2 });
+    await idle();
+    expect(heard.length).toBe(before);
+  });
+
+  if (db.dialect === "postgres") {
+    test("the listening connection, when killed, connects again; its listeners hear that they may have missed something", async () => {
+      const worker = instance();
+      const producer = instance();
+      const heard: (string | undefined)[] = [];
+      partsOf(worker).jobs.notifier.subscribe("other", (payload) => heard.push(payload));
+      worker.jobs.start({ pollInterval: IDLE });
+      await idle();
+      const admin = new pg.Client({ connectionString: inject("postgresUrl")! });
+      await admin.connect();
+      try {
+        const channel = `cimiento:${shared.connection.dialect === "postgres" ? shared.connection.schema : ""}`;
+        const listeners = async () =>
+          (await admin.query<{ pid: number }>("select pid from pg_stat_activity where query = $1", [`listen "${channel}"`])).rows.map((row) => row.pid);
+        const [pid] = await listeners();
+        expect(pid).toBeDefined();
+        await admin.query("select pg_terminate_backend($1)", [pid]);
+        await expect.poll(async () => (await listeners()).filter((other) => other !== pid).length, { timeout: 10_000 }).toBe(1);
+        await expect.poll(() => heard, { timeout: 5_000 }).toEqual([undefined]);
+        const done = succeeded(worker);
+        await producer.system.enqueue("noted", { n: 7 });
+        await done;
+        expect(ran).toEqual([7]);
+      } finally {
+        await admin.end();
+      }
+    });
+  }
+});
