@@ -5,39 +5,22 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { build } from "esbuild";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { bundleProgram } from "../setup/programs.js";
 import { quietLogger, sharedDatabase, type SharedDatabase } from "./support.js";
 import { workBackend } from "./programs/work-schema.js";
 
 const root = join(import.meta.dirname, "..", "..");
-// The worker program, bundled once (in the repository, so that its packages resolve): a process
-// then starts in about half the time it takes through tsx.
-const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
-  dependencies: Record<string, string>;
-  peerDependencies: Record<string, string>;
-};
-const folder = mkdtempSync(join(root, ".jobs-worker-"));
-const program = join(folder, "worker.mjs");
+let worker: Awaited<ReturnType<typeof bundleProgram>>;
+let program: string;
 beforeAll(async () => {
-  await build({
-    entryPoints: [join(import.meta.dirname, "programs", "worker.ts")],
-    outfile: program,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    tsconfig: join(root, "tsconfig.json"),
-    // cimiento comes from src through the tsconfig paths; its dependencies stay packages.
-    external: Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }),
-    logLevel: "warning",
-  });
+  worker = await bundleProgram(join(import.meta.dirname, "programs", "worker.ts"));
+  program = worker.file;
 });
-afterAll(() => rmSync(folder, { recursive: true, force: true }));
+afterAll(() => worker.remove());
 
 interface Worker {
   readonly child: ChildProcess;

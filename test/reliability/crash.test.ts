@@ -15,14 +15,14 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { quietLogger, sharedDatabase } from "../jobs/support.js";
 import { appBackend } from "./programs/app.js";
-import { bundleProgram, startProgram } from "./support.js";
+import { bundleReliabilityProgram, startProgram } from "./support.js";
 
 const KILLS = Number(process.env["CIMIENTO_CRASH_KILLS"] ?? 30);
 const LEASE = 500;
 
-let program: Awaited<ReturnType<typeof bundleProgram>>;
+let program: Awaited<ReturnType<typeof bundleReliabilityProgram>>;
 beforeAll(async () => {
-  program = await bundleProgram("server");
+  program = await bundleReliabilityProgram("server");
 });
 afterAll(() => program.remove());
 
@@ -130,5 +130,5 @@ describeEachDatabase("SIGKILL at random moments", (db) => {
     } finally {
       await shared.drop();
     }
-  }, 300_000);
+  }, 60_000 + KILLS * 3_000);
 });

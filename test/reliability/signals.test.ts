@@ -9,11 +9,11 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { sharedDatabase } from "../jobs/support.js";
 import { appBackend } from "./programs/app.js";
-import { bundleProgram, startProgram } from "./support.js";
+import { bundleReliabilityProgram, startProgram } from "./support.js";
 
-let program: Awaited<ReturnType<typeof bundleProgram>>;
+let program: Awaited<ReturnType<typeof bundleReliabilityProgram>>;
 beforeAll(async () => {
-  program = await bundleProgram("server");
+  program = await bundleReliabilityProgram("server");
 });
 afterAll(() => program.remove());
 

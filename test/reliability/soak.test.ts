@@ -12,16 +12,16 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { sharedDatabase } from "../jobs/support.js";
-import { bundleProgram, startProgram } from "./support.js";
+import { bundleReliabilityProgram, startProgram } from "./support.js";
 
 const REQUESTS = Number(process.env["CIMIENTO_SOAK_REQUESTS"] ?? 0);
 const CONNECTIONS = 32;
 const WINDOWS = 10;
 const ACCOUNT = { email: "soak@example.com", password: "a soak test password" };
 
-let program: Awaited<ReturnType<typeof bundleProgram>> | undefined;
+let program: Awaited<ReturnType<typeof bundleReliabilityProgram>> | undefined;
 beforeAll(async () => {
-  if (REQUESTS > 0) program = await bundleProgram("soak-server");
+  if (REQUESTS > 0) program = await bundleReliabilityProgram("soak-server");
 });
 afterAll(() => program?.remove());
 

@@ -1,37 +1,14 @@
-/**
- * What the reliability suites share: their programs bundled once (in the repository, so that
- * their packages resolve; a process then starts in about half the time it takes through tsx),
- * and a child process started from one.
- */
+/** What the reliability suites share: their programs, bundled once, and a child process started from one. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { bundleProgram } from "../setup/programs.js";
 
 const root = join(import.meta.dirname, "..", "..");
 
 /** Bundles `test/reliability/programs/<name>.ts`; returns its file and how to remove it. */
-export async function bundleProgram(name: string): Promise<{ file: string; remove(): void }> {
-  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
-    dependencies: Record<string, string>;
-    peerDependencies: Record<string, string>;
-  };
-  const folder = mkdtempSync(join(root, ".reliability-"));
-  const file = join(folder, `${name}.mjs`);
-  await build({
-    entryPoints: [join(import.meta.dirname, "programs", `${name}.ts`)],
-    outfile: file,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    tsconfig: join(root, "tsconfig.json"),
-    // cimiento comes from src through the tsconfig paths; its dependencies stay packages.
-    external: Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }),
-    logLevel: "warning",
-  });
-  return { file, remove: () => rmSync(folder, { recursive: true, force: true }) };
+export function bundleReliabilityProgram(name: string): ReturnType<typeof bundleProgram> {
+  return bundleProgram(join(import.meta.dirname, "programs", `${name}.ts`));
 }
 
 /** A program running in a child process. */

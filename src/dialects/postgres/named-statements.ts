@@ -141,6 +141,8 @@ export function namingPool(pool: pg.Pool, names: StatementNames): PostgresPool {
       // The pool ends once every client is back, which a statement stuck in a handler may never
       // give: its connection is cut, and its next statement fails.
       const cut = Promise.all([...out].map((client) => client.end().catch(ignore)));
+      // Once cut, the pool's own end may settle later still, unawaited.
+      ended.catch(ignore);
       await Promise.race([ended, cut]);
     },
   };
