@@ -142,6 +142,7 @@ test.skipIf(url === null)("PostgreSQL connections killed under load: 503s, never
     }
     stop = true;
     await Promise.all(loads);
+    console.log(`pg_terminate_backend: ${killed} connections killed in 5 rounds under load; answers ${JSON.stringify(Object.fromEntries(statuses))}`);
     expect(killed).toBeGreaterThan(0);
     expect([...statuses.keys()].every((status) => status === 200 || status === 201 || status === 503)).toBe(true);
     expect(logger.errors.filter((message) => message.includes("unexpected"))).toEqual([]);
