@@ -28,8 +28,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["data"],
   // Schema sync and versioned migrations, asking the dialect.
   ["migrate"],
-  // The services, peers: actions, jobs, built-in auth.
-  ["actions", "jobs", "auth"],
+  // The services, peers: actions, jobs, built-in auth, realtime.
+  ["actions", "jobs", "auth", "realtime"],
   // The OpenAPI document, built from the model, the actions and built-in auth's options.
   ["openapi"],
   // The Fetch handler.

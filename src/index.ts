@@ -19,7 +19,8 @@
 export { createBackend } from "./backend/create-backend.js";
 export type { Backend, BackendOptions, BackupOptions, BackupResult, CloseOptions } from "./backend/create-backend.js";
 export type { BackupProgress } from "./dialects/dialect.js";
-export type { Scope, TransactionScope } from "./define/scope.js";
+export type { Scope, Subscription, TransactionScope } from "./define/scope.js";
+export type { RealtimeOptions } from "./realtime/realtime-service.js";
 export { action } from "./define/action.js";
 export type { Action, ActionAuth, ActionContext, ActionDefinition, ActionHttp, SignUpInput } from "./define/action.js";
 export type { ActionInput, ActionOutput } from "./define/handles.js";
@@ -113,6 +114,9 @@ export type {
   Readable,
   ReadOptions,
   SortDirection,
+  SubscribeOptions,
+  SubscriptionEndReason,
+  SubscriptionEvent,
   UpdateInput,
   Where,
 } from "./define/types.js";

@@ -40,6 +40,9 @@ import type { JobsApi } from "../jobs/jobs-api.js";
 import { JobsService, type JobsSystemScope } from "../jobs/jobs-service.js";
 import type { Schedule } from "../define/schedule.js";
 import { jobTables } from "../jobs/tables.js";
+import { createNotifier } from "../dialects/notifier.js";
+import { RealtimeService, realtimeSettings, type RealtimeOptions } from "../realtime/realtime-service.js";
+import { realtimeTables } from "../realtime/event-log.js";
 import { registerParts } from "./backend-parts.js";
 import { createScope } from "./scope.js";
 import type { Scope } from "../define/scope.js";
@@ -107,6 +110,13 @@ export interface BackendOptions<
   jobs?: J;
   /** Jobs enqueued on cron ticks, made by `schedule()`; workers run them. */
   schedules?: readonly Schedule[];
+  /**
+   * The settings of realtime: how long the event log keeps events (how far back a subscriber can
+   * resume), the limits on subscriptions, the session checks and heartbeats. Realtime itself is
+   * turned on per collection (`collection("posts", { ..., realtime: true })`).
+   * @default { retention: 3_600_000, maxPerCaller: 16, maxPerProcess: 1000, maxBuffered: 1000, sessionCheckInterval: 5000, pollInterval: 1000, heartbeat: 15000 }
+   */
+  realtime?: RealtimeOptions;
   /**
    * The clock of jobs and schedules (due times, leases, cron ticks) and of built-in auth
    * (session, token and API key expiry, rate-limit windows).
@@ -359,10 +369,12 @@ export function createBackend<
   }
   // cimiento's own tables (sessions, jobs, ...): migrated with the collections, never in the data
   // API nor the HTTP routes.
+  const hasRealtime = [...model.collections.values()].some((collection) => collection.realtime);
   const systemCollections: Schema = {
     ...(builtIn === undefined ? {} : authTables),
     ...(hasJobs ? jobTables : {}),
     ...(hasSequences(model) ? sequenceTables : {}),
+    ...(hasRealtime ? realtimeTables : {}),
   };
   const storage = Object.keys(systemCollections).length === 0 ? model : buildModel({ ...collections, ...systemCollections });
   // What action() made: an Action, whose definition the services read.
@@ -379,14 +391,19 @@ export function createBackend<
   // hooks reach scopes and jobs through ports), auth (on the data layer alone), then the
   // services of actions and the scopes. Scopes and jobs reach each other through functions
   // called only once the backend is made.
+  const clock = options.clock ?? systemClock;
+  // One notifier wakes job workers and realtime subscribers, here and in other processes.
+  const notifier = createNotifier(runtime, logger);
   const jobs: JobsService = new JobsService({
     runtime,
     jobs: options.jobs ?? {},
     schedules: options.schedules ?? [],
-    clock: options.clock ?? systemClock,
+    clock,
     logger,
+    notifier,
     system: () => systemScope as unknown as JobsSystemScope,
   });
+  const realtime = new RealtimeService({ runtime, notifier, logger, clock, settings: realtimeSettings(options.realtime) });
   const enqueue: ActionServices["enqueue"] = (ctx, name, input, enqueueOptions) => jobs.enqueue(ctx, name, input, enqueueOptions);
   const limits = resolveLimits(options.limits, options.http?.maxLimit);
   const shared: Shared = {
@@ -398,6 +415,9 @@ export function createBackend<
     ports: {
       systemScope: (ctx) => createScope(ctx.as(null, true), services) as unknown as HookContext["system"],
       enqueue,
+      logChanges: (ctx, changes) => realtime.logChanges(ctx, changes),
+      subscribe: (ctx, collection, subscribeOptions, sink) => realtime.subscribe(ctx, collection, subscribeOptions, sink),
+      iterate: (ctx, collection, subscribeOptions) => realtime.iterate(ctx, collection, subscribeOptions),
     },
   };
   const systemContext = rootContext(shared, null, true);
@@ -409,7 +429,7 @@ export function createBackend<
           {
             runtime,
             logger,
-            clock: options.clock ?? systemClock,
+            clock,
             users: model.collections.get("users")!,
             transaction: (fn) =>
               systemContext.atomic((tx) =>
@@ -449,6 +469,7 @@ export function createBackend<
       caller: callerOf,
       gate,
       classify: (error) => runtime.classify(error),
+      realtime,
     },
     options.http ?? {},
     appAuth,
@@ -472,8 +493,10 @@ export function createBackend<
         if (!drained) {
           logger.error(`backend.close(): ${gate.inFlight} request(s) still running after ${timeout} ms; closing the database under them.`);
         }
+        await realtime.close();
         await jobsApi.stop();
         await jobs.close();
+        await notifier.close();
         await runtime.close();
       })();
       return closing;
@@ -494,6 +517,6 @@ export function createBackend<
     },
   };
   let closing: Promise<void> | undefined;
-  registerParts(backend, { app, jobs });
+  registerParts(backend, { app, jobs, realtime });
   return backend;
 }

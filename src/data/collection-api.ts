@@ -53,6 +53,18 @@ class Operations {
   upsert(args: unknown, options?: unknown) {
     return upsertRecord(this.#ctx, this.#collection, args, options);
   }
+  subscribe(options?: unknown, onEvent?: (event: unknown) => void) {
+    const ports = this.#ctx.shared.ports;
+    if (onEvent === undefined) return ports.iterate(this.#ctx, this.#collection, options);
+    if (typeof onEvent !== "function") throw new TypeError("subscribe(options, onEvent): onEvent must be a function.");
+    return ports.subscribe(this.#ctx, this.#collection, options, {
+      push: (event) => {
+        onEvent(event);
+        return true;
+      },
+      end: (reason) => onEvent({ type: "end", reason }),
+    });
+  }
 }
 
 const CONTEXT = Symbol("context");

@@ -9,7 +9,7 @@ import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Logger } from "../define/logger.js";
 import type { HookContext } from "../define/hooks.js";
 import type { EnqueuedJob, EnqueueOptions } from "../define/enqueue.js";
-import type { Model } from "../model/model.js";
+import type { CollectionModel, Model } from "../model/model.js";
 import type { CompiledQueryCache } from "./compiled-query-cache.js";
 import type { ResolvedLimits } from "./limits.js";
 
@@ -22,6 +22,39 @@ export interface EnginePorts {
   systemScope(ctx: DataContext): HookContext["system"];
   /** Enqueues a job with a context's connection or transaction. */
   enqueue(ctx: DataContext, name: string, input: unknown, options?: EnqueueOptions): Promise<EnqueuedJob>;
+  /**
+   * Writes a transaction's changes of realtime collections to the event log, in the
+   * transaction, just before it commits (and queues, after the commit, what tells subscribers).
+   */
+  logChanges(ctx: DataContext, changes: readonly Change[]): Promise<void>;
+  /**
+   * Subscribes the context's caller to a collection's changes (`data.<name>.subscribe()`);
+   * resolves, once it is live, to what ends it.
+   */
+  subscribe(ctx: DataContext, collection: CollectionModel, options: unknown, sink: SubscriptionSink): Promise<() => void>;
+  /** The same, heard by iterating. */
+  iterate(ctx: DataContext, collection: CollectionModel, options: unknown): AsyncIterableIterator<unknown> & { close(): void };
+}
+
+/**
+ * A write of one record of a realtime collection: the record before and after it, each column's
+ * value as the database is given it (what binds as a parameter, JSON-safe but for PostgreSQL's
+ * `Date`s).
+ */
+export interface Change {
+  readonly collection: CollectionModel;
+  readonly id: string;
+  readonly operation: "create" | "update" | "delete";
+  readonly before: Record<string, unknown> | null;
+  readonly after: Record<string, unknown> | null;
+}
+
+/** Where a subscription's events go. */
+export interface SubscriptionSink {
+  /** An event; `false` when the subscriber is too slow to take more (the subscription then ends). */
+  push(event: Readonly<Record<string, unknown>>): boolean;
+  /** The last event, `end`, heard however slow the subscriber: the backend ended the subscription. */
+  end(reason: string): void;
 }
 
 /** What every context of one backend shares; made once, never changed. */
@@ -38,6 +71,8 @@ export interface Shared {
 /** An open transaction: the work that waits for its commit. */
 export interface TransactionState {
   readonly afterCommit: (() => void | Promise<void>)[];
+  /** The writes of realtime collections, for the event log. */
+  readonly changes: Change[];
 }
 
 /** Everything a data operation needs, bound to one connection or transaction and one caller. */
@@ -132,10 +167,13 @@ export function rootContext(shared: Shared, user: Principal | null, trusted: boo
     textDates,
     async atomic(fn) {
       let state: TransactionState | undefined;
-      const result = await shared.runtime.transaction((trx) => {
+      const result = await shared.runtime.transaction(async (trx) => {
         // A retried transaction starts over: what the failed attempt queued is dropped.
-        state = { afterCommit: [] };
-        return fn(transactionContext(shared, trx, state, user, trusted));
+        const current: TransactionState = (state = { afterCommit: [], changes: [] });
+        const ctx = transactionContext(shared, trx, current, user, trusted);
+        const result = await fn(ctx);
+        if (current.changes.length > 0) await shared.ports.logChanges(ctx, current.changes);
+        return result;
       });
       if (state !== undefined && state.afterCommit.length > 0) await runAfterCommit(shared.logger, state.afterCommit);
       return result;

@@ -34,6 +34,7 @@ const STATEMENT_KINDS = {
   whole: "one whole record, read for the hooks of its write",
   ids: "the ids of the records a many-write reaches, when it goes record by record",
   upsertFind: "the id of the record an upsert names by a unique value",
+  versions: "which of some versions of records (kept by the event log) a subscriber may list, as it reads them",
 } as const satisfies Record<string, string>;
 
 /** A kind of statement (see `STATEMENT_KINDS`). */

@@ -18,7 +18,7 @@ import { Plan } from "./statement-key.js";
 import { buildCond, planRule, TRUE, type Cond, type WhereContext } from "./where.js";
 import { ruleOf, shapeFor, unreachable } from "./write-access.js";
 import { withWriteErrors } from "./write-errors.js";
-import { afterWrite, inTransactionIf, needsTransaction, readWhole, snapshot } from "./write-hooks.js";
+import { afterWrite, inTransactionIf, keepsChanges, needsTransaction, readWhole, snapshot } from "./write-hooks.js";
 import { updateInput, validate } from "./write-input.js";
 
 /** Updates one record by id; `NOT_FOUND` when the caller cannot see it, `FORBIDDEN` when it may not change it. */
@@ -60,7 +60,7 @@ export async function updateOne(
   const condition = planById(context, collection, id, ["get", "update"]);
   const after = afterRule(context, collection);
   let previous: Row | null = null;
-  if (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || hooks.afterCommit !== undefined) {
+  if (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || keepsChanges(collection)) {
     previous = (await readWhole(ctx, collection, plan, condition)) ?? null;
     if (previous === null) throw await unreachable(ctx, collection, access, id, "update");
     if (hooks.beforeUpdate !== undefined) {

@@ -16,7 +16,7 @@ import { validate } from "./write-input.js";
 /** Whether hooks run for a write of `operation`: then it goes record by record, in a transaction. */
 export function hooked(collection: CollectionModel, operation: "create" | "update" | "delete"): boolean {
   const hooks = collection.hooks;
-  if (hooks.afterCommit !== undefined) return true;
+  if (keepsChanges(collection)) return true;
   if (operation === "create") return hooks.beforeCreate !== undefined || hooks.afterCreate !== undefined;
   // An update that may make a slug again goes record by record, each with its own slug.
   if (operation === "update") return hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || generates(collection, "update");
@@ -29,6 +29,14 @@ export function hooked(collection: CollectionModel, operation: "create" | "updat
  */
 export function needsTransaction(collection: CollectionModel, operation: "create" | "update" | "delete"): boolean {
   return hooked(collection, operation) || (operation !== "delete" && generates(collection, operation));
+}
+
+/**
+ * Whether each write of the collection keeps the record before and after it: for its
+ * `afterCommit` hook, and for the event log of a realtime collection.
+ */
+export function keepsChanges(collection: CollectionModel): boolean {
+  return collection.hooks.afterCommit !== undefined || collection.realtime;
 }
 
 /** Runs `fn` in a transaction when the write needs one (hooks, filter rules), else directly. */
@@ -78,6 +86,25 @@ export async function afterWrite(
     await hooks.afterDelete({ ...hookContext(ctx), record: snapshot(record) as never });
   }
   if (hooks.afterCommit !== undefined) queueCommitted(ctx, collection, operation, snapshot(record), previous);
+  if (collection.realtime) {
+    const before = operation === "create" ? null : operation === "delete" ? record : previous;
+    const after = operation === "delete" ? null : record;
+    // A realtime collection's writes always run in a transaction (see hooked()).
+    ctx.transaction!.changes.push({
+      collection,
+      id: record["id"] as string,
+      operation,
+      before: before === null ? null : encoded(ctx, collection, before),
+      after: after === null ? null : encoded(ctx, collection, after),
+    });
+  }
+}
+
+/** A record's columns as the database is given them: what the event log keeps. */
+function encoded(ctx: DataContext, collection: CollectionModel, record: Row): Row {
+  const values: Row = Object.create(null);
+  for (const column of collection.columns) values[column.name] = ctx.runtime.encode(column.kind, record[column.name]);
+  return values;
 }
 
 /** Queues the collection's `afterCommit` hook for one change. */

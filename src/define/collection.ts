@@ -46,6 +46,14 @@ export interface CollectionDefinition<
    * @default false
    */
   clientIds?: I;
+  /**
+   * Whether callers may subscribe to the collection's changes (`data.<name>.subscribe()`,
+   * `GET /collections/:name/subscribe`). Each committed write of such a collection appends its
+   * record before and after to cimiento's event log (the table `cimiento_events`), in the
+   * write's transaction; every write then goes record by record, like a write with hooks.
+   * @default false
+   */
+  realtime?: boolean;
 }
 
 /** The fields every collection has. */
@@ -216,5 +224,7 @@ function defineCollection<const N extends string, const F extends Fields, const 
   }
   const clientIds = (definition.clientIds ?? false) as I;
   if (typeof clientIds !== "boolean") throw new SchemaError(`The clientIds option of "${name}" must be true or false.`);
-  return Object.freeze({ name, fields, indexes, clientIds, access: definition.access ?? {}, hooks: definition.hooks ?? {} });
+  const realtime = definition.realtime ?? false;
+  if (typeof realtime !== "boolean") throw new SchemaError(`The realtime option of "${name}" must be true or false.`);
+  return Object.freeze({ name, fields, indexes, clientIds, realtime, access: definition.access ?? {}, hooks: definition.hooks ?? {} });
 }

@@ -19,6 +19,8 @@ import type {
   ReadOptions,
   RecordOf,
   Schema,
+  SubscribeOptions,
+  SubscriptionEvent,
   UpdateInput,
   Privilege,
   Where,
@@ -218,6 +220,44 @@ export interface CollectionApi<S extends Schema, N extends keyof S & string, V e
     args: { where: Partial<Infer<S[N]>>; create: CreateInput<S[N], V>; update: UpdateInput<S[N], V> },
     options?: O,
   ): Promise<RecordOf<S, N, O, V>>;
+  /**
+   * Hears the committed changes of the records the caller may list that match `where`, each
+   * record as the caller reads it (`select`, `include`): `created`, `updated`, `deleted`, and
+   * `entered`/`left` when an update makes a record start or stop matching. Only for a collection
+   * declared with `realtime: true`, outside a transaction. Resolves once the subscription is
+   * live, to the function that ends it. Changes made on other instances sharing the database
+   * are heard too.
+   * @example
+   * ```ts
+   * const stop = await backend.as(alice).data.posts.subscribe({ where: { published: true } }, (event) => {
+   *   if (event.type === "created" || event.type === "entered") console.log("new", event.record.title);
+   * });
+   * stop();
+   * ```
+   */
+  subscribe<const O extends SubscribeOptions<S, N> = {}>(
+    options: O,
+    onEvent: (event: SubscriptionEvent<RecordOf<S, N, O, V>>) => void,
+  ): Promise<() => void>;
+  /**
+   * The same, as an async iterator: `for await` hears the events; leaving the loop (or `close()`)
+   * ends the subscription. A subscriber that lets more events wait than the backend keeps for it
+   * (`realtime.maxBuffered`) hears `end` with the reason `"slow"`.
+   * @example
+   * ```ts
+   * for await (const event of backend.as(alice).data.posts.subscribe({ where: { published: true } })) {
+   *   if (event.type === "end") break;
+   *   console.log(event.type);
+   * }
+   * ```
+   */
+  subscribe<const O extends SubscribeOptions<S, N> = {}>(options?: O): Subscription<RecordOf<S, N, O, V>>;
+}
+
+/** A subscription heard by iterating: its events, and what ends it. */
+export interface Subscription<T> extends AsyncIterableIterator<SubscriptionEvent<T>> {
+  /** Ends the subscription: the iteration ends (events not yet taken are dropped). */
+  close(): void;
 }
 
 /** The operations on every collection of a backend, by collection name, for a reader `V`. */

@@ -29,6 +29,8 @@ export interface Collection<N extends string = string, F extends Fields = Fields
   readonly indexes: readonly IndexDefinition[];
   /** Whether callers other than the system scope may choose the ids of new records. */
   readonly clientIds: I;
+  /** Whether callers may subscribe to its changes (see `collection()`'s `realtime`). */
+  readonly realtime: boolean;
   /** @internal The rules, read by the backend (typed where they are written, in `collection()`). */
   readonly access: object;
   /** @internal The hooks, read by the backend. */
@@ -422,6 +424,44 @@ export interface ReadOptions<S extends Schema, N extends keyof S & string> {
   /** Relations to load. */
   include?: Include<S, N>;
 }
+
+/**
+ * Options of `subscribe`: which records (`where`, AND-ed with the caller's `list` rule, as in
+ * `list`), in what shape (`select`, `include`), and where to resume.
+ */
+export interface SubscribeOptions<S extends Schema, N extends keyof S & string> extends ReadOptions<S, N> {
+  where?: Where<S, N>;
+  /**
+   * Resume after this event (the `sequence` of the last one heard): the events since are replayed
+   * from the event log, or a `gap` event says they are no longer there.
+   */
+  after?: string;
+}
+
+/** Why a subscription ended. */
+export type SubscriptionEndReason =
+  /** The backend is closing. */
+  | "closing"
+  /** The subscriber fell too far behind (more events waited than the backend keeps for it). */
+  | "slow"
+  /** Its session or API key was revoked or expired, or its caller changed. */
+  | "revoked"
+  /** Its events could not be read for it (its rule failed); the backend's logger says why. */
+  | "error";
+
+/**
+ * What a subscription hears, in order: `ready` once, when the events that follow are those after
+ * its `sequence`; then a change of a record as the subscriber may read it: `created`, `updated`
+ * and `deleted`, and `entered`/`left` when an update makes a record start or stop matching the
+ * subscriber's rule or `where`. `gap` (after `ready`, when resuming) says that events were
+ * missed: read again what is needed. `end` comes last, when the backend ends the subscription.
+ * Events of changes carry the `sequence` to resume after.
+ */
+export type SubscriptionEvent<T> =
+  | { readonly type: "created" | "updated" | "entered" | "deleted" | "left"; readonly sequence: string; readonly record: T }
+  | { readonly type: "ready"; readonly sequence: string }
+  | { readonly type: "gap"; readonly sequence: string }
+  | { readonly type: "end"; readonly reason: SubscriptionEndReason };
 
 /** Options of `list`. */
 export interface ListOptions<S extends Schema, N extends keyof S & string> extends ReadOptions<S, N> {

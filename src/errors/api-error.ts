@@ -55,6 +55,11 @@ export const ERROR_CODES = {
   CROSS_ORIGIN_REQUEST: 403,
   /** Too many attempts; the `Retry-After` header and `details.retryAfter` say when to retry. */
   RATE_LIMITED: 429,
+  /**
+   * The caller, or the server, holds as many realtime subscriptions as the backend allows;
+   * `details.limit` names the limit (`maxPerCaller`, `maxPerProcess`) and `details.max` its value.
+   */
+  TOO_MANY_SUBSCRIPTIONS: 429,
   /** Something failed inside; nothing about it is shown. */
   INTERNAL: 500,
   /**

@@ -32,7 +32,10 @@ import { problemResponse } from "./problem.js";
 import { reachedCollections } from "./reach.js";
 import { parseJson } from "./parse-json.js";
 import { jsonProblem } from "../model/text.js";
-import { checkKey, listOptions, readOptions, type PageLimits } from "./query-params.js";
+import { checkKey, listOptions, readOptions, subscribeOptions, type PageLimits } from "./query-params.js";
+import type { RealtimeService } from "../realtime/realtime-service.js";
+import { socketAddress } from "../auth/client.js";
+import { eventStream } from "./event-stream.js";
 import { installOpenApiRoutes } from "./openapi-routes.js";
 import { buildOpenApiDocument, type OpenApiSource } from "../openapi/build-document.js";
 import type { OpenApiDocument, OpenApiOptions } from "../openapi/document.js";
@@ -56,6 +59,8 @@ export interface AppBackend {
   readonly gate: RequestGate;
   /** What a driver's error means (the dialect's `classify`). */
   classify(error: unknown): ErrorClass | undefined;
+  /** Subscriptions, for `GET /collections/:name/subscribe`. */
+  readonly realtime: Pick<RealtimeService, "subscribe" | "settings">;
 }
 
 /** The seconds a client is told to wait before it tries again, by why the database cannot serve. */
@@ -339,6 +344,56 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     const { scope } = await caller(c, { kind: "collections", name, options });
     return c.json(withIsoDates(await scope.data[name]!.list(options as never)) as object);
   });
+  app.get("/collections/:name/subscribe", async (c) => {
+    const name = collection(c);
+    const model = backend.model.collections.get(name)!;
+    if (!model.realtime) throw apiError("ROUTE_NOT_FOUND", `The collection "${name}" has no subscriptions (it is not realtime).`);
+    const options = subscribeOptions(searchParams(c));
+    // A browser's EventSource resumes with Last-Event-ID; an explicit `after` wins.
+    const lastEventId = c.req.header("last-event-id");
+    if (options["after"] === undefined && lastEventId !== undefined && lastEventId !== "") options["after"] = lastEventId;
+    const { ctx } = await caller(c, { kind: "collections", name, options });
+    const current = await identify(c);
+    const settings = backend.realtime.settings;
+    const stream = eventStream({ heartbeat: settings.heartbeat, maxBuffered: settings.maxBuffered });
+    try {
+      const unsubscribe = await backend.realtime.subscribe(ctx, model, options, stream.sink, {
+        callerKey: current.user === null ? `address:${anonymousAddress(c)}` : `user:${current.user.id}`,
+        ...(current.user === null ? {} : { recheck: recheckOf(c, current) }),
+      });
+      stream.subscribed(unsubscribe);
+    } catch (error) {
+      stream.abort();
+      throw error;
+    }
+    cacheControl(c, "no-store");
+    return new Response(stream.body, {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "x-accel-buffering": "no" },
+    });
+  });
+
+  /** The client address an anonymous subscriber counts against (as built-in auth's limits see it). */
+  function anonymousAddress(c: Context<Env>): string {
+    if (auth !== undefined && "builtIn" in auth) return auth.builtIn.client(c).address ?? "unknown";
+    return socketAddress(c.env) ?? "unknown";
+  }
+
+  /** Whether a subscriber's credential still names the same caller: its session or key, or the host's resolve. */
+  function recheckOf(c: Context<Env>, current: Caller): () => Promise<boolean> {
+    const user = current.user!;
+    const same = (other: Principal | null | undefined) => other != null && other.id === user.id && other.role === user.role;
+    if (auth !== undefined && "builtIn" in auth && current.token !== null) {
+      const token = current.token;
+      return async () => same((await auth.builtIn.auth.verifyToken(token))?.user);
+    }
+    if (auth !== undefined && "host" in auth) {
+      const { url } = c.req.raw;
+      const headers = new Headers(c.req.raw.headers);
+      return async () => same(await auth.host.resolve(new Request(url, { headers })));
+    }
+    return async () => true;
+  }
+
   app.post("/collections/:name/records", async (c) => {
     const name = collection(c);
     const options = readOptions(searchParams(c));

@@ -118,6 +118,21 @@ export function readOptions(params: URLSearchParams): Record<string, unknown> {
   return options;
 }
 
+const SUBSCRIBE = ["where", "after", ...READ];
+
+/** The options of a subscription from a query string (`where`, `select`, `include`, `after`). */
+export function subscribeOptions(params: URLSearchParams): Record<string, unknown> {
+  const values = single(params, SUBSCRIBE);
+  const options: Record<string, unknown> = {};
+  for (const [name, value] of values) {
+    if (name === "where") options["where"] = json("where", value);
+    else if (name === "select") options["select"] = list("select", value);
+    else if (name === "include") options["include"] = include(value);
+    else if (value !== "") options["after"] = value;
+  }
+  return options;
+}
+
 /** The options of `list` from a query string; unknown parameters are errors. */
 export function listOptions(params: URLSearchParams, limits: PageLimits): Record<string, unknown> {
   const values = single(params, LIST);

@@ -22,7 +22,7 @@ import type { Schedule } from "../define/schedule.js";
 import { Scheduler, type ResolvedSchedule } from "./scheduler.js";
 import { JobStore, LEASE_EXPIRED, type LostAttempt } from "./store.js";
 import { Worker, workerName, type WorkerHost } from "./worker.js";
-import { createNotifier, JOBS_TOPIC, type Notifier } from "./notifier.js";
+import { JOBS_TOPIC, type Notifier } from "../dialects/notifier.js";
 import { JSON_FIELD_DEPTH, jsonValueProblem, NUL, NUL_REFUSED_ISSUE } from "../model/text.js";
 
 /** What the jobs service is made from. */
@@ -32,6 +32,8 @@ export interface JobsServiceOptions {
   readonly schedules: readonly unknown[];
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The backend's notifier. */
+  readonly notifier: Notifier;
   /** The system scope handlers are given (made after the jobs, which the scope enqueues with). */
   readonly system: () => JobsSystemScope;
 }
@@ -122,7 +124,7 @@ export class JobsService implements WorkerHost {
   readonly logger: Logger;
   readonly scheduler: Scheduler;
   readonly db: Kysely<any>;
-  /** Wakes workers here and in other processes when jobs are enqueued (and, later, other topics). */
+  /** Wakes workers here and in other processes when jobs are enqueued (the backend's one notifier). */
   readonly notifier: Notifier;
   readonly #listeners = new Set<JobEventListener>();
   #worker: Worker | undefined;
@@ -136,7 +138,7 @@ export class JobsService implements WorkerHost {
     this.logger = options.logger;
     this.#system = options.system;
     this.db = options.runtime.kysely;
-    this.notifier = createNotifier(options.runtime, options.logger);
+    this.notifier = options.notifier;
     this.scheduler = new Scheduler(
       schedules,
       options.clock.now(),
@@ -314,11 +316,10 @@ export class JobsService implements WorkerHost {
     if (!this.enabled) throw new TypeError(NO_JOBS);
   }
 
-  /** Stops the worker and the notifier (`backend.close()`). */
+  /** Stops the worker (`backend.close()`). */
   async close(): Promise<void> {
     await this.#worker?.stop({});
     this.#worker = undefined;
-    await this.notifier.close();
   }
 
   /** `backend.jobs`. */

@@ -14,7 +14,7 @@ import { PRUNE_BATCH, type LostAttempt } from "./store.js";
 const DEFAULT_RETENTION = 7 * 24 * 3_600_000;
 /** How often a worker deletes the finished jobs past their retention. */
 const SWEEP_INTERVAL = 60_000;
-import { JOBS_TOPIC, type Notifier } from "./notifier.js";
+import { JOBS_TOPIC, type Notifier } from "../dialects/notifier.js";
 
 export type { StopOptions, WorkerOptions } from "./jobs-api.js";
 

@@ -97,6 +97,8 @@ export interface CollectionModel {
   readonly defaults: readonly (readonly [string, { readonly value: unknown } | undefined])[];
   readonly access: CollectionAccess<Fields>;
   readonly hooks: CollectionHooks<Fields>;
+  /** Whether its committed writes go to the event log, for subscriptions. */
+  readonly realtime: boolean;
   /** Every `belongsTo` pointing at this collection, for delete errors. */
   readonly referencedBy: readonly { readonly collection: string; readonly column: string; readonly onDelete: OnDelete }[];
 }
@@ -357,6 +359,7 @@ export function buildModel(schema: Schema): Model {
       defaults,
       access: collection.access as CollectionAccess<Fields>,
       hooks: collection.hooks as CollectionHooks<Fields>,
+      realtime: collection.realtime === true,
       referencedBy: [],
       ...writeSchemas(collection),
     });

@@ -30,6 +30,7 @@ const MEANINGS: Record<ErrorCode, string> = {
   EMAIL_TAKEN: "Sign-up without e-mail verification: the address already has an account.",
   CROSS_ORIGIN_REQUEST: "A cookie-authenticated write came from another origin (CSRF protection).",
   RATE_LIMITED: "Too many attempts; the `Retry-After` header and `retryAfter` say when to retry.",
+  TOO_MANY_SUBSCRIPTIONS: "The caller, or the server, holds as many realtime subscriptions as the backend allows; `limit` names the limit and `max` its value.",
   INTERNAL: "Something failed inside; nothing about it is shown.",
   UNAVAILABLE:
     "The backend cannot serve the request now (shutting down, or its database unreachable, busy or full; `reason` says which); nothing was done, and `Retry-After` says when to try again.",

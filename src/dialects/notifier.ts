@@ -21,7 +21,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import type { DialectRuntime } from "../dialects/dialect.js";
+import type { DialectRuntime } from "./dialect.js";
 import type { Logger } from "../define/logger.js";
 
 /** What a listener hears: the payload published, or `undefined` when it should look anyway. */
