@@ -17,7 +17,7 @@
  * @module
  */
 export { createBackend } from "./backend/create-backend.js";
-export type { Backend, BackendOptions, BackupOptions, BackupResult, CloseOptions } from "./backend/create-backend.js";
+export type { Backend, BackendOptions, BackupOptions, BackupResult, CloseOptions, RealtimeApi } from "./backend/create-backend.js";
 export type { BackupProgress } from "./dialects/dialect.js";
 export type { Scope, Subscription, TransactionScope } from "./define/scope.js";
 export type { RealtimeOptions } from "./realtime/realtime-service.js";

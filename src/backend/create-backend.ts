@@ -41,6 +41,7 @@ import { JobsService, type JobsSystemScope } from "../jobs/jobs-service.js";
 import type { Schedule } from "../define/schedule.js";
 import { jobTables } from "../jobs/tables.js";
 import { createNotifier } from "../dialects/notifier.js";
+import { writeTracked } from "../data/raw-changes.js";
 import { RealtimeService, realtimeSettings, type RealtimeOptions } from "../realtime/realtime-service.js";
 import { realtimeTables } from "../realtime/event-log.js";
 import { registerParts } from "./backend-parts.js";
@@ -256,6 +257,36 @@ export interface Backend<
    * ```
    */
   backup(file: string, options?: BackupOptions): Promise<BackupResult>;
+  /**
+   * Realtime: publish the changes of writes made outside the data API, and see how many
+   * subscriptions this process holds. Subscribing is `data.<name>.subscribe()` and
+   * `GET /collections/:name/subscribe`, on collections declared with `realtime: true`.
+   * @example
+   * ```ts
+   * await backend.realtime.write("posts", [id], (db) => db.updateTable("posts").set({ title: "Renamed" }).where("id", "=", id).execute());
+   * console.log(backend.realtime.subscriptions);
+   * ```
+   */
+  readonly realtime: RealtimeApi<S, D>;
+}
+
+/** `backend.realtime`. */
+export interface RealtimeApi<S extends Schema, D extends DialectName> {
+  /**
+   * Runs `write` (Kysely statements of your own) in a transaction, between two reads of the
+   * records `ids` of the realtime collection `collection`, and publishes what it did to them:
+   * each one it created, changed or deleted is heard by subscribers like a write of the data
+   * API. Writes through `backend.db` are otherwise not published. At most 10,000 ids.
+   * @example
+   * ```ts
+   * await backend.realtime.write("posts", ids, (db) =>
+   *   db.updateTable("posts").set({ published: 1 }).where("id", "in", ids).execute(),
+   * );
+   * ```
+   */
+  write<T>(collection: keyof S & string, ids: readonly string[], write: (db: Kysely<DB<S, D>>) => Promise<T>): Promise<T>;
+  /** How many subscriptions this process holds. */
+  readonly subscriptions: number;
 }
 
 /** Options of `backend.backup()`. */
@@ -500,6 +531,16 @@ export function createBackend<
         await runtime.close();
       })();
       return closing;
+    },
+    realtime: {
+      write: (name, ids, write) => {
+        const collection = model.collections.get(name);
+        if (collection === undefined) throw new TypeError(`realtime.write(): there is no collection "${String(name)}".`);
+        return writeTracked(systemContext, collection, ids, write as (db: Kysely<any>) => Promise<never>);
+      },
+      get subscriptions() {
+        return realtime.size;
+      },
     },
     backup: async (file, backupOptions = {}) => {
       if (runtime.backup === undefined) {

@@ -94,14 +94,14 @@ export async function afterWrite(
       collection,
       id: record["id"] as string,
       operation,
-      before: before === null ? null : encoded(ctx, collection, before),
-      after: after === null ? null : encoded(ctx, collection, after),
+      before: before === null ? null : encodeColumns(ctx, collection, before),
+      after: after === null ? null : encodeColumns(ctx, collection, after),
     });
   }
 }
 
 /** A record's columns as the database is given them: what the event log keeps. */
-function encoded(ctx: DataContext, collection: CollectionModel, record: Row): Row {
+export function encodeColumns(ctx: DataContext, collection: CollectionModel, record: Row): Row {
   const values: Row = Object.create(null);
   for (const column of collection.columns) values[column.name] = ctx.runtime.encode(column.kind, record[column.name]);
   return values;

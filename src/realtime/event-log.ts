@@ -14,6 +14,7 @@ import { field } from "../define/field.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Change } from "../data/context.js";
 import { SEQUENCES_TABLE, sequencesTable } from "../data/generated.js";
+import { SECRETS_TABLE, secretsTable } from "./tokens.js";
 import type { Row } from "../data/rows.js";
 
 export const EVENTS_TABLE = "cimiento_events";
@@ -38,7 +39,7 @@ export const eventsTable = systemCollection(EVENTS_TABLE, {
 });
 
 /** The system tables of realtime, for `createBackend` (with a realtime collection). */
-export const realtimeTables = { [EVENTS_TABLE]: eventsTable, [SEQUENCES_TABLE]: sequencesTable };
+export const realtimeTables = { [EVENTS_TABLE]: eventsTable, [SEQUENCES_TABLE]: sequencesTable, [SECRETS_TABLE]: secretsTable };
 
 /** One event of the log, as read. */
 export interface LoggedEvent {

@@ -22,6 +22,7 @@ import type { CollectionModel } from "../model/model.js";
 import type { Row } from "../data/rows.js";
 import { checkVersionQuery, readVersions, type VersionQuery } from "../data/versions.js";
 import { EventLog, type LoggedEvent } from "./event-log.js";
+import { SequenceTokens } from "./tokens.js";
 
 /** The notifier's topic of the event log; its payload is the last number written. */
 export const REALTIME_TOPIC = "realtime";
@@ -132,6 +133,7 @@ class Subscriber {
 export class RealtimeService {
   readonly settings: RealtimeSettings;
   readonly #log: EventLog;
+  readonly #tokens: SequenceTokens;
   readonly #runtime: DialectRuntime;
   readonly #notifier: Notifier;
   readonly #logger: Logger;
@@ -154,6 +156,7 @@ export class RealtimeService {
     this.settings = options.settings;
     this.#runtime = options.runtime;
     this.#log = new EventLog(options.runtime);
+    this.#tokens = new SequenceTokens(options.runtime);
     this.#notifier = options.notifier;
     this.#logger = options.logger;
     this.#clock = options.clock;
@@ -188,7 +191,12 @@ export class RealtimeService {
     if (!collection.realtime) {
       throw new TypeError(`The collection "${collection.name}" is not realtime: declare it with collection("${collection.name}", { ..., realtime: true }).`);
     }
-    const { after, options } = splitAfter(rawOptions);
+    const { after: token, options } = splitAfter(rawOptions);
+    await this.#tokens.ready();
+    const decoded = token === undefined ? undefined : this.#tokens.decode(token);
+    if (decoded === null) throw apiError("INVALID_QUERY", "after: expected the sequence of an event this backend sent", { path: "after" });
+    // A token of another database (or key) is well formed but tells nothing: the subscriber hears a gap.
+    const after = token === undefined ? undefined : (decoded ?? "unknown");
     const query = await checkVersionQuery(ctx, collection, options);
     const callerKey = extras.callerKey ?? callerKeyOf(ctx.user);
     const held = this.#perCaller.get(callerKey) ?? 0;
@@ -296,7 +304,7 @@ export class RealtimeService {
   }
 
   /** A new subscriber's start: replays the events it resumes from, then makes it live. */
-  async #start(subscriber: Subscriber, after: number | undefined): Promise<void> {
+  async #start(subscriber: Subscriber, after: number | undefined | "unknown"): Promise<void> {
     // With nobody live, nobody needs what the cursor had reached: it starts at the log's end.
     if (this.#cursor === undefined || ![...this.#subscribers].some((other) => other.live)) this.#cursor = (await this.#log.bounds()).last;
     const now = this.#cursor;
@@ -306,11 +314,11 @@ export class RealtimeService {
       const { last, oldest } = await this.#log.bounds();
       // The events after `after` are all in the log when it holds the one right after it (or,
       // when it holds none, when nothing was written since).
-      const whole = after <= last && (oldest === undefined ? after === last : oldest <= after + 1);
-      if (!whole) {
+      const whole = after !== "unknown" && after <= last && (oldest === undefined ? after === last : oldest <= after + 1);
+      if (after === "unknown" || !whole) {
         subscriber.position = now;
-        this.#give(subscriber, { type: "ready", sequence: String(now) });
-        this.#give(subscriber, { type: "gap", sequence: String(now) });
+        this.#give(subscriber, { type: "ready", sequence: this.#tokens.encode(now) });
+        this.#give(subscriber, { type: "gap", sequence: this.#tokens.encode(now) });
         subscriber.live = true;
         return;
       }
@@ -322,7 +330,7 @@ export class RealtimeService {
       }
       subscriber.position = now;
     }
-    this.#give(subscriber, { type: "ready", sequence: String(now) });
+    this.#give(subscriber, { type: "ready", sequence: this.#tokens.encode(now) });
     subscriber.live = true;
   }
 
@@ -411,7 +419,7 @@ export class RealtimeService {
         const type = kindOf(event.operation, before !== undefined, after !== undefined);
         if (type !== undefined) {
           const record = type === "deleted" || type === "left" ? before : after;
-          this.#give(subscriber, { type, sequence: String(event.sequence), record });
+          this.#give(subscriber, { type, sequence: this.#tokens.encode(event.sequence), record });
         }
         subscriber.position = event.sequence;
       }
@@ -503,18 +511,15 @@ function kindOf(operation: Operation, before: boolean, after: boolean): "created
   return before ? "left" : undefined;
 }
 
-/** The options of a subscription, and the number it resumes after. */
-function splitAfter(options: unknown): { after: number | undefined; options: unknown } {
+/** The options of a subscription, and the sequence it resumes after. */
+function splitAfter(options: unknown): { after: string | undefined; options: unknown } {
   if (typeof options !== "object" || options === null || Array.isArray(options) || !Object.hasOwn(options, "after")) {
     return { after: undefined, options };
   }
   const { after, ...rest } = options as Record<string, unknown>;
   if (after === undefined || after === null) return { after: undefined, options: rest };
-  const text = typeof after === "number" ? String(after) : after;
-  if (typeof text !== "string" || !/^\d{1,15}$/.test(text)) {
-    throw apiError("INVALID_QUERY", "after: expected the sequence of an event (digits)", { path: "after" });
-  }
-  return { after: Number(text), options: rest };
+  if (typeof after !== "string") throw apiError("INVALID_QUERY", "after: expected the sequence of an event (a string)", { path: "after" });
+  return { after, options: rest };
 }
 
 function callerKeyOf(user: Principal | null): string {
