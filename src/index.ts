@@ -21,6 +21,8 @@ export type { Backend, BackendOptions, BackupOptions, BackupResult, CloseOptions
 export type { BackupProgress } from "./dialects/dialect.js";
 export type { Scope, Subscription, TransactionScope } from "./define/scope.js";
 export type { RealtimeOptions } from "./realtime/realtime-service.js";
+export { redisBus } from "./dialects/bus.js";
+export type { Bus, RedisClients } from "./dialects/bus.js";
 export { action } from "./define/action.js";
 export type { Action, ActionAuth, ActionContext, ActionDefinition, ActionHttp, SignUpInput } from "./define/action.js";
 export type { ActionInput, ActionOutput } from "./define/handles.js";

@@ -41,6 +41,7 @@ import { JobsService, type JobsSystemScope } from "../jobs/jobs-service.js";
 import type { Schedule } from "../define/schedule.js";
 import { jobTables } from "../jobs/tables.js";
 import { createNotifier } from "../dialects/notifier.js";
+import type { Bus } from "../dialects/bus.js";
 import { writeTracked } from "../data/raw-changes.js";
 import { RealtimeService, realtimeSettings, type RealtimeOptions } from "../realtime/realtime-service.js";
 import { realtimeTables } from "../realtime/event-log.js";
@@ -118,6 +119,12 @@ export interface BackendOptions<
    * @default { retention: 3_600_000, maxPerCaller: 16, maxPerProcess: 1000, maxBuffered: 1000, sessionCheckInterval: 5000, pollInterval: 1000, heartbeat: 15000 }
    */
   realtime?: RealtimeOptions;
+  /**
+   * A message bus between the instances (Redis, with `redisBus`): job workers and realtime
+   * subscribers in other processes are woken through it as well as through the database
+   * (PostgreSQL's `NOTIFY`, SQLite's `data_version`). Best effort, never the truth.
+   */
+  bus?: Bus;
   /**
    * The clock of jobs and schedules (due times, leases, cron ticks) and of built-in auth
    * (session, token and API key expiry, rate-limit windows).
@@ -424,7 +431,7 @@ export function createBackend<
   // called only once the backend is made.
   const clock = options.clock ?? systemClock;
   // One notifier wakes job workers and realtime subscribers, here and in other processes.
-  const notifier = createNotifier(runtime, logger);
+  const notifier = createNotifier(runtime, logger, options.bus);
   const jobs: JobsService = new JobsService({
     runtime,
     jobs: options.jobs ?? {},
