@@ -11,7 +11,6 @@
  * that it hears events in the log's order.
  * @module
  */
-import type { Principal } from "../define/principal.js";
 import type { Clock } from "../define/clock.js";
 import type { Logger } from "../define/logger.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
@@ -36,8 +35,8 @@ export interface RealtimeOptions {
    */
   retention?: number;
   /**
-   * The most subscriptions one caller (a user, or an anonymous client address) may hold in this
-   * process; one more is refused with 429 `TOO_MANY_SUBSCRIPTIONS`.
+   * The most subscriptions one caller (a user; over HTTP, an anonymous client address) may hold
+   * in this process; one more is refused with 429 `TOO_MANY_SUBSCRIPTIONS`.
    * @default 16
    */
   maxPerCaller?: number;
@@ -100,7 +99,7 @@ export function realtimeSettings(options: RealtimeOptions | undefined): Realtime
 
 /** What an HTTP subscription adds: who it counts against, and how to check its credential again. */
 export interface SubscribeExtras {
-  /** The key it counts against for `maxPerCaller`; the user's id by default. */
+  /** The key it counts against for `maxPerCaller`; by default the user's id (none for an anonymous caller in-process). */
   readonly callerKey?: string;
   /** Whether the caller's credential still holds (and names the same caller). */
   readonly recheck?: () => Promise<boolean>;
@@ -124,7 +123,7 @@ class Subscriber {
     readonly ctx: DataContext,
     readonly query: VersionQuery,
     readonly sink: SubscriptionSink,
-    readonly callerKey: string,
+    readonly callerKey: string | undefined,
     readonly recheck: (() => Promise<boolean>) | undefined,
   ) {}
 }
@@ -198,14 +197,16 @@ export class RealtimeService {
     // A token of another database (or key) is well formed but tells nothing: the subscriber hears a gap.
     const after = token === undefined ? undefined : (decoded ?? "unknown");
     const query = await checkVersionQuery(ctx, collection, options);
-    const callerKey = extras.callerKey ?? callerKeyOf(ctx.user);
-    const held = this.#perCaller.get(callerKey) ?? 0;
+    // In-process, an anonymous caller (or the system scope) is the host's own code: counted
+    // only against the process's limit.
+    const callerKey = extras.callerKey ?? (ctx.user === null ? undefined : `user:${ctx.user.id}`);
+    const held = callerKey === undefined ? 0 : (this.#perCaller.get(callerKey) ?? 0);
     if (held >= this.settings.maxPerCaller) throw tooMany("maxPerCaller", this.settings.maxPerCaller, "This caller holds as many subscriptions as it may");
     if (this.#subscribers.size >= this.settings.maxPerProcess) {
       throw tooMany("maxPerProcess", this.settings.maxPerProcess, "This server holds as many subscriptions as it may");
     }
     const subscriber = new Subscriber(ctx, query, sink, callerKey, extras.recheck);
-    this.#perCaller.set(callerKey, held + 1);
+    if (callerKey !== undefined) this.#perCaller.set(callerKey, held + 1);
     this.#subscribers.add(subscriber);
     this.#listen();
     try {
@@ -468,9 +469,12 @@ export class RealtimeService {
     if (subscriber.ended) return;
     subscriber.ended = true;
     if (!this.#subscribers.delete(subscriber)) return;
-    const held = (this.#perCaller.get(subscriber.callerKey) ?? 1) - 1;
-    if (held === 0) this.#perCaller.delete(subscriber.callerKey);
-    else this.#perCaller.set(subscriber.callerKey, held);
+    const key = subscriber.callerKey;
+    if (key !== undefined) {
+      const held = (this.#perCaller.get(key) ?? 1) - 1;
+      if (held === 0) this.#perCaller.delete(key);
+      else this.#perCaller.set(key, held);
+    }
     if (this.#subscribers.size === 0) this.#unlisten();
   }
 
@@ -520,10 +524,6 @@ function splitAfter(options: unknown): { after: string | undefined; options: unk
   if (after === undefined || after === null) return { after: undefined, options: rest };
   if (typeof after !== "string") throw apiError("INVALID_QUERY", "after: expected the sequence of an event (a string)", { path: "after" });
   return { after, options: rest };
-}
-
-function callerKeyOf(user: Principal | null): string {
-  return user === null ? "anonymous" : `user:${user.id}`;
 }
 
 function tooMany(limit: string, max: number, message: string): ApiError {

@@ -215,7 +215,10 @@ describeEachDatabase("subscriptions", (db) => {
     stops.push(await limited.as(bob).data.posts.subscribe({}, () => {}));
     await expect(limited.as(null).data.posts.subscribe({}, () => {})).rejects.toMatchObject({ code: "TOO_MANY_SUBSCRIPTIONS", details: { limit: "maxPerProcess" } });
     stops.pop()!();
-    await limited.as(null).data.posts.subscribe({}, () => {});
+    stops.pop()!();
+    // In-process, anonymous callers and the system scope are the host's code: only the process's limit counts them.
+    stops.push(await limited.as(null).data.posts.subscribe({}, () => {}), await limited.as(null).data.posts.subscribe({}, () => {}));
+    await expect(limited.system.data.posts.subscribe({}, () => {})).rejects.toMatchObject({ details: { limit: "maxPerProcess" } });
     await expect(limited.as(alice).data.posts.subscribe({ where: { nope: 1 } } as never, () => {})).rejects.toMatchObject({ code: "INVALID_QUERY" });
     await expect(limited.as(alice).data.posts.subscribe({ where: { notes: "x" } } as never, () => {})).rejects.toMatchObject({ code: "INVALID_QUERY" });
     await expect(backend.as(alice).data.notes.subscribe({}, () => {})).rejects.toThrow('The collection "notes" is not realtime');
