@@ -30,6 +30,8 @@ export const posts = collection("posts", {
     author: field.belongsTo("users", { onDelete: "cascade" }).readOnly(),
   },
   indexes: [["published", "createdAt"]],
+  // Subscribers hear the posts they may read change (GET /collections/posts/subscribe).
+  realtime: true,
   access: {
     list: ({ user }) => visiblePosts(user),
     get: ({ user }) => visiblePosts(user),
