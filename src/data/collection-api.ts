@@ -58,8 +58,8 @@ class Operations {
     if (onEvent === undefined) return ports.iterate(this.#ctx, this.#collection, options);
     if (typeof onEvent !== "function") throw new TypeError("subscribe(options, onEvent): onEvent must be a function.");
     return ports.subscribe(this.#ctx, this.#collection, options, {
-      push: (event) => {
-        onEvent(event);
+      push: (event, shared) => {
+        onEvent(shared ? structuredClone(event) : event);
         return true;
       },
       end: (reason) => onEvent({ type: "end", reason }),

@@ -51,8 +51,12 @@ export interface Change {
 
 /** Where a subscription's events go. */
 export interface SubscriptionSink {
-  /** An event; `false` when the subscriber is too slow to take more (the subscription then ends). */
-  push(event: Readonly<Record<string, unknown>>): boolean;
+  /**
+   * An event; `false` when the subscriber is too slow to take more (the subscription then ends).
+   * `shared` when other subscribers are given the same object: a sink that hands it to code
+   * which may change it gives a copy.
+   */
+  push(event: Readonly<Record<string, unknown>>, shared: boolean): boolean;
   /** The last event, `end`, heard however slow the subscriber: the backend ended the subscription. */
   end(reason: string): void;
 }

@@ -10,8 +10,17 @@ import type { SubscriptionSink } from "../data/context.js";
 
 const encoder = new TextEncoder();
 
+/** The frames of events given to several streams alike: each is written once. */
+const frames = new WeakMap<object, Uint8Array>();
+
 /** One SSE event: its name, its id (a sequence), its data as one JSON line. */
 function frameOf(event: Readonly<Record<string, unknown>>): Uint8Array {
+  let frame = frames.get(event);
+  if (frame === undefined) frames.set(event, (frame = writeFrame(event)));
+  return frame;
+}
+
+function writeFrame(event: Readonly<Record<string, unknown>>): Uint8Array {
   const type = String(event["type"]);
   const sequence = event["sequence"];
   const id = typeof sequence === "string" ? `id: ${sequence}\n` : "";

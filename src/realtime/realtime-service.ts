@@ -119,13 +119,17 @@ class Subscriber {
   position = 0;
   live = false;
   ended = false;
+  /** What subscribers that hear the same events share: the caller, its trust, how dates are written, the query. */
+  readonly key: string;
   constructor(
     readonly ctx: DataContext,
     readonly query: VersionQuery,
     readonly sink: SubscriptionSink,
     readonly callerKey: string | undefined,
     readonly recheck: (() => Promise<boolean>) | undefined,
-  ) {}
+  ) {
+    this.key = JSON.stringify([ctx.trusted, ctx.textDates, ctx.user, query.collection.name, query.options]);
+  }
 }
 
 /** The realtime of one backend. */
@@ -239,10 +243,10 @@ export class RealtimeService {
       for (const reader of waiting.splice(0)) reader.resolve({ value: undefined, done: true });
     };
     const sink: SubscriptionSink = {
-      push: (event) => {
+      push: (event, shared) => {
         if (done) return true;
         if (buffered.length >= max) return false;
-        give(event);
+        give(shared ? structuredClone(event) : event);
         return true;
       },
       end: (reason) => {
@@ -327,7 +331,7 @@ export class RealtimeService {
       while (subscriber.position < now && !subscriber.ended) {
         const events = (await this.#log.read(subscriber.position, PAGE, subscriber.query.collection.name)).filter((event) => event.sequence <= now);
         if (events.length === 0) break;
-        await this.#deliver(subscriber, events);
+        await this.#deliver([subscriber], events);
       }
       subscriber.position = now;
     }
@@ -385,20 +389,30 @@ export class RealtimeService {
       this.#cursor ??= (await this.#log.bounds()).last;
       const events = await this.#log.read(this.#cursor, PAGE);
       if (events.length === 0) return;
-      const live = [...this.#subscribers].filter((subscriber) => subscriber.live && !subscriber.ended);
-      await inBatches(live, CONCURRENCY, (subscriber) => this.#deliver(subscriber, events));
+      // Subscribers alike (one caller, one query) hear the same events: read once for them all.
+      const groups = new Map<string, Subscriber[]>();
+      for (const subscriber of this.#subscribers) {
+        if (!subscriber.live || subscriber.ended) continue;
+        const group = groups.get(subscriber.key);
+        if (group === undefined) groups.set(subscriber.key, [subscriber]);
+        else group.push(subscriber);
+      }
+      await inBatches([...groups.values()], CONCURRENCY, (group) => this.#deliver(group, events));
       this.#cursor = events.at(-1)!.sequence;
     }
   }
 
   /**
-   * Gives a subscriber the events (in order) it has not been given, as it may hear them. An event
-   * of another collection, or that it may not read before nor after the change, is skipped.
+   * Gives subscribers alike the events (in order) each has not been given, as they may hear them.
+   * An event of another collection, or that they may not read before nor after the change, is
+   * skipped.
    */
-  async #deliver(subscriber: Subscriber, events: readonly LoggedEvent[]): Promise<void> {
-    const name = subscriber.query.collection.name;
-    const mine = events.filter((event) => event.collection === name && event.sequence > subscriber.position);
-    if (mine.length > 0 && !subscriber.ended) {
+  async #deliver(group: readonly Subscriber[], events: readonly LoggedEvent[]): Promise<void> {
+    const first = group[0]!;
+    const from = Math.min(...group.map((subscriber) => subscriber.position));
+    const name = first.query.collection.name;
+    const mine = events.filter((event) => event.collection === name && event.sequence > from);
+    if (mine.length > 0) {
       const versions: Row[] = [];
       const at = mine.map((event) => ({
         before: event.before === null ? -1 : versions.push(event.before) - 1,
@@ -406,34 +420,40 @@ export class RealtimeService {
       }));
       let read: (Row | undefined)[];
       try {
-        read = await readVersions(subscriber.ctx, subscriber.query, versions);
+        read = await readVersions(first.ctx, first.query, versions);
       } catch (error) {
         if (isUnavailable(this.#runtime, error)) throw error;
         this.#logger.error(`A subscription to "${name}" failed to read its events; it ends.`, { error });
-        this.#end(subscriber, "error");
+        for (const subscriber of group) this.#end(subscriber, "error");
         return;
       }
-      for (let i = 0; i < mine.length && !subscriber.ended; i++) {
+      const shared = group.length > 1;
+      for (let i = 0; i < mine.length; i++) {
         const event = mine[i]!;
         const before = at[i]!.before < 0 ? undefined : read[at[i]!.before];
         const after = at[i]!.after < 0 ? undefined : read[at[i]!.after];
         const type = kindOf(event.operation, before !== undefined, after !== undefined);
-        if (type !== undefined) {
-          const record = type === "deleted" || type === "left" ? before : after;
-          this.#give(subscriber, { type, sequence: this.#tokens.encode(event.sequence), record });
+        const heard = type === undefined ? undefined : { type, sequence: this.#tokens.encode(event.sequence), record: type === "deleted" || type === "left" ? before : after };
+        for (const subscriber of group) {
+          if (subscriber.ended || event.sequence <= subscriber.position) continue;
+          if (heard !== undefined) this.#give(subscriber, heard, shared);
+          subscriber.position = event.sequence;
         }
-        subscriber.position = event.sequence;
       }
     }
-    if (events.length > 0 && !subscriber.ended) subscriber.position = Math.max(subscriber.position, events.at(-1)!.sequence);
+    const last = events.at(-1)!.sequence;
+    for (const subscriber of group) if (!subscriber.ended) subscriber.position = Math.max(subscriber.position, last);
   }
 
-  /** Gives one event; ends the subscription of a subscriber too slow to take it. */
-  #give(subscriber: Subscriber, event: Record<string, unknown>): void {
+  /**
+   * Gives one event (`shared` when other subscribers get the same object); ends the subscription
+   * of a subscriber too slow to take it.
+   */
+  #give(subscriber: Subscriber, event: Record<string, unknown>, shared = false): void {
     if (subscriber.ended) return;
     let taken: boolean;
     try {
-      taken = subscriber.sink.push(event);
+      taken = subscriber.sink.push(event, shared);
     } catch (error) {
       this.#logger.error(`A subscriber to "${subscriber.query.collection.name}" failed on an event.`, { error });
       return;

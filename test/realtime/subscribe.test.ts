@@ -126,6 +126,19 @@ describeEachDatabase("subscriptions", (db) => {
     expect(heard.changes()).toEqual(["entered:draft", "updated:draft", "left:draft", "created:deleted later", "deleted:deleted later"]);
   });
 
+  test("subscribers alike hear equal events, each its own copy", async () => {
+    const one = recorder();
+    const two = recorder();
+    await backend.as(alice).data.posts.subscribe({}, one.push);
+    await backend.as(alice).data.posts.subscribe({}, two.push);
+    await backend.as(alice).data.posts.create({ title: "shared", author: alice.id });
+    await one.until((events) => events.length >= 2);
+    await two.until((events) => events.length >= 2);
+    expect(one.events[1]).toEqual(two.events[1]);
+    (one.events[1] as { record: Record<string, unknown> }).record["title"] = "changed by one";
+    expect((two.events[1] as { record: Record<string, unknown> }).record["title"]).toBe("shared");
+  });
+
   test("select and include shape the records heard", async () => {
     const heard = recorder();
     await backend.as(alice).data.posts.subscribe({ select: ["title"], include: { author: true } }, heard.push);
