@@ -3,7 +3,8 @@
  * on a random loopback port), on every database: events by the caller's rules and token, shaped
  * by `select` and `include`; the iterator form; a dropped connection opened again after the last
  * event, the events written meanwhile heard once; the backend's `end` heard last, with no
- * reconnection; refusals before the stream as `ApiError`; unsubscribe and `break` abort the
+ * reconnection; a reconnection refused with 401 ending with `end`; refusals before the stream
+ * as `ApiError`; unsubscribe and `break` abort the
  * request, so the server's subscriptions go to 0. Also the SSE reader on its own: line endings,
  * comments, multi-line data, ids, chunks cut anywhere.
  */
@@ -186,6 +187,22 @@ describeEachDatabase("client subscriptions over HTTP", (db) => {
     expect(subscriptions()).toBe(0);
   });
 
+  test("a reconnection refused with 401 ends the subscription with end revoked", async () => {
+    const ada = await signedUp("Alan");
+    const events = heard<unknown>();
+    await ada.client.collections.posts.subscribe({}, events.push);
+    // The session ends while the connection is down: the reconnection is answered 401.
+    server.closeAllConnections();
+    await backend.auth.revokeSession(ada.token);
+    await events.until(() => events.events.at(-1)?.type === "end");
+    expect(events.events.map((event) => event.type)).toEqual(["ready", "end"]);
+    expect(events.events.at(-1)).toEqual({ type: "end", reason: "revoked" });
+    expect(ada.sent).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(ada.sent).toHaveLength(2);
+    expect(subscriptions()).toBe(0);
+  });
+
   test("refusals before the stream reject the promise and throw from next(), as ApiError", async () => {
     const ada = await signedUp("Edsger");
     const noted = () => {};
@@ -201,6 +218,9 @@ describeEachDatabase("client subscriptions over HTTP", (db) => {
     const unknownToken = await refusal(stranger.collections.posts.subscribe({}).next());
     expect(unknownToken.status).toBe(401);
     expect(subscriptions()).toBe(0);
+    // No server at all: the first request fails as fetch fails, and is not tried again.
+    const nowhere = createClient<ClientBackend>({ baseUrl: "http://127.0.0.1:9" });
+    await expect(nowhere.collections.posts.subscribe({}, noted)).rejects.toThrow(TypeError);
   });
 });
 
