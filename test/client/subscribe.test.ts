@@ -5,16 +5,18 @@
  * event, the events written meanwhile heard once; the backend's `end` heard last, with no
  * reconnection; a reconnection refused with 401 ending with `end`; refusals before the stream
  * as `ApiError`; unsubscribe and `break` abort the
- * request, so the server's subscriptions go to 0. Also the SSE reader on its own: line endings,
- * comments, multi-line data, ids, chunks cut anywhere.
+ * request, so the server's subscriptions go to 0. Also the SSE reader on its own (line endings,
+ * comments, multi-line data, ids, chunks cut anywhere), and the reconnection on its own, over
+ * answers made up in the test: what is tried again, after what, and what ends it.
  */
+import { getEventListeners } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { toNodeHandler } from "cimiento/node";
 import { ApiError, createClient, type SubscriptionEvent } from "cimiento/client";
 import { partsOf } from "../../src/backend/backend-parts.js";
-import { sseData } from "../../src/client/subscription.js";
+import { sseData, subscription } from "../../src/client/subscription.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { PASSWORD, uniqueEmail } from "../auth/support.js";
 import { clientBackend, type ClientBackend } from "./backend.js";
@@ -276,5 +278,63 @@ describe("the SSE reader", () => {
       });
       expect((await read(stream)).data).toEqual([['{"title":"café"}', "3"]]);
     }
+  });
+});
+
+describe("the reconnection", () => {
+  /** An answer whose body is `text`, as the server would stream it. */
+  const stream = (text: string) => new Response(text, { headers: { "content-type": "text/event-stream" } });
+  const event = (data: Record<string, unknown>, id?: string) => `${id === undefined ? "" : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`;
+
+  test("after a stream that ends without end, and after a 429, it resumes after the last id; a 403 ends it with end error", async () => {
+    const controller = new AbortController();
+    const asked: (string | undefined)[] = [];
+    const answers: (() => Response)[] = [
+      // retry: 1 makes the waits between connections a millisecond.
+      () => stream(`retry: 1\n${event({ type: "ready", sequence: "5" }, "5")}`),
+      () => {
+        throw new ApiError(429, "TOO_MANY_SUBSCRIPTIONS", "Too many");
+      },
+      () => stream(event({ type: "created", sequence: "6", record: { id: "a" } }, "6") + event({ type: "ready", sequence: "6" }, "6")),
+      () => stream(": heartbeat\n\n"),
+      () => {
+        throw new ApiError(403, "FORBIDDEN", "No");
+      },
+    ];
+    const open = async (after: string | undefined) => {
+      asked.push(after);
+      return answers.shift()!();
+    };
+    const heard: unknown[] = [];
+    for await (const item of subscription(open, undefined, controller.signal)) heard.push(item);
+    expect(heard).toEqual([
+      { type: "ready", sequence: "5" },
+      { type: "created", sequence: "6", record: { id: "a" } },
+      { type: "end", reason: "error" },
+    ]);
+    expect(asked).toEqual([undefined, "5", "5", "6", "6"]);
+    // The waits between connections leave no listener on the signal behind.
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  test("a refusal of the first connection is thrown; an abort while waiting to reconnect ends it at once", async () => {
+    const refused = subscription(
+      async () => {
+        throw new ApiError(400, "INVALID_QUERY", "Bad");
+      },
+      "3",
+      new AbortController().signal,
+    );
+    await expect(refused.next()).rejects.toMatchObject({ status: 400, code: "INVALID_QUERY" });
+
+    const controller = new AbortController();
+    // The server's retry is a minute: only the abort ends the wait.
+    const events = subscription(async () => stream(`retry: 60000\n${event({ type: "ready", sequence: "1" }, "1")}`), undefined, controller.signal);
+    expect((await events.next()).value).toEqual({ type: "ready", sequence: "1" });
+    const pending = events.next();
+    setTimeout(() => controller.abort(), 20);
+    const started = Date.now();
+    await expect(pending).resolves.toEqual({ value: undefined, done: true });
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
