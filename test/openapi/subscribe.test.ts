@@ -2,10 +2,12 @@
  * The subscription route in the OpenAPI document: `GET /collections/{name}/subscribe` for each
  * realtime collection and no other, its query parameters and `Last-Event-ID` header, its
  * `text/event-stream` answer whose schema is one of the four event shapes (the record as the
- * collection's read schema), its error answers; the document stays valid OpenAPI 3.1, and the
- * route it names is served as it says.
+ * collection's read schema), its error answers; the document stays valid OpenAPI 3.1,
+ * openapi-typescript makes the events a union told apart by `type`, and the route it names is
+ * served as it says.
  */
 import { validate } from "@readme/openapi-parser";
+import openapiTS, { astToString } from "openapi-typescript";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { collection, createBackend, field, type JsonSchema, type OpenApiDocument } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
@@ -75,6 +77,16 @@ describeEachDatabase("the subscription route in the OpenAPI document", (db) => {
     // The record is the read schema: no hidden field.
     expect(Object.keys(document.components.schemas["posts"]!.properties!)).not.toContain("secret");
     expect(document.components.schemas["notes.event"]).toBeUndefined();
+  });
+
+  test("openapi-typescript makes the events a union told apart by type, the record as the collection's", async () => {
+    const generated = astToString(await openapiTS(structuredClone(document) as never)).replace(/\s+/g, " ");
+    expect(generated).toContain('"/collections/posts/subscribe": {');
+    expect(generated).toContain('type: "created" | "updated" | "entered" | "deleted" | "left";');
+    expect(generated).toContain('record: components["schemas"]["posts"];');
+    expect(generated).toContain('type: "ready";');
+    expect(generated).toContain('type: "end";');
+    expect(generated).toMatch(/"text\/event-stream": components\["schemas"\]\["posts\.event"\]/);
   });
 
   test("the route is served as the document says: an event stream whose first event is one of its shapes", async () => {
