@@ -98,8 +98,9 @@ export function createClient<B>(options: ClientOptions<B>): Client<B> {
   }
 
   /**
-   * `GET /collections/:name/subscribe`: an iterator of its events, whose `return` and `close`
-   * abort the request; or, with `onEvent`, its events given to `onEvent` once the first has come.
+   * `GET /collections/:name/subscribe`, requested at once: an iterator of its events, whose
+   * `return` and `close` abort the request; or, with `onEvent`, its events given to `onEvent`
+   * once the first has come.
    */
   function subscribe(name: string, { after, ...query }: Json = {}, onEvent?: (event: unknown) => void) {
     const controller = new AbortController();
@@ -109,8 +110,16 @@ export function createClient<B>(options: ClientOptions<B>): Client<B> {
       after as string | undefined,
       controller.signal,
     );
+    // The first event is asked for now, so that the subscription starts before it is iterated;
+    // its refusal is the first next()'s, and no unhandled rejection when nobody asks.
+    let first: Promise<IteratorResult<Json>> | undefined = events.next();
+    first.catch(() => {});
     const iterator = {
-      next: () => events.next(),
+      next() {
+        const next = first ?? events.next();
+        first = undefined;
+        return next;
+      },
       return() {
         controller.abort();
         return events.return();
@@ -121,9 +130,9 @@ export function createClient<B>(options: ClientOptions<B>): Client<B> {
       [Symbol.asyncIterator]: () => iterator,
     };
     if (onEvent === undefined) return iterator;
-    return events.next().then((first) => {
+    return iterator.next().then((head) => {
       void (async () => {
-        for (let next = first; !next.done; next = await events.next()) {
+        for (let next = head; !next.done; next = await events.next()) {
           try {
             onEvent(next.value);
           } catch (error) {

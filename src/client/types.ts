@@ -159,10 +159,11 @@ export interface RealtimeCollectionClient<S extends Schema, N extends keyof S & 
     onEvent: (event: SubscriptionEvent<ClientRecord<S, N, O>>) => void,
   ): Promise<() => void>;
   /**
-   * The same, as an async iterator: `for await` hears the events; leaving the loop (or
-   * `close()`) ends the subscription and aborts its request. Its first `next()` throws the
-   * {@link ApiError} of a refused request. Events are read from the connection as they are
-   * taken: a reader that lets too many wait on the server hears `end` with `"slow"`.
+   * The same, as an async iterator: the request is sent at once; `for await` hears the events;
+   * leaving the loop (or `close()`) ends the subscription and aborts its request. Its first
+   * `next()` throws the {@link ApiError} of a refused request. Events are read from the
+   * connection as they are taken: a reader that lets too many wait on the server hears `end`
+   * with `"slow"`.
    * @example
    * ```ts
    * for await (const event of client.collections.posts.subscribe({ where: { published: true } })) {
