@@ -1,6 +1,6 @@
 /**
  * The size of `cimiento/client` as it ships (dist/client.js), gzipped, and as a browser bundle
- * minifies it; exits with 1 when either is above 4 kB, or when it imports anything (it must
+ * minifies it; exits with 1 when either is above 5 kB, or when it imports anything (it must
  * bring no dependency and nothing of Node's or of the server's). Run by `npm run build`.
  * `npx tsx scripts/client-size.ts [file]`.
  */
@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { buildSync } from "esbuild";
 
 /** The budget, in gzipped bytes. */
-export const CLIENT_BUDGET = 4096;
+export const CLIENT_BUDGET = 5120;
 
 /** The gzipped size of a file as it is, and of a minified bundle of it, and what it imports. */
 export function clientSize(file: string): { gzipped: number; minified: number; imports: string[] } {

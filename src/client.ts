@@ -35,6 +35,9 @@ export type {
   CollectionsClient,
   EmailSent,
   Jsonified,
+  RealtimeCollectionClient,
   SignedIn,
 } from "./client/types.js";
 export type { FieldIssue } from "./errors/api-error.js";
+export type { SubscribeOptions, SubscriptionEndReason, SubscriptionEvent } from "./define/types.js";
+export type { Subscription } from "./define/scope.js";

@@ -4,6 +4,7 @@
  */
 import { ApiError } from "./api-error.js";
 import { queryString } from "./query.js";
+import { subscription } from "./subscription.js";
 import type { ActionRoute, Client, ClientOptions } from "./types.js";
 
 type Json = Record<string, unknown>;
@@ -73,20 +74,77 @@ export function createClient<B>(options: ClientOptions<B>): Client<B> {
     if (options.keepToken) token = null;
   };
 
-  /** One request: JSON in, JSON out (`undefined` for 204), an ApiError for a failure. */
-  async function call(method: string, path: string, body?: unknown): Promise<any> {
+  /** One request: JSON in, the response out, an ApiError for a failure. */
+  async function request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
     const headers = new Headers(typeof options.headers === "function" ? await options.headers() : options.headers);
-    headers.set("accept", "application/json");
+    headers.set("accept", signal ? "text/event-stream" : "application/json");
     if (token !== null) headers.set("authorization", `Bearer ${token}`);
     const init: RequestInit = { method, headers };
     if (options.credentials !== undefined) init.credentials = options.credentials;
+    if (signal) init.signal = signal;
     if (body !== undefined) {
       headers.set("content-type", "application/json");
       init.body = JSON.stringify(body);
     }
     const response = await send(base + path, init);
     if (!response.ok) throw await errorOf(response);
+    return response;
+  }
+
+  /** One call: JSON in, JSON out (`undefined` for 204), an ApiError for a failure. */
+  async function call(method: string, path: string, body?: unknown): Promise<any> {
+    const response = await request(method, path, body);
     return response.status === 204 ? undefined : response.json();
+  }
+
+  /**
+   * `GET /collections/:name/subscribe`, requested at once: an iterator of its events, whose
+   * `return` and `close` abort the request; or, with `onEvent`, its events given to `onEvent`
+   * once the first has come.
+   */
+  function subscribe(name: string, { after, ...query }: Json = {}, onEvent?: (event: unknown) => void) {
+    const controller = new AbortController();
+    const path = `/collections/${encodeURIComponent(name)}/subscribe`;
+    const events = subscription(
+      (from, signal) => request("GET", path + queryString({ ...query, after: from }), undefined, signal),
+      after as string | undefined,
+      controller.signal,
+    );
+    // The first event is asked for now, so that the subscription starts before it is iterated;
+    // its refusal is the first next()'s, and no unhandled rejection when nobody asks.
+    let first: Promise<IteratorResult<Json>> | undefined = events.next();
+    first.catch(() => {});
+    const iterator = {
+      next() {
+        const next = first ?? events.next();
+        first = undefined;
+        return next;
+      },
+      return() {
+        controller.abort();
+        return events.return();
+      },
+      close() {
+        void iterator.return();
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    if (onEvent === undefined) return iterator;
+    return iterator.next().then((head) => {
+      void (async () => {
+        for (let next = head; !next.done; next = await events.next()) {
+          try {
+            onEvent(next.value);
+          } catch (error) {
+            // As an EventSource listener's: reported, and the events go on.
+            setTimeout(() => {
+              throw error;
+            });
+          }
+        }
+      })();
+      return iterator.close;
+    });
   }
 
   const records = (name: string) => `/collections/${encodeURIComponent(name)}/records`;
@@ -109,6 +167,7 @@ export function createClient<B>(options: ClientOptions<B>): Client<B> {
     create: (data: unknown, query?: Json) => call("POST", records(name) + queryString(query), data),
     update: (id: string, data: unknown, query?: Json) => call("PATCH", record(name, id) + queryString(query), data),
     delete: (id: string) => call("DELETE", record(name, id)),
+    subscribe: (query?: Json, onEvent?: (event: unknown) => void) => subscribe(name, query, onEvent),
   });
 
   const routes = (options.actionRoutes ?? {}) as Record<string, ActionRoute | undefined>;

@@ -9,7 +9,19 @@ import type { SignUpInput } from "../define/action.js";
 import type { ApiKeyInfo, CreateApiKeyInput, SessionInfo } from "../define/auth-api.js";
 import type { ActionInput, ActionOutput, AnyAction } from "../define/handles.js";
 import type { HttpMethod } from "../define/action.js";
-import type { CreateInput, ListOptions, Page, Readable, ReadOptions, RecordOf, Schema, UpdateInput } from "../define/types.js";
+import type { Subscription } from "../define/scope.js";
+import type {
+  CreateInput,
+  ListOptions,
+  Page,
+  Readable,
+  ReadOptions,
+  RecordOf,
+  Schema,
+  SubscribeOptions,
+  SubscriptionEvent,
+  UpdateInput,
+} from "../define/types.js";
 
 /**
  * A value as it comes back from JSON: a `Date` becomes its ISO 8601 string, the rest keeps its
@@ -110,8 +122,66 @@ export interface CollectionClient<S extends Schema, N extends keyof S & string> 
   delete(id: string): Promise<void>;
 }
 
-/** The collections of a backend, by name. */
-export type CollectionsClient<S extends Schema> = { readonly [N in keyof S & string]: CollectionClient<S, N> };
+/**
+ * The routes of a collection declared with `realtime: true`: those of every collection, and
+ * `subscribe`.
+ *
+ * @example
+ * ```ts
+ * const stop = await client.collections.posts.subscribe({ where: { published: true } }, (event) => console.log(event.type));
+ * ```
+ */
+export interface RealtimeCollectionClient<S extends Schema, N extends keyof S & string> extends CollectionClient<S, N> {
+  /**
+   * `GET /collections/:name/subscribe`, read as Server-Sent Events with `fetch` (it carries the
+   * client's token, headers and credentials): the committed changes of the records the caller
+   * may list that match `where`, each as the caller reads it (`select`, `include`), as
+   * `backend.as(user).data.<name>.subscribe()` hears them. Resolves once the subscription is
+   * live, to the function that ends it (and aborts its request).
+   *
+   * A dropped connection is opened again, after a growing delay, resuming after the last event
+   * heard: no event is heard twice, and none is missed while the backend's event log holds it
+   * (else `gap` says that some were: read again what is needed). `ready` is heard once. An
+   * answer refused before the stream rejects with an {@link ApiError}: `400 INVALID_QUERY`,
+   * `401`, `429 TOO_MANY_SUBSCRIPTIONS`. A refused reconnection ends the subscription with `end`:
+   * `"revoked"` for a 401, `"error"` for another refusal (a 429 or 5xx is tried again). It ends
+   * at the backend's `end` too; after `end`, nothing more is heard.
+   * @example
+   * ```ts
+   * const stop = await client.collections.posts.subscribe({ where: { published: true }, select: ["title"] }, (event) => {
+   *   if (event.type === "created" || event.type === "entered") console.log("new", event.record.title);
+   * });
+   * stop();
+   * ```
+   */
+  subscribe<const O extends SubscribeOptions<S, N> & CallerSelect<S, N> = {}>(
+    options: O,
+    onEvent: (event: SubscriptionEvent<ClientRecord<S, N, O>>) => void,
+  ): Promise<() => void>;
+  /**
+   * The same, as an async iterator: the request is sent at once; `for await` hears the events;
+   * leaving the loop (or `close()`) ends the subscription and aborts its request. Its first
+   * `next()` throws the {@link ApiError} of a refused request. Events are read from the
+   * connection as they are taken: a reader that lets too many wait on the server hears `end`
+   * with `"slow"`.
+   * @example
+   * ```ts
+   * for await (const event of client.collections.posts.subscribe({ where: { published: true } })) {
+   *   if (event.type === "end") break;
+   *   console.log(event.type, event.sequence);
+   * }
+   * ```
+   */
+  subscribe<const O extends SubscribeOptions<S, N> & CallerSelect<S, N> = {}>(options?: O): Subscription<ClientRecord<S, N, O>>;
+}
+
+/**
+ * The collections of a backend, by name: those declared with `realtime: true` (or whose type does
+ * not say) have `subscribe`.
+ */
+export type CollectionsClient<S extends Schema> = {
+  readonly [N in keyof S & string]: true extends S[N]["realtime"] ? RealtimeCollectionClient<S, N> : CollectionClient<S, N>;
+};
 
 /** The actions of a backend, called by name: their input and output are their zod schemas'. */
 export type ActionsClient<A extends Record<string, AnyAction>> = {

@@ -21,6 +21,7 @@ export interface CollectionDefinition<
   I extends boolean = boolean,
   A = CollectionAccess<F>,
   H = CollectionHooks<F>,
+  R extends boolean = boolean,
 > {
   /** The fields; `id`, `createdAt` and `updatedAt` are added automatically. */
   fields: F;
@@ -53,7 +54,7 @@ export interface CollectionDefinition<
    * write's transaction; every write then goes record by record, like a write with hooks.
    * @default false
    */
-  realtime?: boolean;
+  realtime?: R;
 }
 
 /** The fields every collection has. */
@@ -78,7 +79,8 @@ const RESERVED = new Set<string>([
  *
  * The filter each rule returns is checked against the fields where the rule is written: a key
  * that is neither a field nor an operator is a type error at the rule. The type parameters after
- * `I` are what the rules return, inferred for that check.
+ * `I` and before `R` are what the rules and hooks return, inferred for that check; `R` keeps
+ * `realtime` in the collection's type.
  *
  * @example
  * ```ts
@@ -107,10 +109,11 @@ export function collection<
   D extends RuleReturn<F> = RuleReturn<F>,
   BC extends HookReturn<UpdateInputOf<F>> = HookReturn<UpdateInputOf<F>>,
   BU extends HookReturn<UpdateInputOf<F>> = HookReturn<UpdateInputOf<F>>,
+  const R extends boolean = false,
 >(
   name: N,
-  definition: CollectionDefinition<F, I, CheckedAccess<F, L, G, C, U, D>, CheckedHooks<F, BC, BU>>,
-): Collection<N, F, I> {
+  definition: CollectionDefinition<F, I, CheckedAccess<F, L, G, C, U, D>, CheckedHooks<F, BC, BU>, R>,
+): Collection<N, F, I, R> {
   if (!NAME.test(name) || name.startsWith("cimiento_") || RESERVED.has(name)) {
     throw new SchemaError(
       `Collection name "${name}" is not valid: use a letter, then letters, digits or "_", not the prefix "cimiento_" nor a reserved name (id, createdAt, updatedAt, a where operator, a property of every object such as constructor).`,
@@ -155,10 +158,10 @@ export function systemCollection<const N extends `cimiento_${string}`, const F e
   return collection;
 }
 
-function defineCollection<const N extends string, const F extends Fields, const I extends boolean>(
+function defineCollection<const N extends string, const F extends Fields, const I extends boolean, const R extends boolean>(
   name: N,
-  definition: CollectionDefinition<F, I, object, object>,
-): Collection<N, F, I> {
+  definition: CollectionDefinition<F, I, object, object, R>,
+): Collection<N, F, I, R> {
   const fields = definition.fields;
   for (const [fieldName, value] of Object.entries(fields)) {
     const where = `${name}.${fieldName}`;
@@ -224,7 +227,7 @@ function defineCollection<const N extends string, const F extends Fields, const 
   }
   const clientIds = (definition.clientIds ?? false) as I;
   if (typeof clientIds !== "boolean") throw new SchemaError(`The clientIds option of "${name}" must be true or false.`);
-  const realtime = definition.realtime ?? false;
+  const realtime = (definition.realtime ?? false) as R;
   if (typeof realtime !== "boolean") throw new SchemaError(`The realtime option of "${name}" must be true or false.`);
   return Object.freeze({ name, fields, indexes, clientIds, realtime, access: definition.access ?? {}, hooks: definition.hooks ?? {} });
 }

@@ -23,14 +23,18 @@ export type IndexDefinition<Name extends string = string> =
  * type Post = Infer<typeof posts>;
  * ```
  */
-export interface Collection<N extends string = string, F extends Fields = Fields, I extends boolean = boolean> {
+export interface Collection<N extends string = string, F extends Fields = Fields, I extends boolean = boolean, R extends boolean = boolean> {
   readonly name: N;
   readonly fields: F;
   readonly indexes: readonly IndexDefinition[];
   /** Whether callers other than the system scope may choose the ids of new records. */
   readonly clientIds: I;
-  /** Whether callers may subscribe to its changes (see `collection()`'s `realtime`). */
-  readonly realtime: boolean;
+  /**
+   * Whether callers may subscribe to its changes (see `collection()`'s `realtime`): `true` or
+   * `false` in the type of a collection `collection()` declares, so that the typed client offers
+   * `subscribe` on realtime collections only.
+   */
+  readonly realtime: R;
   /** @internal The rules, read by the backend (typed where they are written, in `collection()`). */
   readonly access: object;
   /** @internal The hooks, read by the backend. */

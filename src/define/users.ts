@@ -6,6 +6,8 @@ import { z } from "zod";
 import { SchemaError } from "../errors/schema-error.js";
 import { collection, type CollectionDefinition } from "./collection.js";
 import { type Collection, type Fields } from "./types.js";
+import type { CollectionAccess } from "./rules.js";
+import type { CollectionHooks } from "./hooks.js";
 import { Field, field } from "./field.js";
 
 /** An e-mail address as stored: trimmed, lower-cased, at most 254 characters. */
@@ -59,7 +61,7 @@ export type BaseUserFields = typeof userFields;
 export type UserFields<F extends Fields> = Omit<BaseUserFields, keyof F> & F;
 
 /** The default `users` collection: the base fields; callers read and update their own record. */
-export type DefaultUsers = Collection<"users", BaseUserFields>;
+export type DefaultUsers = Collection<"users", BaseUserFields, boolean, false>;
 
 /**
  * Declares the `users` collection that authentication signs in: `email` (unique, normalised),
@@ -84,9 +86,9 @@ export type DefaultUsers = Collection<"users", BaseUserFields>;
  * createBackend({ collections: { users, posts }, auth: { password: {} } });
  * ```
  */
-export function usersCollection<const F extends Fields = {}>(
-  definition: Partial<CollectionDefinition<F>> = {},
-): Collection<"users", UserFields<F>> {
+export function usersCollection<const F extends Fields = {}, const R extends boolean = false>(
+  definition: Partial<CollectionDefinition<F, boolean, CollectionAccess<F>, CollectionHooks<F>, R>> = {},
+): Collection<"users", UserFields<F>, boolean, R> {
   const extra = (definition.fields ?? {}) as Fields;
   for (const name of ["email", "emailVerified"] as const) {
     const value = extra[name];
@@ -108,7 +110,7 @@ export function usersCollection<const F extends Fields = {}>(
     ...definition,
     fields: { ...userFields, ...extra },
     access: definition.access ?? { get: own, list: own, update: own },
-  } as CollectionDefinition<Fields>) as unknown as Collection<"users", UserFields<F>>;
+  } as CollectionDefinition<Fields>) as unknown as Collection<"users", UserFields<F>, boolean, R>;
 }
 
 /** Whether a collection was declared by {@link usersCollection}. */

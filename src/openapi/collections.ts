@@ -1,13 +1,14 @@
 /**
  * @internal The collection routes of the document: a record's schema as callers read it, the
- * schemas of a caller's create and update, a page of a list, and the five routes of each
- * collection with their query parameters.
+ * schemas of a caller's create and update, a page of a list, the five routes of each collection
+ * with their query parameters, and the subscription route of each realtime collection with the
+ * schema of its events.
  * @module
  */
 import type { CollectionModel, ColumnModel, Model } from "../model/model.js";
 import type { JsonSchema, OpenApiOperation, OpenApiParameter, OpenApiPathItem } from "./document.js";
 import { fieldValueSchema, nullable, type SchemaRegistry } from "./json-schema.js";
-import { errorResponses, json, schemaRef } from "./shared.js";
+import { errorResponses, json, PROBLEM, schemaRef } from "./shared.js";
 
 /** The page sizes of the list routes. */
 export interface ListBounds {
@@ -136,16 +137,19 @@ const INCLUDE: OpenApiParameter = {
 };
 const ID: OpenApiParameter = { name: "id", in: "path", required: true, schema: { type: "string" } };
 
+const WHERE: OpenApiParameter = {
+  name: "where",
+  in: "query",
+  description: "A filter, as a JSON object: fields and operators (`eq ne gt gte lt lte in notIn contains startsWith endsWith isNull`, `and or not`, relation filters).",
+  schema: { type: "string" },
+  example: '{"published":true}',
+};
+const SEQUENCE: JsonSchema = { type: "string", pattern: "^[0-9]+$" };
+
 /** The query parameters of a list. */
 function listParameters(bounds: ListBounds): OpenApiParameter[] {
   return [
-    {
-      name: "where",
-      in: "query",
-      description: "A filter, as a JSON object: fields and operators (`eq ne gt gte lt lte in notIn contains startsWith endsWith isNull`, `and or not`, relation filters).",
-      schema: { type: "string" },
-      example: '{"published":true}',
-    },
+    WHERE,
     {
       name: "orderBy",
       in: "query",
@@ -165,6 +169,59 @@ function listParameters(bounds: ListBounds): OpenApiParameter[] {
     INCLUDE,
     SELECT,
   ];
+}
+
+/** The parameters of a subscription: which records, in what shape, and where to resume. */
+const SUBSCRIBE_PARAMETERS: OpenApiParameter[] = [
+  { ...WHERE, description: `${WHERE.description} AND-ed with the caller's \`list\` rule, as in a list.` },
+  INCLUDE,
+  SELECT,
+  {
+    name: "after",
+    in: "query",
+    description: "Resume after this event (the `sequence` of the last one heard): the events since are sent first, from the event log, or a `gap` event says they are no longer there.",
+    schema: SEQUENCE,
+  },
+  {
+    name: "Last-Event-ID",
+    in: "header",
+    description: "The same as `after` (a browser's `EventSource` sends it when it reconnects); `after` wins when both are given.",
+    schema: SEQUENCE,
+  },
+];
+
+/** The schema of the events of a subscription to `name`: one of four shapes, by `type`. */
+function eventSchema(name: string): JsonSchema {
+  const sequence: JsonSchema = { ...SEQUENCE, description: "The event's number in the event log: resume after it with `after` or `Last-Event-ID`." };
+  return {
+    description: `An event of a subscription to "${name}": the \`data\` of one SSE event (one line of JSON), named by its \`type\`, with its \`sequence\` (when it has one) as the SSE \`id\`.`,
+    oneOf: [
+      {
+        type: "object",
+        description: "A change of a record the caller may read, the record as it reads it (`deleted` and `left`: as it was): `entered` and `left` when an update makes a record start or stop matching the caller's rule or `where`.",
+        required: ["type", "sequence", "record"],
+        properties: { type: { enum: ["created", "updated", "entered", "deleted", "left"] }, sequence, record: { $ref: schemaRef(name) } },
+      },
+      {
+        type: "object",
+        description: "First (after the events it resumes from, with `after`): the events that follow are those after `sequence`.",
+        required: ["type", "sequence"],
+        properties: { type: { const: "ready" }, sequence },
+      },
+      {
+        type: "object",
+        description: "After `ready`, when resuming: some events after `after` are no longer in the event log; read again what is needed.",
+        required: ["type", "sequence"],
+        properties: { type: { const: "gap" }, sequence },
+      },
+      {
+        type: "object",
+        description: "Last, when the backend ends the subscription: it is closing, the client read too slowly, its session or API key was revoked, or its events could not be read.",
+        required: ["type", "reason"],
+        properties: { type: { const: "end" }, reason: { enum: ["closing", "slow", "revoked", "error"] } },
+      },
+    ],
+  };
 }
 
 /** The schemas and paths of every collection. */
@@ -208,6 +265,26 @@ export function collectionPaths(model: Model, bounds: ListBounds, registry: Sche
       delete: operation("delete", `Delete a ${name} record`, {
         parameters: [ID],
         responses: { "204": { description: "Deleted." }, ...errorResponses() },
+      }),
+    };
+    if (!collection.realtime) continue;
+    registry.set(`${name}.event`, eventSchema(name));
+    const problem = { $ref: `#/components/responses/${PROBLEM}` };
+    paths[`/collections/${name}/subscribe`] = {
+      get: operation("subscribe", `Subscribe to ${name}`, {
+        description:
+          "The committed changes of the records the caller may list that match `where`, as Server-Sent Events, until the client goes away or the backend ends the subscription (`end`). Each event is named by its `type`; its `data` is one of the event schemas; changes, `ready` and `gap` have their `sequence` as `id`. A comment (`: heartbeat`) keeps an idle connection open. Errors before the stream starts are problem documents.",
+        parameters: SUBSCRIBE_PARAMETERS,
+        responses: {
+          "200": {
+            description: "The stream of events (`text/event-stream`): each event's `data` is one of these.",
+            content: { "text/event-stream": { schema: { $ref: schemaRef(`${name}.event`) } } },
+          },
+          "400": problem,
+          "401": problem,
+          "429": problem,
+          ...errorResponses(),
+        },
       }),
     };
   }

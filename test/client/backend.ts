@@ -1,6 +1,6 @@
 /**
- * The backend the client suites talk to: users with a hidden field, posts and comments with
- * rules, and actions with and without HTTP bindings of their own.
+ * The backend the client suites talk to: users with a hidden field, posts (realtime) and comments
+ * with rules, and actions with and without HTTP bindings of their own.
  */
 import { z } from "zod";
 import { action, ApiError, collection, createBackend, field, usersCollection, type DatabaseAdapter, type Mailer, type Principal } from "cimiento";
@@ -30,6 +30,7 @@ export const posts = collection("posts", {
     author: field.belongsTo("users", { onDelete: "cascade" }).readOnly(),
     comments: field.hasMany("comments", { on: "post" }),
   },
+  realtime: true,
   access: {
     list: ({ user }) => visiblePosts(user),
     get: ({ user }) => visiblePosts(user),
@@ -106,12 +107,16 @@ export const refuse = action({
 export const collections = { users, posts, comments };
 export const actions = { publish, stats, clearTags, double, refuse };
 
-/** The backend on `database`, sign-up without e-mail verification (so it signs in at once), mailing with `mailer`. */
+/**
+ * The backend on `database`, sign-up without e-mail verification (so it signs in at once), mailing
+ * with `mailer`; posts are realtime, and subscriptions check their sessions every 100 ms.
+ */
 export function clientBackend<D extends "sqlite" | "postgres">(database: DatabaseAdapter<D>, mailer?: Mailer) {
   return createBackend({
     database,
     collections,
     actions,
+    realtime: { sessionCheckInterval: 100, pollInterval: 200 },
     auth: { password: { requireEmailVerification: false, hasher: fastHasher }, rateLimit: false, ...(mailer === undefined ? {} : { mailer }) },
   });
 }

@@ -1,10 +1,22 @@
 import { describe, expectTypeOf, test } from "vitest";
-import { ApiError, createClient, isApiError, type ClientErrorCode, type Jsonified } from "cimiento/client";
+import {
+  ApiError,
+  createClient,
+  isApiError,
+  type ClientErrorCode,
+  type CollectionClient,
+  type Jsonified,
+  type RealtimeCollectionClient,
+  type Subscription,
+  type SubscriptionEndReason,
+  type SubscriptionEvent,
+} from "cimiento/client";
 import type { FieldIssue } from "cimiento";
 import type { ClientBackend } from "../client/backend.js";
 
 const client = createClient<ClientBackend>({ baseUrl: "http://localhost:3000/api" });
 const posts = client.collections.posts;
+type SchemaOf = typeof import("../client/backend.js").collections;
 
 describe("collections", () => {
   test("a record is the caller's record as JSON: dates as strings, json fields typed", async () => {
@@ -84,6 +96,49 @@ describe("collections", () => {
   test("a collection the backend does not have is an error", () => {
     // @ts-expect-error: no such collection
     void client.collections.articles;
+  });
+});
+
+describe("subscribe", () => {
+  type Post = NonNullable<Awaited<ReturnType<typeof posts.get>>>;
+
+  test("the callback hears SubscriptionEvent of the caller's records as JSON; it resolves to the unsubscribe", async () => {
+    const stop = await posts.subscribe({ where: { published: true } }, (event) => {
+      expectTypeOf(event).toEqualTypeOf<SubscriptionEvent<Post>>();
+      if (event.type === "created" || event.type === "updated" || event.type === "entered" || event.type === "deleted" || event.type === "left") {
+        expectTypeOf(event.record.publishedAt).toEqualTypeOf<string | null>();
+        expectTypeOf(event.sequence).toEqualTypeOf<string>();
+      }
+      if (event.type === "end") expectTypeOf(event.reason).toEqualTypeOf<SubscriptionEndReason>();
+    });
+    expectTypeOf(stop).toEqualTypeOf<() => void>();
+  });
+
+  test("select and include shape the records, as in list", () => {
+    const events = posts.subscribe({ select: ["title"], include: { author: { select: ["name"] } }, after: "41" });
+    expectTypeOf(events).toEqualTypeOf<Subscription<{ id: string; title: string; author: { id: string; name: string } | null }>>();
+    expectTypeOf(events.close).toEqualTypeOf<() => void>();
+  });
+
+  test("the iterator yields the events; select names only fields; after is a sequence", async () => {
+    for await (const event of posts.subscribe({ select: ["title", "rank"] })) {
+      if (event.type === "created") expectTypeOf(event.record).toEqualTypeOf<{ id: string; title: string; rank: number }>();
+      if (event.type === "gap" || event.type === "ready") expectTypeOf(event.sequence).toEqualTypeOf<string>();
+    }
+    // @ts-expect-error: not a field
+    void posts.subscribe({ select: ["nope"] });
+    // @ts-expect-error: nor a filter on one
+    void posts.subscribe({ where: { nope: true } });
+    // @ts-expect-error: after is an event's sequence, a string
+    void posts.subscribe({ after: 41 });
+  });
+
+  test("only collections declared realtime: true have subscribe", () => {
+    expectTypeOf(client.collections.posts).toHaveProperty("subscribe");
+    expectTypeOf(client.collections.comments).not.toHaveProperty("subscribe");
+    expectTypeOf(client.collections.users).not.toHaveProperty("subscribe");
+    expectTypeOf(client.collections.comments).toEqualTypeOf<CollectionClient<SchemaOf, "comments">>();
+    expectTypeOf(client.collections.posts).toEqualTypeOf<RealtimeCollectionClient<SchemaOf, "posts">>();
   });
 });
 

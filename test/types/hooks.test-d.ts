@@ -17,7 +17,7 @@ describe("the data a hook returns", () => {
         beforeUpdate: async ({ data, previous }) => (data.title === undefined ? undefined : { ...data, edits: previous.edits + 1 }),
       },
     });
-    expectTypeOf(posts).toEqualTypeOf<Collection<"posts", typeof fields, false>>();
+    expectTypeOf(posts).toEqualTypeOf<Collection<"posts", typeof fields, false, false>>();
     collection("posts", { fields, hooks: { beforeCreate: async ({ data }) => data, beforeUpdate: () => {} } });
   });
 

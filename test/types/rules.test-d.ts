@@ -32,7 +32,7 @@ describe("a rule's filter", () => {
         delete: () => true,
       },
     });
-    expectTypeOf(posts).toEqualTypeOf<Collection<"posts", typeof fields, false>>();
+    expectTypeOf(posts).toEqualTypeOf<Collection<"posts", typeof fields, false, false>>();
   });
 
   test("rules written apart are checked where they are used; a Rule<F> passes as it is", () => {
