@@ -37,8 +37,11 @@ export function roundRobinProxy(targets: readonly string[]): Server {
       answer.pipe(res);
       answer.on("error", () => res.destroy());
     });
-    // The client went away (an event stream closed, say): so does the request upstream.
-    res.on("close", () => upstream.destroy());
+    // The client went away before its answer ended (an event stream closed, say): so does the
+    // request upstream.
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     upstream.on("error", (error: NodeJS.ErrnoException) => {
       if (res.headersSent) {
         res.destroy();
