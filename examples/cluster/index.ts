@@ -124,8 +124,9 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   console.log(`Stopped (instances exited with ${codes.join(", ")}).`);
   process.exit(codes.every((code) => code === 0) ? 0 : 1);
 }
-process.once("SIGINT", () => void stop("SIGINT"));
-process.once("SIGTERM", () => void stop("SIGTERM"));
+// Ctrl+C may arrive twice (from the terminal, and relayed by npm or tsx): the second is ignored.
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));
 for (const { name, child } of instances) {
   child.once("exit", (code, signal) => {
     if (!stopping) console.error(`Instance ${name} exited (${code ?? signal}); the proxy sends its requests to the others.`);
