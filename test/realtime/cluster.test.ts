@@ -2,7 +2,8 @@
  * Several instances of one backend: three app processes (the cluster example's backend, with a
  * realtime collection, built-in auth, jobs and a schedule) on one PostgreSQL schema, behind the
  * example's round-robin proxy. A write through one instance reaches the SSE subscribers of all
- * three, and a subscriber resumes on another instance with Last-Event-ID; jobs enqueued through all three run once each, and a schedule enqueues each tick once;
+ * three, and a subscriber resumes on another instance with Last-Event-ID; sign-up, sign-in,
+ * rules, an action and sign-out hold alike through every instance; jobs enqueued through all three run once each, and a schedule enqueues each tick once;
  * a session signed out through one instance is refused at once by the others, and their streams
  * end with "revoked" within the check interval; failed sign-ins count across instances; an
  * instance stopped with SIGTERM ends its streams with "closing" and the proxy serves on.
@@ -120,6 +121,49 @@ describeCluster(title, () => {
     expect(heard[1]).toEqual(heard[0]);
     expect(heard[2]).toEqual(heard[0]);
     await Promise.all(streams.map(({ stream }) => stream.cancel()));
+  });
+
+  test("sign-up, sign-in, rules, an action and sign-out hold alike through every instance", async () => {
+    const ada = await signUp("ada@example.com");
+    const signIn = await json("/auth/sign-in", { email: "bob@example.com", password: PASSWORD });
+    expect(signIn.status).toBe(401); // no such account yet, on any instance
+    await signUp("bob@example.com");
+    const bobIn = await json("/auth/sign-in", { email: "bob@example.com", password: PASSWORD });
+    expect(bobIn.status).toBe(200);
+    const bob = ((await bobIn.json()) as { token: string }).token;
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+    const on = (origin: string, path: string, token: string, init: RequestInit = {}) =>
+      fetch(`${origin}${path}`, { ...init, headers: { ...as(token), "content-type": "application/json", ...(init.headers as Record<string, string>) } });
+
+    const created = await json("/collections/posts/records", { title: "draft" }, ada);
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    for (const { name, origin } of instances) {
+      // Read after write, on every instance: Ada's draft is hers; Bob neither sees nor changes it.
+      expect((await on(origin, `/collections/posts/records/${id}`, ada)).status, name).toBe(200);
+      expect((await on(origin, `/collections/posts/records/${id}`, bob)).status, name).toBe(404);
+      expect((await on(origin, `/collections/posts/records/${id}`, bob, { method: "PATCH", body: JSON.stringify({ title: "mine" }) })).status, name).toBe(404);
+      expect((await on(origin, "/actions/publish", bob, { method: "POST", body: JSON.stringify({ post: id }) })).status, name).toBe(404);
+    }
+    expect((await json("/actions/publish", { post: id }, ada)).status).toBe(200);
+    for (const { name, origin } of instances) {
+      const read = await on(origin, `/collections/posts/records/${id}`, bob);
+      expect(read.status, name).toBe(200);
+      expect(((await read.json()) as { published: boolean }).published, name).toBe(true);
+    }
+    const renamed = await on(instances[0]!.origin, `/collections/posts/records/${id}`, ada, { method: "PATCH", body: JSON.stringify({ title: "renamed" }) });
+    expect(renamed.status).toBe(200);
+    for (const { name, origin } of instances) {
+      expect(((await (await on(origin, `/collections/posts/records/${id}`, bob)).json()) as { title: string }).title, name).toBe("renamed");
+    }
+    expect((await on(instances[1]!.origin, `/collections/posts/records/${id}`, ada, { method: "DELETE" })).status).toBe(204);
+    for (const { name, origin } of instances) expect((await on(origin, `/collections/posts/records/${id}`, ada)).status, name).toBe(404);
+    // Bob signs out through one instance; every instance refuses the token, and the others' still serve.
+    expect((await on(instances[2]!.origin, "/auth/sign-out", bob, { method: "POST" })).status).toBe(204);
+    for (const { name, origin } of instances) {
+      expect((await on(origin, "/auth/session", bob)).status, name).toBe(401);
+      expect((await on(origin, "/auth/session", ada)).status, name).toBe(200);
+    }
   });
 
   test("a subscriber that loses its instance resumes on another with Last-Event-ID, missing nothing", async () => {
