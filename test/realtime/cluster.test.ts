@@ -103,11 +103,11 @@ describeCluster(title, () => {
     const token = await signUp("writer@example.com");
     const streams = await subscribeOnEach(token);
     // Three writes in a row through the proxy: one through each instance.
-    const written: { id: string; by: string }[] = [];
+    const written: { id: string; by: string; at: number }[] = [];
     for (let i = 0; i < 3; i++) {
       const response = await json("/collections/posts/records", { title: `post ${i}` }, token);
       expect(response.status).toBe(201);
-      written.push({ id: ((await response.json()) as { id: string }).id, by: response.headers.get("x-instance")! });
+      written.push({ id: ((await response.json()) as { id: string }).id, by: response.headers.get("x-instance")!, at: performance.now() });
     }
     expect(written.map((w) => w.by).sort()).toEqual(NAMES);
     const heard = [];
@@ -120,6 +120,12 @@ describeCluster(title, () => {
     // The same events, with the same sequences, on every instance.
     expect(heard[1]).toEqual(heard[0]);
     expect(heard[2]).toEqual(heard[0]);
+    // How long after its write was answered each subscriber heard it: on another instance, as
+    // soon as the NOTIFY arrived (or its next poll, realtime.pollInterval).
+    const delays = streams.flatMap(({ instance, stream }) =>
+      written.filter((w) => w.by !== instance).map((w) => stream.events.find((event) => (event.data["record"] as { id?: string } | undefined)?.id === w.id)!.at - w.at),
+    );
+    console.log(`cluster: a write through one instance heard on the others after ${Math.round(Math.max(0, Math.min(...delays)))}-${Math.round(Math.max(...delays))} ms`);
     await Promise.all(streams.map(({ stream }) => stream.cancel()));
   });
 

@@ -5,6 +5,8 @@ export interface SseEvent {
   event: string;
   id?: string;
   data: Record<string, unknown>;
+  /** When it arrived (`performance.now()`). */
+  at: number;
 }
 
 /** Reads an SSE body event by event (comments are counted); `until` waits for a condition. */
@@ -28,7 +30,7 @@ export function sseReader(body: ReadableStream<Uint8Array>) {
           comments++;
           continue;
         }
-        const event: SseEvent = { event: "message", data: {} };
+        const event: SseEvent = { event: "message", data: {}, at: performance.now() };
         for (const line of block.split("\n")) {
           const colon = line.indexOf(": ");
           const [name, value] = [line.slice(0, colon), line.slice(colon + 2)];
