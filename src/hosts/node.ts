@@ -58,6 +58,17 @@ export function toNodeHandler(backend: object): (req: IncomingMessage, res: Serv
   };
 }
 
+/** Ends the subscriptions of a backend made by `createBackend` (of anything else: nothing). */
+function endSubscriptions(backend: Closable): void {
+  let realtime: ReturnType<typeof partsOf>["realtime"];
+  try {
+    realtime = partsOf(backend).realtime;
+  } catch {
+    return;
+  }
+  void realtime.close();
+}
+
 /** What {@link closeOnSignals} can close: a backend, or anything with such a `close`. */
 export interface Closable {
   close(options?: { timeout?: number }): Promise<void>;
@@ -91,7 +102,8 @@ export interface CloseOnSignalsOptions {
  * SIGTERM or SIGINT, as process managers and containers stop a process:
  * 1. the server stops accepting connections and closes the idle ones;
  * 2. requests in flight are answered, each with `Connection: close`, so that no client sends
- *    another on its connection, and every connection closes once answered;
+ *    another on its connection, and every connection closes once answered; subscriptions
+ *    (Server-Sent Events) end at once, their last event `end` with the reason `"closing"`;
  * 3. after `timeout` milliseconds, the connections still open are cut;
  * 4. `backend.close()` stops the worker of this process (waiting for its running jobs) and
  *    closes the database;
@@ -130,6 +142,12 @@ export function closeOnSignals(server: Server, backend: Closable, options: Close
     server.on("request", closeAfter);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    // Event streams never end on their own: they end now, their last event `end` with "closing",
+    // and their connections close, rather than being cut at the timeout.
+    endSubscriptions(backend);
+    // A connection whose answer began before the signal (an event stream, a slow request) goes
+    // idle once answered, and a kept-alive client would hold it open: it is closed then.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), timeout)));
     if ((await Promise.race([closed, late])) === "late") {
@@ -137,6 +155,7 @@ export function closeOnSignals(server: Server, backend: Closable, options: Close
       server.closeAllConnections();
     }
     clearTimeout(timer);
+    clearInterval(sweep);
     await backend.close({ timeout: Math.max(0, timeout - (Date.now() - started)) });
   }
 

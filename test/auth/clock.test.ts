@@ -136,7 +136,7 @@ describeEachServer("auth: the backend's clock", makeBackend, (served) => {
     clock.advance(15 * 60_000);
     expect((await wrong()).status).toBe(401);
   });
-});
+}, { notRoundRobin: "each instance has a test clock of its own, which the suite moves only for the first" });
 
 describeEachDatabase("auth: expired rows are deleted", (database) => {
   test("a session or one-use token past its expiry is deleted by a later sign-in or token, at most once an hour; live ones stay", async () => {

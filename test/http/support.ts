@@ -3,11 +3,17 @@
  * `describeEachDatabase`) and three ways: through `backend.fetch` directly, through a real
  * Express 5 server and through a real Hono server, each on a random loopback port with the
  * backend mounted under `/api` beside a host route.
+ *
+ * With CIMIENTO_TEST_ROUND_ROBIN=1 the suites run one other way instead, on PostgreSQL only:
+ * `round-robin`, three backends made by the suite's factory on one schema (each with its own
+ * pool and notifier, each behind its own `node:http` server), with every request sent through
+ * the round-robin proxy of examples/cluster, so that consecutive requests reach different
+ * instances. The suite's `backend` is the first of the three.
  */
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { serve } from "@hono/node-server";
@@ -18,12 +24,19 @@ import type { DatabaseAdapter } from "cimiento";
 import { toHono } from "cimiento/hono";
 import { toNodeHandler } from "cimiento/node";
 import { describeEachDatabase, type TestDatabase } from "../setup/dialects.js";
+import { roundRobinProxy } from "../../examples/cluster/proxy.js";
 
 /** How a suite reaches the backend. */
-export type Way = "fetch" | "express" | "hono";
+export type Way = "fetch" | "express" | "hono" | "round-robin";
 
 /** The ways every suite runs, in order. */
 export const WAYS: readonly Way[] = ["fetch", "express", "hono"];
+
+/** Whether the suites run round-robin over three instances (CIMIENTO_TEST_ROUND_ROBIN=1), instead of the ways above. */
+export const ROUND_ROBIN = process.env["CIMIENTO_TEST_ROUND_ROBIN"] === "1";
+
+/** The instances of the round-robin way. */
+const INSTANCES = 3;
 
 /** Where the servers mount the backend. */
 export const MOUNT = "/api";
@@ -48,7 +61,7 @@ export interface ServedBackend<B extends ServableBackend> {
   readonly backend: B;
   /**
    * The origin of the server (`http://127.0.0.1:port`), or `null` through `backend.fetch`.
-   * The backend is mounted at `origin + MOUNT`.
+   * The backend is mounted at `origin + MOUNT` (round-robin: at `origin`, the proxy's).
    */
   readonly origin: string | null;
   /**
@@ -176,6 +189,12 @@ function streamOf(chunks: readonly string[]): ReadableStream<Uint8Array> {
   });
 }
 
+/** Options of {@link describeEachServer}. */
+export interface ServerMatrixOptions {
+  /** Why the suite does not run round-robin over several instances (it is skipped there, saying so). */
+  readonly notRoundRobin?: string;
+}
+
 /** Builds the backend of a suite on a fresh database. */
 export type BackendFactory<B extends ServableBackend> = (database: DatabaseAdapter<"sqlite" | "postgres">) => B;
 
@@ -188,13 +207,18 @@ export function describeEachServer<B extends ServableBackend>(
   name: string,
   create: BackendFactory<B>,
   suite: (served: ServedBackend<B>) => void,
+  options: ServerMatrixOptions = {},
 ): void {
   describeEachDatabase(name, (db) => {
-    for (const way of WAYS) {
-      describe(way, () => {
+    const skip =
+      ROUND_ROBIN && db.dialect !== "postgres" ? "round-robin runs on PostgreSQL only" : ROUND_ROBIN ? options.notRoundRobin : undefined;
+    for (const way of ROUND_ROBIN ? (["round-robin"] as const) : WAYS) {
+      (skip === undefined ? describe : describe.skip)(skip === undefined ? way : `${way} (skipped: ${skip})`, () => {
         let backend: B | undefined;
         let server: Listening | null = null;
         let drop: (() => Promise<void>) | undefined;
+        /** The other instances of the round-robin way, and their servers. */
+        const others: { backend: B; server: Listening }[] = [];
 
         beforeAll(async () => {
           const fresh = await db.fresh();
@@ -203,14 +227,19 @@ export function describeEachServer<B extends ServableBackend>(
           await backend.migrate();
           if (way === "express") server = await startExpress(backend);
           if (way === "hono") server = await startHono(backend);
+          if (way === "round-robin") server = await startRoundRobin(backend, fresh.reopen!, create, others);
         });
         afterAll(async () => {
           await server?.close();
+          for (const other of others.splice(0)) {
+            await other.server.close();
+            await other.backend.close();
+          }
           await backend?.close();
           await drop?.();
         });
 
-        const target = (path: string) => `${server!.origin}${MOUNT}${path}`;
+        const target = (path: string) => `${server!.origin}${way === "round-robin" ? "" : MOUNT}${path}`;
         const served: ServedBackend<B> = {
           way,
           dialect: db.dialect,
@@ -243,6 +272,33 @@ export function describeEachServer<B extends ServableBackend>(
       });
     }
   });
+}
+
+/**
+ * The round-robin way: `first` and `INSTANCES - 1` more backends from `create` on the same
+ * database (`reopen`), each behind a `node:http` server, behind the round-robin proxy of
+ * examples/cluster; the others are pushed on `others` to be closed with the proxy.
+ */
+async function startRoundRobin<B extends ServableBackend>(
+  first: B,
+  reopen: () => DatabaseAdapter<"sqlite" | "postgres">,
+  create: BackendFactory<B>,
+  others: { backend: B; server: Listening }[],
+): Promise<Listening> {
+  const firstServer = await listening(createServer(toNodeHandler(first)).listen(0, "127.0.0.1"));
+  for (let i = 1; i < INSTANCES; i++) {
+    const backend = create(reopen());
+    await backend.migrate();
+    others.push({ backend, server: await listening(createServer(toNodeHandler(backend)).listen(0, "127.0.0.1")) });
+  }
+  const proxy = await listening(roundRobinProxy([firstServer.origin, ...others.map((other) => other.server.origin)]).listen(0, "127.0.0.1"));
+  return {
+    origin: proxy.origin,
+    close: async () => {
+      await proxy.close();
+      await firstServer.close();
+    },
+  };
 }
 
 /** A response's parts that tests compare: status, content type and parsed body. */

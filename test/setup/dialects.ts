@@ -19,8 +19,11 @@ export interface FreshOptions {
 /** A fresh, empty database for one test, and how to throw it away. */
 export interface TestDatabase<D extends DialectName = DialectName> {
   readonly dialect: D;
-  /** Makes a new, empty database (SQLite: in memory; PostgreSQL: a new schema). */
-  fresh(options?: FreshOptions): Promise<{ database: DatabaseAdapter<D>; drop(): Promise<void> }>;
+  /**
+   * Makes a new, empty database (SQLite: in memory; PostgreSQL: a new schema). On PostgreSQL,
+   * `reopen` opens the same schema again, with its own pool: for several backends on one database.
+   */
+  fresh(options?: FreshOptions): Promise<{ database: DatabaseAdapter<D>; drop(): Promise<void>; reopen?: () => DatabaseAdapter<D> }>;
 }
 
 let counter = 0;
@@ -47,6 +50,7 @@ function postgresDatabase(url: string): TestDatabase<"postgres"> {
       await admin.end();
       return {
         database: postgres({ connectionString: url, schema, max: 5, ...options }),
+        reopen: () => postgres({ connectionString: url, schema, max: 5, ...options }),
         drop: async () => {
           const client = new pg.Client({ connectionString: url });
           await client.connect();
