@@ -5,19 +5,18 @@
  * published posts).
  */
 import { createServer } from "node:http";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, chromiumAvailable, launchChromium } from "../setup/chromium.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { toNodeHandler } from "cimiento/node";
 import { withLivePage } from "../../examples/quickstart/live.js";
 import { listening, type Listening } from "../http/support.js";
 
 const root = join(import.meta.dirname, "..", "..");
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 /** The quickstart's backend, loaded by URL: its Register declaration stays out of this program. */
 interface QuickstartBackend {
@@ -26,7 +25,7 @@ interface QuickstartBackend {
 }
 
 // Chromium is installed by .ci/run; a developer without it sees the test skipped, and why.
-describe.skipIf(!existsSync(CHROMIUM) && process.env["CI"] === undefined)(`the live page in Chromium (${CHROMIUM})`, () => {
+describe.skipIf(!chromiumAvailable)(`the live page in Chromium (${CHROMIUM})`, () => {
   const folder = mkdtempSync(join(tmpdir(), "cimiento-live-"));
   let backend: QuickstartBackend;
   let token: string;
@@ -43,7 +42,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env["CI"] === undefined)(`the l
     backend = opened.backend;
     token = opened.demo.token;
     server = await listening(createServer(withLivePage(toNodeHandler(backend))).listen(0, "127.0.0.1"));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage();
   }, 120_000);
   afterAll(async () => {

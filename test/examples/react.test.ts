@@ -4,20 +4,19 @@
  * Chromium (the system's, through playwright-core). The session is the cookie: the page never
  * holds a token.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import express from "express";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, chromiumAvailable, launchChromium } from "../setup/chromium.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { toNodeHandler } from "cimiento/node";
 import { listening, type Listening } from "../http/support.js";
 
 const root = join(import.meta.dirname, "..", "..");
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 test("docs/client.md shows examples/react/posts.tsx whole", () => {
   const file = readFileSync(join(root, "examples", "react", "posts.tsx"), "utf8");
@@ -33,7 +32,7 @@ interface QuickstartBackend {
 }
 
 // Chromium is installed by .ci/run; a developer without it sees the test skipped, and why.
-describe.skipIf(!existsSync(CHROMIUM) && process.env["CI"] === undefined)(`the React page in Chromium (${CHROMIUM})`, () => {
+describe.skipIf(!chromiumAvailable)(`the React page in Chromium (${CHROMIUM})`, () => {
   const folder = mkdtempSync(join(tmpdir(), "cimiento-react-"));
   let backend: QuickstartBackend;
   let server: Listening;
@@ -67,7 +66,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env["CI"] === undefined)(`the R
       res.type("text/javascript").send(script);
     });
     server = await listening(app.listen(0, "127.0.0.1"));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage();
   }, 120_000);
   afterAll(async () => {

@@ -5,12 +5,13 @@
  * backend (no CDN), and it breaks no rule of its policy. `CIMIENTO_UPDATE_SCREENSHOTS=1` keeps
  * its screenshot as docs/images/reference.png.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { chromiumAvailable as available, launchChromium } from "../setup/chromium.js";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createBackend } from "cimiento";
 import { toNodeHandler } from "cimiento/node";
@@ -23,12 +24,7 @@ import type { AnyAction } from "../../src/define/handles.js";
 const QUICKSTART = "../../examples/quickstart/schema.js";
 const { actions, collections } = (await import(QUICKSTART)) as { actions: Record<string, AnyAction>; collections: Schema };
 
-/** Debian's Chromium (`apt-get install chromium`); .ci/run installs it. */
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
 // Outside CI a machine without Chromium skips this suite, saying why; in CI it must run.
-const available = existsSync(CHROMIUM) || process.env["CI"] === "true";
 
 let server: Server;
 let origin: string;
@@ -57,7 +53,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   close = async () => {
     await browser.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));

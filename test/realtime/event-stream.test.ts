@@ -13,6 +13,7 @@ import { toNodeHandler } from "cimiento/node";
 import { partsOf } from "../../src/backend/backend-parts.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { fastHasher, recordingLogger } from "../auth/support.js";
+import { sseReader } from "./sse.js";
 
 const posts = collection("posts", {
   fields: {
@@ -27,63 +28,6 @@ const posts = collection("posts", {
   },
 });
 const notes = collection("notes", { fields: { text: field.text() }, access: { list: () => true } });
-
-/** An SSE event as a client parses it. */
-interface SseEvent {
-  event: string;
-  id?: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads an SSE body event by event; comments are counted. */
-function sseReader(body: ReadableStream<Uint8Array>) {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  let comments = 0;
-  const events: SseEvent[] = [];
-  let ended = false;
-  const pump = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let at: number;
-      while ((at = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, at);
-        buffer = buffer.slice(at + 2);
-        if (block.startsWith(":")) {
-          comments++;
-          continue;
-        }
-        const event: SseEvent = { event: "message", data: {} };
-        for (const line of block.split("\n")) {
-          const colon = line.indexOf(": ");
-          const [name, value] = [line.slice(0, colon), line.slice(colon + 2)];
-          if (name === "event") event.event = value;
-          else if (name === "id") event.id = value;
-          else if (name === "data") event.data = JSON.parse(value) as Record<string, unknown>;
-        }
-        events.push(event);
-      }
-    }
-    ended = true;
-  })();
-  return {
-    events,
-    comments: () => comments,
-    ended: () => ended,
-    finished: pump,
-    cancel: () => reader.cancel(),
-    async until(check: () => boolean, ms = 5000) {
-      const deadline = Date.now() + ms;
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out; heard ${JSON.stringify(events)}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-  };
-}
 
 describeEachDatabase("subscriptions over SSE", (db) => {
   let backend: ReturnType<typeof make>;
