@@ -144,7 +144,8 @@ const WHERE: OpenApiParameter = {
   schema: { type: "string" },
   example: '{"published":true}',
 };
-const SEQUENCE: JsonSchema = { type: "string", pattern: "^[0-9]+$" };
+/** A sequence as subscribers see it: the event's number in the log, enciphered (opaque). */
+const SEQUENCE: JsonSchema = { type: "string", pattern: "^[A-Za-z0-9_-]{22}$" };
 
 /** The query parameters of a list. */
 function listParameters(bounds: ListBounds): OpenApiParameter[] {
@@ -192,7 +193,7 @@ const SUBSCRIBE_PARAMETERS: OpenApiParameter[] = [
 
 /** The schema of the events of a subscription to `name`: one of four shapes, by `type`. */
 function eventSchema(name: string): JsonSchema {
-  const sequence: JsonSchema = { ...SEQUENCE, description: "The event's number in the event log: resume after it with `after` or `Last-Event-ID`." };
+  const sequence: JsonSchema = { ...SEQUENCE, description: "The event's place in the event log, opaque: resume after it with `after` or `Last-Event-ID`." };
   return {
     description: `An event of a subscription to "${name}": the \`data\` of one SSE event (one line of JSON), named by its \`type\`, with its \`sequence\` (when it has one) as the SSE \`id\`.`,
     oneOf: [

@@ -97,7 +97,7 @@ describeEachDatabase("the subscription route in the OpenAPI document", (db) => {
     const { value } = await reader.read();
     await reader.cancel();
     const text = new TextDecoder().decode(value);
-    expect(text).toMatch(/^event: ready\nid: \d+\ndata: \{"type":"ready","sequence":"\d+"\}\n\n$/);
+    expect(text).toMatch(/^event: ready\nid: [\w-]{22}\ndata: \{"type":"ready","sequence":"[\w-]{22}"\}\n\n$/);
     const refused = await backend.fetch(new Request("http://local/collections/posts/subscribe?where=%7B%22nope%22%3A1%7D"));
     expect(refused.status).toBe(400);
     expect(refused.headers.get("content-type")).toBe("application/problem+json");

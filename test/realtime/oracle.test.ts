@@ -11,7 +11,7 @@ import { partsOf } from "../../src/backend/backend-parts.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { recordingLogger } from "../auth/support.js";
 
-const CASES = Number(process.env["CIMIENTO_ORACLE_CASES"] ?? 200);
+const CASES = Number(process.env["CIMIENTO_ORACLE_CASES"] ?? 300);
 const SEED = Number(process.env["CIMIENTO_ORACLE_SEED"] ?? Date.now() % 1_000_000);
 
 /** A small seeded generator (mulberry32). */
