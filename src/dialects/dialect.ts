@@ -104,9 +104,9 @@ export interface DialectMessages {
   send(message: string): Promise<void>;
   /**
    * Listens on a dedicated connection, made again (with growing pauses, up to 5 s) when it
-   * breaks: `onMessage` gets each message, `onGap` is called when a new connection listens
-   * after a break (messages may have been missed), `onError` when a connection fails. Returns
-   * what stops listening.
+   * breaks: `onMessage` gets each message, `onGap` is called each time a connection starts
+   * listening, the first one too (messages sent before it listened were not heard), `onError`
+   * when a connection fails. Returns what stops listening.
    */
   listen(handlers: {
     readonly onMessage: (message: string) => void;

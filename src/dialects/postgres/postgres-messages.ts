@@ -37,7 +37,6 @@ export function postgresMessages(kysely: Kysely<any>, connect: () => pg.Client):
       let client: pg.Client | undefined;
       let pause = 100;
       let timer: NodeJS.Timeout | undefined;
-      let connected = false;
       const retry = () => {
         if (stopped || timer !== undefined) return;
         timer = setTimeout(() => {
@@ -73,8 +72,8 @@ export function postgresMessages(kysely: Kysely<any>, connect: () => pg.Client):
             return;
           }
           pause = 100;
-          if (connected) onGap();
-          connected = true;
+          // What was sent before this connection listened (the first one too) was not heard.
+          onGap();
         } catch (error) {
           lost(error);
         }
