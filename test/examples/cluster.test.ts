@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import pg from "pg";
+import { adminQuery } from "../setup/dialects.js";
 import { describe, expect, inject, test } from "vitest";
 import { sseReader } from "../realtime/sse.js";
 
@@ -16,15 +16,7 @@ const url = inject("postgresUrl");
 const describeCluster = url === null ? describe.skip : describe;
 const title = url === null ? "examples/cluster (skipped: CIMIENTO_TEST_POSTGRES_URL is not set)" : "examples/cluster";
 
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url! });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (statement: string) => adminQuery(url!, statement);
 
 describeCluster(title, () => {
   test("starts three instances behind the proxy, serves what it prints, and stops gracefully on SIGTERM", async () => {

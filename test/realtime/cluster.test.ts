@@ -12,7 +12,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { once } from "node:events";
-import pg from "pg";
+import { adminQuery } from "../setup/dialects.js";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { clusterBackend } from "../../examples/cluster/backend.js";
 import { roundRobinProxy } from "../../examples/cluster/proxy.js";
@@ -39,15 +39,7 @@ describeCluster(title, () => {
   /** The same backend in this process, without a worker: for reading what the instances did. */
   let reader: ReturnType<typeof clusterBackend>;
 
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: url! });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (statement: string) => adminQuery(url!, statement);
   const json = (path: string, body: unknown, token?: string, origin = base) =>
     fetch(`${origin}${path}`, {
       method: "POST",

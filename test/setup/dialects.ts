@@ -28,6 +28,17 @@ export interface TestDatabase<D extends DialectName = DialectName> {
 
 let counter = 0;
 
+/** Runs one statement on the PostgreSQL server at `url` with a connection of its own (schemas made and dropped). */
+export async function adminQuery(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 function postgresUrl(): string | null {
   return inject("postgresUrl");
 }
