@@ -431,7 +431,11 @@ export function createBackend<
   // called only once the backend is made.
   const clock = options.clock ?? systemClock;
   // One notifier wakes job workers and realtime subscribers, here and in other processes.
-  const notifier = createNotifier(runtime, logger, options.bus);
+  const bus = options.bus;
+  if (bus !== undefined && (typeof bus !== "object" || bus === null || typeof bus.publish !== "function" || typeof bus.subscribe !== "function")) {
+    throw new TypeError("createBackend({ bus }) takes an object with publish(message) and subscribe(onMessage), such as redisBus(clients).");
+  }
+  const notifier = createNotifier(runtime, logger, bus);
   const jobs: JobsService = new JobsService({
     runtime,
     jobs: options.jobs ?? {},

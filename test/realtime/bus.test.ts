@@ -90,7 +90,7 @@ suite("a Redis bus between instances", (db) => {
     await shared.drop();
   });
 
-  test("a write on one instance reaches the subscribers of another through the bus", async () => {
+  test("a write on one instance reaches the subscribers of another, and the bus carries its announcement", async () => {
     const writerBus = bus();
     const readerBus = bus();
     const writer = instance(writerBus);
@@ -132,6 +132,10 @@ suite("a Redis bus between instances", (db) => {
     await expect.poll(() => heard, { timeout: 3000 }).toEqual(["ready", "created"]);
     await expect.poll(() => logger.warnings).toContain("The notifier's bus could not tell other processes; they find the change through the database.");
   });
+});
+
+test("createBackend refuses a bus that is not one", () => {
+  expect(() => createBackend({ collections: { posts }, bus: { publish: async () => {} } as never })).toThrow("publish(message) and subscribe(onMessage)");
 });
 
 test("redisBus refuses an empty channel", () => {
