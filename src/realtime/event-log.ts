@@ -36,6 +36,9 @@ export const eventsTable = systemCollection(EVENTS_TABLE, {
     /** When the event was written (ms since the epoch), for retention. */
     at: field.integer().index(),
   },
+  // A subscriber that resumes reads its collection's events from a point on: as many rows as it
+  // is given, however many other collections' events lie between.
+  indexes: [["collection", "sequence"]],
 });
 
 /** The system tables of realtime, for `createBackend` (with a realtime collection). */
