@@ -2,7 +2,7 @@
  * @internal The limits on credential requests: tries per account, requests per client address.
  * @module
  */
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../support/ids.js";
 import { apiError, type ApiError } from "../errors/api-error.js";
 import type { Logger } from "../define/logger.js";
 import { addressGrouping, clientAddressOf } from "./ip-address.js";
@@ -54,7 +54,7 @@ export class CredentialLimits {
       perAddress: rateLimitOf(options.perAddress, { max: 30, window: "1m" }, "auth.rateLimit.perAddress"),
       perRecipient: rateLimitOf(options.perRecipient, { max: 3, window: "1h" }, "auth.rateLimit.perRecipient"),
       addressGroup: addressGrouping(options.ipv6Prefix ?? 64, "auth.rateLimit.ipv6Prefix"),
-      store: options.store ?? databaseRateLimitStore(store.db, uuidv7, () => store.stamp()),
+      store: options.store ?? databaseRateLimitStore(store.db, newId, () => store.stamp()),
     };
   }
 

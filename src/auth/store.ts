@@ -3,7 +3,7 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../support/ids.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Clock } from "../define/clock.js";
 import type { DB, DialectName } from "../define/types.js";
@@ -44,7 +44,7 @@ export class AuthStore {
   /** The id and the timestamps of a new row. */
   stamps(): { id: string; createdAt: StoredDatetime; updatedAt: StoredDatetime } {
     const at = this.stamp();
-    return { id: uuidv7(), createdAt: at, updatedAt: at };
+    return { id: newId(), createdAt: at, updatedAt: at };
   }
 
   /** A datetime column's value as a Date. */

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import slugify from "@sindresorhus/slugify";
 import { sql } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../support/ids.js";
 import { ApiError } from "../errors/api-error.js";
 import { systemCollection } from "../define/collection.js";
 import { field } from "../define/field.js";
@@ -155,7 +155,7 @@ async function takeSequence(
   const next = ctx.runtime.greatest([sql`${sql.table(SEQUENCES_TABLE)}."value"`, sql`excluded."value" - ${count}`]);
   const { rows } = await sql<{ value: number | string }>`
     insert into ${sql.table(SEQUENCES_TABLE)} ("id", "name", "value", "createdAt", "updatedAt")
-    values (${uuidv7()}, ${sequence.counter}, ${start} + ${count}, ${now}, ${now})
+    values (${newId()}, ${sequence.counter}, ${start} + ${count}, ${now}, ${now})
     on conflict ("name") do update
       set "value" = ${next} + ${count},
           "updatedAt" = ${now}

@@ -3,7 +3,7 @@
  * problems in one error), completed into a new record, encoded for the driver.
  * @module
  */
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../support/ids.js";
 import type { z } from "zod";
 import type { Access } from "../access/caller-access.js";
 import { writeIssues } from "../access/field-writes.js";
@@ -79,7 +79,7 @@ export async function each<I, T>(collection: CollectionModel, items: readonly I[
  */
 export function newRecord(collection: CollectionModel, input: Record<string, unknown>, now: Date): Row {
   const record: Row = { ...input };
-  record["id"] ??= uuidv7();
+  record["id"] ??= newId();
   for (const [name, fallback] of collection.defaults) {
     if (record[name] !== undefined) continue;
     const value = fallback?.value;

@@ -68,7 +68,8 @@ export function createNotifier(runtime: DialectRuntime, logger: Logger, bus?: Bu
   let closed = false;
   // Publications waiting to be sent: the topic and its last payload.
   const pending = new Map<string, string | undefined>();
-  let sending = false;
+  // The sending of pending publications under way, if any.
+  let flushing: Promise<void> | undefined;
 
   const hear = (topic: string, payload: string | undefined) => {
     for (const listener of listeners.get(topic) ?? []) {
@@ -93,18 +94,18 @@ export function createNotifier(runtime: DialectRuntime, logger: Logger, bus?: Bu
       }),
     ]);
   };
-  const flush = async () => {
-    if (sending || (messages === undefined && bus === undefined)) return;
-    sending = true;
-    try {
-      while (pending.size > 0 && !closed) {
-        const batch = [...pending];
-        pending.clear();
-        for (const [topic, payload] of batch) await sendAll(`${instance}${SEPARATOR}${topic}${SEPARATOR}${payload ?? ""}`);
-      }
-    } finally {
-      sending = false;
+  const drain = async () => {
+    while (pending.size > 0) {
+      const batch = [...pending];
+      pending.clear();
+      for (const [topic, payload] of batch) await sendAll(`${instance}${SEPARATOR}${topic}${SEPARATOR}${payload ?? ""}`);
     }
+  };
+  /** Sends what is pending, until nothing is: the sending under way, or a new one. */
+  const flush = (): Promise<void> => {
+    // `finally` runs in a later microtask, after `flushing` is set.
+    if (flushing === undefined && pending.size > 0) flushing = drain().finally(() => (flushing = undefined));
+    return flushing ?? Promise.resolve();
   };
 
   const onMessage = (message: string) => {
@@ -169,7 +170,7 @@ export function createNotifier(runtime: DialectRuntime, logger: Logger, bus?: Bu
       if ((messages === undefined && bus === undefined) || closed) return;
       pending.set(topic, payload);
       // Sent once the current task ends: what the same task publishes goes in one message.
-      if (!sending) setImmediate(() => void flush());
+      if (flushing === undefined) setImmediate(() => void flush());
     },
     subscribe(topic, listener) {
       let set = listeners.get(topic);
@@ -185,6 +186,8 @@ export function createNotifier(runtime: DialectRuntime, logger: Logger, bus?: Bu
     async close() {
       closed = true;
       listeners.clear();
+      // What was published before the close is still told (the database closes after this).
+      await flush();
       await stop();
     },
   };

@@ -13,7 +13,7 @@
  * @module
  */
 import { CompiledQuery, sql, type Kysely, type RawBuilder } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../support/ids.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import { ApiError } from "../errors/api-error.js";
 import type { Clock } from "../define/clock.js";
@@ -168,7 +168,7 @@ export class JobStore {
   /** The values of a new job's row, in the order of `INSERT_COLUMNS`. */
   #values(job: NewJob, now: unknown): unknown[] {
     return [
-      uuidv7(),
+      newId(),
       job.name,
       // An absent input is the JSON document `null`, not SQL NULL, which the column refuses.
       job.input === null ? "null" : this.#runtime.encode("json", job.input),
@@ -421,7 +421,7 @@ export class JobStore {
     const now = this.#time(this.#clock.now());
     await db
       .insertInto(ATTEMPTS_TABLE)
-      .values({ id: uuidv7(), ...attempt, createdAt: now, updatedAt: now })
+      .values({ id: newId(), ...attempt, createdAt: now, updatedAt: now })
       .onConflict((conflict) =>
         conflict
           .columns(["jobId", "attempt"])

@@ -7,7 +7,7 @@
  * @module
  */
 import { sql, type Kysely } from "kysely";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../support/ids.js";
 import { z } from "zod";
 import { systemCollection } from "../define/collection.js";
 import { field } from "../define/field.js";
@@ -72,7 +72,7 @@ export class EventLog {
     const stamp = runtime.encode("datetime", new Date(now));
     const { rows } = await sql<{ value: number | string }>`
       insert into ${sql.table(SEQUENCES_TABLE)} ("id", "name", "value", "createdAt", "updatedAt")
-      values (${uuidv7()}, ${COUNTER}, ${count}, ${stamp}, ${stamp})
+      values (${newId()}, ${COUNTER}, ${count}, ${stamp}, ${stamp})
       on conflict ("name") do update
         set "value" = ${sql.table(SEQUENCES_TABLE)}."value" + ${count},
             "updatedAt" = ${stamp}
@@ -82,7 +82,7 @@ export class EventLog {
     const size = Math.max(1, Math.min(500, Math.floor(runtime.maxParameters / 10)));
     for (let start = 0; start < count; start += size) {
       const values = changes.slice(start, start + size).map((change, i) => ({
-        id: uuidv7(),
+        id: newId(),
         createdAt: stamp,
         updatedAt: stamp,
         sequence: last - count + 1 + start + i,

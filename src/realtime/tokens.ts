@@ -6,7 +6,7 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../support/ids.js";
 import { systemCollection } from "../define/collection.js";
 import { field } from "../define/field.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
@@ -47,7 +47,7 @@ export class SequenceTokens {
     const now = this.#runtime.encode("datetime", new Date());
     await kysely
       .insertInto(SECRETS_TABLE)
-      .values({ id: uuidv7(), name: KEY_NAME, value: randomBytes(32).toString("base64url"), createdAt: now, updatedAt: now })
+      .values({ id: newId(), name: KEY_NAME, value: randomBytes(32).toString("base64url"), createdAt: now, updatedAt: now })
       .onConflict((conflict) => conflict.column("name").doNothing())
       .execute();
     const row = await kysely.selectFrom(SECRETS_TABLE).select("value").where("name", "=", KEY_NAME).executeTakeFirstOrThrow();

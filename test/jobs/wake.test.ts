@@ -100,6 +100,22 @@ describeEachDatabase("waking workers", (db) => {
   });
 
   if (db.dialect === "postgres") {
+    test("what is published just before close() is still sent to other instances, with no warning", async () => {
+      const listener = partsOf(instance()).jobs.notifier;
+      const heard: (string | undefined)[] = [];
+      listener.subscribe("test", (payload) => heard.push(payload));
+      await idle();
+      const logger = quietLogger();
+      const closing = createBackend({ database: shared.adapter() as DatabaseAdapter<"sqlite">, jobs: { noted }, logger });
+      // The first NOTIFY of a backend opens a connection: close() comes while it is under way.
+      partsOf(closing).jobs.notifier.publish("test", "1");
+      await new Promise((resolve) => setImmediate(resolve));
+      partsOf(closing).jobs.notifier.publish("test", "2");
+      await closing.close();
+      expect(logger.warnings).toEqual([]);
+      await expect.poll(() => heard.at(-1), { timeout: 5_000 }).toBe("2");
+    });
+
     test("the listening connection tells its listeners they may have missed something once it listens, and again when it connects again after being killed", async () => {
       const worker = instance();
       const producer = instance();
