@@ -49,6 +49,7 @@ function graphileWorker(): Worker {
   let runner: Runner | undefined;
   const pool = new pg.Pool({ connectionString: task.target, max: task.concurrency + 2 });
   pool.on("error", (error) => console.error(error));
+  pool.on("connect", (client) => client.on("error", (error) => console.error(error)));
   return {
     start: async () => {
       runner = await run({

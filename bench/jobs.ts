@@ -4,8 +4,9 @@
  * and the producers in this process, pinned to core 0 (see cores.ts); a fresh schema (or file)
  * for each measure. Figures:
  *
- * - enqueue, one job per transaction, 16 producers (jobs/s);
- * - enqueue, batches of 100, 16 producers (jobs/s): these fill the queue of the next measure;
+ * - enqueue, one job per transaction, 16 producers (jobs/s), after 800 untimed;
+ * - enqueue, batches of 100, 16 producers (jobs/s), after 16 untimed batches: these fill the
+ *   queue of the next measure;
  * - processing the queued jobs (20,000; `BENCH_JOBS=200000` for more), concurrency 16 (jobs/s),
  *   and the worker process's CPU time per job (µs); every job must run exactly once;
  * - latency from enqueue to handler with an idle worker, p50 / p99 (ms), 200 jobs 30 ms apart:
@@ -32,6 +33,9 @@ const QUEUED = Number(process.env["BENCH_JOBS"] ?? 20_000);
 const ONE_PER_TX = 4_000;
 const PRODUCERS = 16;
 const BATCH = 100;
+/** Untimed calls before each enqueue measure: the pool's connections open, statements prepared, code compiled. */
+const WARM_ONE = 800;
+const WARM_BATCHES = PRODUCERS;
 const CONCURRENCY = 16;
 const LATENCY_JOBS = 200;
 const GAP = 30;
@@ -82,6 +86,7 @@ async function fresh(system: System, dialect: Dialect, folder: string): Promise<
   } else {
     const pool = new pg.Pool({ connectionString: URL_, max: 1 });
     pool.on("error", (error) => console.error(error));
+    pool.on("connect", (client) => client.on("error", (error) => console.error(error)));
     await runMigrations({ pgPool: pool, schema: name, logger: silent });
     await pool.end();
   }
@@ -103,6 +108,7 @@ function producer(system: System, dialect: Dialect, place: { target: string; sch
   }
   const pool = new pg.Pool({ connectionString: URL_, max: PRODUCERS });
   pool.on("error", (error) => console.error(error));
+  pool.on("connect", (client) => client.on("error", (error) => console.error(error)));
   const utils = makeWorkerUtils({ pgPool: pool, schema: place.schema, logger: silent });
   return {
     one: async (input) => void (await (await utils).addJob("noop", input, { maxAttempts: 4 })),
@@ -180,6 +186,7 @@ async function measure(system: System, dialect: Dialect, folder: string): Promis
   // Enqueue, one job per transaction.
   let place = await fresh(system, dialect, folder);
   let producing = producer(system, dialect, place);
+  await produce(WARM_ONE, (n) => producing.one({ n: -1 - n, t: 0 }));
   let ms = await produce(ONE_PER_TX, (n) => producing.one({ n, t: 0 }));
   figures.enqueueOne = (ONE_PER_TX / ms) * 1000;
   await producing.close();
@@ -188,8 +195,11 @@ async function measure(system: System, dialect: Dialect, folder: string): Promis
   // Enqueue in batches of 100: the queue of the processing measure.
   place = await fresh(system, dialect, folder);
   producing = producer(system, dialect, place);
-  ms = await produce(QUEUED / BATCH, (b) => producing.many(Array.from({ length: BATCH }, (_, i) => ({ n: b * BATCH + i, t: 0 }))));
-  figures.enqueueBatch = (QUEUED / ms) * 1000;
+  const batch = (b: number) => producing.many(Array.from({ length: BATCH }, (_, i) => ({ n: b * BATCH + i, t: 0 })));
+  // The warm-up's jobs are the first of the queue: the queue holds QUEUED jobs, the timed batches the rest.
+  await produce(WARM_BATCHES, batch);
+  ms = await produce(QUEUED / BATCH - WARM_BATCHES, (b) => batch(b + WARM_BATCHES));
+  figures.enqueueBatch = ((QUEUED - WARM_BATCHES * BATCH) / ms) * 1000;
   await producing.close();
   log(`enqueue in batches of ${BATCH} ${figures.enqueueBatch.toFixed(0)} jobs/s`);
   if (dialect === "postgres") await admin((client) => client.query(`vacuum analyze "${place.schema}".${system === "cimiento" ? "cimiento_jobs" : "_private_jobs"}`));
