@@ -22,7 +22,7 @@ import type { AuthHttp, Caller } from "../auth/caller.js";
 import { installAuthRoutes } from "../auth/routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
-import { frame, ThrownValue } from "./frame.js";
+import { frame, refuseWhenClosing, ThrownValue } from "./frame.js";
 import type { RequestGate } from "./gate.js";
 import type { ErrorClass, UnavailableReason } from "../dialects/dialect.js";
 import { bodyText, declaresMoreThan, isNodeHttp1, tooLarge } from "./body.js";
@@ -279,9 +279,10 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   // has an onError in an error layer of its own, per request, when the app is mounted with it
   // (cimiento/hono); through backend.fetch and cimiento/node there is no such layer.
   app.onError(errorResponse);
-  // The request id, the security headers and the body limit are one middleware. With CORS, the
-  // body limit comes after it, so that a refused body is answered with the CORS headers.
-  app.use(frame<Env>(http.cors === undefined ? limitBody : undefined, backend.gate));
+  // The request id, the security headers, the refusal once closing and the body limit are one
+  // middleware. With CORS, the refusal and the body limit come after it, so that they are
+  // answered with the CORS headers (a browser hides an answer without them from the page).
+  app.use(frame<Env>(http.cors === undefined ? limitBody : undefined, backend.gate, http.cors === undefined));
   if (http.cors !== undefined) {
     const { origin, credentials, allowMethods, allowHeaders, exposeHeaders, maxAge } = http.cors;
     app.use(
@@ -296,7 +297,10 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     );
     // GET and HEAD bodies are never read; looking for one would build the full Fetch Request
     // that @hono/node-server otherwise never makes for them.
-    app.use(async (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)));
+    app.use(async (c, next) => {
+      refuseWhenClosing(backend.gate);
+      return c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next);
+    });
   }
 
   app.get("/health", (c) => c.json({ status: "ok" }));

@@ -32,24 +32,31 @@ export class ThrownValue extends Error {
 /** The seconds a client is told to wait before it tries again a backend that is closing. */
 const RETRY_AFTER_CLOSING = 1;
 
+/** Throws 503 `UNAVAILABLE` (with `Retry-After`) once the backend is closing. */
+export function refuseWhenClosing(gate: RequestGate): void {
+  if (gate.closing) {
+    throw apiError("UNAVAILABLE", "The backend is shutting down; try again shortly.", { reason: "closing", retryAfter: RETRY_AFTER_CLOSING });
+  }
+}
+
 /**
  * The middleware: decides the request id (`c.get("requestId")`), refuses the request with 503
- * `UNAVAILABLE` once the backend is closing, runs the body limit (when given, for requests that
- * may have a body), then the rest, counted in `gate` until it is answered, and finishes the
- * response (with the `Cache-Control` of `c.get("cacheControl")`, when the request set one). It
- * answers no error: errors go to the app's `onError`, which finishes its own response (an error
- * thrown by the body limit here never comes back to this middleware).
+ * `UNAVAILABLE` once the backend is closing (unless `refuseClosing` is false: then a later
+ * middleware does, after CORS), runs the body limit (when given, for requests that may have a
+ * body), then the rest, counted in `gate` until it is answered, and finishes the response (with
+ * the `Cache-Control` of `c.get("cacheControl")`, when the request set one). It answers no error:
+ * errors go to the app's `onError`, which finishes its own response (an error thrown by the body
+ * limit here never comes back to this middleware).
  */
 export function frame<E extends { Variables: { requestId: string; cacheControl?: string } }>(
   limitBody: MiddlewareHandler<E> | undefined,
   gate: RequestGate,
+  refuseClosing = true,
 ): MiddlewareHandler<E> {
   return async (c, next) => {
     const id = requestIdOf(c);
     c.set("requestId", id);
-    if (gate.closing) {
-      throw apiError("UNAVAILABLE", "The backend is shutting down; try again shortly.", { reason: "closing", retryAfter: RETRY_AFTER_CLOSING });
-    }
+    if (refuseClosing) refuseWhenClosing(gate);
     gate.enter();
     try {
       if (limitBody !== undefined && c.req.method !== "GET" && c.req.method !== "HEAD") await limitBody(c, next);

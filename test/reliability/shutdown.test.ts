@@ -99,6 +99,24 @@ describeEachDatabase("backend.close() under requests", (db) => {
     expect(logger.errors.filter((message) => message.includes("unexpected"))).toEqual([]);
   });
 
+  test("with CORS, the 503 of a closing backend carries the CORS headers, so that a page on another origin can read it", async () => {
+    const fresh = await db.fresh();
+    drop = fresh.drop;
+    const backend = createBackend({
+      database: fresh.database,
+      collections: { notes },
+      http: { cors: { origin: ["https://app.example"] } },
+      logger: quietLogger(),
+    });
+    await backend.migrate();
+    await backend.close();
+    const refused = await backend.fetch(new Request("http://localhost/collections/notes/records", { headers: { origin: "https://app.example" } }));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(await refused.json()).toMatchObject({ code: "UNAVAILABLE", reason: "closing" });
+  });
+
   test("close({ timeout }) refuses what is not a number of milliseconds", async () => {
     const fresh = await db.fresh();
     drop = fresh.drop;
