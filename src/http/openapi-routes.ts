@@ -114,15 +114,23 @@ export function installOpenApiRoutes<E extends Env>(app: Hono<E>, routes: OpenAp
   });
   if (!routes.reference) return;
 
+  // Read once; a read that failed (too many open files, say) is tried again by the next request.
   let script: Promise<Script | null> | undefined;
-  const loadScript = (): Promise<Script | null> =>
-    (script ??= (async () => {
+  const loadScript = (): Promise<Script | null> => {
+    if (script !== undefined) return script;
+    const loading = (async () => {
       const file = (routes.scriptFile ?? (() => packageFile(SCALAR_SCRIPT)))();
       if (file === undefined) return null;
       const plain = Uint8Array.from(await readFile(file));
       // Compressed on the thread pool: the script is megabytes, and the event loop serves requests.
       return { plain, gzip: Uint8Array.from(await gzip(plain)) };
-    })());
+    })();
+    script = loading;
+    loading.catch(() => {
+      if (script === loading) script = undefined;
+    });
+    return loading;
+  };
 
   app.get(OPENAPI_PATHS.reference, async (c) => {
     routes.cacheControl(c, "no-cache");

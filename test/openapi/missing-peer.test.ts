@@ -1,7 +1,11 @@
 /**
  * Without the optional peer `@scalar/api-reference`, `GET /reference` answers a small page that
- * says how to install it (501), and its script route a problem document that says the same.
+ * says how to install it (501), and its script route a problem document that says the same. A
+ * script that could not be read is read again by the next request.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Hono } from "hono";
 import { expect, test } from "vitest";
 import { ApiError } from "../../src/errors/api-error.js";
@@ -28,4 +32,27 @@ test("without @scalar/api-reference, /reference says how to install it", async (
   expect(script.status).toBe(404);
   expect(await script.json()).toMatchObject({ code: "ROUTE_NOT_FOUND", detail: INSTALL_SCALAR });
   expect((await app.request("/openapi.json")).status).toBe(200);
+});
+
+test("a script that could not be read is read again by the next request", async () => {
+  const app = new Hono();
+  app.onError(() => new Response("failed", { status: 500 }));
+  const dir = mkdtempSync(join(tmpdir(), "cimiento-scalar-"));
+  const file = join(dir, "standalone.js");
+  try {
+    installOpenApiRoutes(app, {
+      document: () => ({ openapi: "3.1.0", info: { title: "API", version: "1" }, paths: {}, components: { schemas: {} } }),
+      reference: true,
+      cacheControl: () => {},
+      scriptFile: () => file,
+    });
+    // Not there yet: the read fails.
+    expect((await app.request("/reference/scalar.js")).status).toBe(500);
+    writeFileSync(file, "window.Scalar = {};");
+    const script = await app.request("/reference/scalar.js");
+    expect(script.status).toBe(200);
+    expect(await script.text()).toBe("window.Scalar = {};");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
