@@ -5,7 +5,7 @@
  */
 import type { CompiledQuery, Kysely, QueryResult } from "kysely";
 import type { Principal } from "../define/principal.js";
-import type { DialectRuntime } from "../dialects/dialect.js";
+import type { DialectRuntime, TransactionExecute } from "../dialects/dialect.js";
 import type { Logger } from "../define/logger.js";
 import type { HookContext } from "../define/hooks.js";
 import type { EnqueuedJob, EnqueueOptions } from "../define/enqueue.js";
@@ -77,6 +77,8 @@ export interface TransactionState {
   readonly afterCommit: (() => void | Promise<void>)[];
   /** The writes of realtime collections, for the event log. */
   readonly changes: Change[];
+  /** Runs a compiled statement in the transaction without Kysely's executor, where the driver can. */
+  readonly execute: TransactionExecute | undefined;
 }
 
 /** Everything a data operation needs, bound to one connection or transaction and one caller. */
@@ -108,9 +110,14 @@ export interface DataContext {
 
 /** Runs one compiled statement in the context's connection. */
 export function execute<R = Record<string, unknown>>(ctx: DataContext, query: CompiledQuery): Promise<QueryResult<R>> {
-  if (ctx.transaction === undefined && ctx.runtime.executeDirectly !== undefined) {
-    const result = ctx.runtime.executeDirectly(query);
-    if (result !== undefined) return result as Promise<QueryResult<R>>;
+  const transaction = ctx.transaction;
+  if (transaction === undefined) {
+    if (ctx.runtime.executeDirectly !== undefined) {
+      const result = ctx.runtime.executeDirectly(query);
+      if (result !== undefined) return result as Promise<QueryResult<R>>;
+    }
+  } else if (transaction.execute !== undefined) {
+    return transaction.execute(query) as Promise<QueryResult<R>>;
   }
   return ctx.db.executeQuery(query as CompiledQuery<R>);
 }
@@ -171,9 +178,9 @@ export function rootContext(shared: Shared, user: Principal | null, trusted: boo
     textDates,
     async atomic(fn) {
       let state: TransactionState | undefined;
-      const result = await shared.runtime.transaction(async (trx) => {
+      const result = await shared.runtime.transaction(async (trx, execute) => {
         // A retried transaction starts over: what the failed attempt queued is dropped.
-        const current: TransactionState = (state = { afterCommit: [], changes: [] });
+        const current: TransactionState = (state = { afterCommit: [], changes: [], execute });
         const ctx = transactionContext(shared, trx, current, user, trusted);
         const result = await fn(ctx);
         if (current.changes.length > 0) await shared.ports.logChanges(ctx, current.changes);

@@ -115,6 +115,9 @@ export interface DialectMessages {
   }): () => Promise<void>;
 }
 
+/** @internal Runs a compiled statement in an open transaction, without Kysely's executor. */
+export type TransactionExecute = (query: CompiledQuery) => Promise<QueryResult<unknown>>;
+
 /** @internal An open database, as the data layer and migrations use it. */
 export interface DialectRuntime {
   /**
@@ -132,9 +135,12 @@ export interface DialectRuntime {
   readonly executeDirectly?: ((query: CompiledQuery) => Promise<QueryResult<unknown>> | undefined) | undefined;
   /**
    * Runs `fn` in a transaction on one connection: `BEGIN IMMEDIATE` on SQLite; on PostgreSQL
-   * retried a bounded number of times on serialization failure or deadlock.
+   * retried a bounded number of times on serialization failure or deadlock. `fn` gets the
+   * transaction's Kysely instance and, where the driver can run a compiled statement in the
+   * transaction exactly as the instance would without its executor, what does so (refusing
+   * once the transaction has ended, as the instance does).
    */
-  transaction<T>(fn: (trx: Kysely<any>) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (trx: Kysely<any>, execute?: TransactionExecute) => Promise<T>): Promise<T>;
   /** Converts a value of a column kind to what the driver binds. `null` stays `null`. */
   encode(kind: ColumnKind, value: unknown): unknown;
   /** Converts what the driver returned for a column kind to the value users see. */

@@ -73,6 +73,26 @@ describeEachDatabase("transactions", (db) => {
     expect(await backend.system.data.posts.count()).toBe(0);
   });
 
+  test("data and db kept from a transaction refuse statements once it has ended", async () => {
+    let committed!: Tx;
+    await backend.system.transaction(async (tx) => {
+      committed = tx;
+      expect(() => tx.db.transaction()).toThrow("calling the transaction method for a Transaction is not supported");
+      await tx.data.posts.create({ title: "kept", author });
+    });
+    await expect(committed.data.posts.count()).rejects.toThrow("Transaction is already committed");
+    await expect(committed.db.selectFrom("posts").selectAll().execute()).rejects.toThrow("Transaction is already committed");
+    let rolledBack!: Tx;
+    const outcome = backend.system.transaction(async (tx) => {
+      rolledBack = tx;
+      throw new Error("roll back");
+    });
+    await expect(outcome).rejects.toThrow("roll back");
+    await expect(rolledBack.data.posts.create({ title: "late", author })).rejects.toThrow("Transaction is already rolled back");
+    await expect(bump(rolledBack, "none")).rejects.toThrow("Transaction is already rolled back");
+    expect((await backend.system.data.posts.list()).items.map((post) => post.title)).toEqual(["kept"]);
+  });
+
   test("a write outside the transaction is not part of it", async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -137,4 +157,33 @@ test("SQLite: a query that waits for a transaction holding the connection fails 
   );
   expect(await backend.system.data.notes.count()).toBe(0);
   await backend.close();
+});
+
+test("SQLite: with a log, a transaction's begin, statements and commit are logged", async () => {
+  const notes = collection("notes", { fields: { text: field.text() } });
+  const statements: string[] = [];
+  const backend = createBackend({
+    database: sqlite({ file: ":memory:", log: (event) => void statements.push(event.query.sql) }),
+    collections: { notes },
+  });
+  await backend.migrate();
+  statements.length = 0;
+  await backend.system.transaction(async (tx) => {
+    await tx.data.notes.create({ text: "logged" });
+  });
+  expect(statements[0]).toBe("begin immediate");
+  expect(statements.at(-1)).toBe("commit");
+  expect(statements.some((statement) => statement.startsWith('insert into "notes"'))).toBe(true);
+  await backend.close();
+});
+
+test("SQLite: after close, a transaction is refused", async () => {
+  const notes = collection("notes", { fields: { text: field.text() } });
+  const backend = createBackend({ database: sqlite({ file: ":memory:" }), collections: { notes } });
+  await backend.migrate();
+  await backend.system.transaction(async (tx) => {
+    await tx.data.notes.create({ text: "one" });
+  });
+  await backend.close();
+  await expect(backend.system.transaction(async (tx) => tx.data.notes.count())).rejects.toThrow("driver has already been destroyed");
 });

@@ -21,6 +21,13 @@ export class ConnectionMutex {
     return this.#locked;
   }
 
+  /** Takes the connection when it is free, at once; `false` when someone holds it. */
+  tryLock(): boolean {
+    if (this.#locked) return false;
+    this.#locked = true;
+    return true;
+  }
+
   lock(): Promise<void> {
     if (!this.#locked) {
       this.#locked = true;

@@ -11,7 +11,9 @@ import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  Transaction,
   sql,
+  type Dialect,
   type Expression,
   type LogConfig,
   type SqlBool,
@@ -142,21 +144,30 @@ function open(options: SqliteOptions): DialectRuntime {
     busyTimeout,
     statementCacheSize: options.statementCacheSize ?? 500,
   });
-  const kysely = new Kysely<any>({
-    dialect: {
-      createAdapter: () => new SqliteAdapter(),
-      createDriver: () => driver,
-      createIntrospector: (k) => new SqliteIntrospector(k),
-      createQueryCompiler: () => new SqliteQueryCompiler(),
-    },
-    ...(options.log === undefined ? {} : { log: options.log }),
-  });
+  const dialect: Dialect = {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => driver,
+    createIntrospector: (k) => new SqliteIntrospector(k),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+  const config = { dialect, ...(options.log === undefined ? {} : { log: options.log }) };
+  const kysely = new Kysely<any>(config);
+  const executor = kysely.getExecutor();
   return {
     name: "sqlite",
     kysely,
     // Kysely's executor logs statements: with a log configured, every statement goes through it.
     executeDirectly: options.log === undefined ? (query) => driver.executeIfFree(query) : undefined,
-    transaction: (fn) => kysely.transaction().execute(fn),
+    // Kysely's executor logs statements, and its transaction logs begin and commit: with a log
+    // configured, transactions go through it. Without, the driver runs them itself, and hands
+    // the function a Kysely transaction bound to the connection, and its statements' runner.
+    transaction:
+      options.log === undefined
+        ? (fn) =>
+            driver.transaction((transaction) =>
+              fn(new Transaction<any>({ config, dialect, driver, executor: executor.withConnectionProvider(transaction) }), transaction.execute),
+            )
+        : (fn) => kysely.transaction().execute(fn),
     encode,
     decode,
     decodes: (kind) => kind === "boolean" || kind === "datetime" || kind === "json",
@@ -190,7 +201,12 @@ function open(options: SqliteOptions): DialectRuntime {
           return BACKUP_PAGES_PER_STEP;
         },
       }),
-    close: () => kysely.destroy(),
+    // Kysely closes the driver only once it has run a statement through it; statements and
+    // transactions that go around it leave that to the driver itself.
+    close: async () => {
+      await kysely.destroy();
+      await driver.destroy();
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
-import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from "kysely";
+import { CompiledQuery, type ConnectionProvider, type DatabaseConnection, type Driver, type QueryResult } from "kysely";
 import { ConnectionMutex } from "./connection-mutex.js";
 
 /**
@@ -44,6 +44,8 @@ class StatementCache {
  * SQLITE_BUSY instead of waiting).
  */
 export const BEGIN_IMMEDIATE = "begin immediate";
+
+const NO_PARAMETERS: readonly unknown[] = [];
 
 function bindable(value: unknown): unknown {
   if (typeof value === "boolean") return value ? 1 : 0;
@@ -87,6 +89,41 @@ export class SqliteConnection implements DatabaseConnection {
   }
 }
 
+/**
+ * @internal A write transaction of the driver's own on the one connection: what its function is
+ * handed. It provides the connection to a Kysely `Transaction` bound to it, and runs statements
+ * directly; both refuse once the transaction has ended, with the errors of Kysely's own
+ * transaction.
+ */
+export class SqliteTransaction implements ConnectionProvider {
+  #status: "active" | "committed" | "rolled back" = "active";
+  readonly #connection: SqliteConnection;
+
+  constructor(connection: SqliteConnection) {
+    this.#connection = connection;
+  }
+
+  /** Runs one statement in the transaction, without Kysely's executor. */
+  readonly execute = <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
+    if (this.#status !== "active") return Promise.reject(this.#ended());
+    return this.#connection.executeQuery<R>(query);
+  };
+
+  async provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
+    if (this.#status !== "active") throw this.#ended();
+    return await consumer(this.#connection);
+  }
+
+  /** @internal Marks the transaction ended: every statement after this is refused. */
+  end(status: "committed" | "rolled back"): void {
+    this.#status = status;
+  }
+
+  #ended(): Error {
+    return new Error(this.#status === "committed" ? "Transaction is already committed" : "Transaction is already rolled back");
+  }
+}
+
 /** @internal */
 export interface SqliteDriverOptions {
   readonly busyTimeout: number;
@@ -98,6 +135,7 @@ export class SqliteDriver implements Driver {
   readonly #db: SqliteDatabase;
   readonly #connection: SqliteConnection;
   readonly #mutex: ConnectionMutex;
+  #destroyed = false;
 
   constructor(db: SqliteDatabase, options: SqliteDriverOptions) {
     this.#db = db;
@@ -114,6 +152,36 @@ export class SqliteDriver implements Driver {
   executeIfFree<R>(query: CompiledQuery): Promise<QueryResult<R>> | undefined {
     if (this.#mutex.locked) return undefined;
     return this.#connection.executeQuery<R>(query);
+  }
+
+  /**
+   * Runs `fn` in a write transaction on the one connection: held for it under the mutex, as
+   * Kysely's transaction holds it, begun `IMMEDIATE`, committed when `fn` resolves and rolled
+   * back when it throws (or when the commit fails), with no round trip through Kysely's
+   * executor or connection provider.
+   */
+  async transaction<T>(fn: (transaction: SqliteTransaction) => Promise<T>): Promise<T> {
+    if (this.#destroyed) throw new Error("driver has already been destroyed");
+    if (!this.#mutex.tryLock()) await this.#mutex.lock();
+    try {
+      const connection = this.#connection;
+      connection.run(BEGIN_IMMEDIATE, NO_PARAMETERS);
+      const transaction = new SqliteTransaction(connection);
+      try {
+        const result = await fn(transaction);
+        connection.run("commit", NO_PARAMETERS);
+        transaction.end("committed");
+        return result;
+      } catch (error) {
+        // SQLite rolls back by itself on some errors (a full disk, an I/O error): then there is
+        // nothing left to roll back, and the error is what the caller is told.
+        transaction.end("rolled back");
+        if (this.#db.inTransaction) connection.run("rollback", NO_PARAMETERS);
+        throw error;
+      }
+    } finally {
+      this.#mutex.unlock();
+    }
   }
 
   async init(): Promise<void> {}
@@ -140,6 +208,7 @@ export class SqliteDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    this.#destroyed = true;
     this.#connection.reset();
     if (this.#db.open) this.#db.close();
   }
