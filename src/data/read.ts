@@ -25,6 +25,8 @@ export const DEFAULT_LIMIT = 100;
 const LIST_OPTIONS = new Set(["where", "orderBy", "limit", "offset", "cursor", "count", "select", "include"]);
 const READ_OPTIONS = new Set(["select", "include"]);
 const NO_COMPUTED: readonly ComputedSelection[] = [];
+/** The options of a get given none: read, never changed. */
+const NO_OPTIONS: Record<string, unknown> = Object.freeze({});
 
 
 /** Decodes rows (fetched with their computed fields), loads their includes and projects them. */
@@ -171,7 +173,7 @@ export async function getRecord(
   rawOptions: unknown,
 ): Promise<Row | null> {
   const key = checkId(id);
-  const options = checkOptions(rawOptions, READ_OPTIONS, "get");
+  const options = rawOptions === undefined ? NO_OPTIONS : checkOptions(rawOptions, READ_OPTIONS, "get");
   checkLimits(ctx, collection, options);
   let access = accessFor(ctx.trusted, ctx.user, ctx.model, collection, ["get"], undefined, options["include"]);
   if (access instanceof Promise) access = await access;
