@@ -16,9 +16,13 @@ import { isDeepStrictEqual } from "node:util";
 import type { RuleValue } from "../access/caller-access.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { CollectionModel } from "../model/model.js";
+import type { Compilable } from "kysely";
+import { selectColumns } from "./rows.js";
 import type { ReadShape } from "./shape.js";
 import type { BoundValue, Plan, StatementKey } from "./statement-key.js";
-import { encodeValue, type Cond } from "./where.js";
+import { buildCond, encodeValue, type Cond } from "./where.js";
+
+const NO_COMPUTED: readonly [] = [];
 
 /**
  * The shape of a rule's filter, node by node: a value bound as a parameter (`leaf` for a single
@@ -42,6 +46,8 @@ type Param = { readonly leaf: number; readonly bound: BoundValue } | { readonly 
 interface Statement {
   readonly key: StatementKey;
   readonly condition: Cond;
+  /** Builds its SQL again (the compiled-query cache's verifying mode, or after the cache let it go). */
+  readonly build: () => Compilable<unknown>;
 }
 
 /** What is kept of a rule's shape: how its values bind, and its statements by read shape. */
@@ -189,8 +195,13 @@ export function keepGet(
   condition: Cond,
   matched: GetMatch | undefined,
 ): void {
+  const statement: Statement = {
+    key,
+    condition,
+    build: () => selectColumns(runtime, shape, "t0", NO_COMPUTED).where(buildCond(runtime, condition, "t0")),
+  };
   if (matched !== undefined) {
-    if (matched.template.statements.size < MAX_TEMPLATES) matched.template.statements.set(shape, { key, condition });
+    if (matched.template.statements.size < MAX_TEMPLATES) matched.template.statements.set(shape, statement);
     return;
   }
   let kept = templates.get(collection);
@@ -219,7 +230,7 @@ export function keepGet(
     else return;
   }
   if (next !== leaves.length) return;
-  kept.push({ runtime, rule: node, params, statements: new Map([[shape, { key, condition }]]) });
+  kept.push({ runtime, rule: node, params, statements: new Map([[shape, statement]]) });
 }
 
 /** In the verifying mode: throws when a kept plan's statement or values are not those planning makes. */

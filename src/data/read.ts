@@ -9,7 +9,7 @@ import { invalidQuery as invalid } from "../errors/api-error.js";
 import type { CollectionModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
 import { keepGet, matchGet, statementOf, verifyKept, type GetMatch } from "./read-plan.js";
-import { planComputed, type ComputedSelection } from "./computed.js";
+import { planComputed } from "./computed.js";
 import { execute, type DataContext } from "./context.js";
 import { budgetOf, withIncludes } from "./includes.js";
 import { encodeCursor, orderTerms, planAfterCursor, planOrder } from "./order.js";
@@ -24,7 +24,6 @@ export const DEFAULT_LIMIT = 100;
 
 const LIST_OPTIONS = new Set(["where", "orderBy", "limit", "offset", "cursor", "count", "select", "include"]);
 const READ_OPTIONS = new Set(["select", "include"]);
-const NO_COMPUTED: readonly ComputedSelection[] = [];
 /** The options of a get given none: read, never changed. */
 const NO_OPTIONS: Record<string, unknown> = Object.freeze({});
 
@@ -190,9 +189,7 @@ export async function getRecord(
   const statement = statementOf(matched, shape);
   if (statement === undefined) return getPlanned(ctx, collection, key, options, access, { rule, matched });
   const values = matched.values;
-  const query = ctx.cache.get(statement.key, values, () =>
-    selectFrom(ctx, shape, "t0", NO_COMPUTED).where(buildCond(ctx.runtime, statement.condition, "t0")),
-  );
+  const query = ctx.cache.get(statement.key, values, statement.build);
   if (ctx.cache.verifying) {
     const plan = new Plan(collection.name);
     planById(whereContext(ctx, plan, access), collection, key, ["get"]);
