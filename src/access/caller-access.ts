@@ -114,63 +114,92 @@ function evaluate(collection: CollectionModel, operation: Operation, user: Princ
  * synchronous (no promise, no turn of the event loop), else a promise of it.
  */
 export function resolveAccess(user: Principal | null, needs: RuleNeeds): Access | Promise<Access> {
-  const rules = new Map<string, RuleValue>();
-  const entries = needs.entries();
-  for (let next = entries.next(); !next.done; next = entries.next()) {
-    const [key, [collection, operation]] = next.value;
+  return resolveList(user, [...needs.values()]);
+}
+
+function resolveList(user: Principal | null, needs: readonly (readonly [CollectionModel, Operation])[]): Access | Promise<Access> {
+  // One rule (a read or write of one collection, the common case) needs no map.
+  if (needs.length === 1) {
+    const [collection, operation] = needs[0]!;
     const value = evaluate(collection, operation, user);
-    if (value instanceof Promise) return resolveRest(user, rules, key, value, entries);
-    rules.set(key, value);
+    if (value instanceof Promise) return value.then((resolved) => new CallerAccess(user, collection, operation, resolved, undefined));
+    return new CallerAccess(user, collection, operation, value, undefined);
   }
-  return accessOf(user, rules);
+  const rules = new Map<string, RuleValue>();
+  for (let i = 0; i < needs.length; i++) {
+    const [collection, operation] = needs[i]!;
+    const value = evaluate(collection, operation, user);
+    if (value instanceof Promise) return resolveRest(user, rules, i, value, needs);
+    rules.set(`${collection.name}:${operation}`, value);
+  }
+  return new CallerAccess(user, undefined, undefined, undefined, rules);
 }
 
 /** From the first asynchronous rule on: the rest are evaluated one after another, as they come. */
 async function resolveRest(
   user: Principal | null,
   rules: Map<string, RuleValue>,
-  key: string,
-  first: Promise<RuleValue>,
-  rest: Iterator<[string, readonly [CollectionModel, Operation]]>,
+  first: number,
+  pending: Promise<RuleValue>,
+  needs: readonly (readonly [CollectionModel, Operation])[],
 ): Promise<Access> {
-  rules.set(key, await first);
-  for (let next = rest.next(); !next.done; next = rest.next()) {
-    const [key, [collection, operation]] = next.value;
-    rules.set(key, await evaluate(collection, operation, user));
+  const [collection, operation] = needs[first]!;
+  rules.set(`${collection.name}:${operation}`, await pending);
+  for (let i = first + 1; i < needs.length; i++) {
+    const [collection, operation] = needs[i]!;
+    rules.set(`${collection.name}:${operation}`, await evaluate(collection, operation, user));
   }
-  return accessOf(user, rules);
+  return new CallerAccess(user, undefined, undefined, undefined, rules);
 }
 
-function accessOf(user: Principal | null, rules: Map<string, RuleValue>): Access {
-  // Field rules are functions of the caller only: each is asked once per operation.
-  let read: Map<ColumnModel, boolean> | undefined;
-  let write: Map<ColumnModel, boolean> | undefined;
-  return {
-    user,
-    rule(collection, operation) {
-      const value = rules.get(`${collection.name}:${operation}`);
-      if (value === undefined) throw new Error(`The rule ${collection.name}.${operation} was not resolved.`);
-      return value;
-    },
-    readable(column) {
-      const field = column.field;
-      if (field === undefined) return true;
-      let allowed = (read ??= new Map()).get(column);
-      if (allowed === undefined) read.set(column, (allowed = !field.hidden && (field.access?.read?.({ user }) ?? true)));
-      return allowed;
-    },
-    writable(column) {
-      const field = column.field;
-      if (field === undefined) return false;
-      let allowed = (write ??= new Map()).get(column);
-      if (allowed === undefined) {
-        allowed =
-          !field.readOnly && !field.hidden && (field.access?.read?.({ user }) ?? true) && (field.access?.write?.({ user }) ?? true);
-        write.set(column, allowed);
-      }
-      return allowed;
-    },
-  };
+/**
+ * The access of one caller for one operation: its resolved rules (one, held without a map, or
+ * several by `collection:operation`), and its field rules, each asked once per operation.
+ */
+class CallerAccess implements Access {
+  #read: Map<ColumnModel, boolean> | undefined;
+  #write: Map<ColumnModel, boolean> | undefined;
+
+  constructor(
+    readonly user: Principal | null,
+    private readonly oneCollection: CollectionModel | undefined,
+    private readonly oneOperation: Operation | undefined,
+    private readonly oneValue: RuleValue | undefined,
+    private readonly rules: Map<string, RuleValue> | undefined,
+  ) {}
+
+  rule(collection: CollectionModel, operation: Operation): RuleValue {
+    const value =
+      this.rules === undefined
+        ? operation === this.oneOperation && collection.name === this.oneCollection!.name
+          ? this.oneValue
+          : undefined
+        : this.rules.get(`${collection.name}:${operation}`);
+    if (value === undefined) throw new Error(`The rule ${collection.name}.${operation} was not resolved.`);
+    return value;
+  }
+
+  readable(column: ColumnModel): boolean {
+    const field = column.field;
+    if (field === undefined) return true;
+    const read = (this.#read ??= new Map());
+    let allowed = read.get(column);
+    if (allowed === undefined) read.set(column, (allowed = !field.hidden && (field.access?.read?.({ user: this.user }) ?? true)));
+    return allowed;
+  }
+
+  writable(column: ColumnModel): boolean {
+    const field = column.field;
+    if (field === undefined) return false;
+    const write = (this.#write ??= new Map());
+    let allowed = write.get(column);
+    if (allowed === undefined) {
+      const user = this.user;
+      allowed = !field.readOnly && !field.hidden && (field.access?.read?.({ user }) ?? true) && (field.access?.write?.({ user }) ?? true);
+      write.set(column, allowed);
+    }
+    return allowed;
+  }
 }
 
 /**
@@ -178,7 +207,7 @@ function accessOf(user: Principal | null, rules: Map<string, RuleValue>): Access
  * creates a `users` record as an anonymous caller's field rules allow.
  */
 export function fieldAccess(user: Principal | null): Access {
-  return accessOf(user, new Map());
+  return new CallerAccess(user, undefined, undefined, undefined, new Map());
 }
 
 /** The error for an operation the caller may not do: 401 when anonymous, else 403. */
@@ -203,6 +232,7 @@ export function accessFor(
   written?: unknown,
 ): Access | undefined | Promise<Access> {
   if (trusted) return undefined;
+  if (where === undefined && include === undefined && written === undefined) return resolveList(user, plainNeeds(model, collection, operations));
   const needs: RuleNeeds = new Map();
   for (const operation of operations) need(needs, collection, operation);
   computedNeeds(needs, model, collection);
@@ -210,4 +240,22 @@ export function accessFor(
   includeNeeds(needs, model, collection, include);
   referenceNeeds(needs, model, collection, written);
   return resolveAccess(user, needs);
+}
+
+/** The needs of operations without a filter, includes or input, by collection and operations: found once. */
+const plainNeedsOf = new WeakMap<CollectionModel, Map<string, readonly (readonly [CollectionModel, Operation])[]>>();
+
+function plainNeeds(model: Model, collection: CollectionModel, operations: readonly Operation[]): readonly (readonly [CollectionModel, Operation])[] {
+  let byOperations = plainNeedsOf.get(collection);
+  if (byOperations === undefined) plainNeedsOf.set(collection, (byOperations = new Map()));
+  const key = operations.length === 1 ? operations[0]! : operations.join(",");
+  let needs = byOperations.get(key);
+  if (needs === undefined) {
+    const found: RuleNeeds = new Map();
+    for (const operation of operations) need(found, collection, operation);
+    computedNeeds(found, model, collection);
+    needs = Object.freeze([...found.values()]);
+    byOperations.set(key, needs);
+  }
+  return needs;
 }

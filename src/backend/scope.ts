@@ -9,29 +9,88 @@ import type { EnqueueManyOptions, EnqueueOptions } from "../define/enqueue.js";
 import type { TransactionScope } from "../define/scope.js";
 import type { DialectName, Schema } from "../define/types.js";
 
+type Data = ReturnType<typeof createDataApi>;
+type Transaction = TransactionScope<Schema, DialectName>;
+
+/**
+ * A scope: one small object per caller. Its data API is made the first time it is read, and its
+ * functions are made the first time each is read (then kept on the scope), so that a scope made
+ * for one call (`backend.as(user).data.posts.get(id)`, an HTTP request) builds only what that
+ * call uses. Each function works unbound, as a property taken off the scope.
+ */
+class ScopeOfContext {
+  readonly #ctx: DataContext;
+  readonly #services: ActionServices;
+  #data: Data | undefined;
+  #actions: Record<string, (input: unknown) => Promise<unknown>> | undefined;
+  readonly user: DataContext["user"];
+  readonly db: DataContext["db"];
+
+  constructor(ctx: DataContext, services: ActionServices) {
+    this.#ctx = ctx;
+    this.#services = services;
+    this.user = ctx.user;
+    this.db = ctx.db;
+  }
+
+  get data(): Data {
+    return (this.#data ??= createDataApi(this.#ctx, this.#ctx.model));
+  }
+
+  // Most requests never call an action through the scope.
+  get actions(): Record<string, (input: unknown) => Promise<unknown>> {
+    if (this.#actions === undefined) {
+      const api: Record<string, (input: unknown) => Promise<unknown>> = {};
+      const services = this.#services;
+      const ctx = this.#ctx;
+      for (const [name, definition] of Object.entries(services.actions)) {
+        api[name] = (input) => runAction(services, ctx, name, definition, input);
+      }
+      this.#actions = Object.freeze(api);
+    }
+    return this.#actions;
+  }
+
+  get transaction() {
+    const ctx = this.#ctx;
+    const services = this.#services;
+    const transaction = <T>(fn: (tx: Transaction) => Promise<T>) =>
+      ctx.atomic((tx) => fn(tx === ctx ? (this as unknown as Transaction) : createScope(tx, services)));
+    return own(this, "transaction", transaction);
+  }
+
+  get afterCommit() {
+    const ctx = this.#ctx;
+    return own(this, "afterCommit", (fn: () => void | Promise<void>) => afterCommit(ctx, fn));
+  }
+
+  get enqueue() {
+    const ctx = this.#ctx;
+    const services = this.#services;
+    return own(this, "enqueue", (name: string, input: unknown, options?: EnqueueOptions) => services.enqueue(ctx, name, input, options));
+  }
+
+  get enqueueMany() {
+    const ctx = this.#ctx;
+    const services = this.#services;
+    return own(this, "enqueueMany", (name: string, inputs: readonly unknown[], options?: EnqueueManyOptions) =>
+      services.enqueueMany(ctx, name, inputs, options),
+    );
+  }
+}
+
+/** Keeps a function made on first read as the scope's own property, and returns it. */
+function own<F>(scope: ScopeOfContext, name: string, fn: F): F {
+  Object.defineProperty(scope, name, { value: fn, enumerable: true });
+  return fn;
+}
+
+for (const name of ["data", "actions", "transaction", "afterCommit", "enqueue", "enqueueMany"]) {
+  Object.defineProperty(ScopeOfContext.prototype, name, { ...Object.getOwnPropertyDescriptor(ScopeOfContext.prototype, name), enumerable: true });
+}
+Object.freeze(ScopeOfContext.prototype);
+
 /** @internal The scope of a context: its data, its actions, its transactions. */
 export function createScope(ctx: DataContext, services: ActionServices): TransactionScope<Schema, DialectName> {
-  let api: Record<string, (input: unknown) => Promise<unknown>> | undefined;
-  const scope = {
-    user: ctx.user,
-    data: createDataApi(ctx, ctx.model),
-    // Made on first use: most requests never call an action through the scope.
-    get actions() {
-      if (api === undefined) {
-        api = {};
-        for (const [name, definition] of Object.entries(services.actions)) {
-          api[name] = (input) => runAction(services, ctx, name, definition, input);
-        }
-        Object.freeze(api);
-      }
-      return api;
-    },
-    db: ctx.db,
-    transaction: <T>(fn: (tx: TransactionScope<Schema, DialectName>) => Promise<T>) =>
-      ctx.atomic((tx) => fn(tx === ctx ? (scope as TransactionScope<Schema, DialectName>) : createScope(tx, services))),
-    afterCommit: (fn: () => void | Promise<void>) => afterCommit(ctx, fn),
-    enqueue: (name: string, input: unknown, options?: EnqueueOptions) => services.enqueue(ctx, name, input, options),
-    enqueueMany: (name: string, inputs: readonly unknown[], options?: EnqueueManyOptions) => services.enqueueMany(ctx, name, inputs, options),
-  };
-  return scope as unknown as TransactionScope<Schema, DialectName>;
+  return new ScopeOfContext(ctx, services) as unknown as TransactionScope<Schema, DialectName>;
 }

@@ -68,32 +68,38 @@ class Operations {
 }
 
 const CONTEXT = Symbol("context");
+const OPERATIONS = Symbol("operations");
 
 type DataApiClass = new (ctx: DataContext) => DataApi<Schema, Privilege>;
 
 /**
  * One class per model, with a getter per collection: a data API is made per caller and per
  * request, so it costs one small object whatever the number of collections, and a collection's
- * operations are made the first time they are used.
+ * operations are made the first time they are used (then kept in the API's slots, by the
+ * collection's place in the model: the object's shape never changes).
  */
 const classes = new WeakMap<Model, DataApiClass>();
 
 function classOf(model: Model): DataApiClass {
   let DataApiOfModel = classes.get(model);
   if (DataApiOfModel !== undefined) return DataApiOfModel;
+  const count = model.collections.size;
   class Api {
     readonly [CONTEXT]: DataContext;
+    [OPERATIONS]: (Operations | undefined)[] | undefined;
     constructor(ctx: DataContext) {
       this[CONTEXT] = ctx;
+      this[OPERATIONS] = undefined;
     }
   }
+  let slot = 0;
   for (const collection of model.collections.values()) {
+    const at = slot++;
     Object.defineProperty(Api.prototype, collection.name, {
       enumerable: true,
       get(this: Api) {
-        const operations = new Operations(this[CONTEXT], collection);
-        Object.defineProperty(this, collection.name, { value: operations, enumerable: true });
-        return operations;
+        const operations = (this[OPERATIONS] ??= new Array<Operations | undefined>(count));
+        return (operations[at] ??= new Operations(this[CONTEXT], collection));
       },
     });
   }

@@ -3,7 +3,7 @@
  * @module
  */
 import { inspect, isDeepStrictEqual } from "node:util";
-import { CompiledQuery, type Compilable } from "kysely";
+import { createQueryId, RawNode, type CompiledQuery, type Compilable } from "kysely";
 import type { StatementKey } from "./statement-key.js";
 
 /**
@@ -17,6 +17,8 @@ export class Slot {
 
 interface Entry {
   readonly sql: string;
+  /** The operation node of the raw SQL, made once: the same for every execution. */
+  readonly node: RawNode;
   /** For each SQL parameter: the index of its plan value, or a constant wrapped in an array. */
   readonly sources: readonly (number | readonly [unknown])[];
 }
@@ -33,6 +35,7 @@ function compile(build: () => Compilable<unknown>): Entry {
   const compiled = build().compile();
   return {
     sql: compiled.sql,
+    node: RawNode.createWithSql(compiled.sql),
     sources: compiled.parameters.map((parameter) => (parameter instanceof Slot ? parameter.index : [parameter] as const)),
   };
 }
@@ -77,13 +80,27 @@ export class CompiledQueryCache {
       const source = sources[i]!;
       parameters[i] = typeof source === "number" ? values[source] : source[0];
     }
-    return CompiledQuery.raw(entry.sql, parameters);
+    return compiledQuery(entry, parameters);
+  }
+
+  /** Whether every hit is built again and compared (see {@link VERIFY_STATEMENTS}). */
+  get verifying(): boolean {
+    return this.#verify;
   }
 
   /** How many shapes are cached (for tests that guard against per-call compilation). */
   get size(): number {
     return this.#entries.size;
   }
+}
+
+/**
+ * What `CompiledQuery.raw` makes, without a new operation node and three frozen objects per
+ * execution: the node of a cached statement is made once, and the parameters are this
+ * execution's own array, which nothing changes.
+ */
+function compiledQuery(entry: Entry, parameters: unknown[]): CompiledQuery {
+  return { sql: entry.sql, query: entry.node, parameters, queryId: createQueryId() };
 }
 
 /** Throws when a statement built again for a key is not the one cached under it. */

@@ -162,33 +162,52 @@ function transactionContext(
 }
 
 /**
+ * The context of the root connection for a caller. A class, so that the context a request makes
+ * is one object: its methods are shared, not closures made per caller.
+ */
+class RootContext implements DataContext {
+  readonly runtime: DialectRuntime;
+  readonly model: Model;
+  readonly cache: CompiledQueryCache;
+  readonly db: Kysely<any>;
+  readonly transaction: undefined = undefined;
+
+  constructor(
+    readonly shared: Shared,
+    readonly user: Principal | null,
+    readonly trusted: boolean,
+    readonly textDates: boolean,
+  ) {
+    this.runtime = shared.runtime;
+    this.model = shared.model;
+    this.cache = shared.cache;
+    this.db = shared.runtime.kysely;
+  }
+
+  async atomic<T>(fn: (ctx: DataContext) => Promise<T>): Promise<T> {
+    const { shared, user, trusted } = this;
+    let state: TransactionState | undefined;
+    const result = await shared.runtime.transaction(async (trx, execute) => {
+      // A retried transaction starts over: what the failed attempt queued is dropped.
+      const current: TransactionState = (state = { afterCommit: [], changes: [], execute });
+      const ctx = transactionContext(shared, trx, current, user, trusted);
+      const result = await fn(ctx);
+      if (current.changes.length > 0) await shared.ports.logChanges(ctx, current.changes);
+      return result;
+    });
+    if (state !== undefined && state.afterCommit.length > 0) await runAfterCommit(shared.logger, state.afterCommit);
+    return result;
+  }
+
+  as(other: Principal | null, otherTrusted: boolean): DataContext {
+    return new RootContext(this.shared, other, otherTrusted, false);
+  }
+}
+
+/**
  * The context of the root connection for a caller; `atomic` opens a transaction (whose context
  * has `Date`s, whatever `textDates`).
  */
 export function rootContext(shared: Shared, user: Principal | null, trusted: boolean, textDates = false): DataContext {
-  return {
-    runtime: shared.runtime,
-    model: shared.model,
-    cache: shared.cache,
-    shared,
-    db: shared.runtime.kysely,
-    transaction: undefined,
-    user,
-    trusted,
-    textDates,
-    async atomic(fn) {
-      let state: TransactionState | undefined;
-      const result = await shared.runtime.transaction(async (trx, execute) => {
-        // A retried transaction starts over: what the failed attempt queued is dropped.
-        const current: TransactionState = (state = { afterCommit: [], changes: [], execute });
-        const ctx = transactionContext(shared, trx, current, user, trusted);
-        const result = await fn(ctx);
-        if (current.changes.length > 0) await shared.ports.logChanges(ctx, current.changes);
-        return result;
-      });
-      if (state !== undefined && state.afterCommit.length > 0) await runAfterCommit(shared.logger, state.afterCommit);
-      return result;
-    },
-    as: (other, otherSystem) => rootContext(shared, other, otherSystem),
-  };
+  return new RootContext(shared, user, trusted, textDates);
 }

@@ -44,8 +44,11 @@ export function limitsOf(ctx: DataContext, access: Access | undefined): Resolved
 export function checkLimits(ctx: DataContext, collection: CollectionModel, options: Record<string, unknown>): void {
   if (ctx.trusted) return;
   const limits = ctx.shared.limits;
-  checkWhereSize(collection, ctx.model, options["where"], limits);
-  checkIncludeSize(ctx.model, collection, options["include"], limits);
+  const where = options["where"];
+  const include = options["include"];
+  // Neither walks what is not an object: most reads have neither.
+  if (where !== undefined) checkWhereSize(collection, ctx.model, where, limits);
+  if (include !== undefined) checkIncludeSize(ctx.model, collection, include, limits);
 }
 
 /** Checks an id argument. */

@@ -3,17 +3,18 @@
  * @module
  */
 import { sql } from "kysely";
-import { accessFor, denied, type Access } from "../access/caller-access.js";
+import { accessFor, denied, type Access, type RuleValue } from "../access/caller-access.js";
 import type { Operation } from "../define/rules.js";
 import { invalidQuery as invalid } from "../errors/api-error.js";
 import type { CollectionModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
+import { keepGet, matchGet, statementOf, verifyKept, type GetMatch } from "./read-plan.js";
 import { planComputed } from "./computed.js";
 import { execute, type DataContext } from "./context.js";
 import { budgetOf, withIncludes } from "./includes.js";
 import { encodeCursor, orderTerms, planAfterCursor, planOrder } from "./order.js";
 import { checkId, checkLimits, checkOptions, limitsOf, planById, planReadShape, whereContext } from "./planning.js";
-import { decode, selectFrom, type Row } from "./rows.js";
+import { decode, project, selectFrom, type Row } from "./rows.js";
 import { checkLimit, planShape, type ReadShape } from "./shape.js";
 import { Plan, type StatementKey } from "./statement-key.js";
 import { and, buildCond, FALSE, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
@@ -23,6 +24,8 @@ export const DEFAULT_LIMIT = 100;
 
 const LIST_OPTIONS = new Set(["where", "orderBy", "limit", "offset", "cursor", "count", "select", "include"]);
 const READ_OPTIONS = new Set(["select", "include"]);
+/** The options of a get given none: read, never changed. */
+const NO_OPTIONS: Record<string, unknown> = Object.freeze({});
 
 
 /** Decodes rows (fetched with their computed fields), loads their includes and projects them. */
@@ -157,7 +160,11 @@ export async function readAccess(
   return { options, access };
 }
 
-/** Reads one record by id, or `null` (also when the caller may not see it). */
+/**
+ * Reads one record by id, or `null` (also when the caller may not see it). A get without
+ * `select` or `include` of a collection without computed fields is planned once per shape of
+ * its caller's rule (read-plan.ts); the others are planned each time.
+ */
 export async function getRecord(
   ctx: DataContext,
   collection: CollectionModel,
@@ -165,17 +172,59 @@ export async function getRecord(
   rawOptions: unknown,
 ): Promise<Row | null> {
   const key = checkId(id);
-  const { options, access } = await readAccess(ctx, collection, rawOptions, "get", ["get"]);
+  const options = rawOptions === undefined ? NO_OPTIONS : checkOptions(rawOptions, READ_OPTIONS, "get");
+  checkLimits(ctx, collection, options);
+  let access = accessFor(ctx.trusted, ctx.user, ctx.model, collection, ["get"], undefined, options["include"]);
+  if (access instanceof Promise) access = await access;
+  const keeps = options["select"] === undefined && options["include"] === undefined && collection.computed.length === 0;
+  if (!keeps) return getPlanned(ctx, collection, key, options, access, undefined);
+  const rule = access === undefined ? undefined : access.rule(collection, "get");
+  if (rule === false) {
+    planReadShape(ctx, collection, options, access);
+    return null;
+  }
+  const matched = matchGet(ctx.runtime, collection, key, rule);
+  if (matched === undefined) return getPlanned(ctx, collection, key, options, access, { rule, matched });
+  const shape = planReadShape(ctx, collection, options, access);
+  const statement = statementOf(matched, shape);
+  if (statement === undefined) return getPlanned(ctx, collection, key, options, access, { rule, matched });
+  const values = matched.values;
+  const query = ctx.cache.get(statement.key, values, statement.build);
+  if (ctx.cache.verifying) {
+    const plan = new Plan(collection.name);
+    planById(whereContext(ctx, plan, access), collection, key, ["get"]);
+    plan.shape(shape.key);
+    verifyKept(statement, values, plan.key("get"), plan.values);
+  }
+  const rows = (await execute<Row>(ctx, query)).rows;
+  if (rows.length === 0) return null;
+  // A get reads one row, within any budget: there are no includes to count.
+  decode(shape, ctx, rows);
+  return project(shape, rows)[0]!;
+}
+
+/** A get planned the way of every read; kept for the next of its shape when `keep` says so. */
+async function getPlanned(
+  ctx: DataContext,
+  collection: CollectionModel,
+  key: string,
+  options: Record<string, unknown>,
+  access: Access | undefined,
+  keep: { rule: RuleValue | undefined; matched: GetMatch | undefined } | undefined,
+): Promise<Row | null> {
   const plan = new Plan(collection.name);
+  if (keep !== undefined) plan.recorded = [];
   const context = whereContext(ctx, plan, access);
   const condition = planById(context, collection, key, ["get"]);
   const shape = planReadShape(ctx, collection, options, access);
   if (condition === FALSE) return null;
   plan.shape(shape.key);
   const computed = planComputed(context, shape);
-  const query = ctx.cache.get(plan.key("get"), plan.values, () =>
+  const statementKey = plan.key("get");
+  const query = ctx.cache.get(statementKey, plan.values, () =>
     selectFrom(ctx, shape, "t0", computed).where(buildCond(ctx.runtime, condition, "t0")),
   );
+  if (keep !== undefined) keepGet(ctx.runtime, collection, key, keep.rule, shape, plan, statementKey, condition, keep.matched);
   const rows = (await execute<Row>(ctx, query)).rows;
   if (rows.length === 0) return null;
   return (await finish(ctx, shape, rows, access))[0]!;

@@ -4,6 +4,7 @@
  * @module
  */
 import type { SelectQueryBuilder } from "kysely";
+import type { DialectRuntime } from "../dialects/dialect.js";
 import type { CollectionModel } from "../model/model.js";
 import { computedColumns, decodeComputed, type ComputedSelection } from "./computed.js";
 import type { DataContext } from "./context.js";
@@ -19,10 +20,20 @@ export function selectFrom(
   alias: string,
   computed: readonly ComputedSelection[],
 ): SelectQueryBuilder<any, any, Row> {
-  const query = ctx.runtime.kysely
+  return selectColumns(ctx.runtime, shape, alias, computed);
+}
+
+/** The same, from the runtime alone: for a statement built again later, with no caller's context at hand. */
+export function selectColumns(
+  runtime: DialectRuntime,
+  shape: ReadShape,
+  alias: string,
+  computed: readonly ComputedSelection[],
+): SelectQueryBuilder<any, any, Row> {
+  const query = runtime.kysely
     .selectFrom(`${shape.collection.name} as ${alias}`)
     .select(shape.columns.map((column) => `${alias}.${column.name}`));
-  return computed.length === 0 ? query : query.select(computedColumns(ctx.runtime, computed, alias));
+  return computed.length === 0 ? query : query.select(computedColumns(runtime, computed, alias));
 }
 
 /**

@@ -80,6 +80,27 @@ export function shapeKey(columns: readonly ColumnModel[], computed: readonly Com
   return key as ShapeKey;
 }
 
+/** How a value of a filter is checked and encoded: what `encodeValue` (where.ts) does with it. */
+export type Encoding = "value" | "ordered" | "list" | "pattern";
+
+/**
+ * One value a filter bound, as planning recorded it (when its plan records, see `Plan.recorded`):
+ * where it came from and how it was encoded, so that another value in the same place of a
+ * filter of the same shape can be bound without planning it again.
+ */
+export interface BoundValue {
+  /** The value as the filter held it. */
+  readonly raw: unknown;
+  /** The value bound (`raw` checked and encoded). */
+  readonly encoded: unknown;
+  /** Its index in the plan's values. */
+  readonly index: number;
+  readonly column: ColumnModel;
+  readonly path: string;
+  readonly encoding: Encoding;
+  readonly op: FilterOperator;
+}
+
 /** One sort key, as an order is recorded. */
 interface Sorted {
   readonly column: { readonly name: string };
@@ -97,6 +118,11 @@ interface Sorted {
  */
 export class Plan {
   readonly values: unknown[] = [];
+  /**
+   * The values filters bound, with where each came from, when the plan records them (see
+   * `BoundValue` in where.ts): set by a planner that keeps a plan of the statement's shape.
+   */
+  recorded: BoundValue[] | undefined;
   #key: string;
   #aliases = 0;
 

@@ -15,7 +15,7 @@ import { storableDate } from "../model/datetime.js";
 import { NUL, NUL_REFUSED } from "../model/text.js";
 import { Slot } from "./compiled-query-cache.js";
 import { limitExceeded, type ResolvedLimits } from "./limits.js";
-import type { Plan } from "./statement-key.js";
+import type { Encoding, Plan } from "./statement-key.js";
 import { isPlainObject } from "../define/object-keys.js";
 import { describeValue } from "../model/field-messages.js";
 
@@ -114,6 +114,38 @@ function filterValue(runtime: DialectRuntime, column: ColumnModel, value: unknow
   }
 }
 
+/**
+ * Checks and encodes a value of a filter, as planning does (`INVALID_QUERY` at `path` when it
+ * does not fit the column): `value` for equality and lists' items, `ordered` for comparisons,
+ * `list` for `in` / `notIn`, `pattern` for `contains`, `startsWith` and `endsWith`.
+ */
+export function encodeValue(runtime: DialectRuntime, column: ColumnModel, raw: unknown, path: string, encoding: Encoding, op: FilterOperator): unknown {
+  switch (encoding) {
+    case "value":
+      return filterValue(runtime, column, raw, path, true);
+    case "ordered":
+      return filterValue(runtime, column, raw, path, false);
+    case "list": {
+      if (!Array.isArray(raw)) invalid(path, `expected an array, got ${describeValue(raw)}`);
+      const encoded = raw.map((item, i) => filterValue(runtime, column, item, `${path}[${i}]`, true));
+      return runtime.encodeList(column.kind, encoded);
+    }
+    case "pattern":
+      if (typeof raw !== "string") invalid(path, `expected a string, got ${describeValue(raw)}`);
+      if (raw.includes(NUL)) invalid(path, NUL_REFUSED);
+      return runtime.encodePattern(op as "contains" | "startsWith" | "endsWith", raw);
+  }
+}
+
+/** Binds a value of a filter to the plan (checked and encoded), recording it when the plan records. */
+function bind(ctx: WhereContext, column: ColumnModel, raw: unknown, path: string, encoding: Encoding, op: FilterOperator): number {
+  const plan = ctx.plan;
+  const encoded = encodeValue(ctx.runtime, column, raw, path, encoding, op);
+  const index = plan.param(encoded);
+  plan.recorded?.push({ raw, encoded, index, column, path, encoding, op });
+  return index;
+}
+
 function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<string, unknown>, path: string): Cond {
   const plan = ctx.plan;
   const items: Cond[] = [];
@@ -138,7 +170,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
           plan.nullTest(op === "eq");
           items.push({ t: "null", column: column.name, not: op === "ne" });
         } else {
-          const p = plan.param(filterValue(ctx.runtime, column, value, at, true));
+          const p = bind(ctx, column, value, at, "value", operator);
           plan.operator(operator);
           items.push(op === "eq" ? { t: "cmp", column: column.name, op: "=", p } : { t: "distinct", column: column.name, p });
         }
@@ -148,7 +180,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
       case "lt":
       case "lte": {
         if (column.kind === "boolean") invalid(at, "booleans cannot be ordered; use eq or ne");
-        const p = plan.param(filterValue(ctx.runtime, column, value, at, false));
+        const p = bind(ctx, column, value, at, "ordered", operator);
         plan.operator(operator);
         items.push({ t: "cmp", column: column.name, op: COMPARE[operator], p });
         break;
@@ -157,8 +189,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
       case "notIn": {
         if (!Array.isArray(value)) invalid(at, `expected an array, got ${describeValue(value)}`);
         if (column.kind === "boolean") invalid(at, "use eq or ne on booleans");
-        const encoded = value.map((item, i) => filterValue(ctx.runtime, column, item, `${at}[${i}]`, true));
-        const p = plan.param(ctx.runtime.encodeList(column.kind, encoded));
+        const p = bind(ctx, column, value, at, "list", operator);
         plan.operator(operator);
         items.push({ t: "in", column, p, not: op === "notIn" });
         break;
@@ -169,7 +200,7 @@ function fieldFilter(ctx: WhereContext, column: ColumnModel, filter: Record<stri
         if (column.kind !== "text" && column.kind !== "id") invalid(at, `${op} applies to text fields only`);
         if (typeof value !== "string") invalid(at, `expected a string, got ${describeValue(value)}`);
         if (value.includes(NUL)) invalid(at, NUL_REFUSED);
-        const p = plan.param(ctx.runtime.encodePattern(operator, value));
+        const p = bind(ctx, column, value, at, "pattern", operator);
         plan.operator(operator);
         items.push({ t: "match", column: column.name, p });
         break;
@@ -194,7 +225,7 @@ function columnCondition(ctx: WhereContext, column: ColumnModel, value: unknown,
   }
   if (isPlainObject(value)) return fieldFilter(ctx, column, value, path);
   if (column.kind === "json") invalid(path, "JSON fields can only be tested with isNull");
-  const p = plan.param(filterValue(ctx.runtime, column, value, path, true));
+  const p = bind(ctx, column, value, path, "value", "eq");
   plan.operator("eq");
   return { t: "cmp", column: column.name, op: "=", p };
 }
