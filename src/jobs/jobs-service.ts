@@ -145,7 +145,7 @@ export class JobsService implements WorkerHost {
       (schedule, tick) =>
         this.store.insert(this.db, {
           name: schedule.jobName,
-          input: schedule.input ?? null,
+          input: JSON.stringify(schedule.input ?? null),
           runAt: tick,
           priority: 0,
           maxAttempts: attemptsOf(this.definitions.get(schedule.jobName)),
@@ -195,11 +195,13 @@ export class JobsService implements WorkerHost {
     return definition;
   }
 
-  /** The input as it is stored (JSON), checked as it will be read back; issues are under `path`. */
-  async #storable(name: string, definition: JobDefinition<z.ZodType>, input: unknown, path: readonly (string | number)[]): Promise<unknown> {
+  /** The input's JSON text, as it is stored, checked as it will be read back; issues are under `path`. */
+  async #storable(name: string, definition: JobDefinition<z.ZodType>, input: unknown, path: readonly (string | number)[]): Promise<string> {
+    let text: string;
     let stored: unknown;
     try {
-      stored = input === undefined ? null : JSON.parse(JSON.stringify(input));
+      text = input === undefined ? "null" : JSON.stringify(input);
+      stored = JSON.parse(text);
     } catch (error) {
       throw new TypeError(`enqueue("${name}"): the input must be JSON-serializable (${(error as Error).message}).`);
     }
@@ -214,7 +216,7 @@ export class JobsService implements WorkerHost {
         : `Invalid input of job ${name}`;
       throw validationError(heading, issuesOf(parsed.error, [...path]));
     }
-    return stored;
+    return text;
   }
 
   /** After the commit of `ctx`: the events, and the wake-up of workers. */
@@ -258,7 +260,7 @@ export class JobsService implements WorkerHost {
     }
     const { runAt, priority } = checkEnqueueOptions(name, options ?? {}, this.clock.now());
     if (inputs.length === 0) return [];
-    const stored: unknown[] = [];
+    const stored: string[] = [];
     for (const [index, input] of inputs.entries()) stored.push(await this.#storable(name, definition, input, [index]));
     const maxAttempts = attemptsOf(definition);
     const jobs = stored.map((input) => ({ name, input, runAt, priority, maxAttempts, idempotencyKey: undefined, tick: null }));

@@ -45,7 +45,8 @@ export interface LostAttempt {
 /** What a new job row holds. */
 export interface NewJob {
   readonly name: string;
-  readonly input: unknown;
+  /** The input's JSON text (`"null"` for none). */
+  readonly input: string;
   readonly runAt: number;
   readonly priority: number;
   readonly maxAttempts: number;
@@ -142,8 +143,10 @@ export class JobStore {
     );
   }
 
-  #time(ms: number): unknown {
-    return this.#runtime.encode("datetime", new Date(ms));
+  // ISO text, which both databases take for a datetime column: pg would write each Date
+  // parameter out in local time itself, twice per job.
+  #time(ms: number): string {
+    return new Date(ms).toISOString();
   }
 
   // The INSERT of enqueue, compiled once: enqueue is on the request path of actions and hooks.
@@ -170,8 +173,7 @@ export class JobStore {
     return [
       newId(),
       job.name,
-      // An absent input is the JSON document `null`, not SQL NULL, which the column refuses.
-      job.input === null ? "null" : this.#runtime.encode("json", job.input),
+      job.input,
       "queued",
       job.priority,
       job.runAt,

@@ -1,7 +1,8 @@
 /**
- * Time in handlers: `now` is the backend's clock when the attempt starts, and a job enqueued by a
- * schedule knows the tick it was enqueued for, on every attempt. A jobs table made before the
- * tick was stored gains its column on migrate, and its jobs run with no tick.
+ * Time in handlers: `now` is the backend's clock when the attempt starts (the job row's times are
+ * the clock's too), and a job enqueued by a schedule knows the tick it was enqueued for, on every
+ * attempt. A jobs table made before the tick was stored gains its column on migrate, and its jobs
+ * run with no tick.
  */
 import { sql } from "kysely";
 import { afterEach, beforeEach, expect, test } from "vitest";
@@ -54,10 +55,14 @@ describeEachDatabase("time in jobs", (db) => {
     const backend = instance();
     try {
       await backend.migrate();
-      await backend.system.enqueue("observe", undefined);
+      const { id } = await backend.system.enqueue("observe", undefined);
       clock.advance(5_000);
       await drainJobs(backend);
       expect(seen).toEqual([{ attempt: 1, now: new Date(START + 5_000), tick: null }]);
+      // The row's times are the clock's too: created at the enqueue, updated when it succeeded.
+      const stored = await backend.jobs.get(id);
+      expect(stored?.createdAt).toEqual(new Date(START));
+      expect(stored?.updatedAt).toEqual(new Date(START + 5_000));
     } finally {
       await backend.close();
     }
