@@ -51,6 +51,9 @@ export const JOBS_TOPIC = "jobs";
 /** How often a SQLite notifier reads `PRAGMA data_version` while anyone listens, in ms. */
 export const DATA_VERSION_INTERVAL = 25;
 
+/** How long `close()` waits for the publications made before it to go out, in ms. */
+const CLOSE_FLUSH_WAIT = 1000;
+
 /** The first characters of a message: the sender, then the topic, then the payload. */
 const SEPARATOR = "\u0001";
 
@@ -186,8 +189,12 @@ export function createNotifier(runtime: DialectRuntime, logger: Logger, bus?: Bu
     async close() {
       closed = true;
       listeners.clear();
-      // What was published before the close is still told (the database closes after this).
-      await flush();
+      // What was published before the close is still told (the database closes after this), if
+      // it goes out soon: a send waiting for a connection that a stuck request holds would
+      // otherwise hold the close up until the request ends.
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([flush(), new Promise<void>((resolve) => (waited = setTimeout(resolve, CLOSE_FLUSH_WAIT)))]);
+      clearTimeout(waited);
       await stop();
     },
   };

@@ -6,9 +6,11 @@
  */
 import { afterEach, beforeEach, expect, test } from "vitest";
 import pg from "pg";
+import { sql } from "kysely";
 import { inject } from "vitest";
 import { z } from "zod";
 import { createBackend, job, type DatabaseAdapter } from "cimiento";
+import { postgres } from "cimiento/postgres";
 import { partsOf } from "../../src/backend/backend-parts.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { quietLogger, sharedDatabase, type SharedDatabase } from "./support.js";
@@ -114,6 +116,19 @@ describeEachDatabase("waking workers", (db) => {
       await closing.close();
       expect(logger.warnings).toEqual([]);
       await expect.poll(() => heard.at(-1), { timeout: 5_000 }).toBe("2");
+    });
+
+    test("close() waits at most a second for an announcement that cannot go out (its connection held by a stuck statement)", async () => {
+      const { url, schema } = shared.connection as { url: string; schema: string };
+      const closing = createBackend({ database: postgres({ connectionString: url, schema, max: 1 }), jobs: { noted }, logger: quietLogger() });
+      // The pool's one connection, held by a statement that runs for 20 s.
+      const stuck = sql`select pg_sleep(20)`.execute(closing.db).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      partsOf(closing).jobs.notifier.publish("test", "1");
+      const started = Date.now();
+      await closing.close({ timeout: 0 });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await stuck;
     });
 
     test("the listening connection tells its listeners they may have missed something once it listens, and again when it connects again after being killed", async () => {
