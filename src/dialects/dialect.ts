@@ -192,6 +192,19 @@ export interface DialectRuntime {
    */
   readonly concurrentWrites: boolean;
   /**
+   * A condition, always true, that lets the transaction of the statement holding it commit
+   * without waiting for its log to reach the disk (PostgreSQL's `synchronous_commit = off`, for
+   * that transaction only); empty where commits do not wait for the disk one by one. For writes
+   * whose loss in a crash of the database server changes nothing (a job's claim).
+   */
+  readonly lazyCommit: string;
+  /**
+   * What follows a table's name in `FROM` to make a query read it through the index `name`:
+   * SQLite's `INDEXED BY` (without `ANALYZE` statistics, which SQLite does not gather by itself,
+   * its planner may prefer another index and sort); empty where the planner has statistics.
+   */
+  indexedBy(name: string): string;
+  /**
    * Holds the lock named `key`, in this database (and schema), until the transaction `trx` ends:
    * another transaction that asks for it waits until then. Nothing where a write transaction
    * holds the whole database already.

@@ -5,7 +5,12 @@
  * A claim is one `UPDATE` of the rows its subquery picks from the front of the due index, locked
  * (`FOR UPDATE SKIP LOCKED`) where transactions write concurrently; where a write holds the
  * whole database (SQLite) the statement alone is atomic. So no two workers claim the same
- * attempt, and a claim reads about as many rows as it takes, however long the queue. Successes
+ * attempt, and a claim reads about as many rows as it takes, however long the queue. A claim
+ * commits without waiting for the disk (`lazyCommit`): lost in a crash of the database server,
+ * it leaves its jobs queued, to be claimed again, as a claim whose worker died before its lease
+ * ended would; a later write that waits for the disk (the attempt's outcome, the handler's own
+ * writes) carries it to the disk first. It saves the job a wait for the disk on its way from
+ * enqueue to handler. Successes
  * are one `UPDATE` too (all those that end while the previous one runs): the job row holds its
  * latest attempt (worker, start, end), and a row of `cimiento_job_attempts` is written only for
  * an attempt that ends otherwise (failed, lost, released, cancelled), which the row of a later
@@ -18,7 +23,7 @@ import type { DialectRuntime } from "../dialects/dialect.js";
 import { ApiError } from "../errors/api-error.js";
 import type { Clock } from "../define/clock.js";
 import type { AttemptOutcome, JobAttempt, JobDetails, JobRecord, JobState } from "./job-record.js";
-import { ATTEMPTS_TABLE, FINISHED, JOBS_TABLE, QUEUED, RUNNING } from "./tables.js";
+import { ATTEMPTS_TABLE, DUE_INDEX, FINISHED, FINISHED_INDEX, JOBS_TABLE, LEASE_INDEX, QUEUED, RUNNING } from "./tables.js";
 
 /** A job a worker has claimed: the attempt it may run. */
 export interface ClaimedJob {
@@ -110,6 +115,11 @@ const CLAIMED = sql.raw(`"id", "name", "input", "attempts", "maxAttempts", "prio
 /** How many expired leases one pass of the reaper takes. */
 const REAP_BATCH = 100;
 
+/** Where transactions write concurrently, the lock of rows read to be claimed or deleted, skipping those another holds. */
+function skipLocked(runtime: DialectRuntime): RawBuilder<unknown> {
+  return sql.raw(runtime.concurrentWrites ? " for update skip locked" : "");
+}
+
 /** The job row an attempt holds: its id, locked by this worker, at this attempt, running. */
 function heldBy(worker: string, job: ClaimedJob) {
   return { id: job.id, lockedBy: worker, attempts: job.attempt, state: "running" } as const;
@@ -128,7 +138,7 @@ export class JobStore {
     this.#runtime = runtime;
     this.#clock = clock;
     const jobs = sql.table(JOBS_TABLE);
-    const lock = sql.raw(runtime.concurrentWrites ? " for update skip locked" : "");
+    const lock = skipLocked(runtime);
     this.#succeed = new Prepared(
       runtime.kysely,
       (p) => sql`update ${jobs} set "state" = 'succeeded', "finishedAt" = ${p("now")}, "leaseUntil" = null, "updatedAt" = ${p("updatedAt")}
@@ -138,7 +148,7 @@ export class JobStore {
     );
     this.#expired = new Prepared(
       runtime.kysely,
-      (p) => sql`select "id", "name", "attempts", "maxAttempts", "lockedBy", "startedAt" from ${jobs}
+      (p) => sql`select "id", "name", "attempts", "maxAttempts", "lockedBy", "startedAt" from ${jobs}${sql.raw(runtime.indexedBy(LEASE_INDEX))}
         where ${sql.raw(RUNNING)} and "leaseUntil" < ${p("now")} order by "leaseUntil" limit ${p("limit")}`,
     );
   }
@@ -277,14 +287,14 @@ export class JobStore {
     if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError(`cimiento: cannot claim ${limit} jobs.`);
     const runtime = this.#runtime;
     const jobs = sql.table(JOBS_TABLE);
-    const lock = sql.raw(runtime.concurrentWrites ? " for update skip locked" : "");
+    const lock = skipLocked(runtime);
     prepared = new Prepared(
       runtime.kysely,
       (p) => sql`update ${jobs} set "state" = 'running', "attempts" = "attempts" + 1, "lockedBy" = ${p("worker")},
         "leaseUntil" = ${p("leaseUntil")}, "startedAt" = ${p("now")}, "updatedAt" = ${p("updatedAt")}
-        where "id" in (select "id" from ${jobs} where ${sql.raw(QUEUED)} and "runAt" <= ${p("now")}
+        where "id" in (select "id" from ${jobs}${sql.raw(runtime.indexedBy(DUE_INDEX))} where ${sql.raw(QUEUED)} and "runAt" <= ${p("now")}
           and ${runtime.inList(sql.ref("name"), p("names"), "text")}
-          order by "priority" desc, "runAt", "id" limit ${sql.raw(String(limit))}${lock})
+          order by "priority" desc, "runAt", "id" limit ${sql.raw(String(limit))}${lock})${sql.raw(runtime.lazyCommit)}
         returning ${CLAIMED}`,
     );
     this.#claims.set(limit, prepared);
@@ -307,6 +317,17 @@ export class JobStore {
     return this.#expired.with({ now, limit });
   }
 
+  /**
+   * The due jobs of `names` in claim order, locked where transactions write concurrently: what a
+   * claim limited per name reads before it takes what fits (for the tests that read its plan).
+   */
+  dueStatement(names: readonly string[], limit: number, now: number): CompiledQuery {
+    const runtime = this.#runtime;
+    return sql`select "id", "name" from ${sql.table(JOBS_TABLE)}${sql.raw(runtime.indexedBy(DUE_INDEX))}
+      where ${sql.raw(QUEUED)} and "runAt" <= ${now} and "name" in (${sql.join(names)})
+      order by "priority" desc, "runAt", "id" limit ${limit}${skipLocked(runtime)}`.compile(runtime.kysely);
+  }
+
   async #claimLimited(
     worker: string,
     limit: number,
@@ -316,20 +337,10 @@ export class JobStore {
     now: number,
   ): Promise<ClaimedJob[]> {
     return this.#runtime.transaction(async (trx) => {
-      let query = trx
-        .selectFrom(JOBS_TABLE)
-        .select(["id", "name"])
-        .where(sql<boolean>`${sql.raw(QUEUED)}`)
-        .where("runAt", "<=", now)
-        .where("name", "in", names)
-        .orderBy("priority", "desc")
-        .orderBy("runAt")
-        .orderBy("id")
-        .limit(limit);
-      if (this.#runtime.concurrentWrites) query = query.forUpdate().skipLocked();
+      const { rows: due } = await trx.executeQuery<{ id: string; name: string }>(this.dueStatement(names, limit, now));
       const free = new Map(capacity);
       const take: string[] = [];
-      for (const row of await query.execute()) {
+      for (const row of due) {
         const left = free.get(row.name as string) ?? 0;
         if (left <= 0) continue;
         free.set(row.name as string, left - 1);
@@ -347,6 +358,7 @@ export class JobStore {
           updatedAt: this.#time(now),
         }))
         .where("id", "in", take)
+        .where(sql<boolean>`true${sql.raw(this.#runtime.lazyCommit)}`)
         .returning(["id", "name", "input", "attempts", "maxAttempts", "priority", "runAt", "tick"])
         .execute();
       return this.#claimed(rows, now);
@@ -589,22 +601,23 @@ export class JobStore {
     return { ...this.#record(row), history };
   }
 
+  /** Up to `batch` jobs in `states` that finished before `before`, oldest first: what a sweep deletes (for the tests that read its plan). */
+  finishedStatement(before: number, states: readonly JobState[], batch: number): CompiledQuery {
+    const runtime = this.#runtime;
+    return sql`select "id" from ${sql.table(JOBS_TABLE)}${sql.raw(runtime.indexedBy(FINISHED_INDEX))}
+      where ${sql.raw(FINISHED)} and "finishedAt" < ${before} and "state" in (${sql.join(states)})
+      order by "finishedAt" limit ${batch}${skipLocked(runtime)}`.compile(runtime.kysely);
+  }
+
   /**
    * Deletes up to `batch` jobs in `states` that finished before `before`, with their attempts
    * (oldest first, found through the index of finished jobs). Returns how many.
    */
   async sweep(before: number, states: readonly JobState[], batch: number): Promise<number> {
+    if (states.length === 0) return 0;
     return this.#runtime.transaction(async (trx) => {
-      let select = trx
-        .selectFrom(JOBS_TABLE)
-        .select("id")
-        .where(sql<boolean>`${sql.raw(FINISHED)}`)
-        .where("finishedAt", "<", before)
-        .where("state", "in", [...states])
-        .orderBy("finishedAt")
-        .limit(batch);
-      if (this.#runtime.concurrentWrites) select = select.forUpdate().skipLocked();
-      const ids = (await select.execute()).map((row) => row.id as string);
+      const { rows } = await trx.executeQuery<{ id: string }>(this.finishedStatement(before, states, batch));
+      const ids = rows.map((row) => row.id);
       if (ids.length === 0) return 0;
       await trx.deleteFrom(ATTEMPTS_TABLE).where("jobId", "in", ids).execute();
       await trx.deleteFrom(JOBS_TABLE).where("id", "in", ids).execute();

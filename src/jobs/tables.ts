@@ -13,6 +13,11 @@ export const JOBS_TABLE = "cimiento_jobs";
 export const QUEUED = `"state" = 'queued'`;
 export const RUNNING = `"state" = 'running'`;
 export const FINISHED = `"finishedAt" is not null`;
+
+/** The partial indexes of the worker's queries (store.ts names them where SQLite needs it). */
+export const DUE_INDEX = "cimiento_jobs_due";
+export const LEASE_INDEX = "cimiento_jobs_lease";
+export const FINISHED_INDEX = "cimiento_jobs_finished";
 export const ATTEMPTS_TABLE = "cimiento_job_attempts";
 
 export const jobsTable = systemCollection(JOBS_TABLE, {
@@ -41,11 +46,11 @@ export const jobsTable = systemCollection(JOBS_TABLE, {
   // repeats the index's predicate word for word (store.ts writes them from these constants).
   systemIndexes: [
     // The claim: due jobs in claim order, read from the front, as many as it claims.
-    { name: "cimiento_jobs_due", columns: ["priority", "runAt", "id"], descending: ["priority"], where: QUEUED, unique: false },
+    { name: DUE_INDEX, columns: ["priority", "runAt", "id"], descending: ["priority"], where: QUEUED, unique: false },
     // Expired leases: running jobs by the end of their lease.
-    { name: "cimiento_jobs_lease", columns: ["leaseUntil"], where: RUNNING, unique: false },
+    { name: LEASE_INDEX, columns: ["leaseUntil"], where: RUNNING, unique: false },
     // Retention and prune: finished jobs by when they finished.
-    { name: "cimiento_jobs_finished", columns: ["finishedAt"], where: FINISHED, unique: false },
+    { name: FINISHED_INDEX, columns: ["finishedAt"], where: FINISHED, unique: false },
   ],
 });
 

@@ -316,6 +316,7 @@ describeEachDatabase("jobs", (db) => {
     expect(await backend.jobs.get(done.id)).toBeNull();
     expect(await backend.jobs.get(cancelled.id)).toBeNull();
     expect((await backend.jobs.list()).map((job) => job.id)).toEqual([waiting.id, dead.id]);
+    expect(await backend.jobs.prune({ before: new Date(clock.now()), states: [] })).toBe(0);
     expect(await backend.jobs.prune({ before: new Date(clock.now()), states: ["failed"] })).toBe(1);
     expect((await backend.jobs.list()).map((job) => job.id)).toEqual([waiting.id]);
     const attempts = await backend.db.selectFrom("cimiento_job_attempts" as never).selectAll().execute();

@@ -185,6 +185,10 @@ function open(options: PostgresOptions, logger?: Logger): DialectRuntime {
     ddl: postgresDdl,
     introspect: introspectPostgres,
     concurrentWrites: true,
+    // Evaluated once, as an init plan; `true` makes it last until the transaction ends.
+    lazyCommit: ` and (select set_config('synchronous_commit', 'off', true)) is not null`,
+    // Autovacuum keeps statistics, and the claim's plan is tested under a generic plan too.
+    indexedBy: () => "",
     lock: async (trx, key) => {
       await sql`select pg_advisory_xact_lock(hashtext(${key}), hashtext(coalesce(current_schema(), '')))`.execute(trx);
     },

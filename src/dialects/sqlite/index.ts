@@ -187,6 +187,10 @@ function open(options: SqliteOptions): DialectRuntime {
     introspect: introspectSqlite,
     // A write transaction begins IMMEDIATE, holding the whole database: no row needs a lock.
     concurrentWrites: false,
+    // With synchronous = NORMAL in WAL mode, no commit waits for the disk; with FULL, every one
+    // does, as the host asked.
+    lazyCommit: "",
+    indexedBy: (name) => ` indexed by "${name.replaceAll('"', '""')}"`,
     lock: async () => {},
     currentSchema: async () => undefined,
     migratorTransactions: false,
