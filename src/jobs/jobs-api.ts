@@ -182,8 +182,9 @@ export interface WorkerOptions<Name extends string = string> {
    */
   readonly concurrency?: number;
   /**
-   * How often an idle worker looks for due jobs, in ms (a job enqueued in this process wakes it
-   * at once).
+   * How often an idle worker looks for due jobs, in ms: for what a wake-up missed (an enqueue
+   * in this process, or heard from another, wakes it at once, and it sleeps no later than the
+   * time the next delayed job or retry it knows of becomes due).
    * @default 1000
    */
   readonly pollInterval?: number;

@@ -23,7 +23,7 @@ import type { DialectRuntime } from "../dialects/dialect.js";
 import { ApiError } from "../errors/api-error.js";
 import type { Clock } from "../define/clock.js";
 import type { AttemptOutcome, JobAttempt, JobDetails, JobRecord, JobState } from "./job-record.js";
-import { ATTEMPTS_TABLE, DUE_INDEX, FINISHED, FINISHED_INDEX, JOBS_TABLE, LEASE_INDEX, QUEUED, RUNNING } from "./tables.js";
+import { ATTEMPTS_TABLE, DUE_INDEX, FINISHED, FINISHED_INDEX, JOBS_TABLE, LEASE_INDEX, QUEUED, RUNNING, STATE_RUN_AT_INDEX } from "./tables.js";
 
 /** A job a worker has claimed: the attempt it may run. */
 export interface ClaimedJob {
@@ -326,6 +326,24 @@ export class JobStore {
     return sql`select "id", "name" from ${sql.table(JOBS_TABLE)}${sql.raw(runtime.indexedBy(DUE_INDEX))}
       where ${sql.raw(QUEUED)} and "runAt" <= ${now} and "name" in (${sql.join(names)})
       order by "priority" desc, "runAt", "id" limit ${limit}${skipLocked(runtime)}`.compile(runtime.kysely);
+  }
+
+  /** The statement of `nextDue` (for the tests that read its plan). */
+  nextDueStatement(names: readonly string[], now: number): CompiledQuery {
+    const runtime = this.#runtime;
+    return sql`select "runAt" from ${sql.table(JOBS_TABLE)}${sql.raw(runtime.indexedBy(STATE_RUN_AT_INDEX))}
+      where ${sql.raw(QUEUED)} and "runAt" > ${now} and "name" in (${sql.join(names)})
+      order by "runAt" limit 1`.compile(runtime.kysely);
+  }
+
+  /**
+   * When the first queued job of `names` that is not due at `now` becomes due (ms), or `null`:
+   * how long an idle worker may sleep before it has a job to claim.
+   */
+  async nextDue(names: readonly string[], now: number): Promise<number | null> {
+    if (names.length === 0) return null;
+    const { rows } = await this.#runtime.kysely.executeQuery<{ runAt: number | string }>(this.nextDueStatement(names, now));
+    return rows.length === 0 ? null : Number(rows[0]!.runAt);
   }
 
   async #claimLimited(

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { field } from "../define/field.js";
 import { systemCollection } from "../define/collection.js";
+import { indexName } from "../model/model.js";
 
 export const JOBS_TABLE = "cimiento_jobs";
 
@@ -13,12 +14,14 @@ export const JOBS_TABLE = "cimiento_jobs";
 export const QUEUED = `"state" = 'queued'`;
 export const RUNNING = `"state" = 'running'`;
 export const FINISHED = `"finishedAt" is not null`;
+export const ATTEMPTS_TABLE = "cimiento_job_attempts";
 
 /** The partial indexes of the worker's queries (store.ts names them where SQLite needs it). */
 export const DUE_INDEX = "cimiento_jobs_due";
+/** Queued jobs by due time: what finds when the next job not due yet becomes due. */
+export const STATE_RUN_AT_INDEX = indexName(JOBS_TABLE, ["state", "runAt"], false);
 export const LEASE_INDEX = "cimiento_jobs_lease";
 export const FINISHED_INDEX = "cimiento_jobs_finished";
-export const ATTEMPTS_TABLE = "cimiento_job_attempts";
 
 export const jobsTable = systemCollection(JOBS_TABLE, {
   fields: {

@@ -65,6 +65,8 @@ export class Worker {
   #stopping = false;
   #wake: (() => void) | undefined;
   #woken = false;
+  /** The due time of a job the last sleep ran until, if it ended so. */
+  #sleptUntil: number | null = null;
   /** When this worker last looked for expired leases (real time). */
   #reaped = 0;
   #loop: Promise<void> | undefined;
@@ -118,6 +120,7 @@ export class Worker {
     const host = this.#host;
     while (!this.#stopping) {
       let claimedAny = false;
+      let nextDue: number | null = null;
       try {
         if (this.#schedules) await host.scheduler.tick(host.clock.now());
         const free = this.#concurrency - this.#running.size;
@@ -125,6 +128,8 @@ export class Worker {
           const claimed = await host.store.claim(this.name, free, this.#capacity(), this.#leaseDuration);
           for (const job of claimed) this.#start(job);
           claimedAny = claimed.length > 0;
+          // Nothing due: the first job that becomes due (delayed, or a retry) ends the sleep.
+          if (!claimedAny) nextDue = await host.store.nextDue(this.#names, host.clock.now());
         }
         // Expired leases are looked for apart from the claim (after it, not to delay a wake-up),
         // at most once per poll interval; a job they queue again is claimed at the next pass.
@@ -139,7 +144,7 @@ export class Worker {
         host.logger.error("The job worker could not claim jobs; it tries again at the next poll.", { error });
       }
       if (claimedAny || this.#stopping) continue;
-      await this.#sleep();
+      await this.#sleep(nextDue);
     }
   }
 
@@ -160,7 +165,8 @@ export class Worker {
     });
   }
 
-  #sleep(): Promise<void> {
+  /** Sleeps until woken, the poll interval passes, the next schedule tick, or `nextDue`. */
+  #sleep(nextDue: number | null): Promise<void> {
     if (this.#woken) {
       this.#woken = false;
       return Promise.resolve();
@@ -168,9 +174,22 @@ export class Worker {
     const host = this.#host;
     let delay = this.#pollInterval;
     const tick = this.#schedules ? host.scheduler.nextTick() : null;
-    if (tick !== null) delay = Math.max(0, Math.min(delay, tick - host.clock.now()));
+    const now = host.clock.now();
+    if (tick !== null) delay = Math.max(0, Math.min(delay, tick - now));
+    // Until the next job is due, a millisecond more for timers that fire a little before the
+    // clock says; unless the last sleep ran until that very time and the job is still not due:
+    // the backend's clock does not follow real time (a test clock), and the poll finds it.
+    let untilDue: number | null = null;
+    if (nextDue !== null && nextDue !== this.#sleptUntil && nextDue - now + 1 < delay) {
+      delay = Math.max(0, nextDue - now + 1);
+      untilDue = nextDue;
+    }
+    this.#sleptUntil = null;
     return new Promise((resolve) => {
-      const timer = setTimeout(done, delay);
+      const timer = setTimeout(() => {
+        this.#sleptUntil = untilDue;
+        done();
+      }, delay);
       function done() {
         clearTimeout(timer);
         resolve();

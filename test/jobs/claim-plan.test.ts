@@ -118,6 +118,12 @@ describeEachDatabase("the claim's plan", (db) => {
 
     test("a claim limited per name reads the due index too", limitedClaimReadsDueIndex);
 
+    test("when the next job becomes due is read from the (state, runAt) index, without sorting", async () => {
+      const details = await plan(store().nextDueStatement(["a", "b"], NOW));
+      expect(details.some((detail) => /SEARCH cimiento_jobs USING (?:COVERING )?INDEX cimiento_jobs_state_runAt_idx \(state=\? AND runAt>\?\)/.test(detail))).toBe(true);
+      expect(details.filter((detail) => /TEMP B-TREE|^SCAN cimiento_jobs$/.test(detail))).toEqual([]);
+    });
+
     test("the retention sweep reads the index of finished jobs, oldest first", sweepReadsFinishedIndex);
 
     test("with ANALYZE statistics, the plans are the same", async () => {

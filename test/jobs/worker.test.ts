@@ -4,7 +4,9 @@
  */
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { z } from "zod";
+import type { LogEvent } from "kysely";
 import { collection, createBackend, field, job, type JobEvent } from "cimiento";
+import { testClock } from "cimiento/testing";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { quietLogger } from "./support.js";
 
@@ -83,6 +85,20 @@ describeEachDatabase("jobs worker", (db) => {
     expect(backend.jobs.started).toBe(false);
   });
 
+  test("a delayed job runs at its time, not at the worker's next poll", async () => {
+    backend.jobs.start({ pollInterval: 60_000 });
+    // The worker finds nothing, and sleeps until its next poll, a minute away.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = next("started");
+    const enqueued = Date.now();
+    const { id } = await backend.system.enqueue("wait", { n: 1 }, { delay: 300 });
+    await started;
+    const waited = Date.now() - enqueued;
+    expect(waited).toBeGreaterThanOrEqual(300);
+    expect(waited).toBeLessThan(5_000);
+    expect((await backend.jobs.get(id))!.state).toBe("running");
+  });
+
   test("stop() waits for running jobs to finish", async () => {
     const started = next("started");
     backend.jobs.start({ pollInterval: 50 });
@@ -142,5 +158,31 @@ describeEachDatabase("jobs worker", (db) => {
   test("start() checks its options", () => {
     expect(() => backend.jobs.start({ concurrency: 0 })).toThrow("backend.jobs.start(): concurrency must be a positive number, got 0.");
     expect(backend.jobs.started).toBe(false);
+  });
+});
+
+describeEachDatabase("jobs worker, with a clock that does not follow real time", (db) => {
+  test("a job not due by the backend's clock is looked for again at the poll, not in a loop", async () => {
+    const looks: string[] = [];
+    const fresh = await db.fresh({ log: (event: LogEvent) => void (/"runAt" > /.test(event.query.sql) && looks.push(event.query.sql)) });
+    const clock = testClock(Date.parse("2030-01-01T00:00:00Z"));
+    const noop = job({ input: z.object({}), handler: () => {} });
+    const backend = createBackend({ database: fresh.database, jobs: { noop }, clock, logger: quietLogger() });
+    try {
+      await backend.migrate();
+      await backend.system.enqueue("noop", {}, { delay: 5 });
+      backend.jobs.start({ pollInterval: 60_000 });
+      // Real time passes; the backend's clock stays where it was, so the job never becomes due.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // One look at start, one after sleeping until the job's time, then the poll, a minute
+      // away (on PostgreSQL the listening connection's start wakes the worker once more).
+      // Sleeping until the job's time again and again would look about a hundred times.
+      expect(looks.length).toBeGreaterThanOrEqual(2);
+      expect(looks.length).toBeLessThanOrEqual(4);
+      expect((await backend.jobs.list({ state: "queued" })).length).toBe(1);
+    } finally {
+      await backend.close();
+      await fresh.drop();
+    }
   });
 });
