@@ -123,7 +123,9 @@ export async function runAction<I, O>(
         system ??= services.scopeOf(tx.as(null, true));
         return system as ActionContext<unknown>["system"];
       },
-      db: tx.db as ActionContext<unknown>["db"],
+      get db() {
+        return tx.db as ActionContext<unknown>["db"];
+      },
       request,
       call: (other, otherInput) => {
         const otherName = Object.entries(services.actions).find(([, known]) => known === (other as unknown))?.[0];

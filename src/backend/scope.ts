@@ -24,13 +24,16 @@ class ScopeOfContext {
   #data: Data | undefined;
   #actions: Record<string, (input: unknown) => Promise<unknown>> | undefined;
   readonly user: DataContext["user"];
-  readonly db: DataContext["db"];
 
   constructor(ctx: DataContext, services: ActionServices) {
     this.#ctx = ctx;
     this.#services = services;
     this.user = ctx.user;
-    this.db = ctx.db;
+  }
+
+  /** The Kysely instance of the scope's connection or transaction (a transaction's is made when first read). */
+  get db(): DataContext["db"] {
+    return this.#ctx.db;
   }
 
   get data(): Data {

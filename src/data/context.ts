@@ -138,27 +138,39 @@ async function runAfterCommit(logger: Logger, handlers: readonly (() => void | P
   }
 }
 
-function transactionContext(
-  shared: Shared,
-  trx: Kysely<any>,
-  state: TransactionState,
-  user: Principal | null,
-  trusted: boolean,
-): DataContext {
-  const ctx: DataContext = {
-    runtime: shared.runtime,
-    model: shared.model,
-    cache: shared.cache,
-    shared,
-    db: trx,
-    transaction: state,
-    user,
-    trusted,
-    textDates: false,
-    atomic: (fn) => fn(ctx),
-    as: (other, otherTrusted) => transactionContext(shared, trx, state, other, otherTrusted),
-  };
-  return ctx;
+/**
+ * The context of an open transaction for a caller. Its Kysely instance is made when first read:
+ * the data layer runs its statements with the transaction's `execute` where the driver has one.
+ */
+class TransactionContext implements DataContext {
+  readonly runtime: DialectRuntime;
+  readonly model: Model;
+  readonly cache: CompiledQueryCache;
+  readonly textDates = false;
+
+  constructor(
+    readonly shared: Shared,
+    readonly trx: () => Kysely<any>,
+    readonly transaction: TransactionState,
+    readonly user: Principal | null,
+    readonly trusted: boolean,
+  ) {
+    this.runtime = shared.runtime;
+    this.model = shared.model;
+    this.cache = shared.cache;
+  }
+
+  get db(): Kysely<any> {
+    return this.trx();
+  }
+
+  atomic<T>(fn: (ctx: DataContext) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  as(other: Principal | null, otherTrusted: boolean): DataContext {
+    return new TransactionContext(this.shared, this.trx, this.transaction, other, otherTrusted);
+  }
 }
 
 /**
@@ -187,14 +199,19 @@ class RootContext implements DataContext {
   async atomic<T>(fn: (ctx: DataContext) => Promise<T>): Promise<T> {
     const { shared, user, trusted } = this;
     let state: TransactionState | undefined;
-    const result = await shared.runtime.transaction(async (trx, execute) => {
+    const run = async (trx: () => Kysely<any>, execute: TransactionExecute | undefined) => {
       // A retried transaction starts over: what the failed attempt queued is dropped.
       const current: TransactionState = (state = { afterCommit: [], changes: [], execute });
-      const ctx = transactionContext(shared, trx, current, user, trusted);
+      const ctx = new TransactionContext(shared, trx, current, user, trusted);
       const result = await fn(ctx);
       if (current.changes.length > 0) await shared.ports.logChanges(ctx, current.changes);
       return result;
-    });
+    };
+    const { runtime } = shared;
+    const result =
+      runtime.transactionLazily !== undefined
+        ? await runtime.transactionLazily(run)
+        : await runtime.transaction((trx, execute) => run(() => trx, execute));
     if (state !== undefined && state.afterCommit.length > 0) await runAfterCommit(shared.logger, state.afterCommit);
     return result;
   }

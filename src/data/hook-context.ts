@@ -16,7 +16,9 @@ export function hookContext(ctx: DataContext): HookContext {
       system ??= ports.systemScope(ctx);
       return system;
     },
-    db: ctx.db as HookContext["db"],
+    get db() {
+      return ctx.db as HookContext["db"];
+    },
     afterCommit: (fn) => afterCommit(ctx, fn),
     enqueue: ((name: string, input: unknown, options?: EnqueueOptions) => ports.enqueue(ctx, name, input, options)) as HookContext["enqueue"],
   };

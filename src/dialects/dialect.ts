@@ -141,6 +141,12 @@ export interface DialectRuntime {
    * once the transaction has ended, as the instance does).
    */
   transaction<T>(fn: (trx: Kysely<any>, execute?: TransactionExecute) => Promise<T>): Promise<T>;
+  /**
+   * `transaction`, for a function that runs its statements with `execute` and may never need
+   * the transaction's Kysely instance: `trx()` makes it on first call (then returns that one).
+   * Where the driver has no `execute`, absent: `transaction` serves.
+   */
+  readonly transactionLazily?: (<T>(fn: (trx: () => Kysely<any>, execute: TransactionExecute) => Promise<T>) => Promise<T>) | undefined;
   /** Converts a value of a column kind to what the driver binds. `null` stays `null`. */
   encode(kind: ColumnKind, value: unknown): unknown;
   /** Converts what the driver returned for a column kind to the value users see. */

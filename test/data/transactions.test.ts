@@ -82,6 +82,13 @@ describeEachDatabase("transactions", (db) => {
     });
     await expect(committed.data.posts.count()).rejects.toThrow("Transaction is already committed");
     await expect(committed.db.selectFrom("posts").selectAll().execute()).rejects.toThrow("Transaction is already committed");
+    // Its Kysely instance first read after the commit refuses too.
+    let unread!: Tx;
+    await backend.system.transaction(async (tx) => {
+      unread = tx;
+      await tx.data.posts.count();
+    });
+    await expect(unread.db.selectFrom("posts").selectAll().execute()).rejects.toThrow("Transaction is already committed");
     let rolledBack!: Tx;
     const outcome = backend.system.transaction(async (tx) => {
       rolledBack = tx;

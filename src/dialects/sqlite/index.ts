@@ -18,7 +18,7 @@ import {
   type LogConfig,
   type SqlBool,
 } from "kysely";
-import { isDestroyedError, type DatabaseAdapter, type DialectRuntime, type ErrorClass } from "../dialect.js";
+import { isDestroyedError, type DatabaseAdapter, type DialectRuntime, type ErrorClass, type TransactionExecute } from "../dialect.js";
 import { loadPackage } from "../../support/load-package.js";
 import type { ColumnKind } from "../../model/model.js";
 import { sqliteDdl } from "./sqlite-ddl.js";
@@ -153,21 +153,24 @@ function open(options: SqliteOptions): DialectRuntime {
   const config = { dialect, ...(options.log === undefined ? {} : { log: options.log }) };
   const kysely = new Kysely<any>(config);
   const executor = kysely.getExecutor();
+  // The driver runs the transaction itself, and hands the function the statements' runner and
+  // what makes a Kysely transaction bound to the connection, when the function asks for one.
+  const transactionLazily = <T>(fn: (trx: () => Kysely<any>, execute: TransactionExecute) => Promise<T>): Promise<T> =>
+    driver.transaction((transaction) => {
+      let trx: Kysely<any> | undefined;
+      const made = () => (trx ??= new Transaction<any>({ config, dialect, driver, executor: executor.withConnectionProvider(transaction) }));
+      return fn(made, transaction.execute);
+    });
   return {
     name: "sqlite",
     kysely,
     // Kysely's executor logs statements: with a log configured, every statement goes through it.
     executeDirectly: options.log === undefined ? (query) => driver.executeIfFree(query) : undefined,
     // Kysely's executor logs statements, and its transaction logs begin and commit: with a log
-    // configured, transactions go through it. Without, the driver runs them itself, and hands
-    // the function a Kysely transaction bound to the connection, and its statements' runner.
+    // configured, transactions go through it. Without, the driver runs them itself.
     transaction:
-      options.log === undefined
-        ? (fn) =>
-            driver.transaction((transaction) =>
-              fn(new Transaction<any>({ config, dialect, driver, executor: executor.withConnectionProvider(transaction) }), transaction.execute),
-            )
-        : (fn) => kysely.transaction().execute(fn),
+      options.log === undefined ? (fn) => transactionLazily((trx, execute) => fn(trx(), execute)) : (fn) => kysely.transaction().execute(fn),
+    transactionLazily: options.log === undefined ? transactionLazily : undefined,
     encode,
     decode,
     decodes: (kind) => kind === "boolean" || kind === "datetime" || kind === "json",
