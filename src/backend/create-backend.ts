@@ -519,11 +519,7 @@ export function createBackend<
   const backend: Backend<WithAuthUsers<S, Au>, D, A, J> = {
     dialect: database.dialect,
     system,
-    as: (caller) => {
-      const user = principalOf(caller);
-      // Only the scope: its context is the scope's own.
-      return (user === null ? anonymous.scope : createScope(rootContext(shared, user, false), services)) as unknown as Scope<WithAuthUsers<S, Au>, D, A, "caller", J>;
-    },
+    as: (caller) => callerOf(principalOf(caller)).scope as unknown as Scope<WithAuthUsers<S, Au>, D, A, "caller", J>,
     db: runtime.kysely as Kysely<DB<WithAuthUsers<S, Au>, D>>,
     migrate: (migrateOptions = {}) =>
       migrate(runtime, storage, { ...migrateOptions, migrations: migrateOptions.migrations ?? options.migrations }),

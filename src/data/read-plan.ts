@@ -61,6 +61,8 @@ interface RuleTemplate {
 
 /** The rule shapes kept per collection; a collection whose rules take more shapes plans the others each time. */
 const MAX_TEMPLATES = 16;
+/** The read shapes kept per rule shape (one per set of field rules its callers have). */
+const MAX_STATEMENTS = 16;
 const templates = new WeakMap<CollectionModel, RuleTemplate[]>();
 
 function isLeaf(value: unknown): boolean {
@@ -201,7 +203,7 @@ export function keepGet(
     build: () => selectColumns(runtime, shape, "t0", NO_COMPUTED).where(buildCond(runtime, condition, "t0")),
   };
   if (matched !== undefined) {
-    if (matched.template.statements.size < MAX_TEMPLATES) matched.template.statements.set(shape, statement);
+    if (matched.template.statements.size < MAX_STATEMENTS) matched.template.statements.set(shape, statement);
     return;
   }
   let kept = templates.get(collection);

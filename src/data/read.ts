@@ -4,7 +4,6 @@
  */
 import { sql } from "kysely";
 import { accessFor, denied, type Access, type RuleValue } from "../access/caller-access.js";
-import type { Operation } from "../define/rules.js";
 import { invalidQuery as invalid } from "../errors/api-error.js";
 import type { CollectionModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
@@ -144,20 +143,6 @@ export async function countRecords(ctx: DataContext, collection: CollectionModel
   const plan = new Plan(collection.name);
   const { where } = planFilter(ctx, plan, collection, access, options["where"], "list");
   return countPlanned(ctx, collection, where, plan.key("count"), plan.values);
-}
-
-/** Checks `select`/`include` options and resolves the caller's access for them. */
-export async function readAccess(
-  ctx: DataContext,
-  collection: CollectionModel,
-  rawOptions: unknown,
-  what: string,
-  operations: readonly Operation[],
-): Promise<{ options: Record<string, unknown>; access: Access | undefined }> {
-  const options = checkOptions(rawOptions, READ_OPTIONS, what);
-  checkLimits(ctx, collection, options);
-  const access = await accessFor(ctx.trusted, ctx.user, ctx.model, collection, operations, undefined, options["include"]);
-  return { options, access };
 }
 
 /**

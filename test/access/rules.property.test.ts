@@ -11,8 +11,9 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { ApiError, collection, createBackend, field, type Backend, type Principal, type RuleContext } from "cimiento";
+import { ApiError, collection, field, type Backend, type Principal, type RuleContext } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { openBackend } from "../setup/backend.js";
 
 const SEED = Number(process.env["CIMIENTO_FC_SEED"] ?? 20_261_125);
 const SCALE = Number(process.env["CIMIENTO_FC_RUNS"] ?? 1);
@@ -565,17 +566,13 @@ function expectCoverage(tally: Tally, labels: readonly string[], numRuns: number
 
 describeEachDatabase("access rules (property)", (db) => {
   let backend: TestBackend;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const fresh = await db.fresh();
-    drop = fresh.drop;
-    backend = createBackend({ database: fresh.database, collections });
-    await backend.migrate();
+    ({ backend, close } = await openBackend(db, collections));
   });
   afterAll(async () => {
-    await backend?.close();
-    await drop?.();
+    await close?.();
   });
 
   /** Replaces every record with `dataset`'s. */

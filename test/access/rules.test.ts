@@ -4,8 +4,9 @@
  * the caller's own `or` cannot widen what a rule lets through.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { ApiError, collection, createBackend, field, type Backend, type Principal } from "cimiento";
+import { ApiError, collection, field, type Backend, type Principal } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { openBackend } from "../setup/backend.js";
 
 type RuleValue = boolean | Record<string, unknown>;
 
@@ -62,17 +63,13 @@ const NOT_FOUND = { code: "NOT_FOUND", status: 404 };
 
 describeEachDatabase("access rules", (db) => {
   let backend: Backend<typeof collections, "sqlite" | "postgres">;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const fresh = await db.fresh();
-    drop = fresh.drop;
-    backend = createBackend({ database: fresh.database, collections });
-    await backend.migrate();
+    ({ backend, close } = await openBackend(db, collections));
   });
   afterAll(async () => {
-    await backend?.close();
-    await drop?.();
+    await close?.();
   });
 
   describe("a missing rule denies", () => {

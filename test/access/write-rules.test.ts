@@ -5,8 +5,9 @@
  * caller may not read than for one that does not exist (references, ids, upsert).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { collection, createBackend, field, type ApiError, type Principal, type RuleContext } from "cimiento";
+import { collection, field, type ApiError, type Backend, type Principal, type RuleContext } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { openBackend } from "../setup/backend.js";
 import { failure } from "../setup/failure.js";
 
 const signedIn = ({ user }: RuleContext) => user !== null;
@@ -87,8 +88,8 @@ function told(error: ApiError, id: string): unknown {
 }
 
 describeEachDatabase("write rules against a hostile caller", (db) => {
-  let backend: ReturnType<typeof createBackend<typeof collections, "sqlite" | "postgres">>;
-  let drop: () => Promise<void>;
+  let backend: Backend<typeof collections, "sqlite" | "postgres">;
+  let close: () => Promise<void>;
   let alice: Principal; // owns team Blue
   let mallory: Principal; // owns team Red, no member of Blue
   let blue: string;
@@ -99,10 +100,7 @@ describeEachDatabase("write rules against a hostile caller", (db) => {
   const as = (principal: Principal) => backend.as(principal).data;
 
   beforeAll(async () => {
-    const fresh = await db.fresh();
-    drop = fresh.drop;
-    backend = createBackend({ database: fresh.database, collections });
-    await backend.migrate();
+    ({ backend, close } = await openBackend(db, collections));
     const { data } = backend.system;
     alice = { id: (await data.users.create({ name: "Alice" })).id, role: "member" };
     mallory = { id: (await data.users.create({ name: "Mallory" })).id, role: "member" };
@@ -117,8 +115,7 @@ describeEachDatabase("write rules against a hostile caller", (db) => {
     queues["red"] = redProject;
   });
   afterAll(async () => {
-    await backend?.close();
-    await drop?.();
+    await close?.();
   });
 
   const blueMemberships = async () =>

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, expectTypeOf, test, vi } from "vitest";
 import { CompiledQueryCache } from "../../src/data/compiled-query-cache.js";
 import { collection, createBackend, field, SchemaError, type Backend } from "cimiento";
 import { describeEachDatabase } from "../setup/dialects.js";
+import { openBackend } from "../setup/backend.js";
 
 const users = collection("users", {
   fields: {
@@ -47,14 +48,11 @@ const collections = { users, articles, favorites, follows };
 
 describeEachDatabase("computed fields", (db) => {
   let backend: Backend<typeof collections, "sqlite" | "postgres">;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    const fresh = await db.fresh();
-    drop = fresh.drop;
-    backend = createBackend({ database: fresh.database, collections });
-    await backend.migrate();
+    ({ backend, close } = await openBackend(db, collections));
     const { data } = backend.system;
     const [ada, bob, cy] = await data.users.createMany([{ name: "Ada" }, { name: "Bob" }, { name: "Cy" }]);
     Object.assign(ids, { ada: ada!.id, bob: bob!.id, cy: cy!.id });
@@ -75,8 +73,7 @@ describeEachDatabase("computed fields", (db) => {
     ]);
   });
   afterAll(async () => {
-    await backend.close();
-    await drop();
+    await close();
   });
 
   test("a count and a per-caller flag come with every read, computed for the caller", async () => {

@@ -3,7 +3,8 @@
  * through a join collection (many-to-many).
  */
 import { z } from "zod";
-import { collection, createBackend, field, type Backend } from "cimiento";
+import { collection, field, type Backend } from "cimiento";
+import { openBackend } from "../setup/backend.js";
 import type { FreshOptions, TestDatabase } from "../setup/dialects.js";
 
 export const users = collection("users", {
@@ -54,17 +55,8 @@ export const collections = { users, posts, comments, tags, postTags };
 export type Blog = Backend<typeof collections, "sqlite" | "postgres">;
 
 /** A migrated backend over a fresh database, and how to close and drop it. */
-export async function openBlog(db: TestDatabase, options?: FreshOptions) {
-  const fresh = await db.fresh(options);
-  const backend = createBackend({ database: fresh.database, collections });
-  await backend.migrate();
-  return {
-    backend,
-    close: async () => {
-      await backend.close();
-      await fresh.drop();
-    },
-  };
+export function openBlog(db: TestDatabase, options?: FreshOptions) {
+  return openBackend(db, collections, options);
 }
 
 /** Names of records, sorted, for order-insensitive comparisons. */

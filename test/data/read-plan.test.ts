@@ -7,7 +7,8 @@
  * reused for another.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { collection, createBackend, field, type Backend, type Principal } from "cimiento";
+import { collection, field, type Backend, type Principal } from "cimiento";
+import { openBackend } from "../setup/backend.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 
 type Rule = boolean | Record<string, unknown>;
@@ -46,13 +47,10 @@ const caller = (id: string): Principal => ({ id, role: "member" });
 
 describeEachDatabase("kept plans of get", (db) => {
   let backend: Backend<typeof collections, "sqlite" | "postgres">;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const fresh = await db.fresh();
-    drop = fresh.drop;
-    backend = createBackend({ database: fresh.database, collections });
-    await backend.migrate();
+    ({ backend, close } = await openBackend(db, collections));
     const { data } = backend.system;
     await data.authors.create({ id: "w1", name: "Ann", banned: false });
     await data.authors.create({ id: "w2", name: "Bo", banned: true });
@@ -62,8 +60,7 @@ describeEachDatabase("kept plans of get", (db) => {
     await data.posts.create({ id: "p3", title: "three", owner: "alice", published: false, views: 500, note: null, at: at(3), writer: null });
   });
   afterAll(async () => {
-    await backend?.close();
-    await drop?.();
+    await close?.();
   });
 
   /** Which of the posts the caller gets, each read twice (the second from the kept plan). */
