@@ -13,7 +13,7 @@
  */
 import { RECORDS } from "./fixture.js";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,6 +40,8 @@ export interface CountSettings {
   readonly jobs: number;
   /** Only these scenario keys (each then counted alone in its process); all when absent. */
   readonly only?: readonly string[];
+  /** A folder to keep each counted phase's callgrind file in, for `callgrind_annotate`. */
+  readonly keep?: string;
 }
 
 /** One row: a scenario on a dialect, its baseline and cimiento, in instructions per request. */
@@ -69,6 +71,13 @@ export interface InstructionResults {
 
 /** The committed results. */
 export const RESULTS_FILE = fileURLToPath(new URL("./results/instructions.json", import.meta.url));
+
+/**
+ * Uncounted requests before each scenario's counted ones, by default: enough for V8 to have
+ * optimised what a request runs (300 left the action's figure half compilation; from 3,000 on
+ * it moves by about 1%).
+ */
+export const WARMUP = 3000;
 
 /** V8 in its predictable mode, with the collector callable between phases. */
 const V8_FLAGS = ["--expose-gc", "--predictable", "--predictable-gc-schedule", "--random-seed=1", "--hash-seed=1"];
@@ -100,7 +109,7 @@ function output(command: string, args: string[]): Promise<{ code: number | null;
 }
 
 /** The instructions of each of the task's items, per request, counted in one process under callgrind. */
-async function countProcess(task: CountTask, folder: string, name: string): Promise<number[]> {
+async function countProcess(task: CountTask, folder: string, name: string, keep: string | undefined): Promise<number[]> {
   const prefix = join(folder, name);
   const { code, text } = await output("valgrind", [
     "--tool=callgrind",
@@ -108,23 +117,26 @@ async function countProcess(task: CountTask, folder: string, name: string): Prom
     "--smc-check=all-non-file",
     "--dump-before=uv_os_getpriority",
     `--callgrind-out-file=${prefix}.%p`,
+    // A kept file names its functions in full: its phase's names are defined in earlier dumps.
+    ...(keep === undefined ? [] : ["--compress-strings=no", "--compress-pos=no"]),
     process.execPath,
     ...V8_FLAGS,
     BUNDLE,
     JSON.stringify(task),
   ]);
   if (code !== 0) throw new Error(`The counting process ${name} failed (${code}):\n${text.split("\n").slice(-30).join("\n")}`);
-  const dumps = new Map<number, number>();
+  const dumps = new Map<number, { file: string; total: number }>();
   for (const file of readdirSync(folder)) {
     const match = /^(.+)\.\d+\.(\d+)$/.exec(file);
     if (match === null || join(folder, match[1]!) !== prefix) continue;
     const totals = /^totals:\s*(\d+)/m.exec(readFileSync(join(folder, file), "utf8"));
-    if (totals !== null) dumps.set(Number(match[2]), Number(totals[1]));
+    if (totals !== null) dumps.set(Number(match[2]), { file: join(folder, file), total: Number(totals[1]) });
   }
   return task.items.map((item, j) => {
-    const total = dumps.get(2 * j + 2);
-    if (total === undefined) throw new Error(`Callgrind wrote no counted phase for ${name} ${item}.`);
-    return total / task.count;
+    const dump = dumps.get(2 * j + 2);
+    if (dump === undefined) throw new Error(`Callgrind wrote no counted phase for ${name} ${item}.`);
+    if (keep !== undefined) copyFileSync(dump.file, join(keep, `${name}-${item}.callgrind`));
+    return dump.total / task.count;
   });
 }
 
@@ -161,7 +173,7 @@ async function countDatabase(database: BenchDatabase, settings: CountSettings, l
           const started = Date.now();
           const { warmup, count, seed } = settings;
           const task: CountTask = { subject, items, dialect: database.dialect, target, idsFile, warmup, count, seed };
-          const perRequest = await countProcess(task, folder, `${database.dialect}-${subject}`);
+          const perRequest = await countProcess(task, folder, `${database.dialect}-${subject}`, settings.keep);
           log(`  ${database.dialect} ${subject}: counted in ${Math.round((Date.now() - started) / 1000)} s`);
           return new Map(items.map((item, j) => [item, perRequest[j]!]));
         } finally {
@@ -229,12 +241,15 @@ export async function countInstructions(
 
 /**
  * Settings from the environment: `INSTR_WARMUP`, `INSTR_COUNT`, `INSTR_SEED`, `INSTR_JOBS`,
- * `INSTR_ONLY` (comma-separated scenario keys).
+ * `INSTR_ONLY` (comma-separated scenario keys), `INSTR_KEEP` (a folder for the callgrind files).
  */
-export function settingsFromEnv(defaults: Omit<CountSettings, "jobs"> = { warmup: 300, count: 300, seed: 1 }): CountSettings {
+export function settingsFromEnv(defaults: Omit<CountSettings, "jobs"> = { warmup: WARMUP, count: 300, seed: 1 }): CountSettings {
   const env = process.env;
   const only = env["INSTR_ONLY"]?.split(",").filter(Boolean);
+  const keep = env["INSTR_KEEP"];
+  if (keep !== undefined) mkdirSync(keep, { recursive: true });
   return {
+    ...(keep === undefined ? {} : { keep }),
     warmup: Number(env["INSTR_WARMUP"] ?? defaults.warmup),
     count: Number(env["INSTR_COUNT"] ?? defaults.count),
     seed: Number(env["INSTR_SEED"] ?? defaults.seed),

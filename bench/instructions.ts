@@ -4,11 +4,12 @@
  * the in-process get, on SQLite, and on PostgreSQL when `CIMIENTO_TEST_POSTGRES_URL` is set.
  * Writes `bench/results/instructions.json` and prints the table.
  *
- * Environment: `INSTR_WARMUP` (uncounted requests per scenario, default 300), `INSTR_COUNT`
+ * Environment: `INSTR_WARMUP` (uncounted requests per scenario, default 3,000), `INSTR_COUNT`
  * (counted requests per scenario, default 300), `INSTR_SEED` (of the random ids, default 1),
  * `INSTR_JOBS` (processes under valgrind at once, default 2), `BENCH_DIALECTS` (e.g. `sqlite`),
  * `INSTR_ONLY` (scenario keys, comma-separated: those alone, printed and not written, to look at
- * one scenario without the others before it in its process).
+ * one scenario without the others before it in its process), `INSTR_KEEP` (a folder: keep each
+ * counted phase's callgrind file there, its function names in full).
  * @module
  */
 import { writeFileSync } from "node:fs";
