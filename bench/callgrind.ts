@@ -40,7 +40,7 @@ export interface CountSettings {
   readonly jobs: number;
   /** Only these scenario keys (each then counted alone in its process); all when absent. */
   readonly only?: readonly string[];
-  /** A folder to keep each counted phase's callgrind file in, for `callgrind_annotate`. */
+  /** A folder to keep each counted phase's callgrind file in. */
   readonly keep?: string;
 }
 
@@ -78,6 +78,38 @@ export const RESULTS_FILE = fileURLToPath(new URL("./results/instructions.json",
  * it moves by about 1%).
  */
 export const WARMUP = 3000;
+
+/**
+ * Where V8 compiles, left out of the count: its runtime's entries to its compilers (lazy,
+ * baseline and optimizing; none of them calls another). When a function gets optimised is an
+ * accident of the counts that V8 keeps, which a change anywhere in a request moves, while what
+ * is compiled is compiled once; counted, it hid changes of the requests' own work behind a
+ * swing of tens of thousands of instructions per request.
+ */
+const COMPILING = /^v8::internal::Runtime_(?:Compile|InstallBaselineCode)/;
+
+/**
+ * The instructions a dump counts, but those of V8's compilers: its total less what its calls
+ * into them cost, with all they called (the cost line after a `calls=` line is inclusive).
+ */
+export function countedWithoutCompiling(text: string): number {
+  const totals = /^totals:\s*(\d+)/m.exec(text) ?? /^summary:\s*(\d+)/m.exec(text);
+  if (totals === null) throw new Error("A callgrind dump without totals.");
+  let compiling = 0;
+  let caller = "";
+  let callee = "";
+  let call = false;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("fn=")) caller = line.slice(3);
+    else if (line.startsWith("cfn=")) callee = line.slice(4);
+    else if (line.startsWith("calls=")) call = true;
+    else if (call && /^[+\-*\d]/.test(line)) {
+      call = false;
+      if (COMPILING.test(callee) && !COMPILING.test(caller)) compiling += Number(line.trim().split(/\s+/)[1] ?? 0);
+    }
+  }
+  return Number(totals[1]) - compiling;
+}
 
 /** V8 in its predictable mode, with the collector callable between phases. */
 const V8_FLAGS = ["--expose-gc", "--predictable", "--predictable-gc-schedule", "--random-seed=1", "--hash-seed=1"];
@@ -117,8 +149,10 @@ async function countProcess(task: CountTask, folder: string, name: string, keep:
     "--smc-check=all-non-file",
     "--dump-before=uv_os_getpriority",
     `--callgrind-out-file=${prefix}.%p`,
-    // A kept file names its functions in full: its phase's names are defined in earlier dumps.
-    ...(keep === undefined ? [] : ["--compress-strings=no", "--compress-pos=no"]),
+    // Every dump names its functions in full (compressed, a name is defined in the first dump
+    // that meets it), so that the calls into V8's compilers can be found in it.
+    "--compress-strings=no",
+    "--compress-pos=no",
     process.execPath,
     ...V8_FLAGS,
     BUNDLE,
@@ -129,8 +163,9 @@ async function countProcess(task: CountTask, folder: string, name: string, keep:
   for (const file of readdirSync(folder)) {
     const match = /^(.+)\.\d+\.(\d+)$/.exec(file);
     if (match === null || join(folder, match[1]!) !== prefix) continue;
-    const totals = /^totals:\s*(\d+)/m.exec(readFileSync(join(folder, file), "utf8"));
-    if (totals !== null) dumps.set(Number(match[2]), { file: join(folder, file), total: Number(totals[1]) });
+    const phase = Number(match[2]);
+    // Only the counted phases (even dumps) are read: a warm-up's dump is large.
+    if (phase % 2 === 0) dumps.set(phase, { file: join(folder, file), total: countedWithoutCompiling(readFileSync(join(folder, file), "utf8")) });
   }
   return task.items.map((item, j) => {
     const dump = dumps.get(2 * j + 2);
