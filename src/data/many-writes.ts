@@ -15,7 +15,7 @@ import { checkLimits, checkOptions, whereContext } from "./planning.js";
 import { changedRow, holdsFor } from "./proposed.js";
 import type { Row } from "./rows.js";
 import { Plan } from "./statement-key.js";
-import { afterRule, changedSlots, updateOne } from "./update.js";
+import { afterRule, changedSlots, changing, updateOne } from "./update.js";
 import { and, buildCond, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
 import { ruleOf } from "./write-access.js";
 import { withWriteErrors } from "./write-errors.js";
@@ -29,9 +29,9 @@ import { updateInput } from "./write-input.js";
 export async function updateManyRecords(ctx: DataContext, collection: CollectionModel, rawOptions: unknown): Promise<{ count: number }> {
   const options = checkOptions(rawOptions, new Set(["where", "data"]), "updateMany");
   const plan = new Plan(collection.name);
-  const { access, where, context } = await planMany(ctx, collection, options, "update", plan);
+  const { access, where, context, rule } = await planMany(ctx, collection, options, "update", plan);
   const input = await updateInput(ctx, collection, access, options["data"] ?? {});
-  if (!hooked(collection, "update")) return { count: await updateWhere(ctx, collection, context, where, input) };
+  if (!hooked(collection, "update")) return { count: await updateWhere(ctx, collection, context, where, rule, input) };
   return ctx.atomic(async (tx) => {
     const ids = await idsOf(tx, collection, plan, where);
     // Each record's own copy: a slug made for one is not another's.
@@ -74,7 +74,7 @@ async function planMany(
   options: Record<string, unknown>,
   operation: "update" | "delete",
   plan: Plan,
-): Promise<{ access: Access | undefined; where: Cond; context: WhereContext }> {
+): Promise<{ access: Access | undefined; where: Cond; context: WhereContext; rule: Cond }> {
   const where = requireWhere(options, `${operation}Many`);
   checkLimits(ctx, collection, { where });
   // With hooks a many-write goes record by record, which also reads the `get` rule.
@@ -82,7 +82,8 @@ async function planMany(
   if (ruleOf(access, collection, operation) === false) throw denied(ctx.user, `You may not ${operation} ${collection.name}.`);
   const context = whereContext(ctx, plan, access);
   const planned = planWhere(context, collection, where, "where");
-  return { access, context, where: and(planned, planRule(context, collection, "list"), planRule(context, collection, operation)) };
+  const rule = planRule(context, collection, operation);
+  return { access, context, rule, where: and(planned, planRule(context, collection, "list"), rule) };
 }
 
 /** The ids of the records a many-write reaches, when it must go record by record (hooks). */
@@ -96,17 +97,19 @@ async function idsOf(ctx: DataContext, collection: CollectionModel, plan: Plan, 
 
 /**
  * The update of every record `where` reaches, in one statement, after one that refuses the
- * whole write when the update rule would not hold for some record after the change.
+ * whole write when the update rule (`rule`, planned in `where`) would not hold for some record
+ * after the change; that one only when the change sets a column the rule reads.
  */
 async function updateWhere(
   ctx: DataContext,
   collection: CollectionModel,
   context: WhereContext,
   where: Cond,
+  rule: Cond,
   input: Record<string, unknown>,
 ): Promise<number> {
   const plan = context.plan;
-  const after = afterRule(context, collection);
+  const after = afterRule(context, collection, rule, changing(collection, input));
   const changed = collection.columns.filter((column) => input[column.name] !== undefined);
   const values = [...plan.values];
   const first = values.length;

@@ -78,6 +78,10 @@ export function planById(
   id: string,
   operations: readonly Operation[],
 ): Cond {
-  const byId: Cond = { t: "cmp", column: "id", op: "=", p: context.plan.param(id) };
-  return and(byId, ...operations.map((operation) => planRule(context, collection, operation)));
+  return and(idCondition(context, id), ...operations.map((operation) => planRule(context, collection, operation)));
+}
+
+/** Plans `id = ?`, the record of `id`. */
+export function idCondition(context: WhereContext, id: string): Cond {
+  return { t: "cmp", column: "id", op: "=", p: context.plan.param(id) };
 }

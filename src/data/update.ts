@@ -11,11 +11,11 @@ import { complete } from "./complete.js";
 import { execute, type DataContext } from "./context.js";
 import { generates, withUpdatedSlugs } from "./generated.js";
 import { hookContext } from "./hook-context.js";
-import { checkId, planById, whereContext } from "./planning.js";
+import { checkId, idCondition, whereContext } from "./planning.js";
 import { changedRow, holdsFor } from "./proposed.js";
 import { decodeAll, type Row } from "./rows.js";
 import { Plan } from "./statement-key.js";
-import { buildCond, planRule, TRUE, type Cond, type WhereContext } from "./where.js";
+import { and, buildCond, planRule, TRUE, type Cond, type WhereContext } from "./where.js";
 import { ruleOf, shapeFor, unreachable } from "./write-access.js";
 import { withWriteErrors } from "./write-errors.js";
 import { afterWrite, inTransactionIf, keepsChanges, needsTransaction, readWhole, snapshot } from "./write-hooks.js";
@@ -57,8 +57,8 @@ export async function updateOne(
   const plan = new Plan(collection.name);
   const context = whereContext(ctx, plan, access);
   // The record must be one the caller can see and may update.
-  const condition = planById(context, collection, id, ["get", "update"]);
-  const after = afterRule(context, collection);
+  const rule = planRule(context, collection, "update");
+  const condition = and(idCondition(context, id), planRule(context, collection, "get"), rule);
   let previous: Row | null = null;
   if (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || keepsChanges(collection)) {
     previous = (await readWhole(ctx, collection, plan, condition)) ?? null;
@@ -68,6 +68,7 @@ export async function updateOne(
       if (changed !== undefined) input = validate(collection.updateSchema, collection, undefined, changed);
     }
   }
+  const after = afterRule(context, collection, rule, changing(collection, input));
   const first = plan.values.length;
   const write = async () => {
     // Planned anew on each run: a retried write may set a different slug.
@@ -97,12 +98,47 @@ export async function updateOne(
 
 /**
  * The caller's update rule, planned again for the record after the change (no moving a record
- * out of the caller's reach); `TRUE` when it holds for any record.
+ * out of the caller's reach). `TRUE` when it holds for any record, and when the change sets none
+ * of the record's own columns the rule reads: then `rule`, the same rule planned on the record
+ * before the change (which the write's condition holds), decides it alike, since what the rule
+ * reads elsewhere is read from the tables as they are before the write in both.
  */
-export function afterRule(context: WhereContext, collection: CollectionModel): Cond {
-  if (context.access === undefined || context.access.rule(collection, "update") === true) return TRUE;
+export function afterRule(context: WhereContext, collection: CollectionModel, rule: Cond, changed: ReadonlySet<string>): Cond {
+  if (context.access === undefined || context.access.rule(collection, "update") === true || !reads(rule, changed)) return TRUE;
   context.plan.afterChange();
   return planRule(context, collection, "update");
+}
+
+/** The columns an update of `input` may set: those it gives, a slug made anew, and `updatedAt`. */
+export function changing(collection: CollectionModel, input: Record<string, unknown>): Set<string> {
+  const names = new Set<string>(["updatedAt"]);
+  for (const column of collection.columns) if (input[column.name] !== undefined) names.add(column.name);
+  for (const generated of collection.generated) if (generated.kind === "slug" && generated.update) names.add(generated.column.name);
+  return names;
+}
+
+/** Whether a planned condition reads one of `columns` of its own record (not of related ones). */
+function reads(cond: Cond, columns: ReadonlySet<string>): boolean {
+  switch (cond.t) {
+    case "cmp":
+    case "null":
+    case "distinct":
+    case "match":
+      return columns.has(cond.column);
+    case "in":
+      return columns.has(cond.column.name);
+    case "and":
+    case "or":
+      return cond.items.some((item) => reads(item, columns));
+    case "not":
+      return reads(cond.item, columns);
+    case "one":
+      return columns.has(cond.relation.column);
+    case "many":
+      return columns.has("id");
+    case "const":
+      return false;
+  }
 }
 
 /**

@@ -132,10 +132,32 @@ describeEachDatabase("statements per request", (db) => {
   test("a filter rule is pushed into the one statement of an update, outside a transaction", async () => {
     const alice = backend.as({ id: "user-0", role: "member" });
     statements = [];
-    await alice.data.notes.update(ids[0]!, { title: "mine" });
+    await alice.data.notes.update(ids[0]!, { title: "mine", owner: "user-0" });
     // The record before the change, and as the change would leave it, must match the rule.
     expect(statements).toHaveLength(1);
     expect(statements[0]).toMatch(/^update .* where .*"owner".* and exists \(select 1 from \(select .*"owner"/i);
+  });
+
+  test("an update that sets no column its rule reads checks the rule once, on the record before the change", async () => {
+    const alice = backend.as({ id: "user-0", role: "member" });
+    statements = [];
+    await alice.data.notes.update(ids[0]!, { title: "mine again" });
+    // The rule reads "owner", which the change keeps: as the record is, so it will be.
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^update .* where .*"owner"/i);
+    expect(statements[0]).not.toMatch(/exists/i);
+  });
+
+  test("updateMany checks its rule after the change in a statement of its own only when the change sets a column the rule reads", async () => {
+    const alice = backend.as({ id: "user-0", role: "member" });
+    statements = [];
+    expect(await alice.data.notes.updateMany({ where: { views: { lt: 6 } }, data: { title: "bulk" } })).toEqual({ count: 2 });
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^update /i);
+    statements = [];
+    expect(await alice.data.notes.updateMany({ where: { views: { lt: 6 } }, data: { owner: "user-0" } })).toEqual({ count: 2 });
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/^select .* not exists/i);
   });
 
   test("a filter rule is pushed into the one statement of a create, outside a transaction", async () => {
