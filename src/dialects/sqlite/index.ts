@@ -24,6 +24,7 @@ import type { ColumnKind } from "../../model/model.js";
 import { sqliteDdl } from "./sqlite-ddl.js";
 import { introspectSqlite } from "./sqlite-introspector.js";
 import { BEGIN_IMMEDIATE, SqliteDriver } from "./sqlite-driver.js";
+import { dateOf } from "../../support/iso-date.js";
 
 /** Options of {@link sqlite}. */
 export interface SqliteOptions {
@@ -111,7 +112,7 @@ function decode(kind: ColumnKind, value: unknown): unknown {
     case "boolean":
       return value === 1;
     case "datetime":
-      return new Date(value as string);
+      return typeof value === "string" ? dateOf(value) : new Date(value as number);
     case "json":
       return JSON.parse(value as string);
     default:
