@@ -16,7 +16,7 @@ import { changedRow, holdsFor } from "./proposed.js";
 import type { Row } from "./rows.js";
 import { Plan } from "./statement-key.js";
 import { afterRule, changedSlots, changing, updateOne } from "./update.js";
-import { and, buildCond, planRule, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
+import { and, buildCond, planRules, planWhere, TRUE, type Cond, type WhereContext } from "./where.js";
 import { ruleOf } from "./write-access.js";
 import { withWriteErrors } from "./write-errors.js";
 import { hooked } from "./write-hooks.js";
@@ -82,8 +82,8 @@ async function planMany(
   if (ruleOf(access, collection, operation) === false) throw denied(ctx.user, `You may not ${operation} ${collection.name}.`);
   const context = whereContext(ctx, plan, access);
   const planned = planWhere(context, collection, where, "where");
-  const rule = planRule(context, collection, operation);
-  return { access, context, rule, where: and(planned, planRule(context, collection, "list"), rule) };
+  const [listRule, rule] = planRules(context, collection, ["list", operation]) as [Cond, Cond];
+  return { access, context, rule, where: and(planned, listRule, rule) };
 }
 
 /** The ids of the records a many-write reaches, when it must go record by record (hooks). */

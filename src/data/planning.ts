@@ -13,7 +13,7 @@ import type { DataContext } from "./context.js";
 import type { ResolvedLimits } from "./limits.js";
 import { checkIncludeSize, planShape, type ReadShape } from "./shape.js";
 import type { Plan } from "./statement-key.js";
-import { and, checkWhereSize, planRule, type Cond, type WhereContext } from "./where.js";
+import { and, checkWhereSize, planRules, type Cond, type WhereContext } from "./where.js";
 
 /** The planning context of one statement of `ctx`, for a caller's `access`. */
 export function whereContext(ctx: DataContext, plan: Plan, access: Access | undefined): WhereContext {
@@ -78,7 +78,8 @@ export function planById(
   id: string,
   operations: readonly Operation[],
 ): Cond {
-  return and(idCondition(context, id), ...operations.map((operation) => planRule(context, collection, operation)));
+  const byId = idCondition(context, id);
+  return and(byId, ...planRules(context, collection, operations));
 }
 
 /** Plans `id = ?`, the record of `id`. */

@@ -188,6 +188,11 @@ export class Plan {
     this.#key += value === "filter" ? "R" : value ? "R1;" : "R0;";
   }
 
+  /** A rule of the caller the same as an earlier one of the statement's, which holds it already. */
+  sameRule(): void {
+    this.#key += "R=;";
+  }
+
   /** A computed field: the filter of what it counts follows, or `countsNothing`. */
   computed(name: string): void {
     this.#key += `|c:${name}:`;

@@ -15,7 +15,7 @@ import { checkId, idCondition, whereContext } from "./planning.js";
 import { changedRow, holdsFor } from "./proposed.js";
 import { decodeAll, type Row } from "./rows.js";
 import { Plan } from "./statement-key.js";
-import { and, buildCond, planRule, TRUE, type Cond, type WhereContext } from "./where.js";
+import { and, buildCond, planRule, planRules, TRUE, type Cond, type WhereContext } from "./where.js";
 import { ruleOf, shapeFor, unreachable } from "./write-access.js";
 import { withWriteErrors } from "./write-errors.js";
 import { afterWrite, inTransactionIf, keepsChanges, needsTransaction, readWhole, snapshot } from "./write-hooks.js";
@@ -57,8 +57,9 @@ export async function updateOne(
   const plan = new Plan(collection.name);
   const context = whereContext(ctx, plan, access);
   // The record must be one the caller can see and may update.
-  const rule = planRule(context, collection, "update");
-  const condition = and(idCondition(context, id), planRule(context, collection, "get"), rule);
+  const byId = idCondition(context, id);
+  const [readRule, rule] = planRules(context, collection, ["get", "update"]) as [Cond, Cond];
+  const condition = and(byId, readRule, rule);
   let previous: Row | null = null;
   if (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || keepsChanges(collection)) {
     previous = (await readWhole(ctx, collection, plan, condition)) ?? null;

@@ -339,10 +339,46 @@ export function planRule(ctx: WhereContext, collection: CollectionModel, operati
   }
 }
 
-/** Combines conditions with AND, dropping the trivially true ones. */
+/**
+ * Plans the caller's rules for `operations`, in turn: a rule whose filter is the same as an
+ * earlier one's (as a blog's `get` and `update` often are) is not planned again, and is that
+ * one's condition (which `and` then holds once).
+ */
+export function planRules(ctx: WhereContext, collection: CollectionModel, operations: readonly Operation[]): Cond[] {
+  const conds: Cond[] = [];
+  for (let i = 0; i < operations.length; i++) {
+    const access = ctx.access;
+    const value = access?.rule(collection, operations[i]!);
+    const same = typeof value === "object" ? operations.findIndex((earlier, j) => j < i && sameFilter(access!.rule(collection, earlier), value)) : -1;
+    if (same < 0) conds.push(planRule(ctx, collection, operations[i]!));
+    else {
+      ctx.plan.sameRule();
+      conds.push(conds[same]!);
+    }
+  }
+  return conds;
+}
+
+/** Whether two rule filters are the same: the same keys in the same order, the same values. */
+function sameFilter(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (Array.isArray(a) !== Array.isArray(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  const keys = Object.keys(a);
+  const others = Object.keys(b);
+  if (keys.length !== others.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key !== others[i] || !sameFilter((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/** Combines conditions with AND, dropping the trivially true ones and a condition given twice. */
 export function and(...conds: Cond[]): Cond {
   if (conds.some((cond) => cond.t === "const" && !cond.value)) return FALSE;
-  const items = conds.filter((cond) => !(cond.t === "const" && cond.value));
+  const items = conds.filter((cond, i) => !(cond.t === "const" && cond.value) && conds.indexOf(cond) === i);
   if (items.length === 0) return TRUE;
   return items.length === 1 ? items[0]! : { t: "and", items };
 }

@@ -33,6 +33,13 @@ const drafts = collection("drafts", {
   access: { create: ({ user }) => (user === null ? false : { owner: user.id }) },
 });
 
+/** A blog's rules: a memo is read, changed and removed when published or by its owner. */
+const readable = ({ user }: { user: { id: string } | null }) => (user === null ? { published: true } : { or: [{ published: true }, { owner: user.id }] });
+const memos = collection("memos", {
+  fields: { title: field.text(), owner: field.text(), published: field.boolean().default(false) },
+  access: { list: readable, get: readable, create: () => true, update: readable, delete: readable },
+});
+
 const view = action({
   input: z.object({ id: z.string() }),
   http: { method: "POST", path: "/notes/:id/view" },
@@ -53,7 +60,7 @@ describeEachDatabase("statements per request", (db) => {
   let ids: string[] = [];
 
   function open(database: Parameters<typeof createBackend>[0]["database"]) {
-    return createBackend({ database: database!, collections: { notes, drafts }, actions: { view } });
+    return createBackend({ database: database!, collections: { notes, drafts, memos }, actions: { view } });
   }
 
   beforeAll(async () => {
@@ -146,6 +153,32 @@ describeEachDatabase("statements per request", (db) => {
     expect(statements).toHaveLength(1);
     expect(statements[0]).toMatch(/^update .* where .*"owner"/i);
     expect(statements[0]).not.toMatch(/exists/i);
+  });
+
+  test("a rule the same as another the statement holds is held once, and still refuses what it refuses", async () => {
+    const [mine, theirs, published] = await backend.system.data.memos.createMany([
+      { title: "mine", owner: "user-0" },
+      { title: "theirs", owner: "user-1" },
+      { title: "published", owner: "user-1", published: true },
+    ]);
+    const alice = backend.as({ id: "user-0", role: "member" });
+    const testsOfPublished = (sql: string) => sql.split('"published"').length - 1;
+    statements = [];
+    expect(await alice.data.memos.update(mine!.id, { title: "still mine" })).toMatchObject({ title: "still mine" });
+    expect(statements).toHaveLength(1);
+    // get and update: one rule, one test of "published"
+    expect(testsOfPublished(statements[0]!)).toBe(1);
+    await expect(alice.data.memos.update(theirs!.id, { title: "taken" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    statements = [];
+    expect(await alice.data.memos.updateMany({ where: {}, data: { title: "all" } })).toEqual({ count: 2 });
+    expect(statements).toHaveLength(1);
+    expect(testsOfPublished(statements[0]!)).toBe(1);
+    statements = [];
+    await alice.data.memos.delete(published!.id);
+    expect(statements).toHaveLength(1);
+    expect(testsOfPublished(statements[0]!)).toBe(1);
+    await expect(alice.data.memos.delete(theirs!.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect((await backend.system.data.memos.get(theirs!.id))?.title).toBe("theirs");
   });
 
   test("updateMany checks its rule after the change in a statement of its own only when the change sets a column the rule reads", async () => {
