@@ -13,7 +13,7 @@
  */
 import { RECORDS } from "./fixture.js";
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -129,9 +129,9 @@ async function bundle(): Promise<void> {
   });
 }
 
-function output(command: string, args: string[]): Promise<{ code: number | null; text: string }> {
+function output(command: string, args: string[], cwd?: string): Promise<{ code: number | null; text: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...(cwd === undefined ? {} : { cwd }) });
     let text = "";
     child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
@@ -154,10 +154,12 @@ async function countProcess(task: CountTask, folder: string, name: string, keep:
     "--compress-strings=no",
     "--compress-pos=no",
     process.execPath,
+    // A kept run also maps V8's machine code to its functions (/tmp/perf-<pid>.map), kept beside.
+    ...(keep === undefined ? [] : ["--perf-basic-prof"]),
     ...V8_FLAGS,
     BUNDLE,
     JSON.stringify(task),
-  ]);
+  ], folder);
   if (code !== 0) throw new Error(`The counting process ${name} failed (${code}):\n${text.split("\n").slice(-30).join("\n")}`);
   const dumps = new Map<number, { file: string; total: number }>();
   for (const file of readdirSync(folder)) {
@@ -167,12 +169,20 @@ async function countProcess(task: CountTask, folder: string, name: string, keep:
     // Only the counted phases (even dumps) are read: a warm-up's dump is large.
     if (phase % 2 === 0) dumps.set(phase, { file: join(folder, file), total: countedWithoutCompiling(readFileSync(join(folder, file), "utf8")) });
   }
-  return task.items.map((item, j) => {
+  // With INSTR_KEEP, V8 wrote the map of the process's machine code to /tmp: it is moved beside the phases.
+  const pid = /\.(\d+)\.\d+$/.exec(dumps.values().next().value?.file ?? "")?.[1];
+  const map = `/tmp/perf-${pid}.map`;
+  const perRequest = task.items.map((item, j) => {
     const dump = dumps.get(2 * j + 2);
     if (dump === undefined) throw new Error(`Callgrind wrote no counted phase for ${name} ${item}.`);
     if (keep !== undefined) copyFileSync(dump.file, join(keep, `${name}-${item}.callgrind`));
     return dump.total / task.count;
   });
+  if (keep !== undefined && existsSync(map)) {
+    copyFileSync(map, join(keep, `${name}.perf.map`));
+    rmSync(map);
+  }
+  return perRequest;
 }
 
 /** Runs `jobs` of `work` at a time, in order of start. */
