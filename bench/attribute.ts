@@ -2,9 +2,9 @@
  * `npx tsx bench/attribute.ts <kept.callgrind> [--by=file] [--top=40]`: where a counted phase's
  * instructions go, by JavaScript function. Reads a phase kept by `INSTR_KEEP` and the map of
  * V8's machine code kept beside it (`<subject>.perf.map`). Every instruction of a function that is
- * not JavaScript (a builtin, V8's runtime, the collector, SQLite) is given to the JavaScript
- * functions that called it, in proportion to what each call cost; V8's compilers are left out,
- * as the count leaves them out. `--by=file` sums by module (a package, a Node internal, cimiento's
+ * not JavaScript (a builtin, V8's runtime, SQLite) is given to the JavaScript functions that
+ * called it, in proportion to what each call cost; the collector and V8's interrupts have lines
+ * of their own, and V8's compilers are left out, as the count leaves them out. `--by=file` sums by module (a package, a Node internal, cimiento's
  * build, the benchmark's own code). The figures are per request.
  * @module
  */
@@ -54,6 +54,12 @@ function named(name: string): string {
 }
 
 const COMPILING = /^v8::internal::(Runtime_(Compile|InstallBaselineCode)|compiler::|Compiler::|baseline::|interpreter::|Parser|Scanner|Zone)/;
+/**
+ * The collector and V8's interrupts have figures of their own: the function whose allocation
+ * or loop happened to start them would otherwise be given them.
+ */
+const COLLECTING = /^v8::internal::(Heap::|Scavenger|ScavengerCollector|MarkCompactCollector|MinorMarkCompactCollector|Sweeper|IncrementalMarking|GCTracer)/;
+const INTERRUPTS = /^v8::internal::(StackGuard::HandleInterrupts|Runtime_StackGuard|Runtime_BytecodeBudgetInterrupt)/;
 const own = new Map<string, number>();
 /** callee -> caller -> what its calls cost, all they called included. */
 const calls = new Map<string, Map<string, number>>();
@@ -80,6 +86,8 @@ for (const line of text.split("\n")) {
 const shares = new Map<string, Map<string, number>>();
 function sharesOf(name: string, path: Set<string>): Map<string, number> {
   if (name.startsWith("JS ")) return new Map([[name, 1]]);
+  if (COLLECTING.test(name)) return new Map([["(the collector)", 1]]);
+  if (INTERRUPTS.test(name)) return new Map([["(V8's interrupts)", 1]]);
   const known = shares.get(name);
   if (known !== undefined) return known;
   path.add(name);
