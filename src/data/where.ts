@@ -359,12 +359,17 @@ export function planRules(ctx: WhereContext, collection: CollectionModel, operat
   return conds;
 }
 
-/** Whether two rule filters are the same: the same keys in the same order, the same values. */
+/**
+ * Whether two rule filters are the same: plain objects with the same keys in the same order,
+ * arrays, `Date`s and primitives of the same values. Any other object (whose state its keys may
+ * not show) is never the same as another.
+ */
 function sameFilter(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
-  if (Array.isArray(a) !== Array.isArray(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  const prototype = Object.getPrototypeOf(a) as unknown;
+  if (prototype !== Object.getPrototypeOf(b) || (prototype !== Object.prototype && prototype !== Array.prototype && prototype !== null)) return false;
   const keys = Object.keys(a);
   const others = Object.keys(b);
   if (keys.length !== others.length) return false;

@@ -40,6 +40,18 @@ const memos = collection("memos", {
   access: { list: readable, get: readable, create: () => true, update: readable, delete: readable },
 });
 
+/** Rules by time: `get` and `update` hold the same instant as two Dates, `delete` another one. */
+const CUTOFF = Date.UTC(2026, 0, 1);
+const events = collection("events", {
+  fields: { title: field.text(), at: field.datetime() },
+  access: {
+    get: () => ({ at: { lt: new Date(CUTOFF) } }),
+    update: () => ({ at: { lt: new Date(CUTOFF) } }),
+    delete: () => ({ at: { lt: new Date(CUTOFF - 1) } }),
+    create: () => true,
+  },
+});
+
 const view = action({
   input: z.object({ id: z.string() }),
   http: { method: "POST", path: "/notes/:id/view" },
@@ -60,7 +72,7 @@ describeEachDatabase("statements per request", (db) => {
   let ids: string[] = [];
 
   function open(database: Parameters<typeof createBackend>[0]["database"]) {
-    return createBackend({ database: database!, collections: { notes, drafts, memos }, actions: { view } });
+    return createBackend({ database: database!, collections: { notes, drafts, memos, events }, actions: { view } });
   }
 
   beforeAll(async () => {
@@ -179,6 +191,24 @@ describeEachDatabase("statements per request", (db) => {
     expect(testsOfPublished(statements[0]!)).toBe(1);
     await expect(alice.data.memos.delete(theirs!.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect((await backend.system.data.memos.get(theirs!.id))?.title).toBe("theirs");
+  });
+
+  test("rules with Dates are the same when they hold the same instant, and both held when not", async () => {
+    const [past, edge] = await backend.system.data.events.createMany([
+      { title: "past", at: new Date(CUTOFF - 60_000) },
+      { title: "edge", at: new Date(CUTOFF - 1) },
+    ]);
+    const alice = backend.as({ id: "user-0", role: "member" });
+    const testsOfAt = (sql: string) => sql.split('"at"').length - 1;
+    statements = [];
+    await alice.data.events.update(past!.id, { title: "still past" });
+    expect(testsOfAt(statements[0]!)).toBe(1);
+    statements = [];
+    // get's instant and delete's differ: both are held, and the edge is outside delete's.
+    await expect(alice.data.events.delete(edge!.id)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect(testsOfAt(statements[0]!)).toBe(2);
+    await alice.data.events.delete(past!.id);
+    expect(await backend.system.data.events.get(past!.id)).toBeNull();
   });
 
   test("updateMany checks its rule after the change in a statement of its own only when the change sets a column the rule reads", async () => {
