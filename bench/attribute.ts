@@ -4,12 +4,14 @@
  * V8's machine code kept beside it (`<subject>.perf.map`). Every instruction of a function that is
  * not JavaScript (a builtin, V8's runtime, SQLite) is given to the JavaScript functions that
  * called it, in proportion to what each call cost; the collector and V8's interrupts have lines
- * of their own, and V8's compilers are left out, as the count leaves them out. `--by=file` sums by module (a package, a Node internal, cimiento's
+ * of their own, and what the count leaves out (V8's compilers, the old generation's
+ * collections) is left out here too. `--by=file` sums by module (a package, a Node internal, cimiento's
  * build, the benchmark's own code). The figures are per request.
  * @module
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { NOT_COUNTED } from "./callgrind.js";
 
 const args = process.argv.slice(2);
 const file = args.find((arg) => !arg.startsWith("--"));
@@ -20,8 +22,9 @@ const top = Number(args.find((arg) => arg.startsWith("--top="))?.slice(6) ?? 40)
 const text = readFileSync(file, "utf8");
 const count = (JSON.parse(/^cmd:.*? (\{.*\})$/m.exec(text)?.[1] ?? "{}") as { count?: number }).count ?? 1;
 // <dialect>-<subject>-<item>.callgrind beside <dialect>-<subject>.perf.map
-const mapFile = join(dirname(file), `${basename(file).replace(/-[^-]+\.callgrind$/, "")}.perf.map`);
-if (!existsSync(mapFile)) throw new Error(`No map of V8's machine code beside it (${mapFile}): keep the run with INSTR_KEEP.`);
+const mapName = readdirSync(dirname(file)).find((name) => name.endsWith(".perf.map") && basename(file).startsWith(`${name.slice(0, -".perf.map".length)}-`));
+if (mapName === undefined) throw new Error(`No map of V8's machine code beside ${file}: keep the run with INSTR_KEEP.`);
+const mapFile = join(dirname(file), mapName);
 
 /** The code map: start, size and name, by start; a later entry at the same start is newer. */
 const code = readFileSync(mapFile, "utf8")
@@ -53,7 +56,8 @@ function named(name: string): string {
   return `JS ${entry.name.replace(/^JS:[*^~]?/, "").replace(/file:\/\/\/.*?\/(bench\/\.build\/)?([^/]+\.m?js)/, "$2").replace(/chunk-\w+/, "cimiento")}`;
 }
 
-const COMPILING = /^v8::internal::(Runtime_(Compile|InstallBaselineCode)|compiler::|Compiler::|baseline::|interpreter::|Parser|Scanner|Zone)/;
+/** What the count leaves out (V8's compilers, the old generation's collections), and all they call. */
+const LEFT_OUT = "(left out)";
 /**
  * The collector and V8's interrupts have figures of their own: the function whose allocation
  * or loop happened to start them would otherwise be given them.
@@ -86,6 +90,7 @@ for (const line of text.split("\n")) {
 const shares = new Map<string, Map<string, number>>();
 function sharesOf(name: string, path: Set<string>): Map<string, number> {
   if (name.startsWith("JS ")) return new Map([[name, 1]]);
+  if (NOT_COUNTED.test(name)) return new Map([[LEFT_OUT, 1]]);
   if (COLLECTING.test(name)) return new Map([["(the collector)", 1]]);
   if (INTERRUPTS.test(name)) return new Map([["(V8's interrupts)", 1]]);
   const known = shares.get(name);
@@ -106,14 +111,14 @@ function sharesOf(name: string, path: Set<string>): Map<string, number> {
 const given = new Map<string, number>();
 let all = 0;
 for (const [name, cost] of own) {
-  if (COMPILING.test(name)) continue;
-  all += cost;
   for (const [js, share] of sharesOf(name, new Set())) {
+    if (js === LEFT_OUT) continue;
+    all += cost * share;
     const key = byFile ? (/ ([^ ]+?):\d+:\d+$/.exec(js)?.[1]?.replace(/^node_modules\/([^/]+).*/, "$1") ?? js) : js;
     given.set(key, (given.get(key) ?? 0) + cost * share);
   }
 }
-console.log(`${Math.round(all / count).toLocaleString("en-US")} instructions per request, V8's compilers aside (${count} requests)\n`);
+console.log(`${Math.round(all / count).toLocaleString("en-US")} instructions per request, what the count leaves out aside (${count} requests)\n`);
 for (const [name, cost] of [...given].sort((a, b) => b[1] - a[1]).slice(0, top)) {
   console.log(`${Math.round(cost / count).toLocaleString("en-US").padStart(9)}  ${name.slice(0, 150)}`);
 }

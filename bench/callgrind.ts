@@ -80,22 +80,27 @@ export const RESULTS_FILE = fileURLToPath(new URL("./results/instructions.json",
 export const WARMUP = 3000;
 
 /**
- * Where V8 compiles, left out of the count: its runtime's entries to its compilers (lazy,
- * baseline and optimizing; none of them calls another). When a function gets optimised is an
- * accident of the counts that V8 keeps, which a change anywhere in a request moves, while what
- * is compiled is compiled once; counted, it hid changes of the requests' own work behind a
- * swing of tens of thousands of instructions per request.
+ * What is left out of the count, as functions entered: V8's compilers (its runtime's entries to
+ * them: lazy, baseline and optimizing) and the old generation's collections (incremental
+ * marking, mark-compact, sweeping, the write barrier's marking). When a function gets optimised, and
+ * when the old generation fills, are accidents of counters that a change anywhere in a request
+ * moves, and of the process's history: counted, a compilation or a marking cycle that fell in a
+ * phase swung its figure by tens or hundreds of thousands of instructions per request, while the
+ * request's own work moved by a few thousand. The young generation's collections, which follow
+ * from what each request allocates, are counted.
  */
-const COMPILING = /^v8::internal::Runtime_(?:Compile|InstallBaselineCode)/;
+export const NOT_COUNTED =
+  /^v8::internal::(?:Runtime_(?:Compile|InstallBaselineCode)|MarkCompactCollector::|IncrementalMarking::|Sweeper::|MarkingBarrier::|WriteBarrier::Marking|Heap::(?:StartIncrementalMarking|FinalizeIncrementalMarking|MarkCompact|CompleteSweeping))/;
 
 /**
- * The instructions a dump counts, but those of V8's compilers: its total less what its calls
- * into them cost, with all they called (the cost line after a `calls=` line is inclusive).
+ * The instructions a dump counts, but those of `NOT_COUNTED`: its total less what its calls into
+ * them cost, with all they called (the cost line after a `calls=` line is inclusive), from
+ * callers that are not themselves left out.
  */
-export function countedWithoutCompiling(text: string): number {
+export function countedWithoutNoise(text: string): number {
   const totals = /^totals:\s*(\d+)/m.exec(text) ?? /^summary:\s*(\d+)/m.exec(text);
   if (totals === null) throw new Error("A callgrind dump without totals.");
-  let compiling = 0;
+  let left = 0;
   let caller = "";
   let callee = "";
   let call = false;
@@ -105,10 +110,10 @@ export function countedWithoutCompiling(text: string): number {
     else if (line.startsWith("calls=")) call = true;
     else if (call && /^[+\-*\d]/.test(line)) {
       call = false;
-      if (COMPILING.test(callee) && !COMPILING.test(caller)) compiling += Number(line.trim().split(/\s+/)[1] ?? 0);
+      if (NOT_COUNTED.test(callee) && !NOT_COUNTED.test(caller)) left += Number(line.trim().split(/\s+/)[1] ?? 0);
     }
   }
-  return Number(totals[1]) - compiling;
+  return Number(totals[1]) - left;
 }
 
 /** V8 in its predictable mode, with the collector callable between phases. */
@@ -167,7 +172,7 @@ async function countProcess(task: CountTask, folder: string, name: string, keep:
     if (match === null || join(folder, match[1]!) !== prefix) continue;
     const phase = Number(match[2]);
     // Only the counted phases (even dumps) are read: a warm-up's dump is large.
-    if (phase % 2 === 0) dumps.set(phase, { file: join(folder, file), total: countedWithoutCompiling(readFileSync(join(folder, file), "utf8")) });
+    if (phase % 2 === 0) dumps.set(phase, { file: join(folder, file), total: countedWithoutNoise(readFileSync(join(folder, file), "utf8")) });
   }
   // With INSTR_KEEP, V8 wrote the map of the process's machine code to /tmp: it is moved beside the phases.
   const pid = /\.(\d+)\.\d+$/.exec(dumps.values().next().value?.file ?? "")?.[1];
