@@ -74,19 +74,19 @@ export const RESULTS_FILE = fileURLToPath(new URL("./results/instructions.json",
 
 /**
  * Uncounted requests before each scenario's counted ones, by default: enough for V8 to have
- * optimised what a request runs (300 left the action's figure half compilation; from 3,000 on
- * it moves by about 1%).
+ * optimised most of what a request runs (after 300, most of the action's count was V8
+ * compiling; after 10,000 instead of 3,000 it counts 3.5% fewer).
  */
 export const WARMUP = 3000;
 
 /**
  * What is left out of the count, as functions entered: V8's compilers (its runtime's entries to
  * them: lazy, baseline and optimizing) and the old generation's collections (incremental
- * marking, mark-compact, sweeping, the write barrier's marking). When a function gets optimised, and
- * when the old generation fills, are accidents of counters that a change anywhere in a request
- * moves, and of the process's history: counted, a compilation or a marking cycle that fell in a
- * phase swung its figure by tens or hundreds of thousands of instructions per request, while the
- * request's own work moved by a few thousand. The young generation's collections, which follow
+ * marking, mark-compact, sweeping, the write barrier's marking). When a function gets
+ * optimised, and when the old generation fills, are accidents of counters that a change
+ * anywhere in a request moves, and of the process's history: counted, a compilation or a marking
+ * cycle that fell in a phase swung its figure by tens or hundreds of thousands of instructions
+ * per request, while the request's own work moved by a few thousand. The young generation's collections, which follow
  * from what each request allocates, are counted.
  */
 export const NOT_COUNTED =
@@ -97,7 +97,7 @@ export const NOT_COUNTED =
  * them cost, with all they called (the cost line after a `calls=` line is inclusive), from
  * callers that are not themselves left out.
  */
-export function countedWithoutNoise(text: string): number {
+export function countedInstructions(text: string): number {
   const totals = /^totals:\s*(\d+)/m.exec(text) ?? /^summary:\s*(\d+)/m.exec(text);
   if (totals === null) throw new Error("A callgrind dump without totals.");
   let left = 0;
@@ -155,7 +155,7 @@ async function countProcess(task: CountTask, folder: string, name: string, keep:
     "--dump-before=uv_os_getpriority",
     `--callgrind-out-file=${prefix}.%p`,
     // Every dump names its functions in full (compressed, a name is defined in the first dump
-    // that meets it), so that the calls into V8's compilers can be found in it.
+    // that meets it), so that the calls into what is not counted can be found in it.
     "--compress-strings=no",
     "--compress-pos=no",
     process.execPath,
@@ -172,7 +172,7 @@ async function countProcess(task: CountTask, folder: string, name: string, keep:
     if (match === null || join(folder, match[1]!) !== prefix) continue;
     const phase = Number(match[2]);
     // Only the counted phases (even dumps) are read: a warm-up's dump is large.
-    if (phase % 2 === 0) dumps.set(phase, { file: join(folder, file), total: countedWithoutNoise(readFileSync(join(folder, file), "utf8")) });
+    if (phase % 2 === 0) dumps.set(phase, { file: join(folder, file), total: countedInstructions(readFileSync(join(folder, file), "utf8")) });
   }
   // With INSTR_KEEP, V8 wrote the map of the process's machine code to /tmp: it is moved beside the phases.
   const pid = /\.(\d+)\.\d+$/.exec(dumps.values().next().value?.file ?? "")?.[1];

@@ -3,7 +3,7 @@
  * `node --expose-gc bench/.count.mjs <json>` (a `CountTask`; the file is this module bundled by
  * esbuild, so that no TypeScript loader runs under valgrind). It builds one handler on its copy
  * of the database and, for each of the task's items in turn, answers `warmup` requests,
- * collects the garbage, then answers `count` counted ones. Around each counted phase it calls
+ * empties the young generation, then answers `count` counted ones. Around each counted phase it calls
  * `os.getPriority()`, which nothing else calls: callgrind, told
  * `--dump-before=uv_os_getpriority`, dumps its counters there, so that each counted phase is a
  * dump of its own, without start-up and warm-up: item `j`'s is dump `2j + 2`.
