@@ -164,7 +164,17 @@ test.skipIf(url === null)("PostgreSQL connections killed under load: 503s, never
     expect(killed).toBeGreaterThan(0);
     expect([...statuses.keys()].every((status) => status === 200 || status === 201 || status === 503)).toBe(true);
     expect(logger.errors.filter((message) => message.includes("unexpected"))).toEqual([]);
-    // Once the connections are killed no more, every request is served.
+    // Once the connections are killed no more, service comes back: the last kills can land on
+    // idle connections whose end the pool has not seen yet, which a request or two may still
+    // meet (503, as above), within a second at most; then every request is served.
+    const deadline = Date.now() + 2000;
+    let first = 503;
+    while (first === 503 && Date.now() < deadline) {
+      const response = await backend.fetch(post("/collections/notes/records", { text: "first after" }));
+      first = response.status;
+      await response.arrayBuffer();
+    }
+    expect(first).toBe(201);
     for (let i = 0; i < 10; i++) {
       const response = await backend.fetch(post("/collections/notes/records", { text: `after ${i}` }));
       expect(response.status).toBe(201);
