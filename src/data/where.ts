@@ -349,7 +349,8 @@ export function planRules(ctx: WhereContext, collection: CollectionModel, operat
   for (let i = 0; i < operations.length; i++) {
     const access = ctx.access;
     const value = access?.rule(collection, operations[i]!);
-    const same = typeof value === "object" ? operations.findIndex((earlier, j) => j < i && sameFilter(access!.rule(collection, earlier), value)) : -1;
+    let same = -1;
+    if (typeof value === "object") for (let j = 0; j < i && same < 0; j++) if (sameFilter(access!.rule(collection, operations[j]!), value)) same = j;
     if (same < 0) conds.push(planRule(ctx, collection, operations[i]!));
     else {
       ctx.plan.sameRule();
