@@ -90,6 +90,78 @@ function actionAuth(services: ActionServices, ctx: DataContext, name: string, cr
 }
 
 /**
+ * An action's context: the input, the caller, its data and the request as its own properties,
+ * the rest read through the prototype and made when read (most handlers use `input` and `data`
+ * alone). A class, not an object literal with getters: V8 gives each such literal a hidden class
+ * of its own, which outlives the call until a full collection.
+ */
+class ActionContextOf {
+  readonly input: unknown;
+  readonly user: DataContext["user"];
+  readonly request: Request | undefined;
+  readonly #services: ActionServices;
+  readonly #tx: DataContext;
+  readonly #name: string;
+  readonly #credentials: CallCredentials;
+  #data: unknown;
+  #system: unknown;
+  #auth: ActionAuth | undefined;
+
+  constructor(services: ActionServices, tx: DataContext, name: string, input: unknown, request: Request | undefined, credentials: CallCredentials) {
+    this.input = input;
+    this.user = tx.user;
+    this.request = request;
+    this.#services = services;
+    this.#tx = tx;
+    this.#name = name;
+    this.#credentials = credentials;
+  }
+
+  get data(): unknown {
+    return (this.#data ??= this.#services.scopeOf(this.#tx).data);
+  }
+
+  get system(): unknown {
+    return (this.#system ??= this.#services.scopeOf(this.#tx.as(null, true)));
+  }
+
+  get db(): unknown {
+    return this.#tx.db;
+  }
+
+  get auth(): ActionAuth {
+    return (this.#auth ??= actionAuth(this.#services, this.#tx, this.#name, this.#credentials));
+  }
+
+  get call(): ActionContext<unknown>["call"] {
+    const services = this.#services;
+    const tx = this.#tx;
+    const request = this.request;
+    const credentials = this.#credentials;
+    return (other, otherInput) => {
+      const otherName = Object.entries(services.actions).find(([, known]) => known === (other as unknown))?.[0];
+      return runAction(services, tx, otherName ?? "an unregistered action", other, otherInput, request, credentials);
+    };
+  }
+
+  get afterCommit(): ActionContext<unknown>["afterCommit"] {
+    const tx = this.#tx;
+    return (fn) => afterCommit(tx, fn);
+  }
+
+  get enqueue(): ActionContext<unknown>["enqueue"] {
+    const services = this.#services;
+    const tx = this.#tx;
+    return ((name: string, jobInput: unknown, options?: EnqueueOptions) => services.enqueue(tx, name, jobInput, options)) as ActionContext<unknown>["enqueue"];
+  }
+}
+
+for (const name of ["data", "system", "db", "auth", "call", "afterCommit", "enqueue"]) {
+  Object.defineProperty(ActionContextOf.prototype, name, { ...Object.getOwnPropertyDescriptor(ActionContextOf.prototype, name), enumerable: true });
+}
+Object.freeze(ActionContextOf.prototype);
+
+/**
  * Runs `action` for the caller of `ctx`, joining its transaction or opening one. The input is
  * validated first (`VALIDATION_FAILED`), then the access rule (absent: system scope only).
  */
@@ -113,32 +185,7 @@ export async function runAction<I, O>(
     if (allowed !== true) throw denied(ctx.user, `You may not call ${name}.`);
   }
   const run = async (tx: DataContext): Promise<O> => {
-    let system: unknown;
-    let auth: ActionAuth | undefined;
-    const context: ActionContext<unknown> = {
-      input,
-      user: tx.user,
-      data: services.scopeOf(tx).data as ActionContext<unknown>["data"],
-      get system() {
-        system ??= services.scopeOf(tx.as(null, true));
-        return system as ActionContext<unknown>["system"];
-      },
-      get db() {
-        return tx.db as ActionContext<unknown>["db"];
-      },
-      request,
-      call: (other, otherInput) => {
-        const otherName = Object.entries(services.actions).find(([, known]) => known === (other as unknown))?.[0];
-        return runAction(services, tx, otherName ?? "an unregistered action", other, otherInput, request, credentials);
-      },
-      afterCommit: (fn) => afterCommit(tx, fn),
-      enqueue: ((name: string, jobInput: unknown, options?: EnqueueOptions) =>
-        services.enqueue(tx, name, jobInput, options)) as ActionContext<unknown>["enqueue"],
-      get auth() {
-        auth ??= actionAuth(services, tx, name, credentials);
-        return auth;
-      },
-    };
+    const context = new ActionContextOf(services, tx, name, input, request, credentials) as unknown as ActionContext<unknown>;
     const result = await definition.handler(context);
     if (definition.output === undefined) return result as O;
     const output = await definition.output.safeParseAsync(result);

@@ -35,7 +35,7 @@ export async function deleteOne(ctx: DataContext, collection: CollectionModel, a
   if (hook !== undefined) {
     const record = await readWhole(ctx, collection, plan, condition);
     if (record === undefined) throw await unreachable(ctx, collection, access, id, "delete");
-    await hook({ ...hookContext(ctx), record: snapshot(record) as never });
+    await hook(hookContext(ctx, { record: snapshot(record) as never }));
   }
   const query = ctx.cache.get(plan.key("delete"), plan.values, () =>
     ctx.runtime.kysely

@@ -65,7 +65,7 @@ export async function updateOne(
     previous = (await readWhole(ctx, collection, plan, condition)) ?? null;
     if (previous === null) throw await unreachable(ctx, collection, access, id, "update");
     if (hooks.beforeUpdate !== undefined) {
-      const changed = await hooks.beforeUpdate({ ...hookContext(ctx), data: input, previous: snapshot(previous) as never });
+      const changed = await hooks.beforeUpdate(hookContext(ctx, { data: input, previous: snapshot(previous) as never }));
       if (changed !== undefined) input = validate(collection.updateSchema, collection, undefined, changed);
     }
   }

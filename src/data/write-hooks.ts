@@ -48,7 +48,7 @@ export function inTransactionIf<T>(ctx: DataContext, needed: boolean, fn: (ctx: 
 export async function completeInput(ctx: DataContext, collection: CollectionModel, input: Record<string, unknown>): Promise<Record<string, unknown>> {
   const hook = collection.hooks.beforeCreate;
   if (hook === undefined) return input;
-  const changed = await hook({ ...hookContext(ctx), data: input });
+  const changed = await hook(hookContext(ctx, { data: input }));
   return validate(collection.createSchema, collection, undefined, changed ?? input);
 }
 
@@ -79,11 +79,11 @@ export async function afterWrite(
 ): Promise<void> {
   const hooks = collection.hooks;
   if (operation === "create" && hooks.afterCreate !== undefined) {
-    await hooks.afterCreate({ ...hookContext(ctx), record: snapshot(record) as never });
+    await hooks.afterCreate(hookContext(ctx, { record: snapshot(record) as never }));
   } else if (operation === "update" && hooks.afterUpdate !== undefined) {
-    await hooks.afterUpdate({ ...hookContext(ctx), record: snapshot(record) as never, previous: previous as never });
+    await hooks.afterUpdate(hookContext(ctx, { record: snapshot(record) as never, previous: previous as never }));
   } else if (operation === "delete" && hooks.afterDelete !== undefined) {
-    await hooks.afterDelete({ ...hookContext(ctx), record: snapshot(record) as never });
+    await hooks.afterDelete(hookContext(ctx, { record: snapshot(record) as never }));
   }
   if (hooks.afterCommit !== undefined) queueCommitted(ctx, collection, operation, snapshot(record), previous);
   if (collection.realtime) {
