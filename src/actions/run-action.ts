@@ -92,8 +92,9 @@ function actionAuth(services: ActionServices, ctx: DataContext, name: string, cr
 /**
  * An action's context: the input, the caller, its data and the request as its own properties,
  * the rest read through the prototype and made when read (most handlers use `input` and `data`
- * alone). A class, not an object literal with getters: V8 gives each such literal a hidden class
- * of its own, which outlives the call until a full collection.
+ * alone). A class, not an object literal with getters: on Node 20's V8 such a literal costs
+ * microseconds to make, and what it holds stays in the heap until a full collection
+ * (test/perf/retention.test.ts).
  */
 class ActionContextOf {
   readonly input: unknown;

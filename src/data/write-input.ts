@@ -78,9 +78,9 @@ export async function each<I, T>(collection: CollectionModel, items: readonly I[
  * scope gave are kept (an import); an `updatedAt` not given is the `createdAt`.
  */
 export function newRecord(collection: CollectionModel, input: Record<string, unknown>, now: Date): Row {
-  // Column by column, in the collection's order, so that every record of a collection has one
-  // hidden class. A spread copy of the input with properties added to it gets a hidden class of
-  // its own on Node 20's V8: several microseconds per record, kept until a full collection.
+  // Column by column, in the collection's order. On Node 20's V8 a spread copy of the input with
+  // properties added to it costs several microseconds per record and stays in the heap until a
+  // full collection (test/perf/retention.test.ts).
   const record: Row = {};
   for (const column of collection.columns) record[column.name] = input[column.name];
   record["id"] ??= newId();
