@@ -70,6 +70,6 @@ export async function createManyRecords(
     // Returned in the order given, whatever order the database returned them in.
     const created = records.map((record) => byId.get(record["id"])!);
     for (const record of created) await afterWrite(tx, collection, "create", record, null);
-    return complete(tx, shape, created.map((record) => ({ ...record })), access);
+    return complete(tx, shape, created, access);
   });
 }

@@ -29,7 +29,7 @@ export async function createRecord(ctx: DataContext, collection: CollectionModel
   if (ruleOf(access, collection, "create") === false) throw denied(ctx.user, `You may not create ${collection.name}.`);
   return inTransactionIf(ctx, needsTransaction(collection, "create"), async (c) => {
     const created = (await createOne(c, collection, access, data))!;
-    return (await complete(c, shape, [{ ...created }], access))[0]!;
+    return (await complete(c, shape, [created], access))[0]!;
   });
 }
 

@@ -24,7 +24,7 @@ export async function deleteRecord(ctx: DataContext, collection: CollectionModel
   return inTransactionIf(ctx, needsTransaction(collection, "delete"), async (c) => {
     const deleted = await deleteOne(c, collection, access, key);
     // The record no longer exists: there is nothing left to compute its computed fields from.
-    return (await complete(c, shape, [{ ...deleted }], access, false))[0]!;
+    return (await complete(c, shape, [deleted], access, false))[0]!;
   });
 }
 

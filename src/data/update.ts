@@ -35,7 +35,7 @@ export async function updateRecord(
   const input = await updateInput(ctx, collection, access, data);
   return inTransactionIf(ctx, needsTransaction(collection, "update"), async (c) => {
     const updated = await updateOne(c, collection, access, key, input);
-    return (await complete(c, shape, [{ ...updated }], access))[0]!;
+    return (await complete(c, shape, [updated], access))[0]!;
   });
 }
 

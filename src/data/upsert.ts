@@ -74,6 +74,6 @@ export async function upsertRecord(ctx: DataContext, collection: CollectionModel
       if (ruleOf(access, collection, "update") === false) throw await unreachable(tx, collection, access, id!, "update");
       record = await updateOne(tx, collection, access, id!, await updateInput(tx, collection, access, args["update"] ?? {}));
     }
-    return (await complete(tx, shape, [{ ...record }], access))[0]!;
+    return (await complete(tx, shape, [record], access))[0]!;
   });
 }

@@ -45,12 +45,16 @@ class StatementCache {
  */
 export const BEGIN_IMMEDIATE = "begin immediate";
 
-const NO_PARAMETERS: readonly unknown[] = [];
-
 function bindable(value: unknown): unknown {
   if (typeof value === "boolean") return value ? 1 : 0;
   if (value instanceof Date) return value.toISOString();
   return value;
+}
+
+/** The parameters as SQLite binds them: the same array when none needs converting (the usual case: the data layer encodes its values). */
+function bindAll(parameters: readonly unknown[]): readonly unknown[] {
+  for (const value of parameters) if (typeof value === "boolean" || value instanceof Date) return parameters.map(bindable);
+  return parameters;
 }
 
 /** @internal The one connection of a SQLite database. */
@@ -64,10 +68,15 @@ export class SqliteConnection implements DatabaseConnection {
   /** Runs one statement; synchronous underneath, so it never interleaves with another. */
   run<R>(sql: string, parameters: readonly unknown[]): QueryResult<R> {
     const statement = this.#statements.get(sql);
-    const bound = parameters.length === 0 ? parameters : parameters.map(bindable);
+    const bound = bindAll(parameters);
     if (statement.reader) return { rows: statement.all(bound) as R[] };
     const { changes, lastInsertRowid } = statement.run(bound);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  /** Runs a statement without parameters for its effect alone (`begin`, `commit`, `rollback`). */
+  exec(sql: string): void {
+    this.#statements.get(sql).run();
   }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
@@ -165,18 +174,18 @@ export class SqliteDriver implements Driver {
     if (!this.#mutex.tryLock()) await this.#mutex.lock();
     try {
       const connection = this.#connection;
-      connection.run(BEGIN_IMMEDIATE, NO_PARAMETERS);
+      connection.exec(BEGIN_IMMEDIATE);
       const transaction = new SqliteTransaction(connection);
       try {
         const result = await fn(transaction);
-        connection.run("commit", NO_PARAMETERS);
+        connection.exec("commit");
         transaction.end("committed");
         return result;
       } catch (error) {
         // SQLite rolls back by itself on some errors (a full disk, an I/O error): then there is
         // nothing left to roll back, and the error is what the caller is told.
         transaction.end("rolled back");
-        if (this.#db.inTransaction) connection.run("rollback", NO_PARAMETERS);
+        if (this.#db.inTransaction) connection.exec("rollback");
         throw error;
       }
     } finally {

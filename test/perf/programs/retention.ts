@@ -1,7 +1,7 @@
 /**
  * The measuring side of retention.test.ts, in a process of its own run with `--single-threaded
  * --expose-gc`, so that nothing else (other tests, V8's background compilers and markers) moves
- * objects to the old generation meanwhile. Prints `{ action, create, hooks }`: the bytes each
+ * objects to the old generation meanwhile. Prints `{ action, create, hooks, computed }`: the bytes each
  * operation's calls moved there (see `leftBehind`).
  */
 import { setImmediate as nextTask } from "node:timers/promises";
@@ -47,6 +47,13 @@ const logged = collection("logged", {
   },
 });
 
+/** A collection with a computed field: every write returns it, added to a copy of the written row. */
+const lists = collection("lists", {
+  fields: { title: field.text(), entries: field.hasMany("entries", { on: "list" }), entryCount: field.count("entries") },
+  access: { create: () => true, get: () => true, list: () => true },
+});
+const entries = collection("entries", { fields: { list: field.belongsTo("lists") }, access: { list: () => true } });
+
 const like = action({
   input: z.object({ id: z.string() }),
   access: () => true,
@@ -88,7 +95,7 @@ async function leftBehind(call: () => Promise<unknown>): Promise<number> {
   return least;
 }
 
-const backend = createBackend({ database: sqlite({ file: ":memory:" }), collections: { notes, logged }, actions: { like } });
+const backend = createBackend({ database: sqlite({ file: ":memory:" }), collections: { notes, logged, lists, entries }, actions: { like } });
 await backend.migrate();
 const id = (await backend.system.data.notes.create({ title: "First", owner: "u1" })).id as string;
 const user = { id: "u1", role: "member" };
@@ -96,6 +103,7 @@ const left = {
   action: await leftBehind(() => backend.as(user).actions.like({ id })),
   create: await leftBehind(() => backend.system.data.notes.create({ title: "A note", owner: "u2", published: true })),
   hooks: await leftBehind(() => backend.system.data.logged.create({ title: "A line" })),
+  computed: await leftBehind(() => backend.system.data.lists.create({ title: "A list" })),
 };
 await backend.close();
 console.log(JSON.stringify(left));
