@@ -6,8 +6,8 @@
  * that lives on (as Node 20's V8 makes of an object literal with getters, or of a spread copy
  * with properties added to it) is moved there: two thousand calls then move hundreds of
  * kilobytes (one field added to a copy) to megabytes, where calls that leave nothing behind move
- * a few kilobytes. What moves there costs every request
- * twice: copied by the young collection, then marked and swept by a full one.
+ * a few kilobytes. What moves there costs every request twice: copied by the young collection,
+ * then marked and swept by a full one.
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";

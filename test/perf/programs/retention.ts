@@ -1,8 +1,8 @@
 /**
  * The measuring side of retention.test.ts, in a process of its own run with `--single-threaded
  * --expose-gc`, so that nothing else (other tests, V8's background compilers and markers) moves
- * objects to the old generation meanwhile. Prints `{ action, create, hooks, computed }`: the bytes each
- * operation's calls moved there (see `leftBehind`).
+ * objects to the old generation meanwhile. Prints `{ action, create, hooks, computed }`: the
+ * bytes each operation's calls moved there (see `leftBehind`).
  */
 import { setImmediate as nextTask } from "node:timers/promises";
 import { GCProfiler, type GCProfilerResult } from "node:v8";
