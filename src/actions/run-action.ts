@@ -3,7 +3,9 @@
  * @module
  */
 import { denied } from "../access/caller-access.js";
-import { afterCommit, type DataContext } from "../data/context.js";
+import type { DataContext } from "../data/context.js";
+import { TransactionMembers } from "../data/hook-context.js";
+import { publishAccessors } from "../support/accessors.js";
 import { issuesOf, validationError } from "../errors/validation.js";
 import type { EnqueuedJob, EnqueueManyOptions, EnqueueOptions } from "../define/enqueue.js";
 import type { Action, ActionAuth, ActionContext } from "../define/action.js";
@@ -90,27 +92,23 @@ function actionAuth(services: ActionServices, ctx: DataContext, name: string, cr
 }
 
 /**
- * An action's context: the input, the caller, its data and the request as its own properties,
- * the rest read through the prototype and made when read (most handlers use `input` and `data`
- * alone). A class, not an object literal with getters: on Node 20's V8 such a literal costs
- * microseconds to make, and what it holds stays in the heap until a full collection
- * (test/perf/retention.test.ts).
+ * An action's context: a hook's members (`user`, `system`, `db`, `afterCommit`, `enqueue`), its
+ * input and request as its own properties, and its data, auth and `call` read through the
+ * prototype and made when read (most handlers use `input` and `data` alone).
  */
-class ActionContextOf {
+class ActionContextOf extends TransactionMembers {
   readonly input: unknown;
-  readonly user: DataContext["user"];
   readonly request: Request | undefined;
   readonly #services: ActionServices;
   readonly #tx: DataContext;
   readonly #name: string;
   readonly #credentials: CallCredentials;
   #data: unknown;
-  #system: unknown;
   #auth: ActionAuth | undefined;
 
   constructor(services: ActionServices, tx: DataContext, name: string, input: unknown, request: Request | undefined, credentials: CallCredentials) {
+    super(tx);
     this.input = input;
-    this.user = tx.user;
     this.request = request;
     this.#services = services;
     this.#tx = tx;
@@ -120,14 +118,6 @@ class ActionContextOf {
 
   get data(): unknown {
     return (this.#data ??= this.#services.scopeOf(this.#tx).data);
-  }
-
-  get system(): unknown {
-    return (this.#system ??= this.#services.scopeOf(this.#tx.as(null, true)));
-  }
-
-  get db(): unknown {
-    return this.#tx.db;
   }
 
   get auth(): ActionAuth {
@@ -144,23 +134,8 @@ class ActionContextOf {
       return runAction(services, tx, otherName ?? "an unregistered action", other, otherInput, request, credentials);
     };
   }
-
-  get afterCommit(): ActionContext<unknown>["afterCommit"] {
-    const tx = this.#tx;
-    return (fn) => afterCommit(tx, fn);
-  }
-
-  get enqueue(): ActionContext<unknown>["enqueue"] {
-    const services = this.#services;
-    const tx = this.#tx;
-    return ((name: string, jobInput: unknown, options?: EnqueueOptions) => services.enqueue(tx, name, jobInput, options)) as ActionContext<unknown>["enqueue"];
-  }
 }
-
-for (const name of ["data", "system", "db", "auth", "call", "afterCommit", "enqueue"]) {
-  Object.defineProperty(ActionContextOf.prototype, name, { ...Object.getOwnPropertyDescriptor(ActionContextOf.prototype, name), enumerable: true });
-}
-Object.freeze(ActionContextOf.prototype);
+publishAccessors(ActionContextOf.prototype, ["data", "auth", "call"]);
 
 /**
  * Runs `action` for the caller of `ctx`, joining its transaction or opening one. The input is

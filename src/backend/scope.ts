@@ -8,6 +8,7 @@ import { afterCommit, type DataContext } from "../data/context.js";
 import type { EnqueueManyOptions, EnqueueOptions } from "../define/enqueue.js";
 import type { TransactionScope } from "../define/scope.js";
 import type { DialectName, Schema } from "../define/types.js";
+import { publishAccessors } from "../support/accessors.js";
 
 type Data = ReturnType<typeof createDataApi>;
 type Transaction = TransactionScope<Schema, DialectName>;
@@ -88,10 +89,7 @@ function own<F>(scope: ScopeOfContext, name: string, fn: F): F {
   return fn;
 }
 
-for (const name of ["data", "actions", "transaction", "afterCommit", "enqueue", "enqueueMany"]) {
-  Object.defineProperty(ScopeOfContext.prototype, name, { ...Object.getOwnPropertyDescriptor(ScopeOfContext.prototype, name), enumerable: true });
-}
-Object.freeze(ScopeOfContext.prototype);
+publishAccessors(ScopeOfContext.prototype, ["data", "actions", "transaction", "afterCommit", "enqueue", "enqueueMany"]);
 
 /** @internal The scope of a context: its data, its actions, its transactions. */
 export function createScope(ctx: DataContext, services: ActionServices): TransactionScope<Schema, DialectName> {

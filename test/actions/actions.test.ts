@@ -266,6 +266,13 @@ describeEachDatabase("actions", (db) => {
       expect(seen.contexts[2]!.user).toBeNull();
     });
 
+    test("its context lists every member, as an object would", async () => {
+      await backend.as(bob).actions.inspect({ id: annDraft });
+      const listed: string[] = [];
+      for (const key in seen.contexts[0]!) listed.push(key);
+      expect(listed.sort()).toEqual(["afterCommit", "auth", "call", "data", "db", "enqueue", "input", "request", "system", "user"]);
+    });
+
     test("returns the handler's result; an ApiError it throws reaches the caller as it is", async () => {
       const published = await backend.as(ann).actions.publish({ id: annDraft });
       expect(published).toMatchObject({ id: annDraft, published: true });
