@@ -502,7 +502,7 @@ export function createBackend<
     return scopeOf(rootContext(shared, user, false, textDates));
   };
   const gate = new RequestGate();
-  const { app, openapi } = createApp(
+  const { app, answerError, openapi } = createApp(
     {
       model,
       actionServices: services,
@@ -569,6 +569,6 @@ export function createBackend<
     },
   };
   let closing: Promise<void> | undefined;
-  registerParts(backend, { app, jobs, realtime });
+  registerParts(backend, { app, answerError, jobs, realtime });
   return backend;
 }

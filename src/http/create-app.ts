@@ -170,6 +170,8 @@ async function ownRecordOf(model: Model, user: Principal): Promise<Record<string
 /** The app `backend.fetch` serves, and the OpenAPI document of its routes. */
 export interface BackendApp {
   readonly app: Hono<Env>;
+  /** The app's `onError`, for `cimiento/hono` to answer the errors of the routes it mounts. */
+  readonly answerError: (error: Error, c: Context<Env>) => Promise<Response>;
   /** The OpenAPI 3.1 document of the app's routes, built anew. */
   openapi(options?: OpenApiOptions): OpenApiDocument;
 }
@@ -476,5 +478,5 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   app.all("*", (c) => {
     throw apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });
-  return { app, openapi };
+  return { app, answerError: errorResponse, openapi };
 }

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { collection, createBackend, field, type DatabaseAdapter } from "cimiento";
 import { toHono } from "cimiento/hono";
 import { toNodeHandler } from "cimiento/node";
+import { partsOf } from "../../src/backend/backend-parts.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 import { listening, postChunkedOverHttp, read, REQUEST_ID, type Listening } from "./support.js";
 
@@ -29,6 +30,8 @@ describeEachDatabase("Hono and node:http mounts", (db) => {
   let mounted: string; // app.mount("/api", backend.fetch)
   let routed: string; // app.route("/api", toHono(backend)), with host middleware
   let plain: string; // http.createServer(toNodeHandler(backend))
+  const hostErrors: Error[] = [];
+  const errorsSeen: string[] = []; // c.error, as the host's middleware sees it
 
   beforeAll(async () => {
     const fresh = await db.fresh();
@@ -46,6 +49,12 @@ describeEachDatabase("Hono and node:http mounts", (db) => {
     withRoute.use("/api/*", async (c, next) => {
       await next();
       c.header("x-host-middleware", "ran");
+      if (c.error !== undefined) errorsSeen.push((c.error as { code?: string }).code ?? c.error.message);
+    });
+    // The host's onError never sees an error of the backend's routes: they answer their own.
+    withRoute.onError((error, c) => {
+      hostErrors.push(error);
+      return c.text("the host's answer", 500);
     });
     const api = toHono(backend);
     withRoute.route("/api", api);
@@ -96,6 +105,43 @@ describeEachDatabase("Hono and node:http mounts", (db) => {
   test("app.route: an unknown path under the mount is the backend's ROUTE_NOT_FOUND problem", async () => {
     const missing = await read(await fetch(`${routed}/nothing`));
     expect(missing).toMatchObject({ status: 404, type: "application/problem+json", body: { code: "ROUTE_NOT_FOUND" } });
+  });
+
+  test("app.route: an error in a route is the backend's problem, with the backend's headers and after the host's middleware", async () => {
+    errorsSeen.length = 0;
+    const response = await fetch(`${routed}/collections/notes/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "routed-error-1" },
+      body: JSON.stringify({ text: "" }),
+    });
+    expect(response.headers.get("x-request-id")).toBe("routed-error-1");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("x-host-middleware")).toBe("ran");
+    expect(await read(response)).toMatchObject({ status: 422, type: "application/problem+json", body: { code: "VALIDATION_FAILED" } });
+    // An error of the backend's own middleware (the body limit), too.
+    const large = await fetch(`${routed}/collections/notes/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "x".repeat(2000) }),
+    });
+    expect(large.headers.get("x-request-id")).toMatch(REQUEST_ID);
+    expect(await read(large)).toMatchObject({ status: 413, body: { code: "PAYLOAD_TOO_LARGE" } });
+    expect(hostErrors).toEqual([]);
+    expect(errorsSeen).toEqual(["VALIDATION_FAILED", "PAYLOAD_TOO_LARGE"]);
+  });
+
+  test("toHono's routes answer their own errors: Hono's route() wraps none of them in an error layer made per request", () => {
+    // What Hono's route() marks a handler it wraps with: found on an app that has an onError.
+    const probe = new Hono();
+    probe.onError((_error, c) => c.text("probe", 500));
+    probe.get("/", (c) => c.text("probe"));
+    const markers = Object.keys(new Hono().route("/", probe).routes[0]!.handler);
+    expect(markers.length).toBeGreaterThan(0);
+    const api = toHono(backend);
+    for (const routes of [api.routes, new Hono().route("/api", api).routes]) {
+      for (const route of routes) expect(Object.keys(route.handler).filter((key) => markers.includes(key)), `${route.method} ${route.path}`).toEqual([]);
+    }
+    expect(api.routes.map(({ method, path }) => `${method} ${path}`)).toEqual(partsOf(backend).app.routes.map(({ method, path }) => `${method} ${path}`));
   });
 
   test("node:http createServer(toNodeHandler(backend)): every route, errors and the body limit", async () => {
