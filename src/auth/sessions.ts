@@ -94,8 +94,8 @@ export class Sessions {
       ])
       .where("cimiento_sessions.tokenHash", "=", "")
       .compile();
-    const { rows } = await db.executeQuery({ ...this.#lookup, parameters: [hashToken(token)] });
-    const row = rows[0] as Row | undefined;
+    const { rows } = await this.#store.execute<Row>({ ...this.#lookup, parameters: [hashToken(token)] });
+    const row = rows[0];
     if (row === undefined || Number(row["sessionExpiresAt"]) <= now) return null;
     const user = joined === undefined ? await this.#principalOf(row["sessionUser"] as string) : this.#userRecord(joined, row);
     if (user === null) return null;

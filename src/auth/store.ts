@@ -2,7 +2,7 @@
  * @internal The tables of auth as Kysely sees them, with the clock their times come from.
  * @module
  */
-import type { Kysely } from "kysely";
+import type { CompiledQuery, Kysely, QueryResult } from "kysely";
 import { newId } from "../support/ids.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { Clock } from "../define/clock.js";
@@ -29,6 +29,14 @@ export class AuthStore {
     this.runtime = runtime;
     this.clock = clock;
     this.db = runtime.kysely as Kysely<AuthDB>;
+  }
+
+  /**
+   * Runs one compiled statement outside any transaction: at once where the dialect can (SQLite,
+   * when no transaction holds its connection), else through Kysely's executor.
+   */
+  execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return (this.runtime.executeDirectly?.(query) ?? this.db.executeQuery(query)) as Promise<QueryResult<R>>;
   }
 
   /** Now, in epoch milliseconds: how auth's own times (expiries, windows) are stored. */
