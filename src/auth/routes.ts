@@ -7,6 +7,7 @@ import type { Context, Env, Hono } from "hono";
 import type { z } from "zod";
 import type { Principal } from "../define/principal.js";
 import { apiError } from "../errors/api-error.js";
+import { withIsoDates } from "../support/iso-json.js";
 import { apiKeyBody } from "./api-keys.js";
 import type { Auth } from "./auth.js";
 import { checkBody } from "./body.js";
@@ -99,7 +100,7 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
 
   const signedIn = async (c: Context<E>, result: SignedIn, status: 200 | 201) => {
     cookie.set(c, result.token, result.session.expiresAt);
-    return c.json({ user: await helpers.ownRecord(result.user), token: result.token, session: result.session }, status);
+    return c.json(withIsoDates({ user: await helpers.ownRecord(result.user), token: result.token, session: result.session }) as object, status);
   };
 
   // Tokens, keys and the caller's account: never stored by a browser or shared cache. Set
@@ -182,7 +183,7 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
     method: "GET",
     path: "/auth/session",
     session: true,
-    handler: async (c, { session: { user, session } }) => c.json({ user: await helpers.ownRecord(user), session }),
+    handler: async (c, { session: { user, session } }) => c.json(withIsoDates({ user: await helpers.ownRecord(user), session }) as object),
   });
   route({
     method: "POST",

@@ -27,7 +27,7 @@ import type { RequestGate } from "./gate.js";
 import type { ErrorClass, UnavailableReason } from "../dialects/dialect.js";
 import { bodyText, declaresMoreThan, isNodeHttp1, tooLarge } from "./body.js";
 import { finishResponse } from "./response-headers.js";
-import { withIsoDates } from "./json.js";
+import { withIsoDates } from "../support/iso-json.js";
 import { problemResponse } from "./problem.js";
 import { reachedCollections } from "./reach.js";
 import { parseJson } from "./parse-json.js";

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { expect, test } from "vitest";
-import { isoString, withIsoDates } from "../../src/http/json.js";
+import { isoString, withIsoDates } from "../../src/support/iso-json.js";
 
 test("a Date is written as JSON.stringify writes it, for every time, invalid ones included", () => {
   fc.assert(
