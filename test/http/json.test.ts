@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
 import { isoString, withIsoDates } from "../../src/support/iso-json.js";
+import { sqlite } from "../../src/dialects/sqlite/index.js";
 
 test("a Date is written as JSON.stringify writes it, for every time, invalid ones included", () => {
   fc.assert(
@@ -50,4 +51,19 @@ test("values without a Date are returned as they are; a key named __proto__ stay
   const plain = withIsoDates(tricky) as Record<string, unknown>;
   expect(Object.getPrototypeOf(plain)).toBe(Object.prototype);
   expect(JSON.stringify(plain)).toBe('{"__proto__":{"x":1,"at":"1970-01-01T00:00:00.000Z"}}');
+});
+
+test("SQLite stores a datetime as toISOString() writes it, and refuses an invalid Date as toISOString() does", async () => {
+  const runtime = sqlite({ file: ":memory:" }).open();
+  try {
+    fc.assert(
+      fc.property(fc.date({ noInvalidDate: true }), (date) => {
+        expect(runtime.encode("datetime", date)).toBe(date.toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+    expect(() => runtime.encode("datetime", new Date(Number.NaN))).toThrow(RangeError);
+  } finally {
+    await runtime.kysely.destroy();
+  }
 });

@@ -25,6 +25,7 @@ import { sqliteDdl } from "./sqlite-ddl.js";
 import { introspectSqlite } from "./sqlite-introspector.js";
 import { BEGIN_IMMEDIATE, SqliteDriver } from "./sqlite-driver.js";
 import { dateOf } from "../../support/iso-date.js";
+import { isoString } from "../../support/iso-json.js";
 
 /** Options of {@link sqlite}. */
 export interface SqliteOptions {
@@ -98,7 +99,8 @@ function encode(kind: ColumnKind, value: unknown): unknown {
     case "boolean":
       return value ? 1 : 0;
     case "datetime":
-      return (value as Date).toISOString();
+      // The text toISOString() writes, sooner; an invalid Date still throws its RangeError.
+      return isoString(value as Date) ?? (value as Date).toISOString();
     case "json":
       return JSON.stringify(value);
     default:
