@@ -1,14 +1,16 @@
 /**
  * The measuring side of retention.test.ts, in a process of its own run with `--single-threaded
  * --expose-gc`, so that nothing else (other tests, V8's background compilers and markers) moves
- * objects to the old generation meanwhile. Prints `{ action, create, hooks, computed }`: the
- * bytes each operation's calls moved there (see `leftBehind`).
+ * objects to the old generation meanwhile. Prints `{ action, create, hooks, computed, list }`: the
+ * bytes each operation's calls moved there (see `leftBehind`). On SQLite in memory by default;
+ * `postgres <url> <schema>` runs them on PostgreSQL, in that (existing, empty) schema.
  */
 import { setImmediate as nextTask } from "node:timers/promises";
 import { GCProfiler, type GCProfilerResult } from "node:v8";
 import { z } from "zod";
 import { action, collection, createBackend, field } from "../../../src/index.js";
 import { sqlite } from "../../../src/dialects/sqlite/index.js";
+import { postgres } from "../../../src/dialects/postgres/index.js";
 
 const gc = (globalThis as { gc?: (options?: { type: "minor" | "major" }) => void }).gc!;
 
@@ -95,11 +97,16 @@ async function leftBehind(call: () => Promise<unknown>): Promise<number> {
   return least;
 }
 
-const backend = createBackend({ database: sqlite({ file: ":memory:" }), collections: { notes, logged, lists, entries }, actions: { like } });
+const [dialect, url, schema] = process.argv.slice(2);
+const database = dialect === "postgres" ? postgres({ connectionString: url!, schema: schema!, max: 2 }) : sqlite({ file: ":memory:" });
+const backend = createBackend({ database, collections: { notes, logged, lists, entries }, actions: { like } });
 await backend.migrate();
 const id = (await backend.system.data.notes.create({ title: "First", owner: "u1" })).id as string;
+await backend.system.data.notes.createMany(Array.from({ length: 25 }, (_, i) => ({ title: `Note ${i}`, owner: "u1", tags: ["a", "b"] })));
 const user = { id: "u1", role: "member" };
 const left = {
+  // A page of 20 records: the driver's rows, decoded and answered.
+  list: await leftBehind(() => backend.as(user).data.notes.list({ limit: 20 })),
   action: await leftBehind(() => backend.as(user).actions.like({ id })),
   create: await leftBehind(() => backend.system.data.notes.create({ title: "A note", owner: "u2", published: true })),
   hooks: await leftBehind(() => backend.system.data.logged.create({ title: "A line" })),
