@@ -11,7 +11,7 @@ import { computedColumns, decodeComputed, planComputed } from "./computed.js";
 import { execute, type DataContext } from "./context.js";
 import { budgetOf, withIncludes } from "./includes.js";
 import { limitsOf, whereContext } from "./planning.js";
-import type { Row } from "./rows.js";
+import { project, type Row } from "./rows.js";
 import type { ReadShape } from "./shape.js";
 import { Plan } from "./statement-key.js";
 
@@ -28,7 +28,11 @@ export async function complete(
   access: Access | undefined,
   exist = true,
 ): Promise<Row[]> {
-  const rows = written.map(shape.computed.length > 0 || shape.includes.length > 0 ? copyKeyByKey : copy);
+  if (shape.computed.length === 0 && shape.includes.length === 0) {
+    // Nothing is added: the projection makes new records, or each is copied as it is.
+    return shape.output === undefined ? written.map(copy) : project(shape, written as Row[]);
+  }
+  const rows = written.map(copyKeyByKey);
   if (shape.computed.length > 0) {
     if (exist) await loadComputed(ctx, shape, rows, access);
     else for (const row of rows) for (const field of shape.computed) row[field.name] = null;

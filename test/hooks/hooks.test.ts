@@ -306,6 +306,16 @@ describeEachDatabase("hooks", (db) => {
       ]);
     });
 
+    test("gets the record as written: changing what the write returned, whole or selected, changes nothing it got", async () => {
+      const whole = await backend.as(ann).data.posts.create({ title: "Whole" } as never);
+      const picked = await backend.as(ann).data.posts.create({ title: "Picked" } as never, { select: ["id", "title"] });
+      expect(Object.keys(picked).sort()).toEqual(["id", "title"]);
+      whole.title = "changed";
+      picked.title = "changed";
+      expect(committed.map((change) => change.record.title)).toEqual(["Whole", "Picked"]);
+      expect(committed[1]!.record.slug).toBe("picked");
+    });
+
     test("runs only once the outermost transaction has committed, exactly once", async () => {
       await backend.system.transaction(async (tx) => {
         await tx.data.posts.create({ title: "in tx", slug: "in-tx", author: ann.id });
