@@ -92,13 +92,19 @@ function actionAuth(services: ActionServices, ctx: DataContext, name: string, cr
 }
 
 /**
+ * The HTTP request of an action called over HTTP, as a function that gives it: over Node, the
+ * Fetch `Request` is made only when a handler reads `request`.
+ */
+export type RequestOf = () => Request;
+
+/**
  * An action's context: a hook's members (`user`, `system`, `db`, `afterCommit`, `enqueue`), its
- * input and request as its own properties, and its data, auth and `call` read through the
- * prototype and made when read (most handlers use `input` and `data` alone).
+ * input as its own property, and its request, data, auth and `call` read through the prototype
+ * and made when read (most handlers use `input` and `data` alone).
  */
 class ActionContextOf extends TransactionMembers {
   readonly input: unknown;
-  readonly request: Request | undefined;
+  readonly #requestOf: RequestOf | undefined;
   readonly #services: ActionServices;
   readonly #tx: DataContext;
   readonly #name: string;
@@ -106,14 +112,18 @@ class ActionContextOf extends TransactionMembers {
   #data: unknown;
   #auth: ActionAuth | undefined;
 
-  constructor(services: ActionServices, tx: DataContext, name: string, input: unknown, request: Request | undefined, credentials: CallCredentials) {
+  constructor(services: ActionServices, tx: DataContext, name: string, input: unknown, requestOf: RequestOf | undefined, credentials: CallCredentials) {
     super(tx);
     this.input = input;
-    this.request = request;
+    this.#requestOf = requestOf;
     this.#services = services;
     this.#tx = tx;
     this.#name = name;
     this.#credentials = credentials;
+  }
+
+  get request(): Request | undefined {
+    return this.#requestOf?.();
   }
 
   get data(): unknown {
@@ -127,15 +137,15 @@ class ActionContextOf extends TransactionMembers {
   get call(): ActionContext<unknown>["call"] {
     const services = this.#services;
     const tx = this.#tx;
-    const request = this.request;
+    const requestOf = this.#requestOf;
     const credentials = this.#credentials;
     return (other, otherInput) => {
       const otherName = Object.entries(services.actions).find(([, known]) => known === (other as unknown))?.[0];
-      return runAction(services, tx, otherName ?? "an unregistered action", other, otherInput, request, credentials);
+      return runAction(services, tx, otherName ?? "an unregistered action", other, otherInput, requestOf, credentials);
     };
   }
 }
-publishAccessors(ActionContextOf.prototype, ["data", "auth", "call"]);
+publishAccessors(ActionContextOf.prototype, ["request", "data", "auth", "call"]);
 
 /**
  * Runs `action` for the caller of `ctx`, joining its transaction or opening one. The input is
@@ -147,7 +157,7 @@ export async function runAction<I, O>(
   name: string,
   action: Action<I, O>,
   rawInput: unknown,
-  request?: Request,
+  requestOf?: RequestOf,
   credentials: CallCredentials = IN_PROCESS,
 ): Promise<O> {
   const definition = action.definition;
@@ -161,7 +171,7 @@ export async function runAction<I, O>(
     if (allowed !== true) throw denied(ctx.user, `You may not call ${name}.`);
   }
   const run = async (tx: DataContext): Promise<O> => {
-    const context = new ActionContextOf(services, tx, name, input, request, credentials) as unknown as ActionContext<unknown>;
+    const context = new ActionContextOf(services, tx, name, input, requestOf, credentials) as unknown as ActionContext<unknown>;
     const result = await definition.handler(context);
     if (definition.output === undefined) return result as O;
     const output = await definition.output.safeParseAsync(result);

@@ -87,7 +87,7 @@ export function isPlainLoopback(env: unknown, trusted: (address: string) => bool
  * Metadata (`Sec-Fetch-Site`) where the browser sends it, else by `Origin`. A request with
  * neither comes from outside a browser, and is not cross-origin.
  */
-export function isCrossOrigin(request: { readonly headers: Headers; readonly url: string }, trustedOrigins: ReadonlySet<string>): boolean {
+export function isCrossOrigin(request: { readonly headers: { get(name: string): string | null }; readonly url: string }, trustedOrigins: ReadonlySet<string>): boolean {
   const origin = request.headers.get("origin");
   const site = request.headers.get("sec-fetch-site");
   if (origin !== null && trustedOrigins.has(origin)) return false;

@@ -26,12 +26,17 @@ export const ANONYMOUS: Caller = { user: null, via: null, identity: null, token:
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** Reads a request header by its lower-case name, `null` when absent (a Fetch `Headers` is one). */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
 /** What deciding the caller reads of a request. */
 export interface RequestView {
   readonly method: string;
   /** Its URL, or at least its host (`http://host/`), for the origin check; `""` when unknown. */
   readonly url: string;
-  readonly headers: Headers;
+  readonly headers: HeaderReader;
   /** What tells a development server: `@hono/node-server`'s env (`{ incoming }`), if any. */
   readonly env: unknown;
 }
@@ -65,7 +70,7 @@ export class RequestCallers {
   }
 
   /** The token of `Authorization` when its scheme is one of the options'; `undefined` otherwise. */
-  #headerToken(headers: Headers): string | undefined {
+  #headerToken(headers: HeaderReader): string | undefined {
     const header = headers.get("authorization");
     if (header === null) return undefined;
     const space = header.indexOf(" ");

@@ -3,9 +3,14 @@
  * or as a `Set-Cookie` value for a host's own answer), cleared with the same ones.
  * @module
  */
-import type { Context } from "hono";
-import { deleteCookie } from "hono/cookie";
 import { parse, serialize } from "hono/utils/cookie";
+/** A request being answered, as the cookie is set on its answer (the HTTP core's exchange is one). */
+export interface CookieTarget {
+  /** `@hono/node-server`'s env or the Node transport's (`{ incoming }`), whose socket tells a development server. */
+  readonly arrival: { readonly env: unknown };
+  /** Adds a header to the answer (`Set-Cookie` values add up). */
+  addHeader(name: string, value: string): void;
+}
 import { isPlainLoopback } from "./client.js";
 import type { AuthSettings } from "./settings.js";
 
@@ -32,7 +37,7 @@ export class SessionCookie {
   }
 
   /** The token the request's cookie carries, if any (read as Hono's `getCookie` reads it). */
-  read(headers: Headers): string | undefined {
+  read(headers: { get(name: string): string | null }): string | undefined {
     if (this.#cookie === null) return undefined;
     const header = headers.get("cookie");
     return header ? parse(header, this.#cookie.name)[this.#cookie.name] : undefined;
@@ -42,9 +47,9 @@ export class SessionCookie {
    * Sets the cookie to `token` until `expiresAt`, or 400 days from now when that is later (a
    * longer session, or a backend clock ahead of this machine's).
    */
-  set(c: Context, token: string, expiresAt: Date): void {
-    const header = this.header(token, expiresAt, c.env);
-    if (header !== undefined) c.header("Set-Cookie", header, { append: true });
+  set(x: CookieTarget, token: string, expiresAt: Date): void {
+    const header = this.header(token, expiresAt, x.arrival.env);
+    if (header !== undefined) x.addHeader("set-cookie", header);
   }
 
   /**
@@ -60,12 +65,13 @@ export class SessionCookie {
     return serialize(cookie.name, token, { ...this.#attributes(env, cookie), expires });
   }
 
-  clear(c: Context): void {
+  /** Clears the cookie (an empty value with `Max-Age=0`, as Hono's `deleteCookie` writes it). */
+  clear(x: CookieTarget): void {
     const cookie = this.#cookie;
     if (cookie === null) return;
     // The same attributes as when it was set: browsers drop a clearing cookie that lacks Secure
     // for a prefixed or SameSite=None cookie.
-    deleteCookie(c, cookie.name, this.#attributes(c.env, cookie));
+    x.addHeader("set-cookie", serialize(cookie.name, "", { ...this.#attributes(x.arrival.env, cookie), maxAge: 0 }));
   }
 
   #attributes(env: unknown, cookie: CookieSettings) {

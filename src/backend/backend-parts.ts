@@ -1,17 +1,19 @@
 /**
- * @internal The parts of each backend that other entries reach past its public API: its Hono
- * app and its answer to errors, for `cimiento/node` and `cimiento/hono`, and its jobs and realtime services, for `cimiento/testing` and tests.
+ * @internal The parts of each backend that other entries reach past its public API: its HTTP
+ * core and its logger, for `cimiento/node` and `cimiento/hono`, and its jobs and realtime
+ * services, for `cimiento/testing` and tests.
  * @module
  */
-import type { ErrorHandler, Hono } from "hono";
+import type { Logger } from "../define/logger.js";
+import type { HttpCore } from "../http/core.js";
 import type { JobsService } from "../jobs/jobs-service.js";
 import type { RealtimeService } from "../realtime/realtime-service.js";
 
 /** What an entry may reach of a backend besides its public API. */
 export interface BackendParts {
-  readonly app: Hono<any>;
-  /** The app's `onError`: the answer to an error thrown in any of its routes. */
-  readonly answerError: ErrorHandler<any>;
+  /** The routes, and the one way a request of any transport is answered. */
+  readonly core: HttpCore;
+  readonly logger: Logger;
   readonly jobs: JobsService;
   readonly realtime: RealtimeService;
 }

@@ -24,6 +24,7 @@ import { buildModel } from "../model/model.js";
 import type { DB, DialectName, Schema } from "../define/types.js";
 import type { AnyCollection } from "../define/types.js";
 import { createApp } from "../http/create-app.js";
+import { fetchHandler } from "../http/fetch-transport.js";
 import type { HttpOptions } from "../http/options.js";
 import { RequestGate } from "../http/gate.js";
 import type { OpenApiDocument, OpenApiOptions } from "../openapi/document.js";
@@ -502,7 +503,7 @@ export function createBackend<
     return scopeOf(rootContext(shared, user, false, textDates));
   };
   const gate = new RequestGate();
-  const { app, answerError, openapi } = createApp(
+  const { core, openapi } = createApp(
     {
       model,
       actionServices: services,
@@ -523,7 +524,7 @@ export function createBackend<
     db: runtime.kysely as Kysely<DB<WithAuthUsers<S, Au>, D>>,
     migrate: (migrateOptions = {}) =>
       migrate(runtime, storage, { ...migrateOptions, migrations: migrateOptions.migrations ?? options.migrations }),
-    fetch: async (request, env) => app.fetch(request, env),
+    fetch: fetchHandler(core),
     auth: (auth ?? noAuth) as unknown as AuthApi<UsersOf<WithAuthUsers<S, Au>>>,
     jobs: jobsApi,
     openapi,
@@ -569,6 +570,6 @@ export function createBackend<
     },
   };
   let closing: Promise<void> | undefined;
-  registerParts(backend, { app, answerError, jobs, realtime });
+  registerParts(backend, { core, logger, jobs, realtime });
   return backend;
 }

@@ -2,32 +2,24 @@
  * `cimiento/hono`: the backend as a Hono app, to mount with `app.route()`.
  * @module
  */
-import { Hono, type Context, type ErrorHandler, type MiddlewareHandler, type Next } from "hono";
+import { Hono, type Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { partsOf } from "../backend/backend-parts.js";
+import type { Route } from "../http/core.js";
+import type { Answer } from "../http/exchange.js";
+import { FetchArrival } from "../http/fetch-transport.js";
+import { setAnswerHeaders } from "../http/response-headers.js";
 
 /**
- * A route's handler that answers its own errors as the backend's `onError` does. Hono's
- * `route()` does the same for every handler of an app that has an `onError`, with an error layer
- * it makes per request (a composition of its own, two async functions); this one is made once,
- * when mounted, and costs a request nothing until it fails. As Hono's, it answers `Error`s and
- * passes anything else thrown on (the backend's frame turns that into an `Error`).
+ * An answer as the response of Hono's context: made with `c.body()`, so that headers a host
+ * middleware prepared with `c.header()` are kept, then given the answer's own headers.
  */
-function answering(handler: MiddlewareHandler, onError: ErrorHandler): MiddlewareHandler {
-  const fail = async (thrown: unknown, c: Context): Promise<Response> => {
-    if (!(thrown instanceof Error)) throw thrown;
-    c.error = thrown;
-    c.res = await onError(thrown, c);
-    return c.res;
-  };
-  return (c: Context, next: Next) => {
-    let result: ReturnType<MiddlewareHandler>;
-    try {
-      result = handler(c, next);
-    } catch (thrown) {
-      return fail(thrown, c);
-    }
-    return result instanceof Promise ? result.catch((thrown: unknown) => fail(thrown, c)) : result;
-  };
+function respond(c: Context, answer: Answer): Response {
+
+  const type = answer.headers["content-type"];
+  const response = c.body(answer.body as string, answer.status as ContentfulStatusCode, typeof type === "string" ? { "content-type": type } : {});
+  setAnswerHeaders(response, answer.headers);
+  return response;
 }
 
 /**
@@ -35,9 +27,9 @@ function answering(handler: MiddlewareHandler, onError: ErrorHandler): Middlewar
  * path under its mount (an unknown one with the backend's `ROUTE_NOT_FOUND`), so add the host's
  * routes beside it. `honoApp.mount("/api", backend.fetch)` works too.
  *
- * Every route answers its own errors (with the backend's error answers), so the app has Hono's
- * default `onError`, and mounting it adds no layer to a request; the host's `onError` never sees
- * an error of the backend's routes.
+ * Hono routes each request to the backend's route, which answers its own errors (with the
+ * backend's error answers): the host's `onError` never sees an error of the backend's routes,
+ * and headers a host middleware sets (with `c.header()`, before or after) reach its answers.
  *
  * @example
  * ```ts
@@ -50,8 +42,15 @@ function answering(handler: MiddlewareHandler, onError: ErrorHandler): Middlewar
  * ```
  */
 export function toHono(backend: object): Hono {
-  const { app, answerError } = partsOf(backend);
+  const { core } = partsOf(backend);
   const mounted = new Hono();
-  for (const route of app.routes) mounted.on(route.method, route.path, answering(route.handler as MiddlewareHandler, answerError));
+  const serve = (route: Route | undefined) => async (c: Context) => {
+    const params = Object.assign(Object.create(null), route === undefined ? {} : c.req.param()) as Record<string, string>;
+    // A host middleware sees the error a route answered in `c.error`, as with Hono's own onError.
+    return respond(c, await core.run(route, new FetchArrival(c.req.raw, c.env, c.req.path), params, (error) => (c.error = error)));
+  };
+  for (const route of core.routes) mounted.on(route.method, route.path, serve(route));
+  // Last, so that every route above wins; unknown paths, and CORS preflights, are the core's too.
+  mounted.all("*", serve(undefined));
   return mounted;
 }

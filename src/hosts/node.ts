@@ -1,25 +1,13 @@
 /**
  * `cimiento/node`: the backend as a `node:http` request listener, for Express, Koa and
- * `node:http` servers. The bridge is the host's `@hono/node-server` (a peer dependency, 1.x or
- * 2.x), as a second copy in the process would put its own class in place of the global
- * `Request`, which cannot copy the first copy's requests.
+ * `node:http` servers. It reads Node's request and writes Node's response itself, with no Fetch
+ * `Request` or `Response` in between (host code that asks for the request, such as a `resolve`
+ * of host auth, gets a Fetch `Request` made then).
  * @module
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { getRequestListener } from "@hono/node-server";
 import { partsOf } from "../backend/backend-parts.js";
-
-function isJsonText(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A request that a body parser (such as `express.json()`) may have read already. */
-type ParsedRequest = IncomingMessage & { body?: unknown; rawBody?: Buffer };
+import { NodeArrival, writeAnswer } from "../http/node-transport.js";
 
 /**
  * The backend's HTTP API as a Node request handler. It works mounted under a path (Express
@@ -39,22 +27,22 @@ type ParsedRequest = IncomingMessage & { body?: unknown; rawBody?: Buffer };
  * ```
  */
 export function toNodeHandler(backend: object): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { app } = partsOf(backend);
-  const listener = getRequestListener((request, env) => app.fetch(request, env));
+  const { core, logger } = partsOf(backend);
+  // Writing can fail only on a broken connection or a header a host's formatError made: the
+  // answer is cut, and the failure logged.
+  const failed = (res: ServerResponse) => (error: unknown) => {
+    logger.error("An answer could not be written.", { error });
+    if (!res.headersSent) {
+      res.statusCode = 500;
+      res.end();
+    } else res.destroy();
+  };
   return (req, res) => {
-    const parsed = req as ParsedRequest;
-    // The stream was consumed by a body parser: rebuild the body from what it parsed.
-    if (parsed.readableEnded && parsed.rawBody === undefined && parsed.body !== undefined) {
-      const body = parsed.body;
-      // Bytes (express.raw) and text (express.text) are the body as sent. express.json parses to
-      // a value, also to a bare string with { strict: false }: a string that is not itself JSON
-      // text was such a value, and is sent again as JSON.
-      const json = /\bjson\b/i.test(req.headers["content-type"] ?? "");
-      parsed.rawBody = Buffer.isBuffer(body)
-        ? body
-        : Buffer.from(typeof body === "string" && !(json && !isJsonText(body)) ? body : JSON.stringify(body));
-    }
-    return listener(req, res);
+    const arrival = new NodeArrival(req);
+    return core
+      .handle(arrival)
+      .then((answer) => writeAnswer(answer, req, res, arrival.closeAfter))
+      .catch(failed(res));
   };
 }
 

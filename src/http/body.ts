@@ -13,9 +13,9 @@ export function tooLarge(limit: number): Error {
 }
 
 /** Whether the request says its body is longer than `limit` bytes (by `Content-Length`). */
-export function declaresMoreThan(headers: Headers, limit: number): boolean {
+export function declaresMoreThan(headers: { get(name: string): string | null }, limit: number): boolean {
   const declared = headers.get("content-length");
-  return declared !== null && !headers.has("transfer-encoding") && Number(declared) > limit;
+  return declared !== null && headers.get("transfer-encoding") === null && Number(declared) > limit;
 }
 
 /** What a request served by `@hono/node-server` carries in Hono's `c.env`: Node's request. */

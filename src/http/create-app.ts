@@ -1,10 +1,7 @@
 /**
- * @internal The HTTP API of a backend: one Hono app, built once at `createBackend`.
+ * @internal The HTTP API of a backend: the routes of its HTTP core, built once at `createBackend`.
  * @module
  */
-import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { cors } from "hono/cors";
-import type { RequestIdVariables } from "hono/request-id";
 import type { Principal } from "../define/principal.js";
 import type { Action } from "../define/action.js";
 import type { AnyAction } from "../define/handles.js";
@@ -19,16 +16,15 @@ import { runAction, type ActionServices } from "../actions/run-action.js";
 import type { DataContext } from "../data/context.js";
 import { limitExceeded, type ResolvedLimits } from "../data/limits.js";
 import type { AuthHttp, Caller } from "../auth/caller.js";
-import { installAuthRoutes } from "../auth/routes.js";
+import { installAuthRoutes } from "./auth-routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
-import { frame, refuseWhenClosing, ThrownValue } from "./frame.js";
+import { HttpCore, ThrownValue } from "./core.js";
+import { emptyAnswer, jsonAnswer, queryOf, type Answer, type Exchange } from "./exchange.js";
 import type { RequestGate } from "./gate.js";
 import type { ErrorClass, UnavailableReason } from "../dialects/dialect.js";
-import { bodyText, declaresMoreThan, isNodeHttp1, tooLarge } from "./body.js";
-import { finishResponse } from "./response-headers.js";
 import { withIsoDates } from "../support/iso-json.js";
-import { problemResponse } from "./problem.js";
+import { problemAnswer } from "./problem.js";
 import { reachedCollections } from "./reach.js";
 import { parseJson } from "./parse-json.js";
 import { jsonProblem } from "../model/text.js";
@@ -84,16 +80,6 @@ function unavailableError(kind: ErrorClass | undefined, closing: boolean): ApiEr
   return apiError("UNAVAILABLE", UNAVAILABLE_MESSAGES[key], { reason: key === "closed" ? "closing" : key, retryAfter: RETRY_AFTER[key] });
 }
 
-type Env = { Variables: RequestIdVariables & { caller: Caller; cacheControl?: string } };
-
-/**
- * Sets the answer's `Cache-Control` once (the first value set stays), for the frame to write
- * with the other headers of every answer, errors included.
- */
-function cacheControl(c: Context<Env>, value: string): void {
-  if (c.get("cacheControl") === undefined) c.set("cacheControl", value);
-}
-
 /** How the app learns who calls: built-in auth, the host's `resolve`, or nobody (anonymous). */
 export type AppAuth = { builtIn: AuthHttp } | { host: HostAuthOptions } | undefined;
 
@@ -109,11 +95,10 @@ interface BodyBounds {
  * Reads a JSON body: `undefined` when empty; 413 past the size limit; 415 when not JSON; 400
  * when malformed, when it has a key that reaches a prototype, or when it nests too deep.
  */
-async function jsonBody(c: Context, bounds: BodyBounds): Promise<unknown> {
-  const request = c.req.raw;
-  const text = await bodyText(request, bounds.bytes, isNodeHttp1(c.env));
+async function jsonBody(x: Exchange, bounds: BodyBounds): Promise<unknown> {
+  const text = await x.arrival.text(bounds.bytes);
   if (text.trim().length === 0) return undefined;
-  const type = request.headers.get("content-type") ?? "";
+  const type = x.header("content-type") ?? "";
   if (!JSON_TYPE.test(type)) {
     throw apiError("UNSUPPORTED_MEDIA_TYPE", `The body must be application/json, not ${type || "untyped"}.`);
   }
@@ -129,8 +114,8 @@ async function jsonBody(c: Context, bounds: BodyBounds): Promise<unknown> {
 }
 
 /** Reads a body that must be a JSON object (400 otherwise). */
-async function objectBody(c: Context, bounds: BodyBounds): Promise<Record<string, unknown>> {
-  const body = await jsonBody(c, bounds);
+async function objectBody(x: Exchange, bounds: BodyBounds): Promise<Record<string, unknown>> {
+  const body = await jsonBody(x, bounds);
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw apiError("INVALID_JSON", "The body must be a JSON object.");
   }
@@ -167,16 +152,26 @@ async function ownRecordOf(model: Model, user: Principal): Promise<Record<string
   return record;
 }
 
-/** The app `backend.fetch` serves, and the OpenAPI document of its routes. */
+/** The HTTP core every transport serves, and the OpenAPI document of its routes. */
 export interface BackendApp {
-  readonly app: Hono<Env>;
-  /** The app's `onError`, for `cimiento/hono` to answer the errors of the routes it mounts. */
-  readonly answerError: (error: Error, c: Context<Env>) => Promise<Response>;
-  /** The OpenAPI 3.1 document of the app's routes, built anew. */
+  readonly core: HttpCore;
+  /** The OpenAPI 3.1 document of the core's routes, built anew. */
   openapi(options?: OpenApiOptions): OpenApiDocument;
 }
 
-/** Builds the Hono app that `backend.fetch` serves. */
+/** An error answer a host's `formatError` made, as an answer (its body read whole). */
+async function answerOfResponse(response: Response): Promise<Answer> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie" && name !== "x-powered-by") headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  const body = response.body === null ? null : new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, headers, body };
+}
+
+/** Builds the routes of the HTTP core that `backend.fetch`, `cimiento/hono` and `cimiento/node` serve. */
 export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth): BackendApp {
   const maxLimit = backend.limits.maxLimit;
   if (http.defaultLimit !== undefined && !(Number.isSafeInteger(http.defaultLimit) && http.defaultLimit >= 0 && http.defaultLimit <= maxLimit)) {
@@ -185,51 +180,50 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   const limits: PageLimits = { defaultLimit: http.defaultLimit ?? Math.min(20, maxLimit), maxLimit };
   const queryLength = backend.limits.queryLength;
   const bounds: BodyBounds = { bytes: http.bodyLimit ?? 1024 * 1024, depth: backend.limits.jsonDepth };
-  const readObject = (c: Context<Env>) => objectBody(c, bounds);
-  const app = new Hono<Env>();
+  const readObject = (x: Exchange) => objectBody(x, bounds);
 
   /**
-   * The one answer to an error, thrown anywhere in a request: the app's `onError`. An unexpected
-   * error is logged and answered 500 without its details; every answer is finished here (an
-   * error thrown by the frame's body limit never returns to the frame).
+   * The one answer to an error, thrown anywhere in a request. An unexpected error is logged and
+   * answered 500 without its details. The host's `formatError` makes the answer when given; one
+   * that fails is logged, and the error answered as if it were not given.
    */
-  async function errorResponse(error: Error, c: Context<Env>): Promise<Response> {
+  async function answerError(error: Error, x: Exchange): Promise<Answer> {
     const unavailable = error instanceof ApiError ? undefined : unavailableError(backend.classify(error), backend.gate.closing);
     const safe = unavailable ?? toApiError(error);
     if (!(error instanceof ApiError)) {
-      const details = { error: error instanceof ThrownValue ? error.value : error, requestId: c.get("requestId"), method: c.req.method, path: c.req.path };
+      const details = { error: error instanceof ThrownValue ? error.value : error, requestId: x.requestId, method: x.method, path: x.path };
       if (unavailable === undefined) backend.logger.error("A request failed with an unexpected error.", details);
       else (backend.logger.warn ?? backend.logger.error).call(backend.logger, "A request failed: the database cannot serve it now.", details);
     }
-    const response = http.formatError ? await http.formatError(safe, c.req.raw) : problemResponse(safe, c.get("requestId"));
-    // A new Response with every header given at construction: behind @hono/node-server, headers
-    // set on a Response after it was made can be lost.
-    const headers = new Headers(response.headers);
+    let answer: Answer | undefined;
+    if (http.formatError !== undefined) {
+      try {
+        answer = await answerOfResponse(await http.formatError(safe, x.request));
+      } catch (failure) {
+        backend.logger.error("http.formatError failed; the error is answered as a problem document.", { error: failure, requestId: x.requestId });
+      }
+    }
+    answer ??= problemAnswer(safe, x.requestId);
     const retryAfter = safe.details?.["retryAfter"];
-    if ((safe.code === "RATE_LIMITED" || safe.code === "UNAVAILABLE") && typeof retryAfter === "number") headers.set("retry-after", String(retryAfter));
+    if ((safe.code === "RATE_LIMITED" || safe.code === "UNAVAILABLE") && typeof retryAfter === "number") answer.headers["retry-after"] = String(retryAfter);
     // A closing backend takes no more requests on this connection either.
-    if (safe.code === "UNAVAILABLE" && backend.gate.closing) headers.set("connection", "close");
-    // Middleware headers (security, CORS, cookies) are set on c.res; keep them.
-    c.res.headers.forEach((value, name) => {
-      if (name !== "set-cookie" && !headers.has(name)) headers.set(name, value);
-    });
-    for (const cookie of c.res.headers.getSetCookie()) headers.append("set-cookie", cookie);
-    const answer = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-    finishResponse(answer, c.get("requestId"), c.get("cacheControl"));
+    if (safe.code === "UNAVAILABLE" && backend.gate.closing) answer.headers["connection"] = "close";
     return answer;
   }
 
+  const core = new HttpCore({ gate: backend.gate, bodyLimit: bounds.bytes, cors: http.cors, answerError });
+
   /** Who calls; decided once per request. */
-  async function identify(c: Context<Env>): Promise<Caller> {
-    const known = c.get("caller");
+  async function identify(x: Exchange): Promise<Caller> {
+    const known = x.caller;
     if (known !== undefined) return known;
     let current: Caller;
     if (auth === undefined) current = { user: null, via: null, identity: null, token: null };
-    else if ("host" in auth) current = { user: await auth.host.resolve(c.req.raw), via: null, identity: null, token: null };
-    else current = await auth.builtIn.identify(c);
-    c.set("caller", current);
+    else if ("host" in auth) current = { user: await auth.host.resolve(x.request), via: null, identity: null, token: null };
+    else current = await auth.builtIn.identify(x);
+    x.caller = current;
     // An answer for a signed-in caller is that caller's: no cache may keep it.
-    if (current.user !== null) cacheControl(c, "private, no-store");
+    if (current.user !== null) x.setCacheControl("private, no-store");
     return current;
   }
 
@@ -237,8 +231,8 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
    * The caller's scope, after checking that an API key limited to some collections or actions
    * allows this one, and the collections a read's `include` and `where` reach through relations.
    */
-  async function caller(c: Context<Env>, target?: { kind: "collections" | "actions"; name: string; options?: Record<string, unknown> }) {
-    const current = await identify(c);
+  async function caller(x: Exchange, target?: { kind: "collections" | "actions"; name: string; options?: Record<string, unknown> }) {
+    const current = await identify(x);
     const allowed = target === undefined ? null : current.identity?.apiKey?.[target.kind];
     if (allowed != null) {
       const names = [target!.name];
@@ -251,8 +245,8 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     return backend.caller(current.user, target?.kind === "collections");
   }
 
-  function collection(c: Context<Env>) {
-    const name = c.req.param("name")!;
+  function collection(x: Exchange) {
+    const name = x.param("name");
     if (!backend.model.collections.has(name)) {
       throw apiError("COLLECTION_NOT_FOUND", `There is no collection "${name}".`, { collection: name });
     }
@@ -260,52 +254,13 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   }
 
   /** The query string's parameters, without parsing the whole URL; `LIMIT_EXCEEDED` past its length. */
-  function searchParams(c: Context<Env>): URLSearchParams {
-    const href = c.req.url;
-    const start = href.indexOf("?");
-    if (start < 0) return new URLSearchParams();
-    if (href.length - start - 1 > queryLength) {
-      limitExceeded("queryLength", queryLength, `The query string is longer than ${queryLength} characters`);
-    }
-    return new URLSearchParams(href.slice(start + 1));
+  function searchParams(x: Exchange): URLSearchParams {
+    const query = queryOf(x.arrival.url);
+    if (query.length > queryLength) limitExceeded("queryLength", queryLength, `The query string is longer than ${queryLength} characters`);
+    return new URLSearchParams(query);
   }
 
-  // A body that says it is too large is refused before any route; one without a length is
-  // counted as it is read (body.ts). Nothing here touches the body itself: behind
-  // @hono/node-server, reading it whole later skips the Fetch stream.
-  const limitBody: MiddlewareHandler<Env> = async (c, next) => {
-    if (declaresMoreThan(c.req.raw.headers, bounds.bytes)) throw tooLarge(bounds.bytes);
-    await next();
-  };
-  // Every error is answered here, Hono's way. Hono's route() wraps each handler of an app that
-  // has an onError in an error layer of its own, per request, when the app is mounted with it
-  // (cimiento/hono); through backend.fetch and cimiento/node there is no such layer.
-  app.onError(errorResponse);
-  // The request id, the security headers, the refusal once closing and the body limit are one
-  // middleware. With CORS, the refusal and the body limit come after it, so that they are
-  // answered with the CORS headers (a browser hides an answer without them from the page).
-  app.use(frame<Env>(http.cors === undefined ? limitBody : undefined, backend.gate, http.cors === undefined));
-  if (http.cors !== undefined) {
-    const { origin, credentials, allowMethods, allowHeaders, exposeHeaders, maxAge } = http.cors;
-    app.use(
-      cors({
-        origin: typeof origin === "function" ? (o) => (origin(o) ? o : null) : (origin as string | string[]),
-        credentials: credentials ?? false,
-        allowMethods: [...(allowMethods ?? ["GET", "POST", "PATCH", "DELETE", "PUT"])],
-        ...(allowHeaders === undefined ? {} : { allowHeaders: [...allowHeaders] }),
-        exposeHeaders: [...(exposeHeaders ?? [])],
-        maxAge: maxAge ?? 600,
-      }),
-    );
-    // GET and HEAD bodies are never read; looking for one would build the full Fetch Request
-    // that @hono/node-server otherwise never makes for them.
-    app.use(async (c, next) => {
-      refuseWhenClosing(backend.gate);
-      return c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next);
-    });
-  }
-
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  core.on("GET", "/health", () => jsonAnswer({ status: "ok" }));
 
   const served = http.openapi === false ? undefined : (http.openapi ?? {});
   const source: OpenApiSource = {
@@ -318,7 +273,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   const openapi = (options?: OpenApiOptions) => buildOpenApiDocument(source, options);
   if (served !== undefined) {
     let document: OpenApiDocument | undefined;
-    installOpenApiRoutes(app, {
+    installOpenApiRoutes(core, {
       document: () => {
         if (document !== undefined) return document;
         const built = openapi({ ...(served.info === undefined ? {} : { info: served.info }), ...(served.servers === undefined ? {} : { servers: served.servers }) });
@@ -326,15 +281,13 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
         return document;
       },
       reference: source.served.reference,
-      cacheControl,
     });
   }
 
   if (auth !== undefined && "builtIn" in auth) {
-    installAuthRoutes(app, auth.builtIn, {
+    installAuthRoutes(core, auth.builtIn, {
       caller: identify,
       objectBody: readObject,
-      cacheControl,
       ownRecord: async (user) => {
         const known = await ownRecordOf(backend.model, user);
         if (known !== undefined) return known;
@@ -344,48 +297,46 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     });
   }
 
-  app.get("/collections/:name/records", async (c) => {
-    const name = collection(c);
-    const options = listOptions(searchParams(c), limits);
-    const { scope } = await caller(c, { kind: "collections", name, options });
-    return c.json(withIsoDates(await scope.data[name]!.list(options as never)) as object);
+  core.on("GET", "/collections/:name/records", async (x) => {
+    const name = collection(x);
+    const options = listOptions(searchParams(x), limits);
+    const { scope } = await caller(x, { kind: "collections", name, options });
+    return jsonAnswer(withIsoDates(await scope.data[name]!.list(options as never)));
   });
-  app.get("/collections/:name/subscribe", async (c) => {
-    const name = collection(c);
+  core.on("GET", "/collections/:name/subscribe", async (x) => {
+    const name = collection(x);
     const model = backend.model.collections.get(name)!;
     if (!model.realtime) throw apiError("ROUTE_NOT_FOUND", `The collection "${name}" has no subscriptions (it is not realtime).`);
-    const options = subscribeOptions(searchParams(c));
+    const options = subscribeOptions(searchParams(x));
     // A browser's EventSource resumes with Last-Event-ID; an explicit `after` wins.
-    const lastEventId = c.req.header("last-event-id");
+    const lastEventId = x.header("last-event-id");
     if (options["after"] === undefined && lastEventId !== undefined && lastEventId !== "") options["after"] = lastEventId;
-    const { ctx } = await caller(c, { kind: "collections", name, options });
-    const current = await identify(c);
+    const { ctx } = await caller(x, { kind: "collections", name, options });
+    const current = await identify(x);
     const settings = backend.realtime.settings;
     const stream = eventStream({ heartbeat: settings.heartbeat, maxBuffered: settings.maxBuffered });
     try {
       const unsubscribe = await backend.realtime.subscribe(ctx, model, options, stream.sink, {
-        callerKey: current.user === null ? `address:${anonymousAddress(c)}` : `user:${current.user.id}`,
-        ...(current.user === null ? {} : { recheck: recheckOf(c, current) }),
+        callerKey: current.user === null ? `address:${anonymousAddress(x)}` : `user:${current.user.id}`,
+        ...(current.user === null ? {} : { recheck: recheckOf(x, current) }),
       });
       stream.subscribed(unsubscribe);
     } catch (error) {
       stream.abort();
       throw error;
     }
-    cacheControl(c, "no-store");
-    return new Response(stream.body, {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "x-accel-buffering": "no" },
-    });
+    x.setCacheControl("no-store");
+    return { status: 200, headers: { "content-type": "text/event-stream; charset=utf-8", "x-accel-buffering": "no" }, body: stream.body };
   });
 
   /** The client address an anonymous subscriber counts against (as built-in auth's limits see it). */
-  function anonymousAddress(c: Context<Env>): string {
-    if (auth !== undefined && "builtIn" in auth) return auth.builtIn.client(c).address ?? "unknown";
-    return socketAddress(c.env) ?? "unknown";
+  function anonymousAddress(x: Exchange): string {
+    if (auth !== undefined && "builtIn" in auth) return auth.builtIn.client(x).address ?? "unknown";
+    return socketAddress(x.arrival.env) ?? "unknown";
   }
 
   /** Whether a subscriber's credential still names the same caller: its session or key, or the host's resolve. */
-  function recheckOf(c: Context<Env>, current: Caller): () => Promise<boolean> {
+  function recheckOf(x: Exchange, current: Caller): () => Promise<boolean> {
     const user = current.user!;
     const same = (other: Principal | null | undefined) => other != null && other.id === user.id && other.role === user.role;
     if (auth !== undefined && "builtIn" in auth && current.token !== null) {
@@ -393,53 +344,47 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
       return async () => same((await auth.builtIn.auth.verifyToken(token))?.user);
     }
     if (auth !== undefined && "host" in auth) {
-      const { url } = c.req.raw;
-      const headers = new Headers(c.req.raw.headers);
+      const { url, headers: original } = x.request;
+      const headers = new Headers(original);
       return async () => same(await auth.host.resolve(new Request(url, { headers })));
     }
     return async () => true;
   }
 
-  app.post("/collections/:name/records", async (c) => {
-    const name = collection(c);
-    const options = readOptions(searchParams(c));
-    const body = await readObject(c);
-    const { scope } = await caller(c, { kind: "collections", name, options });
-    return c.json(withIsoDates(await scope.data[name]!.create(body as never, options as never)) as object, 201);
+  core.on("POST", "/collections/:name/records", async (x) => {
+    const name = collection(x);
+    const options = readOptions(searchParams(x));
+    const body = await readObject(x);
+    const { scope } = await caller(x, { kind: "collections", name, options });
+    return jsonAnswer(withIsoDates(await scope.data[name]!.create(body as never, options as never)), 201);
   });
-  app.get("/collections/:name/records/:id", async (c) => {
-    const name = collection(c);
-    const options = readOptions(searchParams(c));
-    const { scope } = await caller(c, { kind: "collections", name, options });
-    const id = c.req.param("id")!;
+  core.on("GET", "/collections/:name/records/:id", async (x) => {
+    const name = collection(x);
+    const options = readOptions(searchParams(x));
+    const { scope } = await caller(x, { kind: "collections", name, options });
+    const id = x.param("id");
     const record = await scope.data[name]!.get(id, options as never);
     if (record === null) throw apiError("NOT_FOUND", `No ${name} record with id "${id}".`, { collection: name, id });
-    return c.json(withIsoDates(record) as object);
+    return jsonAnswer(withIsoDates(record));
   });
-  app.patch("/collections/:name/records/:id", async (c) => {
-    const name = collection(c);
-    const options = readOptions(searchParams(c));
-    const body = await readObject(c);
-    const { scope } = await caller(c, { kind: "collections", name, options });
-    return c.json(withIsoDates(await scope.data[name]!.update(c.req.param("id")!, body as never, options as never)) as object);
+  core.on("PATCH", "/collections/:name/records/:id", async (x) => {
+    const name = collection(x);
+    const options = readOptions(searchParams(x));
+    const body = await readObject(x);
+    const { scope } = await caller(x, { kind: "collections", name, options });
+    return jsonAnswer(withIsoDates(await scope.data[name]!.update(x.param("id"), body as never, options as never)));
   });
-  app.delete("/collections/:name/records/:id", async (c) => {
-    const name = collection(c);
-    if (searchParams(c).size > 0) throw apiError("INVALID_QUERY", "DELETE takes no query parameters.");
-    const { scope } = await caller(c, { kind: "collections", name });
-    await scope.data[name]!.delete(c.req.param("id")!);
-    return c.body(null, 204);
+  core.on("DELETE", "/collections/:name/records/:id", async (x) => {
+    const name = collection(x);
+    if (searchParams(x).size > 0) throw apiError("INVALID_QUERY", "DELETE takes no query parameters.");
+    const { scope } = await caller(x, { kind: "collections", name });
+    await scope.data[name]!.delete(x.param("id"));
+    return emptyAnswer();
   });
 
-  async function serveAction(
-    c: Context<Env>,
-    name: string,
-    action: Action<never, unknown>,
-    status: number,
-    params: Record<string, string>,
-  ): Promise<Response> {
-    const query = queryObject(searchParams(c));
-    const body = c.req.method === "GET" || c.req.method === "DELETE" ? undefined : await jsonBody(c, bounds);
+  async function serveAction(x: Exchange, name: string, action: Action<never, unknown>, status: number, params: Readonly<Record<string, string>>): Promise<Answer> {
+    const query = queryObject(searchParams(x));
+    const body = x.method === "GET" || x.method === "DELETE" ? undefined : await jsonBody(x, bounds);
     let input: unknown;
     if (body === undefined) input = { ...query, ...params };
     else if (typeof body === "object" && body !== null && !Array.isArray(body)) input = { ...query, ...body, ...params };
@@ -449,34 +394,30 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     // SameSite=Lax session cookie; the action serves it as anonymous (as a SameSite=Strict
     // cookie would be absent), so that no other site can make it act, or write, for the user.
     // Writes with other methods are refused such a request by identify() already.
-    if (auth !== undefined && "builtIn" in auth && (c.req.method === "GET" || c.req.method === "HEAD") && auth.builtIn.crossSiteCookie(c)) {
-      c.set("caller", { user: null, via: null, identity: null, token: null });
+    if (auth !== undefined && "builtIn" in auth && (x.method === "GET" || x.method === "HEAD") && auth.builtIn.crossSiteCookie(x)) {
+      x.caller = { user: null, via: null, identity: null, token: null };
     }
-    const { ctx } = await caller(c, { kind: "actions", name });
+    const { ctx } = await caller(x, { kind: "actions", name });
     const credentials = {
-      token: c.get("caller").token,
-      client: auth !== undefined && "builtIn" in auth ? auth.builtIn.client(c) : {},
+      token: x.caller!.token,
+      client: auth !== undefined && "builtIn" in auth ? auth.builtIn.client(x) : {},
     };
-    const result = await runAction(backend.actionServices, ctx, name, action, input, c.req.raw, credentials);
-    return result === undefined ? c.body(null, 204) : c.json(withIsoDates(result) as object, status as 200);
+    const result = await runAction(backend.actionServices, ctx, name, action, input, () => x.request, credentials);
+    return result === undefined ? emptyAnswer() : jsonAnswer(withIsoDates(result), status);
   }
 
   for (const [name, action] of Object.entries(backend.actionServices.actions)) {
     const binding = action.definition.http;
     if (binding === undefined) continue;
-    app.on(binding.method ?? "POST", binding.path, (c) => serveAction(c, name, action, binding.status ?? 200, c.req.param() as Record<string, string>));
+    core.on(binding.method ?? "POST", binding.path, (x) => serveAction(x, name, action, binding.status ?? 200, x.params));
   }
-  app.post("/actions/:action", (c) => {
-    const name = c.req.param("action")!;
+  core.on("POST", "/actions/:action", (x) => {
+    const name = x.param("action");
     const action = Object.hasOwn(backend.actionServices.actions, name) ? backend.actionServices.actions[name] : undefined;
     if (action === undefined) throw apiError("ROUTE_NOT_FOUND", `There is no action "${name}".`);
-    return serveAction(c, name, action, 200, {});
+    return serveAction(x, name, action, 200, NO_PARAMS);
   });
-
-  // Last, so every route above wins. Unmatched paths are answered by a catch-all route rather
-  // than notFound, which Hono's route() does not carry into the app the backend is mounted in.
-  app.all("*", (c) => {
-    throw apiError("ROUTE_NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
-  });
-  return { app, answerError: errorResponse, openapi };
+  return { core, openapi };
 }
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});

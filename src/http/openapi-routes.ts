@@ -10,11 +10,11 @@ import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 
 const gzip = promisify(gzipCallback);
-import type { Context, Env, Hono } from "hono";
 import { apiError } from "../errors/api-error.js";
 import { OPENAPI_PATHS } from "../openapi/build-document.js";
 import type { OpenApiDocument } from "../openapi/document.js";
 import { packageFile } from "../support/load-package.js";
+import type { HttpCore } from "./core.js";
 
 /** The browser script of `@scalar/api-reference`, as the package exports it. */
 const SCALAR_SCRIPT = "@scalar/api-reference/browser/standalone.js";
@@ -95,22 +95,21 @@ interface Script {
   readonly gzip: Uint8Array<ArrayBuffer>;
 }
 
-/** What the routes need: the document (built and filtered once), and how to set `Cache-Control`. */
-export interface OpenApiRoutes<E extends Env> {
+/** What the routes need: the document (built and filtered once), and whether the page is served. */
+export interface OpenApiRoutes {
   document(): OpenApiDocument;
   reference: boolean;
-  cacheControl(c: Context<E>, value: string): void;
   /** Where Scalar's script is; `undefined` when the package is missing. @default resolved from the installed package */
   scriptFile?: () => string | undefined;
 }
 
 /** Installs `GET /openapi.json` and, with `reference`, the page and its script. */
-export function installOpenApiRoutes<E extends Env>(app: Hono<E>, routes: OpenApiRoutes<E>): void {
+export function installOpenApiRoutes(core: HttpCore, routes: OpenApiRoutes): void {
   let text: string | undefined;
-  app.get(OPENAPI_PATHS.document, (c) => {
+  core.on("GET", OPENAPI_PATHS.document, (x) => {
     text ??= JSON.stringify(routes.document());
-    routes.cacheControl(c, "no-cache");
-    return c.body(text, 200, { "content-type": "application/json; charset=utf-8" });
+    x.setCacheControl("no-cache");
+    return { status: 200, headers: { "content-type": "application/json; charset=utf-8" }, body: text };
   });
   if (!routes.reference) return;
 
@@ -132,22 +131,26 @@ export function installOpenApiRoutes<E extends Env>(app: Hono<E>, routes: OpenAp
     return loading;
   };
 
-  app.get(OPENAPI_PATHS.reference, async (c) => {
-    routes.cacheControl(c, "no-cache");
+  core.on("GET", OPENAPI_PATHS.reference, async (x) => {
+    x.setCacheControl("no-cache");
     if ((await loadScript()) === null) {
-      return c.body(missingPage(), 501, { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'none'" });
+      return { status: 501, headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'none'" }, body: missingPage() };
     }
-    return c.body(page(routes.document().info.title), 200, { "content-type": "text/html; charset=utf-8", "content-security-policy": POLICY });
+    return { status: 200, headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": POLICY }, body: page(routes.document().info.title) };
   });
-  app.get(OPENAPI_PATHS.script, async (c) => {
+  core.on("GET", OPENAPI_PATHS.script, async (x) => {
     const found = await loadScript();
     if (found === null) throw apiError("ROUTE_NOT_FOUND", INSTALL_SCALAR);
-    routes.cacheControl(c, "public, max-age=3600");
-    const gzipped = /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
-    return c.body(gzipped ? found.gzip : found.plain, 200, {
-      "content-type": "text/javascript; charset=utf-8",
-      vary: "Accept-Encoding",
-      ...(gzipped ? { "content-encoding": "gzip" } : {}),
-    });
+    x.setCacheControl("public, max-age=3600");
+    const gzipped = /\bgzip\b/.test(x.header("accept-encoding") ?? "");
+    return {
+      status: 200,
+      headers: {
+        "content-type": "text/javascript; charset=utf-8",
+        vary: "Accept-Encoding",
+        ...(gzipped ? { "content-encoding": "gzip" } : {}),
+      },
+      body: gzipped ? found.gzip : found.plain,
+    };
   });
 }

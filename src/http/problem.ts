@@ -1,8 +1,9 @@
 /**
- * @internal Errors as RFC 9457 `application/problem+json` responses.
+ * @internal Errors as RFC 9457 `application/problem+json` answers.
  * @module
  */
 import type { ApiError } from "../errors/api-error.js";
+import type { Answer } from "./exchange.js";
 
 const TITLES: Record<number, string> = {
   400: "Bad Request",
@@ -23,7 +24,7 @@ const TITLES: Record<number, string> = {
  * The problem document of an error: the standard members (`type`, `title`, `status`,
  * `detail`), the stable `code`, the error's details (such as `issues`) and the request id.
  */
-export function problemResponse(error: ApiError, requestId: string | undefined): Response {
+export function problemAnswer(error: ApiError, requestId: string | undefined): Answer {
   const body = {
     ...error.details,
     type: "about:blank",
@@ -33,8 +34,5 @@ export function problemResponse(error: ApiError, requestId: string | undefined):
     code: error.code,
     ...(requestId === undefined ? {} : { requestId }),
   };
-  return new Response(JSON.stringify(body), {
-    status: error.status,
-    headers: { "content-type": "application/problem+json" },
-  });
+  return { status: error.status, headers: { "content-type": "application/problem+json" }, body: JSON.stringify(body) };
 }

@@ -1,8 +1,9 @@
 /**
- * @internal The request id and the security headers every response gets, set where they cost
- * least. This is the one place that reads a private slot of `@hono/node-server`'s Response (the
- * same in its 1.x and 2.x); test/perf/response-headers.test.ts fails when that slot changes,
- * rather than let every response silently take the slower path.
+ * @internal The request id and the security headers every answer gets, and the answer's headers
+ * set on a response of `cimiento/hono` where they cost least. This is the one place that reads a
+ * private slot of `@hono/node-server`'s Response (the same in its 1.x and 2.x);
+ * test/perf/response-headers.test.ts fails when that slot changes, rather than let every
+ * response of a Hono mount silently take the slower path.
  * @module
  */
 
@@ -24,12 +25,8 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["x-xss-protection", "0"],
 ];
 
-const CACHE_CONTROL = "cache-control";
-
 /** The header of the request id. */
 export const REQUEST_ID = "x-request-id";
-/** Headers this module sets (so a response's own are replaced) or removes. */
-const OWN = new Set([REQUEST_ID, "x-powered-by", ...SECURITY_HEADERS.map(([name]) => name)]);
 
 type Bag = Record<PropertyKey, unknown>;
 
@@ -65,7 +62,7 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
 /**
  * The plain object of headers that `@hono/node-server` writes as it is for this response, when
  * it has one: a response it made with a string or bytes body and headers given as an object
- * (as Hono's `c.json()` makes one when no header was prepared). `undefined` otherwise.
+ * (as Hono's `c.body()` makes one when no header was prepared). `undefined` otherwise.
  */
 export function plainHeaders(response: Response): Record<string, unknown> | undefined {
   const key = responseCacheKey();
@@ -74,26 +71,31 @@ export function plainHeaders(response: Response): Record<string, unknown> | unde
 }
 
 /**
- * Sets the request id, the security headers and `cacheControl` when given on a response
- * (replacing any of the same name) and removes `X-Powered-By`.
+ * Sets an answer's headers on a response Hono's context made (replacing any of the same name;
+ * `Set-Cookie` values are added).
  *
  * On a response with {@link plainHeaders}, they are set on that object, which costs well under a
  * microsecond, where setting them on a Fetch `Headers` (which converts the object, and validates
  * every name and value) costs several. Any other response, such as one whose headers a host
- * middleware prepared, gets them on its `Headers`, and keeps every header it had.
+ * middleware prepared, gets them on its `Headers`, and keeps every header it had. Several
+ * `Set-Cookie` values always go to the `Headers` (an object would join them with commas).
  */
-export function finishResponse(response: Response, requestId: string, cacheControl?: string): void {
-  const record = plainHeaders(response);
+export function setAnswerHeaders(response: Response, headers: Readonly<Record<string, string | string[]>>): void {
+  const cookies = headers["set-cookie"];
+  const record = Array.isArray(cookies) && cookies.length > 1 ? undefined : plainHeaders(response);
   if (record !== undefined) {
-    for (const name in record) if (OWN.has(name.toLowerCase()) || (cacheControl !== undefined && name.toLowerCase() === CACHE_CONTROL)) delete record[name];
-    record[REQUEST_ID] = requestId;
-    for (const [name, value] of SECURITY_HEADERS) record[name] = value;
-    if (cacheControl !== undefined) record[CACHE_CONTROL] = cacheControl;
+    for (const name in headers) {
+      const value = headers[name]!;
+      record[name] = Array.isArray(value) ? value[0] : value;
+    }
     return;
   }
-  const headers = response.headers;
-  headers.set(REQUEST_ID, requestId);
-  for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
-  if (cacheControl !== undefined) headers.set(CACHE_CONTROL, cacheControl);
-  headers.delete("x-powered-by");
+  const target = response.headers;
+  // A host middleware's (before the answer was made): the backend says nothing of what serves it.
+  target.delete("x-powered-by");
+  for (const name in headers) {
+    const value = headers[name]!;
+    if (!Array.isArray(value)) target.set(name, value);
+    else for (const one of value) target.append(name, one);
+  }
 }

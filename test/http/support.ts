@@ -318,12 +318,13 @@ const nodeServerMajor = Number(
 );
 
 /**
- * The content type of a 204: none through `backend.fetch`, nor through `@hono/node-server` 2.x,
- * which both `toNodeHandler` and `serve` use. Its 1.x writes `text/plain; charset=UTF-8` on every
- * response that has none, a 204 too (harmless: there is no body).
+ * The content type of a 204: none through `backend.fetch` and `toNodeHandler` (Express), nor
+ * through `@hono/node-server` 2.x, which `serve` uses (Hono). Its 1.x writes
+ * `text/plain; charset=UTF-8` on every response that has none, a 204 too (harmless: there is no
+ * body).
  */
 export function noContentType(way: Way): string | null {
-  return way === "fetch" || nodeServerMajor >= 2 ? null : "text/plain; charset=UTF-8";
+  return way === "fetch" || way === "express" || nodeServerMajor >= 2 ? null : "text/plain; charset=UTF-8";
 }
 
 /** The UUID shape of generated request ids. */

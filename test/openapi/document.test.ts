@@ -42,11 +42,9 @@ function operations(document: OpenApiDocument): { method: string; path: string; 
   return found;
 }
 
-/** The routes of a backend's router: method and Hono path, without middleware and the catch-all. */
+/** The routes of a backend's HTTP core: method and Hono path. */
 function routerRoutes(backend: object): { method: string; path: string }[] {
-  return partsOf(backend)
-    .app.routes.filter((route: { method: string }) => route.method !== "ALL")
-    .map(({ method, path }: { method: string; path: string }) => ({ method, path }));
+  return partsOf(backend).core.routes.map(({ method, path }) => ({ method, path }));
 }
 
 /** Whether a router path (`/collections/:name/records`) matches a document path (`/collections/posts/records`, `/posts/{slug}/view`). */

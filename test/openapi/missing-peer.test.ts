@@ -6,19 +6,26 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Hono } from "hono";
 import { expect, test } from "vitest";
-import { ApiError } from "../../src/errors/api-error.js";
-import { INSTALL_SCALAR, installOpenApiRoutes } from "../../src/http/openapi-routes.js";
-import { problemResponse } from "../../src/http/problem.js";
+import { toApiError } from "../../src/errors/api-error.js";
+import { HttpCore } from "../../src/http/core.js";
+import { fetchHandler } from "../../src/http/fetch-transport.js";
+import { RequestGate } from "../../src/http/gate.js";
+import { INSTALL_SCALAR, installOpenApiRoutes, type OpenApiRoutes } from "../../src/http/openapi-routes.js";
+import { problemAnswer } from "../../src/http/problem.js";
+
+/** The OpenAPI routes alone, in an HTTP core of their own, served through the Fetch transport. */
+function served(routes: OpenApiRoutes): { request(path: string): Promise<Response> } {
+  const core = new HttpCore({ gate: new RequestGate(), bodyLimit: 1024, cors: undefined, answerError: async (error) => problemAnswer(toApiError(error), undefined) });
+  installOpenApiRoutes(core, routes);
+  const handle = fetchHandler(core);
+  return { request: (path) => handle(new Request(`http://localhost${path}`)) };
+}
 
 test("without @scalar/api-reference, /reference says how to install it", async () => {
-  const app = new Hono();
-  app.onError((error) => problemResponse(error as ApiError, undefined));
-  installOpenApiRoutes(app, {
+  const app = served({
     document: () => ({ openapi: "3.1.0", info: { title: "API", version: "1" }, paths: {}, components: { schemas: {} } }),
     reference: true,
-    cacheControl: () => {},
     scriptFile: () => undefined,
   });
   const page = await app.request("/reference");
@@ -35,15 +42,12 @@ test("without @scalar/api-reference, /reference says how to install it", async (
 });
 
 test("a script that could not be read is read again by the next request", async () => {
-  const app = new Hono();
-  app.onError(() => new Response("failed", { status: 500 }));
   const dir = mkdtempSync(join(tmpdir(), "cimiento-scalar-"));
   const file = join(dir, "standalone.js");
   try {
-    installOpenApiRoutes(app, {
+    const app = served({
       document: () => ({ openapi: "3.1.0", info: { title: "API", version: "1" }, paths: {}, components: { schemas: {} } }),
       reference: true,
-      cacheControl: () => {},
       scriptFile: () => file,
     });
     // Not there yet: the read fails.

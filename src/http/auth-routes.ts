@@ -3,34 +3,33 @@
  * same origin, a session, a count toward the per-address limit, its zod body.
  * @module
  */
-import type { Context, Env, Hono } from "hono";
 import type { z } from "zod";
 import type { Principal } from "../define/principal.js";
 import { apiError } from "../errors/api-error.js";
 import { withIsoDates } from "../support/iso-json.js";
-import { apiKeyBody } from "./api-keys.js";
-import type { Auth } from "./auth.js";
-import { checkBody } from "./body.js";
-import type { AuthHttp, Caller } from "./caller.js";
-import { isCrossOrigin } from "./client.js";
-import { verifyEmail } from "./email-verification.js";
-import type { SignedIn } from "./parts.js";
-import { changePassword, changePasswordBody } from "./password-change.js";
-import { requestPasswordReset, resetPassword, resetPasswordBody, resetRequestBody } from "./password-reset.js";
-import type { SessionInfo } from "./sessions.js";
-import { signIn } from "./sign-in.js";
-import { signUp } from "./sign-up.js";
+import { apiKeyBody } from "../auth/api-keys.js";
+import type { Auth } from "../auth/auth.js";
+import { checkBody } from "../auth/body.js";
+import type { AuthHttp, Caller } from "../auth/caller.js";
+import { isCrossOrigin } from "../auth/client.js";
+import { verifyEmail } from "../auth/email-verification.js";
+import type { SignedIn } from "../auth/parts.js";
+import { changePassword, changePasswordBody } from "../auth/password-change.js";
+import { requestPasswordReset, resetPassword, resetPasswordBody, resetRequestBody } from "../auth/password-reset.js";
+import type { SessionInfo } from "../auth/sessions.js";
+import { signIn } from "../auth/sign-in.js";
+import { signUp } from "../auth/sign-up.js";
+import type { HttpCore } from "./core.js";
+import { emptyAnswer, jsonAnswer, type Answer, type Exchange } from "./exchange.js";
 
 /** What the routes need from the HTTP app. */
-export interface AuthRouteHelpers<E extends Env> {
+export interface AuthRouteHelpers {
   /** Who calls (decided once per request). */
-  caller(c: Context<E>): Promise<Caller>;
+  caller(x: Exchange): Promise<Caller>;
   /** The request's body as a JSON object (413/415/400 otherwise). */
-  objectBody(c: Context<E>): Promise<Record<string, unknown>>;
+  objectBody(x: Exchange): Promise<Record<string, unknown>>;
   /** The user record as the user itself may read it. */
   ownRecord(user: Principal): Promise<Record<string, unknown>>;
-  /** Sets the answer's `Cache-Control`, which no later step of the request changes. */
-  cacheControl(c: Context<E>, value: string): void;
 }
 
 /** The session a route runs in: its user, the session, and the token that carried it. */
@@ -41,7 +40,7 @@ interface CallerSession {
 }
 
 /** One route: how it is reached, what is checked before its handler runs, and the handler. */
-interface AuthRoute<E extends Env, B, S extends boolean> {
+interface AuthRoute<B, S extends boolean> {
   readonly method: "GET" | "POST" | "DELETE";
   readonly path: string;
   /** Refuses a request from another origin that carries cookies (login CSRF included): 403. */
@@ -52,19 +51,19 @@ interface AuthRoute<E extends Env, B, S extends boolean> {
   readonly counted?: true;
   /** The JSON body (415/400 when it is no object), checked by its schema (422 under `heading`). */
   readonly body?: { readonly schema: z.ZodType<B>; readonly heading: string };
-  readonly handler: (c: Context<E>, input: { body: B; session: S extends true ? CallerSession : undefined }) => Promise<Response>;
+  readonly handler: (x: Exchange, input: { body: B; session: S extends true ? CallerSession : undefined }) => Promise<Answer>;
 }
 
 /**
- * Installs the `/auth/*` routes of built-in auth on `app`. Each throws its errors, for the app's
- * one error handler.
+ * Installs the `/auth/*` routes of built-in auth in the HTTP core. Each throws its errors, for the
+ * core's one answer to errors.
  */
-export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, helpers: AuthRouteHelpers<E>): void {
+export function installAuthRoutes(core: HttpCore, http: AuthHttp, helpers: AuthRouteHelpers): void {
   const { auth, cookie } = http;
   const { parts, bodies } = auth;
 
-  const sessionOf = async (c: Context<E>): Promise<CallerSession> => {
-    const current = await helpers.caller(c);
+  const sessionOf = async (x: Exchange): Promise<CallerSession> => {
+    const current = await helpers.caller(x);
     if (current.identity?.session === undefined) {
       throw current.identity?.apiKey !== undefined
         ? apiError("FORBIDDEN", "This route needs a session; an API key cannot use it.")
@@ -74,16 +73,18 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
   };
 
   /** Installs a route: its checks in their order, then its handler. */
-  const route = <B = undefined, S extends boolean = false>(declared: AuthRoute<E, B, S>): void => {
-    app.on(declared.method, declared.path, async (c) => {
-      if (declared.sameOrigin && isCrossOrigin(c.req.raw, auth.settings.trustedOrigins) && c.req.header("cookie") !== undefined) {
+  const route = <B = undefined, S extends boolean = false>(declared: AuthRoute<B, S>): void => {
+    core.on(declared.method, declared.path, async (x) => {
+      // Tokens, keys and the caller's account: never stored by a browser or shared cache.
+      x.setCacheControl("no-store");
+      if (declared.sameOrigin && isCrossOrigin(x.arrival, auth.settings.trustedOrigins) && x.header("cookie") !== undefined) {
         throw apiError("CROSS_ORIGIN_REQUEST", "This request must come from this site (or a trusted origin).");
       }
-      const session = declared.session ? await sessionOf(c) : undefined;
-      const json = declared.body === undefined ? undefined : await helpers.objectBody(c);
-      if (declared.counted) await parts.limits.countAddress(http.client(c).address);
+      const session = declared.session ? await sessionOf(x) : undefined;
+      const json = declared.body === undefined ? undefined : await helpers.objectBody(x);
+      if (declared.counted) await parts.limits.countAddress(http.client(x).address);
       const body = declared.body === undefined ? (undefined as B) : checkBody(declared.body.schema, declared.body.heading, json);
-      return declared.handler(c, { body, session: session as S extends true ? CallerSession : undefined });
+      return declared.handler(x, { body, session: session as S extends true ? CallerSession : undefined });
     });
   };
 
@@ -98,18 +99,10 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
       },
     });
 
-  const signedIn = async (c: Context<E>, result: SignedIn, status: 200 | 201) => {
-    cookie.set(c, result.token, result.session.expiresAt);
-    return c.json(withIsoDates({ user: await helpers.ownRecord(result.user), token: result.token, session: result.session }) as object, status);
+  const signedIn = async (x: Exchange, result: SignedIn, status: 200 | 201) => {
+    cookie.set(x, result.token, result.session.expiresAt);
+    return jsonAnswer(withIsoDates({ user: await helpers.ownRecord(result.user), token: result.token, session: result.session }), status);
   };
-
-  // Tokens, keys and the caller's account: never stored by a browser or shared cache. Set
-  // before the route runs, so that the answer is made with it (a header set on an answer made
-  // already would copy the answer).
-  app.use("/auth/*", async (c, next) => {
-    helpers.cacheControl(c, "no-store");
-    await next();
-  });
 
   if (auth.settings.signUp) {
     route({
@@ -118,10 +111,10 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
       sameOrigin: true,
       counted: true,
       body: { schema: bodies.signUp, heading: "Invalid sign-up" },
-      handler: async (c, { body }) => {
-        const result = await signUp(parts, body, http.client(c));
-        if (result === null) return c.json({ status: "email-sent", message: "Check your e-mail to finish signing up." }, 202);
-        return signedIn(c, result, 201);
+      handler: async (x, { body }) => {
+        const result = await signUp(parts, body, http.client(x));
+        if (result === null) return jsonAnswer({ status: "email-sent", message: "Check your e-mail to finish signing up." }, 202);
+        return signedIn(x, result, 201);
       },
     });
   } else {
@@ -133,7 +126,7 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
     sameOrigin: true,
     counted: true,
     body: { schema: bodies.signIn, heading: "Invalid sign-in" },
-    handler: async (c, { body }) => signedIn(c, await signIn(parts, body, http.client(c)), 200),
+    handler: async (x, { body }) => signedIn(x, await signIn(parts, body, http.client(x)), 200),
   });
   route({
     method: "POST",
@@ -141,7 +134,7 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
     sameOrigin: true,
     counted: true,
     body: { schema: bodies.verifyEmail, heading: "Invalid verification" },
-    handler: async (c, { body }) => signedIn(c, await verifyEmail(parts, body, http.client(c)), 200),
+    handler: async (x, { body }) => signedIn(x, await verifyEmail(parts, body, http.client(x)), 200),
   });
   if (auth.settings.passwordReset) {
     route({
@@ -150,9 +143,9 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
       sameOrigin: true,
       counted: true,
       body: { schema: resetRequestBody, heading: "Invalid password reset" },
-      handler: async (c, { body }) => {
+      handler: async (x, { body }) => {
         await requestPasswordReset(parts, body);
-        return c.json({ status: "email-sent", message: "If this address has an account, a message is on its way to it." }, 202);
+        return jsonAnswer({ status: "email-sent", message: "If this address has an account, a message is on its way to it." }, 202);
       },
     });
     route({
@@ -161,9 +154,9 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
       sameOrigin: true,
       counted: true,
       body: { schema: resetPasswordBody(parts), heading: "Invalid password reset" },
-      handler: async (c, { body }) => {
+      handler: async (x, { body }) => {
         await resetPassword(parts, body);
-        return c.body(null, 204);
+        return emptyAnswer();
       },
     });
   } else {
@@ -172,27 +165,27 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
   route({
     method: "POST",
     path: "/auth/sign-out",
-    handler: async (c) => {
-      const current = await helpers.caller(c);
+    handler: async (x) => {
+      const current = await helpers.caller(x);
       if (current.identity?.session !== undefined) await parts.sessions.revoke(current.token!);
-      cookie.clear(c);
-      return c.body(null, 204);
+      cookie.clear(x);
+      return emptyAnswer();
     },
   });
   route({
     method: "GET",
     path: "/auth/session",
     session: true,
-    handler: async (c, { session: { user, session } }) => c.json(withIsoDates({ user: await helpers.ownRecord(user), session }) as object),
+    handler: async (x, { session: { user, session } }) => jsonAnswer(withIsoDates({ user: await helpers.ownRecord(user), session })),
   });
   route({
     method: "POST",
     path: "/auth/revoke-all",
     session: true,
-    handler: async (c, { session: { user } }) => {
+    handler: async (x, { session: { user } }) => {
       const revoked = await parts.sessions.revokeAll(user.id);
-      cookie.clear(c);
-      return c.json({ revoked });
+      cookie.clear(x);
+      return jsonAnswer({ revoked });
     },
   });
   route({
@@ -201,33 +194,33 @@ export function installAuthRoutes<E extends Env>(app: Hono<E>, http: AuthHttp, h
     session: true,
     counted: true,
     body: { schema: changePasswordBody(parts), heading: "Invalid password change" },
-    handler: async (c, { body, session: { user, session } }) => {
+    handler: async (x, { body, session: { user, session } }) => {
       await changePassword(parts, user, session.id, body);
-      return c.body(null, 204);
+      return emptyAnswer();
     },
   });
   route({
     method: "GET",
     path: "/auth/api-keys",
     session: true,
-    handler: async (c, { session: { user } }) => c.json({ items: await parts.apiKeys.list(user.id, parts.apiKeys.maxPerUser) }),
+    handler: async (x, { session: { user } }) => jsonAnswer({ items: await parts.apiKeys.list(user.id, parts.apiKeys.maxPerUser) }),
   });
   route({
     method: "POST",
     path: "/auth/api-keys",
     session: true,
     body: { schema: apiKeyBody, heading: "Invalid API key" },
-    handler: async (c, { body, session: { user } }) => c.json(await parts.apiKeys.make(body, { userId: user.id }), 201),
+    handler: async (x, { body, session: { user } }) => jsonAnswer(await parts.apiKeys.make(body, { userId: user.id }), 201),
   });
   route({
     method: "DELETE",
     path: "/auth/api-keys/:id",
     session: true,
-    handler: async (c, { session: { user } }) => {
-      const id = c.req.param("id")!;
+    handler: async (x, { session: { user } }) => {
+      const id = x.param("id");
       // Another user's key answers as a missing one does.
       if (!(await parts.apiKeys.revokeOwn(id, user.id))) throw apiError("NOT_FOUND", `No API key with id "${id}".`);
-      return c.body(null, 204);
+      return emptyAnswer();
     },
   });
 }

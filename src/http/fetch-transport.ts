@@ -1,0 +1,68 @@
+/**
+ * @internal The Fetch transport of the HTTP core: a Fetch `Request` (and the env a host passes,
+ * such as `@hono/node-server`'s `{ incoming }`) as an arrival, and an answer as a `Response`.
+ * `backend.fetch` and `cimiento/hono` carry requests this way.
+ * @module
+ */
+import { getPath } from "hono/utils/url";
+import { bodyText, isNodeHttp1 } from "./body.js";
+import type { HttpCore } from "./core.js";
+import type { Answer, Arrival, HeaderReader } from "./exchange.js";
+
+/** A Fetch request, as the core reads it. */
+export class FetchArrival implements Arrival {
+  readonly method: string;
+  readonly url: string;
+  readonly path: string;
+  readonly env: unknown;
+  readonly #request: Request;
+
+  /** `path`: the path the request is routed by (its URL's, decoded, unless given). */
+  constructor(request: Request, env: unknown, path?: string) {
+    this.#request = request;
+    this.method = request.method;
+    this.url = request.url;
+    this.env = env;
+    this.path = path ?? getPath(request);
+  }
+
+  get headers(): HeaderReader {
+    return this.#request.headers;
+  }
+
+  text(limit: number): Promise<string> {
+    return bodyText(this.#request, limit, isNodeHttp1(this.env));
+  }
+
+  request(): Request {
+    return this.#request;
+  }
+}
+
+/**
+ * An answer's headers as a Fetch `Response` takes them: the record itself, or name and value
+ * pairs when `Set-Cookie` has several values (a record would join them with commas).
+ */
+export function headersInit(headers: Answer["headers"]): Record<string, string> | [string, string][] {
+  let pairs: [string, string][] | undefined;
+  for (const name in headers) {
+    if (!Array.isArray(headers[name])) continue;
+    pairs = [];
+    for (const [key, value] of Object.entries(headers)) {
+      if (Array.isArray(value)) for (const one of value) pairs.push([key, one]);
+      else pairs.push([key, value]);
+    }
+    break;
+  }
+  return pairs ?? (headers as Record<string, string>);
+}
+
+/** An answer as a Fetch `Response` (without its body for `HEAD`). */
+export function responseOf(answer: Answer, method: string): Response {
+  return new Response(method === "HEAD" ? null : answer.body, { status: answer.status, headers: headersInit(answer.headers) });
+}
+
+/** The core as a Fetch handler: `backend.fetch`. */
+export function fetchHandler(core: HttpCore): (request: Request, env?: unknown) => Promise<Response> {
+  return async (request, env) => responseOf(await core.handle(new FetchArrival(request, env)), request.method);
+}
