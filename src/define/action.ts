@@ -110,7 +110,11 @@ export interface ActionContext<Input> {
   readonly system: TransactionScope<RegisteredSchema, DialectName, {}, "system", RegisteredJobs>;
   /** Kysely, bound to the transaction. */
   readonly db: Kysely<DB<RegisteredSchema, DialectName>>;
-  /** The HTTP request, when the action was called over HTTP. */
+  /**
+   * The HTTP request, when the action was called over HTTP, with whatever mount carried it: its
+   * method, URL and headers as the client sent them, and its body, which the backend read already
+   * (the input is its parsed value) but which can be read again.
+   */
   readonly request: Request | undefined;
   /**
    * Calls another action as the same caller, in the same transaction.

@@ -8,6 +8,7 @@ import { getPath } from "hono/utils/url";
 import { bodyText, isNodeHttp1 } from "./body.js";
 import type { HttpCore } from "./core.js";
 import type { Answer, Arrival, HeaderReader } from "./exchange.js";
+import { lazyRequest } from "./lazy-request.js";
 
 /** A Fetch request, as the core reads it. */
 export class FetchArrival implements Arrival {
@@ -16,6 +17,8 @@ export class FetchArrival implements Arrival {
   readonly path: string;
   readonly env: unknown;
   readonly #request: Request;
+  #body: string | undefined;
+  #given: Request | undefined;
 
   /** `path`: the path the request is routed by (its URL's, decoded, unless given). */
   constructor(request: Request, env: unknown, path?: string) {
@@ -30,12 +33,24 @@ export class FetchArrival implements Arrival {
     return this.#request.headers;
   }
 
-  text(limit: number): Promise<string> {
-    return bodyText(this.#request, limit, isNodeHttp1(this.env));
+  async text(limit: number): Promise<string> {
+    return (this.#body = await bodyText(this.#request, limit, isNodeHttp1(this.env)));
   }
 
+  /**
+   * The request itself until the backend read its body; after, a lazy request (lazy-request.ts)
+   * with its method, URL and headers, whose body is what the backend read.
+   */
   request(): Request {
-    return this.#request;
+    const request = this.#request;
+    const body = this.#body;
+    if (body === undefined) return request;
+    return (this.#given ??= lazyRequest({
+      method: request.method,
+      url: request.url,
+      headers: () => request.headers,
+      whole: (headers) => new Request(request.url, { method: request.method, headers, body }),
+    }));
   }
 }
 

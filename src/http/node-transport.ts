@@ -10,6 +10,7 @@ import { getPath } from "hono/utils/url";
 import { apiError } from "../errors/api-error.js";
 import { tooLarge } from "./body.js";
 import type { Answer, Arrival, HeaderReader } from "./exchange.js";
+import { lazyRequest } from "./lazy-request.js";
 
 /** A request that a body parser (such as `express.json()`) may have read already. */
 type ParsedRequest = IncomingMessage & { body?: unknown; rawBody?: Buffer };
@@ -52,6 +53,14 @@ class NodeHeaders implements HeaderReader {
 
 const decoder = new TextDecoder();
 
+/** Node's headers as a Fetch `Headers` (HTTP/2 pseudo-headers left out). */
+function headersOf(incoming: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = incoming.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]![0] !== ":") headers.append(raw[i]!, raw[i + 1]!);
+  return headers;
+}
+
 /** A Node request, as the core reads it. */
 export class NodeArrival implements Arrival {
   readonly method: string;
@@ -73,6 +82,8 @@ export class NodeArrival implements Arrival {
     const scheme = (incoming.socket as { encrypted?: boolean } | null)?.encrypted === true ? "https" : "http";
     const host = incoming.headers.host ?? (incoming.headers[":authority"] as string | undefined) ?? "localhost";
     let url = `${scheme}://${host}${target}`;
+    // The path is the target's, whatever the Host header holds.
+    let path = getPath({ url: `http://localhost${target}` } as Request);
     // An absolute target (`GET http://host/path`, as sent to a proxy) is its own URL.
     if (target[0] !== "/") {
       try {
@@ -80,9 +91,10 @@ export class NodeArrival implements Arrival {
       } catch {
         url = `${scheme}://${host}/`;
       }
+      path = getPath({ url } as Request);
     }
     this.url = url;
-    this.path = getPath(this as unknown as Request);
+    this.path = path;
   }
 
   async text(limit: number): Promise<string> {
@@ -144,11 +156,14 @@ export class NodeArrival implements Arrival {
     });
   }
 
+  /** The request as host code reads it: a lazy `Request` (see lazy-request.ts). */
   request(): Request {
+    return lazyRequest({ method: this.method, url: this.url, headers: () => headersOf(this.#incoming), whole: (headers) => this.#whole(headers) });
+  }
+
+  /** The whole Fetch `Request`, with the body read so far (or the rest of Node's stream). */
+  #whole(headers: Headers): Request {
     const incoming = this.#incoming;
-    const headers = new Headers();
-    const raw = incoming.rawHeaders;
-    for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]![0] !== ":") headers.append(raw[i]!, raw[i + 1]!);
     const init: RequestInit & { duplex?: "half" } = { method: this.method, headers };
     if (this.method !== "GET" && this.method !== "HEAD") {
       if (this.#body !== undefined) init.body = this.#body;

@@ -1,0 +1,145 @@
+/**
+ * The three transports of the one HTTP core (`toNodeHandler`, `backend.fetch`, `toHono`) give
+ * host code the same request: a Fetch `Request` with the client's method, URL, headers and body,
+ * to a host's `resolve` and to an action's `request`. Through Node it is made lazily, and behaves
+ * as a `Request` whatever is read of it. And what the Node transport decides on its own: the
+ * path is the request target's whatever the `Host` header says, `HEAD` has no body, and a body
+ * refused part-way closes its connection.
+ */
+import { request as httpRequest, createServer, type Server } from "node:http";
+import { inspect } from "node:util";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { z } from "zod";
+import { action, collection, createBackend, field, type Principal } from "cimiento";
+import { toHono } from "cimiento/hono";
+import { toNodeHandler } from "cimiento/node";
+import { sqlite } from "cimiento/sqlite";
+import { listening, postChunkedOverHttp, read, type Listening } from "./support.js";
+
+const notes = collection("notes", {
+  fields: { text: field.text(z.string().min(1)) },
+  access: { list: () => true, get: () => true, create: () => true },
+});
+
+/** What the host's `resolve` saw of each request. */
+const resolved: { isRequest: boolean; method: string; url: string; probe: string | null; shown: string }[] = [];
+
+/** An action that answers what it reads of its request: the whole of it, body included. */
+const echo = action({
+  input: z.object({ text: z.string() }),
+  http: { method: "POST", path: "/echo" },
+  access: () => true,
+  handler: async ({ request }) => ({
+    isRequest: request instanceof Request,
+    method: request!.method,
+    path: new URL(request!.url).pathname,
+    probe: request!.headers.get("x-probe"),
+    body: await request!.text(),
+    aborted: request!.signal.aborted,
+  }),
+});
+
+const backend = createBackend({
+  database: sqlite({ file: ":memory:" }),
+  collections: { notes },
+  actions: { echo },
+  http: { bodyLimit: 1024 },
+  auth: {
+    resolve: (request): Principal | null => {
+      resolved.push({
+        isRequest: request instanceof Request,
+        method: request.method,
+        url: request.url,
+        probe: request.headers.get("x-probe"),
+        shown: inspect(request),
+      });
+      return null;
+    },
+  },
+});
+
+const servers: Record<"node" | "fetch" | "hono", Listening> = {} as never;
+
+beforeAll(async () => {
+  await backend.migrate();
+  servers.node = await listening(createServer(toNodeHandler(backend)).listen(0, "127.0.0.1"));
+  servers.fetch = await listening(serve({ fetch: backend.fetch, port: 0, hostname: "127.0.0.1" }) as Server);
+  servers.hono = await listening(serve({ fetch: new Hono().route("/", toHono(backend)).fetch, port: 0, hostname: "127.0.0.1" }) as Server);
+});
+
+afterAll(async () => {
+  for (const server of Object.values(servers)) await server.close();
+  await backend.close();
+});
+
+describe.each(["node", "fetch", "hono"] as const)("through %s", (way) => {
+  test("the host's resolve gets a Request with the client's method, URL and headers", async () => {
+    resolved.length = 0;
+    const origin = servers[way].origin;
+    const response = await fetch(`${origin}/collections/notes/records?limit=1`, { headers: { "x-probe": "resolve" } });
+    expect(response.status).toBe(200);
+    expect(resolved).toEqual([
+      {
+        isRequest: true,
+        method: "GET",
+        url: `${origin}/collections/notes/records?limit=1`,
+        probe: "resolve",
+        shown: expect.stringMatching(/^Request /),
+      },
+    ]);
+  });
+
+  test("an action reads the whole request, its body too, after the backend read it", async () => {
+    const response = await fetch(`${servers[way].origin}/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-probe": "action" },
+      body: JSON.stringify({ text: "hello" }),
+    });
+    expect(await read(response)).toEqual({
+      status: 200,
+      type: "application/json",
+      body: { isRequest: true, method: "POST", path: "/echo", probe: "action", body: '{"text":"hello"}', aborted: false },
+    });
+  });
+
+  test("HEAD answers the headers of GET, without a body", async () => {
+    const response = await fetch(`${servers[way].origin}/health`, { method: "HEAD" });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(response.headers.get("x-request-id")).not.toBeNull();
+    expect(await response.text()).toBe("");
+  });
+});
+
+/** A raw HTTP/1.1 exchange: what the server answered, and whether it closed the connection after. */
+function rawRequest(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: "127.0.0.1", port, path, headers, setHost: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("the Node transport", () => {
+  test("routes by the request target: a Host header cannot move the path", async () => {
+    const port = Number(new URL(servers.node.origin).port);
+    const answered = await rawRequest(port, "/health", { host: "example.com/collections/notes/records" });
+    expect(answered.status).toBe(200);
+    expect(JSON.parse(answered.body)).toEqual({ status: "ok" });
+  });
+
+  test("a chunked body refused part-way is 413, and the connection closes after it", async () => {
+    const response = await postChunkedOverHttp(`${servers.node.origin}/collections/notes/records`, ["x".repeat(1000), "x".repeat(1000)], {
+      "content-type": "application/json",
+    });
+    expect(await read(response)).toMatchObject({ status: 413, body: { code: "PAYLOAD_TOO_LARGE" } });
+    expect(response.headers.get("connection")).toBe("close");
+  });
+});
