@@ -4,8 +4,9 @@
  * not move with what else the machine does, so one change can be judged by one number.
  *
  * Each dialect's database is seeded once (natively, here); then, for each subject (Hono with raw
- * statements, cimiento in Hono, the in-process get), one process runs count.ts under callgrind on
- * a fresh copy of it. V8 runs in its predictable mode (one thread, a fixed garbage-collection
+ * statements and cimiento in Hono, called as Fetch handlers; `node:http` with raw statements and
+ * cimiento on `node:http`, served and called over loopback in the process; the in-process get),
+ * one process runs count.ts under callgrind on a fresh copy of it. V8 runs in its predictable mode (one thread, a fixed garbage-collection
  * schedule, fixed seeds), so a run counts the same instructions every time; what is counted is
  * every instruction of that process, JIT-compiled code and the collector included. On PostgreSQL
  * the server's own work, in another process, is not counted.
@@ -44,14 +45,23 @@ export interface CountSettings {
   readonly keep?: string;
 }
 
-/** One row: a scenario on a dialect, its baseline and cimiento, in instructions per request. */
+/** How a figure's requests reach the servers: Hono's `app.fetch`, a `node:http` server, or none. */
+export type CountedMount = "hono" | "node" | "in-process";
+
+/** One row: a scenario on a dialect and a mount, its baseline and cimiento, in instructions per request. */
 export interface InstructionFigure {
   readonly dialect: "sqlite" | "postgres";
+  /** Absent in results counted before `node:http` was: `hono`, or `in-process` for `local-get`. */
+  readonly mount?: CountedMount;
   readonly scenario: string;
   readonly title: string;
-  /** Hono with prepared statements (for `local-get`, the prepared statement alone). */
+  /**
+   * Hono with prepared statements, or `node:http` with them (for `local-get`, the prepared
+   * statement alone). On `node:http` the count includes the client's side of the loopback
+   * connection, the same for both servers but for the longer answers' headers it reads.
+   */
   readonly raw: number;
-  /** cimiento in Hono (for `local-get`, `backend.as(user).data.posts.get`). */
+  /** cimiento in Hono, or on `node:http` (for `local-get`, `backend.as(user).data.posts.get`). */
   readonly cimiento: number;
   /** `raw / cimiento`: the share of the baseline's work in cimiento's, 1 at best. */
   readonly ratio: number;
@@ -214,6 +224,8 @@ async function countDatabase(database: BenchDatabase, settings: CountSettings, l
     const subjects: { subject: CountSubject; items: string[] }[] = [
       { subject: "hono-cimiento", items: scenarios },
       { subject: "hono-raw", items: scenarios },
+      { subject: "node-cimiento", items: scenarios },
+      { subject: "node-raw", items: scenarios },
       { subject: "local", items: ["raw", "as"] },
     ];
     const counted = await pool(
@@ -232,9 +244,17 @@ async function countDatabase(database: BenchDatabase, settings: CountSettings, l
       }),
       settings.jobs,
     );
-    const [cimiento, raw, local] = counted as [Map<string, number>, Map<string, number>, Map<string, number>];
-    const row = (scenario: string, title: string, rawCount: number, cimientoCount: number): InstructionFigure => ({
+    const [cimiento, raw, nodeCimiento, nodeRaw, local] = counted as Map<string, number>[] as [
+      Map<string, number>,
+      Map<string, number>,
+      Map<string, number>,
+      Map<string, number>,
+      Map<string, number>,
+    ];
+    const counts = COUNTED_SCENARIOS.filter((scenario) => cimiento.has(scenario.key));
+    const row = (mount: CountedMount, scenario: string, title: string, rawCount: number, cimientoCount: number): InstructionFigure => ({
       dialect: database.dialect,
+      mount,
       scenario,
       title,
       raw: Math.round(rawCount),
@@ -242,8 +262,9 @@ async function countDatabase(database: BenchDatabase, settings: CountSettings, l
       ratio: Math.round((rawCount / cimientoCount) * 1000) / 1000,
     });
     return [
-      ...COUNTED_SCENARIOS.map((scenario) => row(scenario.key, scenario.title, raw.get(scenario.key)!, cimiento.get(scenario.key)!)),
-      row(LOCAL_ROW.key, LOCAL_ROW.title, local.get("raw")!, local.get("as")!),
+      ...counts.map((scenario) => row("hono", scenario.key, scenario.title, raw.get(scenario.key)!, cimiento.get(scenario.key)!)),
+      ...counts.map((scenario) => row("node", scenario.key, scenario.title, nodeRaw.get(scenario.key)!, nodeCimiento.get(scenario.key)!)),
+      row("in-process", LOCAL_ROW.key, LOCAL_ROW.title, local.get("raw")!, local.get("as")!),
     ];
   } finally {
     rmSync(folder, { recursive: true, force: true });
@@ -308,6 +329,11 @@ export function settingsFromEnv(defaults: Omit<CountSettings, "jobs"> = { warmup
   };
 }
 
+/** A figure's mount, also of results counted before the mount was recorded. */
+export function mountOf(figure: InstructionFigure): CountedMount {
+  return figure.mount ?? (figure.scenario === LOCAL_ROW.key ? "in-process" : "hono");
+}
+
 function thousands(value: number): string {
   return Math.round(value).toLocaleString("en-US");
 }
@@ -317,11 +343,11 @@ export function instructionTable(results: InstructionResults): string {
   const lines = [
     `Instructions per request (callgrind, Node ${results.node}, ${results.warmup} warm-up + ${results.count} counted requests per scenario)`,
     "",
-    "| Database | Scenario | Hono + raw statements | cimiento in Hono | raw / cimiento |",
-    "|---|---|--:|--:|--:|",
+    "| Database | Mount | Scenario | baseline (raw statements) | cimiento | raw / cimiento |",
+    "|---|---|---|--:|--:|--:|",
   ];
   for (const figure of results.figures) {
-    lines.push(`| ${figure.dialect} | ${figure.title} | ${thousands(figure.raw)} | ${thousands(figure.cimiento)} | ${figure.ratio.toFixed(2)} |`);
+    lines.push(`| ${figure.dialect} | ${mountOf(figure)} | ${figure.title} | ${thousands(figure.raw)} | ${thousands(figure.cimiento)} | ${figure.ratio.toFixed(2)} |`);
   }
   return lines.join("\n");
 }

@@ -11,7 +11,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import { countInstructions, instructionTable, RESULTS_FILE, settingsFromEnv, type InstructionFigure, type InstructionResults } from "./callgrind.js";
+import { countInstructions, instructionTable, mountOf, RESULTS_FILE, settingsFromEnv, type InstructionFigure, type InstructionResults } from "./callgrind.js";
 
 const tolerance = Number(process.env["INSTR_TOLERANCE"] ?? 3);
 const committed = JSON.parse(readFileSync(RESULTS_FILE, "utf8")) as InstructionResults;
@@ -29,7 +29,7 @@ console.log(`\n${instructionTable(current)}\n`);
 
 const percent = (now: number, before: number) => ((now - before) / before) * 100;
 const signed = (value: number) => `${value >= 0 ? "+" : ""}${value.toFixed(1)}%`;
-const key = (figure: InstructionFigure) => `${figure.dialect} ${figure.scenario}`;
+const key = (figure: InstructionFigure) => `${figure.dialect} ${mountOf(figure)} ${figure.scenario}`;
 const before = new Map(committed.figures.map((figure) => [key(figure), figure]));
 
 const grew: string[] = [];
@@ -38,13 +38,13 @@ const moved: string[] = [];
 for (const figure of current.figures) {
   const old = before.get(key(figure));
   if (old === undefined) {
-    console.log(`${key(figure).padEnd(22)} new: not in the committed results`);
+    console.log(`${key(figure).padEnd(30)} new: not in the committed results`);
     continue;
   }
   const change = percent(figure.cimiento, old.cimiento);
   const baseline = percent(figure.raw, old.raw);
   console.log(
-    `${key(figure).padEnd(22)} cimiento ${old.cimiento.toLocaleString("en-US").padStart(11)} -> ${figure.cimiento.toLocaleString("en-US").padStart(11)} (${signed(change).padStart(7)})   baseline ${signed(baseline).padStart(7)}`,
+    `${key(figure).padEnd(30)} cimiento ${old.cimiento.toLocaleString("en-US").padStart(11)} -> ${figure.cimiento.toLocaleString("en-US").padStart(11)} (${signed(change).padStart(7)})   baseline ${signed(baseline).padStart(7)}`,
   );
   if (change > tolerance) grew.push(`${key(figure)} (${signed(change)})`);
   else if (change < -tolerance) improved.push(`${key(figure)} (${signed(change)})`);

@@ -10,6 +10,8 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { connect, type AddressInfo, type Socket } from "node:net";
 import { getPriority } from "node:os";
 import { postgres, sqlite } from "./cimiento.js";
 import { benchBackend } from "./fixture.js";
@@ -19,10 +21,12 @@ import { requestHeaders, scenarioOf, type BenchCaller, type HttpScenario } from 
 import { buildServer, MOUNT } from "./servers.js";
 
 /**
- * What one process counts: scenarios through one Hono variant (items are scenario keys), or the
- * in-process get (items `raw`, the prepared statement, and `as`, `backend.as(user)`).
+ * What one process counts: scenarios through one Hono variant, called as a Fetch handler, or one
+ * `node:http` variant, served on loopback in the same process and called over one kept-alive
+ * connection (items are scenario keys); or the in-process get (items `raw`, the prepared
+ * statement, and `as`, `backend.as(user)`).
  */
-export type CountSubject = "hono-raw" | "hono-cimiento" | "local";
+export type CountSubject = "hono-raw" | "hono-cimiento" | "node-raw" | "node-cimiento" | "local";
 
 /** What a counting process is told. */
 export interface CountTask {
@@ -74,6 +78,48 @@ function requestOf(scenario: HttpScenario, caller: BenchCaller, id: string): Req
 
 type Operation = (id: string) => Promise<void>;
 
+/**
+ * The bytes of one HTTP/1.1 request of `scenario` to `id`, as the load generator sends them (its
+ * headers, and the body's length).
+ */
+function requestBytes(scenario: HttpScenario, caller: BenchCaller, id: string): string {
+  const path = `${MOUNT}${scenario.path.replace(":id", id)}${scenario.query === undefined ? "" : `?${scenario.query}`}`;
+  const body = scenario.body?.(caller);
+  const text = body === undefined ? "" : JSON.stringify(body);
+  const headers = Object.entries(requestHeaders(scenario, caller)).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  const length = body === undefined ? "" : `content-length: ${Buffer.byteLength(text)}\r\n`;
+  return `${scenario.method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n${headers}${length}\r\n${text}`;
+}
+
+/**
+ * A client of one kept-alive connection: sends a request's bytes and resolves with the answer's
+ * status once the whole answer came (by its `Content-Length`, or the last chunk of a chunked one).
+ */
+function connection(socket: Socket): (bytes: string) => Promise<number> {
+  let received = "";
+  let waiting: ((status: number) => void) | undefined;
+  socket.setEncoding("latin1");
+  socket.on("data", (chunk: string) => {
+    received += chunk;
+    const end = received.indexOf("\r\n\r\n");
+    if (end < 0 || waiting === undefined) return;
+    const head = received.slice(0, end).toLowerCase();
+    const length = /\ncontent-length: *(\d+)/.exec(head);
+    const whole = length !== null ? received.length >= end + 4 + Number(length[1]) : received.endsWith("\r\n0\r\n\r\n");
+    if (!whole) return;
+    const status = Number(received.slice(9, 12));
+    received = "";
+    const resolve = waiting;
+    waiting = undefined;
+    resolve(status);
+  });
+  return (bytes) =>
+    new Promise((resolve) => {
+      waiting = resolve;
+      socket.write(bytes);
+    });
+}
+
 /** Each item's operation: a request answered and its whole body read, or one local get. */
 function operations(task: CountTask, caller: BenchCaller): { operation: (item: string) => Operation; close: () => Promise<void> } {
   if (task.subject === "local") {
@@ -103,6 +149,37 @@ function operations(task: CountTask, caller: BenchCaller): { operation: (item: s
   }
   // A server per scenario, as the HTTP rounds have: its auth is the scenario's.
   const closing: (() => Promise<void>)[] = [];
+  if (task.subject === "node-raw" || task.subject === "node-cimiento") {
+    const subject = task.subject;
+    return {
+      operation: (item) => {
+        const scenario = scenarioOf(item);
+        const built = buildServer({ variant: subject, scenario: item, dialect: task.dialect, target: task.target });
+        if (built.kind !== "node") throw new Error(`${subject} has no request listener.`);
+        const server = createServer(built.listener).listen(0, "127.0.0.1");
+        let send: Promise<(bytes: string) => Promise<number>> | undefined;
+        closing.push(async () => {
+          server.closeAllConnections();
+          await new Promise((resolve) => server.close(resolve));
+          await built.close();
+        });
+        return async (id) => {
+          send ??= new Promise((resolve) => {
+            const open = () => {
+              const socket = connect((server.address() as AddressInfo).port, "127.0.0.1", () => resolve(connection(socket)));
+            };
+            if (server.listening) open();
+            else server.once("listening", open);
+          });
+          const status = await (await send)(requestBytes(scenario, caller, id));
+          if (status !== scenario.status) throw new Error(`${subject} answered ${scenario.key} with ${status}.`);
+        };
+      },
+      close: async () => {
+        for (const close of closing) await close();
+      },
+    };
+  }
   return {
     operation: (item) => {
       const scenario = scenarioOf(item);

@@ -70,9 +70,12 @@ export function plainHeaders(response: Response): Record<string, unknown> | unde
   return Array.isArray(cache) && cache.length === 3 && isPlainRecord(cache[2]) ? cache[2] : undefined;
 }
 
+/** Given to Hono's `c.body()` with the answer, which sets it: not set again here. */
+const CONTENT_TYPE = "content-type";
+
 /**
- * Sets an answer's headers on a response Hono's context made (replacing any of the same name;
- * `Set-Cookie` values are added).
+ * Sets an answer's headers on a response Hono's context made with the answer's `Content-Type`
+ * (replacing any of the same name; `Set-Cookie` values are added).
  *
  * On a response with {@link plainHeaders}, they are set on that object, which costs well under a
  * microsecond, where setting them on a Fetch `Headers` (which converts the object, and validates
@@ -86,7 +89,7 @@ export function setAnswerHeaders(response: Response, headers: Readonly<Record<st
   if (record !== undefined) {
     for (const name in headers) {
       const value = headers[name]!;
-      record[name] = Array.isArray(value) ? value[0] : value;
+      if (name !== CONTENT_TYPE) record[name] = Array.isArray(value) ? value[0] : value;
     }
     return;
   }
@@ -95,6 +98,7 @@ export function setAnswerHeaders(response: Response, headers: Readonly<Record<st
   target.delete("x-powered-by");
   for (const name in headers) {
     const value = headers[name]!;
+    if (name === CONTENT_TYPE) continue;
     if (!Array.isArray(value)) target.set(name, value);
     else for (const one of value) target.append(name, one);
   }
