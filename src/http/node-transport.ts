@@ -211,7 +211,9 @@ async function pump(stream: ReadableStream<Uint8Array>, response: ServerResponse
  */
 export function writeAnswer(answer: Answer, incoming: IncomingMessage, response: ServerResponse, closeAfter: boolean): void {
   const { status, headers, body } = answer;
-  if (closeAfter && incoming.httpVersionMajor === 1) headers["connection"] = "close";
+  if (incoming.httpVersionMajor === 1) {
+    if (closeAfter) headers["connection"] = "close";
+  } else delete headers["connection"]; // HTTP/2 refuses the header: its connections are not per request
   if (body === null) {
     response.writeHead(status, headers);
     response.end();

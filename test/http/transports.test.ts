@@ -3,10 +3,11 @@
  * host code the same request: a Fetch `Request` with the client's method, URL, headers and body,
  * to a host's `resolve` and to an action's `request`. Through Node it is made lazily, and behaves
  * as a `Request` whatever is read of it. And what the Node transport decides on its own: the
- * path is the request target's whatever the `Host` header says, `HEAD` has no body, and a body
- * refused part-way closes its connection.
+ * path is the request target's whatever the `Host` header says, `HEAD` has no body, a body
+ * refused part-way closes its connection, and `node:http2`'s compatibility API serves it too.
  */
 import { request as httpRequest, createServer, type Server } from "node:http";
+import { connect as http2Connect, createServer as createHttp2Server } from "node:http2";
 import { inspect } from "node:util";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
@@ -141,5 +142,32 @@ describe("the Node transport", () => {
     });
     expect(await read(response)).toMatchObject({ status: 413, body: { code: "PAYLOAD_TOO_LARGE" } });
     expect(response.headers.get("connection")).toBe("close");
+  });
+
+  test("node:http2's compatibility API serves it too, without the HTTP/1 Connection header", async () => {
+    const server = createHttp2Server(toNodeHandler(backend) as never).listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    const client = http2Connect(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+    try {
+      const ask = (path: string) =>
+        new Promise<{ status: unknown; requestId: unknown; body: string }>((resolve, reject) => {
+          const stream = client.request({ ":path": path });
+          let body = "";
+          let head: Record<string, unknown> = {};
+          stream.on("response", (headers) => (head = headers));
+          stream.setEncoding("utf8");
+          stream.on("data", (chunk: string) => (body += chunk));
+          stream.on("end", () => resolve({ status: head[":status"], requestId: head["x-request-id"], body }));
+          stream.on("error", reject);
+        });
+      const health = await ask("/health");
+      expect(health).toEqual({ status: 200, requestId: expect.any(String), body: '{"status":"ok"}' });
+      const missing = await ask("/nothing");
+      expect(missing.status).toBe(404);
+      expect(JSON.parse(missing.body)).toMatchObject({ code: "ROUTE_NOT_FOUND" });
+    } finally {
+      client.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
