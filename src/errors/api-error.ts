@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   REFERENCE_NOT_FOUND: 422,
   /** A query (`where`, `orderBy`, `select`, `include`, `limit`, ...) is malformed. */
   INVALID_QUERY: 400,
+  /** The request itself is malformed: its `Host` header, or its target, is not one a URL can have. */
+  INVALID_REQUEST: 400,
   /**
    * A request asks for more than the backend's limits allow (include depth, records per request,
    * `where` size, query length); `details.limit` names the limit and `details.max` its value.

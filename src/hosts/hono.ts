@@ -7,7 +7,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { partsOf } from "../backend/backend-parts.js";
 import type { Route } from "../http/core.js";
 import type { Answer } from "../http/exchange.js";
-import { FetchArrival } from "../http/fetch-transport.js";
+import { bodyFor, FetchArrival } from "../http/fetch-transport.js";
 import { setAnswerHeaders } from "../http/response-headers.js";
 
 /**
@@ -17,7 +17,8 @@ import { setAnswerHeaders } from "../http/response-headers.js";
 function respond(c: Context, answer: Answer): Response {
 
   const type = answer.headers["content-type"];
-  const response = c.body(answer.body as string, answer.status as ContentfulStatusCode, typeof type === "string" ? { "content-type": type } : {});
+  const body = bodyFor(answer, c.req.method);
+  const response = c.body(body as string, answer.status as ContentfulStatusCode, typeof type === "string" ? { "content-type": type } : {});
   setAnswerHeaders(response, answer.headers);
   return response;
 }

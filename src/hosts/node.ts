@@ -38,7 +38,7 @@ export function toNodeHandler(backend: object): (req: IncomingMessage, res: Serv
     } else res.destroy();
   };
   return (req, res) => {
-    const arrival = new NodeArrival(req);
+    const arrival = new NodeArrival(req, res);
     return core
       .handle(arrival)
       .then((answer) => writeAnswer(answer, req, res, arrival.closeAfter))

@@ -172,26 +172,28 @@ export class HttpCore {
     x.requestId = requestIdOf(arrival.headers.get(REQUEST_ID));
     const { gate } = this.#settings;
     let answer: Answer;
+    let entered = false;
     try {
+      if (arrival.refused !== undefined) throw arrival.refused;
       const preflight = this.#cors?.apply(x);
       if (preflight !== undefined) answer = preflight;
       else {
         refuseWhenClosing(gate);
+        // Counted until answered, its error answer too (a host's formatError may read the database).
+        gate.enter();
+        entered = true;
         if (route === undefined) throw apiError("ROUTE_NOT_FOUND", `No route for ${arrival.method} ${arrival.path}.`);
         if (arrival.method !== "GET" && arrival.method !== "HEAD" && declaresMoreThan(arrival.headers, this.#settings.bodyLimit)) {
           throw tooLarge(this.#settings.bodyLimit);
         }
-        gate.enter();
-        try {
-          answer = await route.handler(x);
-        } finally {
-          gate.leave();
-        }
+        answer = await route.handler(x);
       }
     } catch (thrown) {
       const error = thrown instanceof Error ? thrown : new ThrownValue(thrown);
       failed?.(error);
       answer = await this.#settings.answerError(error, x);
+    } finally {
+      if (entered) gate.leave();
     }
     return finish(answer, x);
   }

@@ -198,7 +198,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     let answer: Answer | undefined;
     if (http.formatError !== undefined) {
       try {
-        answer = await answerOfResponse(await http.formatError(safe, x.request));
+        answer = await answerOfResponse(await http.formatError(safe, x.wholeRequest()));
       } catch (failure) {
         backend.logger.error("http.formatError failed; the error is answered as a problem document.", { error: failure, requestId: x.requestId });
       }
@@ -402,7 +402,7 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
       token: x.caller!.token,
       client: auth !== undefined && "builtIn" in auth ? auth.builtIn.client(x) : {},
     };
-    const result = await runAction(backend.actionServices, ctx, name, action, input, () => x.request, credentials);
+    const result = await runAction(backend.actionServices, ctx, name, action, input, () => x.wholeRequest(), credentials);
     return result === undefined ? emptyAnswer() : jsonAnswer(withIsoDates(result), status);
   }
 

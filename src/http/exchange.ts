@@ -6,6 +6,7 @@
  * @module
  */
 import type { Caller, HeaderReader } from "../auth/request-caller.js";
+import { wholeRequest } from "./lazy-request.js";
 
 export type { HeaderReader } from "../auth/request-caller.js";
 
@@ -30,6 +31,8 @@ export interface Arrival {
   text(limit: number): Promise<string>;
   /** The request as a Fetch `Request`, for host code (made when first asked for, where it is not one). */
   request(): Request;
+  /** Why the transport refuses the request before any route (a malformed `Host`, say), if it does. */
+  readonly refused?: Error;
 }
 
 /** What an answer's body may be: text or bytes (sent whole), a stream (Server-Sent Events), or none. */
@@ -105,9 +108,17 @@ export class Exchange {
     return this.#params;
   }
 
-  /** The request as a Fetch `Request`, for host code. */
+  /** The request as a Fetch `Request`, for host code: lazy over Node (see lazy-request.ts). */
   get request(): Request {
     return (this.#request ??= this.arrival.request());
+  }
+
+  /**
+   * The request as a whole Fetch `Request`, for host code that may pass it on (an action's
+   * `request`, `formatError`): made when asked for.
+   */
+  wholeRequest(): Request {
+    return wholeRequest(this.request);
   }
 
   /** Sets the answer's `Cache-Control`, unless an earlier step set it. */

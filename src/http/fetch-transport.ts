@@ -49,7 +49,7 @@ export class FetchArrival implements Arrival {
       method: request.method,
       url: request.url,
       headers: () => request.headers,
-      whole: (headers) => new Request(request.url, { method: request.method, headers, body }),
+      whole: (headers) => new Request(request.url, { method: request.method, headers, body, signal: request.signal }),
     }));
   }
 }
@@ -72,9 +72,16 @@ export function headersInit(headers: Answer["headers"]): Record<string, string> 
   return pairs ?? (headers as Record<string, string>);
 }
 
+/** An answer's body, unless the request is a `HEAD` (a stream it has is cancelled: nobody reads it). */
+export function bodyFor(answer: Answer, method: string): Answer["body"] {
+  if (method !== "HEAD") return answer.body;
+  if (answer.body instanceof ReadableStream) void answer.body.cancel().catch(() => undefined);
+  return null;
+}
+
 /** An answer as a Fetch `Response` (without its body for `HEAD`). */
 export function responseOf(answer: Answer, method: string): Response {
-  return new Response(method === "HEAD" ? null : answer.body, { status: answer.status, headers: headersInit(answer.headers) });
+  return new Response(bodyFor(answer, method), { status: answer.status, headers: headersInit(answer.headers) });
 }
 
 /** The core as a Fetch handler: `backend.fetch`. */

@@ -28,13 +28,15 @@ interface LazyRequest {
 }
 
 /**
- * The prototype of lazy requests: a Fetch `Request` (by its prototype chain) whose method, URL
- * and headers are its source's, and whose other members (its body, `signal`, `clone()`...) are
- * those of a whole `Request`, made the first time one is read. Making a whole `Request` costs
- * several microseconds; a host's `resolve` that reads a header costs well under one.
+ * The prototype of lazy requests of `Class`: a Fetch `Request` (by its prototype chain) whose
+ * method, URL and headers are its source's, and whose other members (its body, `signal`,
+ * `clone()`...) are those of a whole `Request`, made the first time one is read. Making a whole
+ * `Request` costs several microseconds; a host's `resolve` that reads a header costs well under
+ * one. What reads a request's private slots (`new Request(lazy)`, `fetch(lazy)`) needs the whole
+ * one: see `wholeRequest`.
  */
-const lazyPrototype: object = (() => {
-  const prototype = Object.create(Request.prototype) as Record<PropertyKey, unknown>;
+function lazyPrototypeOf(Class: typeof Request): object {
+  const prototype = Object.create(Class.prototype) as Record<PropertyKey, unknown>;
   const headers = (request: LazyRequest) => (request[HEADERS] ??= request[SOURCE].headers());
   const whole = (request: LazyRequest) => (request[WHOLE] ??= request[SOURCE].whole(headers(request)));
   const own: PropertyDescriptorMap = {
@@ -55,7 +57,7 @@ const lazyPrototype: object = (() => {
     },
   };
   // Along the chain: a host's `@hono/node-server` may have put a subclass in place of the global.
-  for (let level: object | null = Request.prototype; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level) as object | null) {
+  for (let level: object | null = Class.prototype; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level) as object | null) {
     for (const name of Object.getOwnPropertyNames(level)) {
       if (name === "constructor" || name in own) continue;
       const descriptor = Object.getOwnPropertyDescriptor(level, name)!;
@@ -83,11 +85,32 @@ const lazyPrototype: object = (() => {
   };
   Object.defineProperties(prototype, own);
   return prototype;
-})();
+}
 
-/** A request made lazily from `source` (see `lazyPrototype`). */
+let prototypeFor: typeof Request | undefined;
+let lazyPrototype: object | undefined;
+
+/**
+ * A request made lazily from `source` (see `lazyPrototypeOf`), a `Request` of the global class
+ * as it is now (a host's `@hono/node-server` may have put its own in place of Node's).
+ */
 export function lazyRequest(source: LazySource): Request {
-  const lazy = Object.create(lazyPrototype) as { [SOURCE]: LazySource };
+  if (prototypeFor !== globalThis.Request) {
+    prototypeFor = globalThis.Request;
+    lazyPrototype = lazyPrototypeOf(prototypeFor);
+  }
+  const lazy = Object.create(lazyPrototype!) as { [SOURCE]: LazySource };
   lazy[SOURCE] = source;
   return lazy as unknown as Request;
+}
+
+/**
+ * The whole `Request` of a lazy one (made now if it was not), or the request itself: for host
+ * code that may pass it on whole (`fetch(request)`, `new Request(request)`), which a lazy
+ * request cannot serve.
+ */
+export function wholeRequest(request: Request): Request {
+  const lazy = request as unknown as Partial<LazyRequest>;
+  if (lazy[SOURCE] === undefined) return request;
+  return (lazy[WHOLE] ??= lazy[SOURCE].whole((lazy[HEADERS] ??= lazy[SOURCE].headers())));
 }

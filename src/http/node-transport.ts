@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { getPath } from "hono/utils/url";
+import { constants as http2 } from "node:http2";
 import { apiError } from "../errors/api-error.js";
 import { tooLarge } from "./body.js";
 import type { Answer, Arrival, HeaderReader } from "./exchange.js";
@@ -41,15 +42,34 @@ function parsedBody(request: ParsedRequest): Buffer | null {
 
 /** Node's headers, read as a Fetch `Headers` reads them (a repeated header's values joined). */
 class NodeHeaders implements HeaderReader {
+  readonly #incoming: IncomingMessage;
   readonly #headers: IncomingHttpHeaders;
-  constructor(headers: IncomingHttpHeaders) {
-    this.#headers = headers;
+  constructor(incoming: IncomingMessage) {
+    this.#incoming = incoming;
+    this.#headers = incoming.headers;
   }
   get(name: string): string | null {
-    const value = this.#headers[name];
-    return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+    // Node keeps the first of several Content-Types; Fetch joins them, and such a body is refused.
+    if (name === "content-type") return this.#joined(name);
+    if (!Object.hasOwn(this.#headers, name)) return null;
+    const value = this.#headers[name]!;
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
+  #joined(name: string): string | null {
+    const raw = this.#incoming.rawHeaders;
+    let joined: string | null = null;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) joined = joined === null ? raw[i + 1]! : `${joined}, ${raw[i + 1]!}`;
+    }
+    return joined;
   }
 }
+
+/** A `Host` header a URL can have: a name or an IPv4 or bracketed IPv6 address, and a port. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::\d{0,5})?$/;
+
+/** Whether a request target has a dot segment (`/./`, `/../`, percent-encoded too), which URLs resolve. */
+const DOT_SEGMENT = /\/(?:\.|%2e)/i;
 
 const decoder = new TextDecoder();
 
@@ -68,37 +88,64 @@ export class NodeArrival implements Arrival {
   readonly path: string;
   readonly headers: HeaderReader;
   readonly env: { readonly incoming: IncomingMessage };
-  /** Whether the answer closes the connection (a body refused part-way is not read to its end). */
-  closeAfter = false;
+  readonly refused: Error | undefined;
   readonly #incoming: ParsedRequest;
+  readonly #response: ServerResponse | undefined;
   #body: string | undefined;
+  /** Whether host code took the body's stream (a whole `Request` made before the backend read it). */
+  #taken = false;
 
-  constructor(incoming: IncomingMessage) {
+  /** `response`: the answer's, whose closing before it is sent aborts the request's `signal`. */
+  constructor(incoming: IncomingMessage, response?: ServerResponse) {
     this.#incoming = incoming;
+    this.#response = response;
     this.method = incoming.method ?? "GET";
     this.env = { incoming };
-    this.headers = new NodeHeaders(incoming.headers);
-    const target = incoming.url ?? "/";
+    this.headers = new NodeHeaders(incoming);
+    let target = incoming.url ?? "/";
     const scheme = (incoming.socket as { encrypted?: boolean } | null)?.encrypted === true ? "https" : "http";
-    const host = incoming.headers.host ?? (incoming.headers[":authority"] as string | undefined) ?? "localhost";
-    let url = `${scheme}://${host}${target}`;
-    // The path is the target's, whatever the Host header holds.
-    let path = getPath({ url: `http://localhost${target}` } as Request);
-    // An absolute target (`GET http://host/path`, as sent to a proxy) is its own URL.
-    if (target[0] !== "/") {
-      try {
-        url = new URL(target).href;
-      } catch {
-        url = `${scheme}://${host}/`;
-      }
-      path = getPath({ url } as Request);
+    let host = incoming.headers.host ?? (incoming.headers[":authority"] as string | undefined) ?? "localhost";
+    let refused: Error | undefined;
+    if (!HOST.test(host)) {
+      refused = apiError("INVALID_REQUEST", "The Host header is not a host a URL can have.");
+      host = "localhost";
     }
-    this.url = url;
-    this.path = path;
+    if (target.includes("\\")) {
+      refused ??= apiError("INVALID_REQUEST", "The request's target has a backslash, which no URL path holds.");
+      target = "/";
+    }
+    if (target[0] === "/") {
+      // Dot segments are resolved, as a URL resolves them (and a Fetch host before the backend).
+      if (DOT_SEGMENT.test(target)) {
+        const resolved = new URL(target, "http://localhost");
+        target = resolved.pathname + resolved.search;
+      }
+      this.url = `${scheme}://${host}${target}`;
+    } else {
+      // An absolute target (`GET http://host/path`, as sent to a proxy) is its own URL.
+      let absolute: URL | undefined;
+      try {
+        absolute = new URL(target);
+      } catch {
+        refused ??= apiError("INVALID_REQUEST", "The request's target is not a path nor a URL.");
+      }
+      this.url = absolute?.href ?? `${scheme}://${host}/`;
+    }
+    this.path = getPath(this as unknown as Request);
+    this.refused = refused;
+  }
+
+  /**
+   * Whether the answer closes the connection: when the request's body has not all come (a body
+   * refused by its length or part-way is not read to its end, as Node would otherwise do).
+   */
+  get closeAfter(): boolean {
+    return !this.#incoming.complete;
   }
 
   async text(limit: number): Promise<string> {
     const incoming = this.#incoming;
+    if (this.#taken) throw apiError("INVALID_JSON", "The body was read by the host before the backend could read it.");
     if (incoming.readableEnded) {
       // The stream was read by a body parser in front: its result is the body.
       const parsed = parsedBody(incoming);
@@ -120,6 +167,11 @@ export class NodeArrival implements Arrival {
   #read(limit: number): Promise<string> {
     const incoming = this.#incoming;
     return new Promise((resolve, reject) => {
+      // The client left before the body was read: nothing more will come.
+      if (incoming.destroyed || incoming.errored !== null) {
+        reject(apiError("INVALID_JSON", "The body ended before it was whole."));
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       const stop = () => {
@@ -132,9 +184,8 @@ export class NodeArrival implements Arrival {
         size += chunk.byteLength;
         if (size > limit) {
           stop();
+          // The rest is not read: the connection closes once the 413 is sent (see closeAfter).
           incoming.pause();
-          // The rest is not read: the connection closes once the 413 is sent.
-          this.closeAfter = true;
           reject(tooLarge(limit));
           return;
         }
@@ -161,13 +212,27 @@ export class NodeArrival implements Arrival {
     return lazyRequest({ method: this.method, url: this.url, headers: () => headersOf(this.#incoming), whole: (headers) => this.#whole(headers) });
   }
 
-  /** The whole Fetch `Request`, with the body read so far (or the rest of Node's stream). */
+  /**
+   * The whole Fetch `Request`: the body the backend read (or the rest of Node's stream, which the
+   * backend then cannot read), and a `signal` aborted when the client leaves before its answer.
+   */
   #whole(headers: Headers): Request {
     const incoming = this.#incoming;
     const init: RequestInit & { duplex?: "half" } = { method: this.method, headers };
+    const response = this.#response;
+    if (response !== undefined) {
+      const controller = new AbortController();
+      const left = () => {
+        if (!response.writableFinished) controller.abort(new Error("The client closed the connection before the answer."));
+      };
+      if (response.closed) left();
+      else response.once("close", left);
+      init.signal = controller.signal;
+    }
     if (this.method !== "GET" && this.method !== "HEAD") {
       if (this.#body !== undefined) init.body = this.#body;
       else if (!incoming.readableEnded) {
+        this.#taken = true;
         init.body = Readable.toWeb(incoming) as ReadableStream<Uint8Array>;
         init.duplex = "half";
       }
@@ -180,11 +245,20 @@ export class NodeArrival implements Arrival {
 async function pump(stream: ReadableStream<Uint8Array>, response: ServerResponse): Promise<void> {
   const reader = stream.getReader();
   const cancel = () => void reader.cancel().catch(() => undefined);
+  // The client left before the answer began (while the subscription was being made).
+  if (response.destroyed) {
+    cancel();
+    return;
+  }
   response.once("close", cancel);
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done || response.destroyed) break;
+      if (done) break;
+      if (response.destroyed) {
+        cancel();
+        return;
+      }
       if (!response.write(value)) {
         await new Promise<void>((resolve) => {
           const go = () => {
@@ -213,7 +287,13 @@ export function writeAnswer(answer: Answer, incoming: IncomingMessage, response:
   const { status, headers, body } = answer;
   if (incoming.httpVersionMajor === 1) {
     if (closeAfter) headers["connection"] = "close";
-  } else delete headers["connection"]; // HTTP/2 refuses the header: its connections are not per request
+  } else {
+    // HTTP/2 refuses the header: its connections are not per request. A body not read to its end
+    // ends with its stream instead, once the answer is sent.
+    delete headers["connection"];
+    const stream = (incoming as { stream?: { close?(code: number): void } }).stream;
+    if (closeAfter && stream?.close !== undefined) response.once("finish", () => stream.close!(http2.NGHTTP2_NO_ERROR));
+  }
   if (body === null) {
     response.writeHead(status, headers);
     response.end();

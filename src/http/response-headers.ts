@@ -72,6 +72,7 @@ export function plainHeaders(response: Response): Record<string, unknown> | unde
 
 /** Given to Hono's `c.body()` with the answer, which sets it: not set again here. */
 const CONTENT_TYPE = "content-type";
+const VARY = "vary";
 
 /**
  * Sets an answer's headers on a response Hono's context made with the answer's `Content-Type`
@@ -99,7 +100,9 @@ export function setAnswerHeaders(response: Response, headers: Readonly<Record<st
   for (const name in headers) {
     const value = headers[name]!;
     if (name === CONTENT_TYPE) continue;
-    if (!Array.isArray(value)) target.set(name, value);
+    // A host's `Vary` (set before the answer was made) is kept, the answer's added to it.
+    if (name === VARY) target.append(name, value as string);
+    else if (!Array.isArray(value)) target.set(name, value);
     else for (const one of value) target.append(name, one);
   }
 }

@@ -11,6 +11,7 @@ const MEANINGS: Record<ErrorCode, string> = {
   VALIDATION_FAILED: "The input of a write failed validation; `issues` lists each field's problem.",
   REFERENCE_NOT_FOUND: "A `belongsTo` field names a record that does not exist or that the caller may not read.",
   INVALID_QUERY: "A query (`where`, `orderBy`, `select`, `include`, `limit`, ...) is malformed; `path` names the part.",
+  INVALID_REQUEST: "The request itself is malformed: its `Host` header, or its target, is not one a URL can have.",
   LIMIT_EXCEEDED: "A request asks for more than the backend's limits allow; `limit` names the limit and `max` its value.",
   INVALID_CURSOR: "A pagination cursor is malformed or belongs to another query.",
   NOT_FOUND: "The record does not exist (or the caller may not see it).",

@@ -2,9 +2,11 @@
  * The three transports of the one HTTP core (`toNodeHandler`, `backend.fetch`, `toHono`) give
  * host code the same request: a Fetch `Request` with the client's method, URL, headers and body,
  * to a host's `resolve` and to an action's `request`. Through Node it is made lazily, and behaves
- * as a `Request` whatever is read of it. And what the Node transport decides on its own: the
- * path is the request target's whatever the `Host` header says, `HEAD` has no body, a body
- * refused part-way closes its connection, and `node:http2`'s compatibility API serves it too.
+ * as a `Request` whatever is read of it, and can be passed on whole. `HEAD` has no body (and
+ * holds no subscription), two Content-Types are refused on every mount. And what the Node
+ * transport decides on its own: a malformed `Host` or target is refused, dot segments are
+ * resolved, a body refused by its length or part-way closes its connection, a body whose client
+ * left ends its read, and `node:http2`'s compatibility API serves it too.
  */
 import { request as httpRequest, createServer, type Server } from "node:http";
 import { connect as http2Connect, createServer as createHttp2Server } from "node:http2";
@@ -17,11 +19,13 @@ import { action, collection, createBackend, field, type Principal } from "cimien
 import { toHono } from "cimiento/hono";
 import { toNodeHandler } from "cimiento/node";
 import { sqlite } from "cimiento/sqlite";
+import { NodeArrival } from "../../src/http/node-transport.js";
 import { listening, postChunkedOverHttp, read, type Listening } from "./support.js";
 
 const notes = collection("notes", {
   fields: { text: field.text(z.string().min(1)) },
   access: { list: () => true, get: () => true, create: () => true },
+  realtime: true,
 });
 
 /** What the host's `resolve` saw of each request. */
@@ -37,8 +41,10 @@ const echo = action({
     method: request!.method,
     path: new URL(request!.url).pathname,
     probe: request!.headers.get("x-probe"),
-    body: await request!.text(),
+    body: await request!.clone().text(),
     aborted: request!.signal.aborted,
+    // Passed on whole, as a proxying action would (which takes its body).
+    copied: new Request(request!).url === request!.url,
   }),
 });
 
@@ -101,8 +107,29 @@ describe.each(["node", "fetch", "hono"] as const)("through %s", (way) => {
     expect(await read(response)).toEqual({
       status: 200,
       type: "application/json",
-      body: { isRequest: true, method: "POST", path: "/echo", probe: "action", body: '{"text":"hello"}', aborted: false },
+      body: { isRequest: true, method: "POST", path: "/echo", probe: "action", body: '{"text":"hello"}', aborted: false, copied: true },
     });
+  });
+
+  test("HEAD of a subscription answers its headers and holds no subscription", async () => {
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`${servers[way].origin}/collections/notes/subscribe`, { method: "HEAD" });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    }
+    await expect.poll(() => backend.realtime.subscriptions).toBe(0);
+  });
+
+  test("two Content-Types are refused, as a Fetch Headers joins them", async () => {
+    const response = await fetch(`${servers[way].origin}/collections/notes/records`, {
+      method: "POST",
+      headers: [
+        ["content-type", "application/json"],
+        ["content-type", "text/plain"],
+      ],
+      body: JSON.stringify({ text: "two types" }),
+    });
+    expect(await read(response)).toMatchObject({ status: 415, body: { code: "UNSUPPORTED_MEDIA_TYPE" } });
   });
 
   test("HEAD answers the headers of GET, without a body", async () => {
@@ -129,11 +156,48 @@ function rawRequest(port: number, path: string, headers: Record<string, string>)
 }
 
 describe("the Node transport", () => {
-  test("routes by the request target: a Host header cannot move the path", async () => {
-    const port = Number(new URL(servers.node.origin).port);
-    const answered = await rawRequest(port, "/health", { host: "example.com/collections/notes/records" });
-    expect(answered.status).toBe(200);
-    expect(JSON.parse(answered.body)).toEqual({ status: "ok" });
+  const port = () => Number(new URL(servers.node.origin).port);
+
+  test.each([
+    ["a path", "example.com/collections/notes/records"],
+    ["a query", "example.com?text=injected&"],
+    ["a space", "a b"],
+  ])("a Host header with %s is refused with 400 INVALID_REQUEST", async (_, host) => {
+    const answered = await rawRequest(port(), "/health", { host });
+    expect(answered.status).toBe(400);
+    expect(JSON.parse(answered.body)).toMatchObject({ code: "INVALID_REQUEST" });
+  });
+
+  test("dot segments are resolved as a URL resolves them; a backslash is refused", async () => {
+    const resolved = await rawRequest(port(), "/x/../health", { host: "localhost" });
+    expect({ status: resolved.status, body: JSON.parse(resolved.body) }).toEqual({ status: 200, body: { status: "ok" } });
+    const slashed = await rawRequest(port(), "/\\health", { host: "localhost" });
+    expect(slashed.status).toBe(400);
+    expect(JSON.parse(slashed.body)).toMatchObject({ code: "INVALID_REQUEST" });
+  });
+
+  test("a body over the limit by its Content-Length is 413, and the connection closes after it", async () => {
+    const response = await fetch(`${servers.node.origin}/collections/notes/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "x".repeat(2000) }),
+    });
+    expect(await read(response)).toMatchObject({ status: 413, body: { code: "PAYLOAD_TOO_LARGE" } });
+    expect(response.headers.get("connection")).toBe("close");
+  });
+
+  test("a body whose client left before it was read ends the read at once", async () => {
+    const outcome = new Promise<unknown>((resolve) => {
+      const server = createServer((req, res) => {
+        req.destroy();
+        new NodeArrival(req, res).text(1024).then(resolve, (error: unknown) => resolve(error));
+      }).listen(0, "127.0.0.1", () => {
+        const req = httpRequest({ host: "127.0.0.1", port: (server.address() as { port: number }).port, method: "POST", path: "/", headers: { "content-length": "10" } });
+        req.on("error", () => server.close());
+        req.write("12345");
+      });
+    });
+    expect(await outcome).toMatchObject({ code: "INVALID_JSON" });
   });
 
   test("a chunked body refused part-way is 413, and the connection closes after it", async () => {
@@ -170,4 +234,22 @@ describe("the Node transport", () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+});
+
+test("through toHono, a Vary the host set before the answer is kept, and the backend's added to it", async () => {
+  const withCors = createBackend({ database: sqlite({ file: ":memory:" }), collections: {}, http: { cors: { origin: ["https://a.example"] } } });
+  try {
+    const app = new Hono();
+    app.use(async (c, next) => {
+      c.header("vary", "Accept-Encoding");
+      await next();
+    });
+    app.route("/", toHono(withCors));
+    const response = await app.request("/health", { headers: { origin: "https://a.example" } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("vary")).toBe("Accept-Encoding, Origin");
+    expect(response.headers.get("access-control-allow-origin")).toBe("https://a.example");
+  } finally {
+    await withCors.close();
+  }
 });
