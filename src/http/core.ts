@@ -30,7 +30,7 @@ export interface Route {
 const SAFE_ID = /^[\w\-=]{1,255}$/;
 
 /** This request's id: the incoming one when it is a safe token, otherwise a new UUID. */
-export function requestIdOf(incoming: string | null): string {
+function requestIdOf(incoming: string | null): string {
   return incoming !== null && SAFE_ID.test(incoming) ? incoming : crypto.randomUUID();
 }
 
@@ -50,7 +50,7 @@ export class ThrownValue extends Error {
 const RETRY_AFTER_CLOSING = 1;
 
 /** Throws 503 `UNAVAILABLE` (with `Retry-After`) once the backend is closing. */
-export function refuseWhenClosing(gate: RequestGate): void {
+function refuseWhenClosing(gate: RequestGate): void {
   if (gate.closing) {
     throw apiError("UNAVAILABLE", "The backend is shutting down; try again shortly.", { reason: "closing", retryAfter: RETRY_AFTER_CLOSING });
   }
@@ -113,7 +113,8 @@ export interface CoreSettings {
   readonly answerError: (error: Error, x: Exchange) => Promise<Answer>;
 }
 
-const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>);
+/** The parameters of a route whose path has none. */
+export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>);
 
 type Matched = [[Route, Record<string, number | string>][], (string | undefined)[]?];
 

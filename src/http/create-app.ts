@@ -19,7 +19,7 @@ import type { AuthHttp, Caller } from "../auth/caller.js";
 import { installAuthRoutes } from "./auth-routes.js";
 import type { HostAuthOptions } from "../auth/options.js";
 import type { HttpOptions } from "./options.js";
-import { HttpCore, ThrownValue } from "./core.js";
+import { HttpCore, NO_PARAMS, ThrownValue } from "./core.js";
 import { emptyAnswer, jsonAnswer, queryOf, type Answer, type Exchange } from "./exchange.js";
 import type { RequestGate } from "./gate.js";
 import type { ErrorClass, UnavailableReason } from "../dialects/dialect.js";
@@ -419,5 +419,3 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   });
   return { core, openapi };
 }
-
-const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
