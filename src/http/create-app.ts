@@ -122,6 +122,9 @@ async function objectBody(x: Exchange, bounds: BodyBounds): Promise<Record<strin
   return body as Record<string, unknown>;
 }
 
+/** The parameters of a request without a query string: shared, so never changed. */
+const NO_QUERY = new URLSearchParams();
+
 /** A query string as an object (with no prototype); a repeated name gives an array. */
 function queryObject(params: URLSearchParams): Record<string, unknown> {
   const query = Object.create(null) as Record<string, unknown>;
@@ -253,9 +256,13 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
     return name;
   }
 
-  /** The query string's parameters, without parsing the whole URL; `LIMIT_EXCEEDED` past its length. */
+  /**
+   * The query string's parameters, without parsing the whole URL; `LIMIT_EXCEEDED` past its
+   * length. Read, never changed: most requests have none, and share one empty set.
+   */
   function searchParams(x: Exchange): URLSearchParams {
     const query = queryOf(x.arrival.url);
+    if (query === "") return NO_QUERY;
     if (query.length > queryLength) limitExceeded("queryLength", queryLength, `The query string is longer than ${queryLength} characters`);
     return new URLSearchParams(query);
   }

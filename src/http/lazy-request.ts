@@ -13,6 +13,12 @@ export interface LazySource {
   readonly method: string;
   readonly url: string;
   headers(): Headers;
+  /**
+   * The value `headers()` would have for `name` (lowercase, a valid header name), read without
+   * making it. When given, the request's `headers` are lazy too: a `Headers` made when more than
+   * `get()` and `has()` is asked of them.
+   */
+  header?(name: string): string | null;
   /** The whole request, with these headers. */
   whole(headers: Headers): Request;
 }
@@ -20,6 +26,119 @@ export interface LazySource {
 const SOURCE = Symbol("source");
 const HEADERS = Symbol("headers");
 const WHOLE = Symbol("whole");
+const REAL = Symbol("real");
+
+/** Every member of a class's prototype chain but its constructor, by name, with its descriptor. */
+function membersOf(prototype: object): Map<string, PropertyDescriptor> {
+  const members = new Map<string, PropertyDescriptor>();
+  for (let level: object | null = prototype; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level) as object | null) {
+    for (const name of Object.getOwnPropertyNames(level)) {
+      if (name !== "constructor" && !members.has(name)) members.set(name, Object.getOwnPropertyDescriptor(level, name)!);
+    }
+  }
+  return members;
+}
+
+/**
+ * Descriptors that forward every member of `prototype`'s chain (but those in `own`) to the
+ * object `target(this)` gives, and the symbol-keyed iterator too.
+ */
+function forwarding(prototype: object, own: PropertyDescriptorMap, target: (self: never) => object): PropertyDescriptorMap {
+  const members: PropertyDescriptorMap = { ...own };
+  for (const [name, descriptor] of membersOf(prototype)) {
+    if (name in own) continue;
+    if (descriptor.get !== undefined) {
+      members[name] = {
+        get(this: never) {
+          return (target(this) as Record<string, unknown>)[name];
+        },
+      };
+    } else if (typeof descriptor.value === "function") {
+      members[name] = {
+        value(this: never, ...args: unknown[]) {
+          const object = target(this) as Record<string, (...values: unknown[]) => unknown>;
+          return object[name]!(...args);
+        },
+      };
+    }
+  }
+  return members;
+}
+
+/** A header name as `Headers` accepts one (an HTTP token). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+interface LazyHeaders {
+  readonly [SOURCE]: LazySource;
+  [REAL]?: Headers;
+}
+
+/** The `Headers` a lazy one stands for, made now if it was not. */
+function realHeaders(headers: LazyHeaders): Headers {
+  return (headers[REAL] ??= headers[SOURCE].headers());
+}
+
+/**
+ * The prototype of lazy headers of `Class`: a `Headers` (by its prototype chain) whose `get()`
+ * and `has()` read the source's headers where they lie (what a host's `resolve` mostly does),
+ * and whose other members are those of a whole `Headers`, made the first time one is used; from
+ * then on every member is the whole one's, so that what a host sets is what it reads.
+ */
+function lazyHeadersPrototypeOf(Class: typeof Headers): object {
+  const prototype = Object.create(Class.prototype) as object;
+  const read = (headers: LazyHeaders, name: unknown): string | null | undefined => {
+    if (headers[REAL] !== undefined || typeof name !== "string" || !TOKEN.test(name)) return undefined;
+    const value = headers[SOURCE].header!(name.toLowerCase());
+    // A value `Headers` would refuse: the whole one answers (and throws as it does).
+    return value !== null && value.includes("\0") ? undefined : value;
+  };
+  const own: PropertyDescriptorMap = {
+    get: {
+      value(this: LazyHeaders, name: string) {
+        const value = read(this, name);
+        return value !== undefined ? value : realHeaders(this).get(name);
+      },
+    },
+    has: {
+      value(this: LazyHeaders, name: string) {
+        const value = read(this, name);
+        return value !== undefined ? value !== null : realHeaders(this).has(name);
+      },
+    },
+    [Symbol.iterator]: {
+      value(this: LazyHeaders) {
+        return realHeaders(this)[Symbol.iterator]();
+      },
+    },
+    [inspect.custom]: {
+      value(this: LazyHeaders, depth: number, options: InspectOptionsStylized, show: typeof inspect) {
+        return show(realHeaders(this), { ...options, depth });
+      },
+    },
+  };
+  Object.defineProperties(prototype, forwarding(Class.prototype, own, realHeaders));
+  return prototype;
+}
+
+let headersPrototypeFor: typeof Headers | undefined;
+let lazyHeadersPrototype: object | undefined;
+
+/** Headers made lazily from `source` (see `lazyHeadersPrototypeOf`), of the global class as it is now. */
+function lazyHeaders(source: LazySource): Headers {
+  if (headersPrototypeFor !== globalThis.Headers) {
+    headersPrototypeFor = globalThis.Headers;
+    lazyHeadersPrototype = lazyHeadersPrototypeOf(headersPrototypeFor);
+  }
+  const lazy = Object.create(lazyHeadersPrototype!) as { [SOURCE]: LazySource };
+  lazy[SOURCE] = source;
+  return lazy as unknown as Headers;
+}
+
+/** A request's `Headers` as a `Request` can take them: lazy ones made whole. */
+function wholeHeaders(headers: Headers): Headers {
+  const lazy = headers as unknown as Partial<LazyHeaders>;
+  return lazy[SOURCE] === undefined ? headers : realHeaders(lazy as LazyHeaders);
+}
 
 interface LazyRequest {
   readonly [SOURCE]: LazySource;
@@ -37,8 +156,7 @@ interface LazyRequest {
  */
 function lazyPrototypeOf(Class: typeof Request): object {
   const prototype = Object.create(Class.prototype) as Record<PropertyKey, unknown>;
-  const headers = (request: LazyRequest) => (request[HEADERS] ??= request[SOURCE].headers());
-  const whole = (request: LazyRequest) => (request[WHOLE] ??= request[SOURCE].whole(headers(request)));
+  const whole = (request: LazyRequest) => (request[WHOLE] ??= request[SOURCE].whole(wholeHeaders(headersOf(request))));
   const own: PropertyDescriptorMap = {
     method: {
       get(this: LazyRequest) {
@@ -52,39 +170,26 @@ function lazyPrototypeOf(Class: typeof Request): object {
     },
     headers: {
       get(this: LazyRequest) {
-        return headers(this);
+        return headersOf(this);
+      },
+    },
+    // As console.log shows it (Request's own inspection reads private slots this object lacks).
+    [inspect.custom]: {
+      value(this: LazyRequest, depth: number, options: InspectOptionsStylized, show: typeof inspect) {
+        return `Request ${show({ method: this[SOURCE].method, url: this[SOURCE].url }, { ...options, depth: depth - 1 })}`;
       },
     },
   };
   // Along the chain: a host's `@hono/node-server` may have put a subclass in place of the global.
-  for (let level: object | null = Class.prototype; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level) as object | null) {
-    for (const name of Object.getOwnPropertyNames(level)) {
-      if (name === "constructor" || name in own) continue;
-      const descriptor = Object.getOwnPropertyDescriptor(level, name)!;
-      if (descriptor.get !== undefined) {
-        own[name] = {
-          get(this: LazyRequest) {
-            return (whole(this) as unknown as Record<string, unknown>)[name];
-          },
-        };
-      } else if (typeof descriptor.value === "function") {
-        own[name] = {
-          value(this: LazyRequest, ...args: unknown[]) {
-            const request = whole(this) as unknown as Record<string, (...values: unknown[]) => unknown>;
-            return request[name]!(...args);
-          },
-        };
-      }
-    }
-  }
-  // As console.log shows it (Request's own inspection reads private slots this object lacks).
-  own[inspect.custom] = {
-    value(this: LazyRequest, depth: number, options: InspectOptionsStylized, show: typeof inspect) {
-      return `Request ${show({ method: this[SOURCE].method, url: this[SOURCE].url }, { ...options, depth: depth - 1 })}`;
-    },
-  };
-  Object.defineProperties(prototype, own);
+  Object.defineProperties(prototype, forwarding(Class.prototype, own, whole));
   return prototype;
+}
+
+/** A lazy request's headers: lazy too when its source reads them where they lie. */
+function headersOf(request: LazyRequest): Headers {
+  if (request[HEADERS] !== undefined) return request[HEADERS];
+  const source = request[SOURCE];
+  return (request[HEADERS] = source.header === undefined ? source.headers() : lazyHeaders(source));
 }
 
 let prototypeFor: typeof Request | undefined;
@@ -112,5 +217,5 @@ export function lazyRequest(source: LazySource): Request {
 export function wholeRequest(request: Request): Request {
   const lazy = request as unknown as Partial<LazyRequest>;
   if (lazy[SOURCE] === undefined) return request;
-  return (lazy[WHOLE] ??= lazy[SOURCE].whole((lazy[HEADERS] ??= lazy[SOURCE].headers())));
+  return (lazy[WHOLE] ??= lazy[SOURCE].whole(wholeHeaders(headersOf(lazy as LazyRequest))));
 }

@@ -50,19 +50,31 @@ class NodeHeaders implements HeaderReader {
   }
   get(name: string): string | null {
     // Node keeps the first of several Content-Types; Fetch joins them, and such a body is refused.
-    if (name === "content-type") return this.#joined(name);
+    if (name === "content-type") return fetchHeader(this.#incoming, name);
     if (!Object.hasOwn(this.#headers, name)) return null;
     const value = this.#headers[name]!;
     return Array.isArray(value) ? value.join(", ") : value;
   }
-  #joined(name: string): string | null {
-    const raw = this.#incoming.rawHeaders;
-    let joined: string | null = null;
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) joined = joined === null ? raw[i + 1]! : `${joined}, ${raw[i + 1]!}`;
-    }
-    return joined;
+}
+
+/** Whether a character code is whitespace a Fetch `Headers` trims from values. */
+const trimmed = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+
+/**
+ * The value of the lowercase header `name` as a Fetch `Headers` made of the request's raw headers
+ * has it: every value of the name joined (`; ` between cookies, `, ` between others), each
+ * trimmed; `null` when there is none.
+ */
+function fetchHeader(incoming: IncomingMessage, name: string): string | null {
+  const raw = incoming.rawHeaders;
+  let joined: string | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.length !== name.length || raw[i]!.toLowerCase() !== name) continue;
+    let value = raw[i + 1]!;
+    if (value.length > 0 && (trimmed(value.charCodeAt(0)) || trimmed(value.charCodeAt(value.length - 1)))) value = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+    joined = joined === null ? value : `${joined}${name === "cookie" ? "; " : ", "}${value}`;
   }
+  return joined;
 }
 
 /** A `Host` header a URL can have: a name or an IPv4 or bracketed IPv6 address, and a port. */
@@ -209,7 +221,14 @@ export class NodeArrival implements Arrival {
 
   /** The request as host code reads it: a lazy `Request` (see lazy-request.ts). */
   request(): Request {
-    return lazyRequest({ method: this.method, url: this.url, headers: () => headersOf(this.#incoming), whole: (headers) => this.#whole(headers) });
+    const incoming = this.#incoming;
+    return lazyRequest({
+      method: this.method,
+      url: this.url,
+      headers: () => headersOf(incoming),
+      header: (name) => fetchHeader(incoming, name),
+      whole: (headers) => this.#whole(headers),
+    });
   }
 
   /**
