@@ -125,36 +125,48 @@ function resolveList(user: Principal | null, needs: readonly (readonly [Collecti
     if (value instanceof Promise) return value.then((resolved) => new CallerAccess(user, collection, operation, resolved, undefined));
     return new CallerAccess(user, collection, operation, value, undefined);
   }
-  const rules = new Map<string, RuleValue>();
+  const rules: Rules = new Map();
   for (let i = 0; i < needs.length; i++) {
     const [collection, operation] = needs[i]!;
     const value = evaluate(collection, operation, user);
     if (value instanceof Promise) return resolveRest(user, rules, i, value, needs);
-    rules.set(`${collection.name}:${operation}`, value);
+    setRule(rules, collection, operation, value);
   }
   return new CallerAccess(user, undefined, undefined, undefined, rules);
+}
+
+/**
+ * Resolved rules by collection name, then operation: no key is made per lookup (a string made
+ * anew is hashed anew each time it is looked up).
+ */
+type Rules = Map<string, Partial<Record<Operation, RuleValue>>>;
+
+function setRule(rules: Rules, collection: CollectionModel, operation: Operation, value: RuleValue): void {
+  let ofCollection = rules.get(collection.name);
+  if (ofCollection === undefined) rules.set(collection.name, (ofCollection = Object.create(null) as Partial<Record<Operation, RuleValue>>));
+  ofCollection[operation] = value;
 }
 
 /** From the first asynchronous rule on: the rest are evaluated one after another, as they come. */
 async function resolveRest(
   user: Principal | null,
-  rules: Map<string, RuleValue>,
+  rules: Rules,
   first: number,
   pending: Promise<RuleValue>,
   needs: readonly (readonly [CollectionModel, Operation])[],
 ): Promise<Access> {
   const [collection, operation] = needs[first]!;
-  rules.set(`${collection.name}:${operation}`, await pending);
+  setRule(rules, collection, operation, await pending);
   for (let i = first + 1; i < needs.length; i++) {
     const [collection, operation] = needs[i]!;
-    rules.set(`${collection.name}:${operation}`, await evaluate(collection, operation, user));
+    setRule(rules, collection, operation, await evaluate(collection, operation, user));
   }
   return new CallerAccess(user, undefined, undefined, undefined, rules);
 }
 
 /**
  * The access of one caller for one operation: its resolved rules (one, held without a map, or
- * several by `collection:operation`), and its field rules, each asked once per operation.
+ * several by collection and operation), and its field rules, each asked once per operation.
  */
 class CallerAccess implements Access {
   #read: Map<ColumnModel, boolean> | undefined;
@@ -165,7 +177,7 @@ class CallerAccess implements Access {
     private readonly oneCollection: CollectionModel | undefined,
     private readonly oneOperation: Operation | undefined,
     private readonly oneValue: RuleValue | undefined,
-    private readonly rules: Map<string, RuleValue> | undefined,
+    private readonly rules: Rules | undefined,
   ) {}
 
   rule(collection: CollectionModel, operation: Operation): RuleValue {
@@ -174,7 +186,7 @@ class CallerAccess implements Access {
         ? operation === this.oneOperation && collection.name === this.oneCollection!.name
           ? this.oneValue
           : undefined
-        : this.rules.get(`${collection.name}:${operation}`);
+        : this.rules.get(collection.name)?.[operation];
     if (value === undefined) throw new Error(`The rule ${collection.name}.${operation} was not resolved.`);
     return value;
   }

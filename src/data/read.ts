@@ -7,7 +7,7 @@ import { accessFor, denied, type Access, type RuleValue } from "../access/caller
 import { invalidQuery as invalid } from "../errors/api-error.js";
 import type { CollectionModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
-import { keepGet, matchGet, statementOf, verifyKept, type GetMatch } from "./read-plan.js";
+import { getStatement, keepPlan, matchKept, statementOf, verifyKept, type KeptMatch } from "./kept-plan.js";
 import { planComputed } from "./computed.js";
 import { execute, type DataContext } from "./context.js";
 import { budgetOf, withIncludes } from "./includes.js";
@@ -148,7 +148,7 @@ export async function countRecords(ctx: DataContext, collection: CollectionModel
 /**
  * Reads one record by id, or `null` (also when the caller may not see it). A get without
  * `select` or `include` of a collection without computed fields is planned once per shape of
- * its caller's rule (read-plan.ts); the others are planned each time.
+ * its caller's rule (kept-plan.ts); the others are planned each time.
  */
 export async function getRecord(
   ctx: DataContext,
@@ -168,7 +168,7 @@ export async function getRecord(
     planReadShape(ctx, collection, options, access);
     return null;
   }
-  const matched = matchGet(ctx.runtime, collection, key, rule);
+  const matched = matchKept(ctx.runtime, collection, "get", key, rule);
   if (matched === undefined) return getPlanned(ctx, collection, key, options, access, { rule, matched });
   const shape = planReadShape(ctx, collection, options, access);
   const statement = statementOf(matched, shape);
@@ -195,7 +195,7 @@ async function getPlanned(
   key: string,
   options: Record<string, unknown>,
   access: Access | undefined,
-  keep: { rule: RuleValue | undefined; matched: GetMatch | undefined } | undefined,
+  keep: { rule: RuleValue | undefined; matched: KeptMatch | undefined } | undefined,
 ): Promise<Row | null> {
   const plan = new Plan(collection.name);
   if (keep !== undefined) plan.recorded = [];
@@ -209,7 +209,10 @@ async function getPlanned(
   const query = ctx.cache.get(statementKey, plan.values, () =>
     selectFrom(ctx, shape, "t0", computed).where(buildCond(ctx.runtime, condition, "t0")),
   );
-  if (keep !== undefined) keepGet(ctx.runtime, collection, key, keep.rule, shape, plan, statementKey, condition, keep.matched);
+  if (keep !== undefined) {
+    const statement = getStatement(ctx.runtime, shape, statementKey, condition);
+    keepPlan("get", ctx.runtime, collection, key, keep.rule, shape, statement, plan, plan.values.length, keep.matched);
+  }
   const rows = (await execute<Row>(ctx, query)).rows;
   if (rows.length === 0) return null;
   return (await finish(ctx, shape, rows, access))[0]!;

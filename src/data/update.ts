@@ -4,6 +4,7 @@
  * before the write (see proposed.ts).
  * @module
  */
+import type { Compilable } from "kysely";
 import type { Access } from "../access/caller-access.js";
 import type { CollectionModel, ColumnModel } from "../model/model.js";
 import { Slot } from "./compiled-query-cache.js";
@@ -14,11 +15,12 @@ import { hookContext } from "./hook-context.js";
 import { checkId, idCondition, whereContext } from "./planning.js";
 import { changedRow, holdsFor } from "./proposed.js";
 import { decodeAll, type Row } from "./rows.js";
-import { Plan } from "./statement-key.js";
+import { keepPlan, matchKept, statementOf, updateRules, verifyKept, type KeptStatement } from "./kept-plan.js";
+import { Plan, type StatementKey } from "./statement-key.js";
 import { and, buildCond, planRule, planRules, TRUE, type Cond, type WhereContext } from "./where.js";
 import { ruleOf, shapeFor, unreachable } from "./write-access.js";
 import { withWriteErrors } from "./write-errors.js";
-import { afterWrite, inTransactionIf, keepsChanges, needsTransaction, readWhole, snapshot } from "./write-hooks.js";
+import { afterWrite, hooked, inTransactionIf, keepsChanges, needsTransaction, readWhole, snapshot } from "./write-hooks.js";
 import { updateInput, validate } from "./write-input.js";
 
 /** Updates one record by id; `NOT_FOUND` when the caller cannot see it, `FORBIDDEN` when it may not change it. */
@@ -54,7 +56,18 @@ export async function updateOne(
 ): Promise<Row> {
   let input = checked;
   const hooks = collection.hooks;
+  // Without hooks, events or a slug made anew, the update is its one statement: its plan is kept
+  // per shape of the caller's rules and the fields it sets (kept-plan.ts).
+  const keeps = !hooked(collection, "update");
+  const rules = keeps ? updateRules(access, collection) : undefined;
+  const matched = keeps ? matchKept(ctx.runtime, collection, "update", id, rules) : undefined;
+  const changedColumns = collection.columns.filter((column) => input[column.name] !== undefined);
+  const changedKey = keeps ? changedColumns.map((column) => column.name).join(",") : "";
+  const kept = matched === undefined ? undefined : statementOf(matched, changedKey);
+  if (kept !== undefined) return updateKept(ctx, collection, access, id, input, changedColumns, kept, matched!.values);
+
   const plan = new Plan(collection.name);
+  if (keeps) plan.recorded = [];
   const context = whereContext(ctx, plan, access);
   // The record must be one the caller can see and may update.
   const byId = idCondition(context, id);
@@ -74,19 +87,10 @@ export async function updateOne(
   const write = async () => {
     // Planned anew on each run: a retried write may set a different slug.
     plan.values.length = first;
-    const changedColumns = collection.columns.filter((column) => input[column.name] !== undefined);
-    for (const column of changedColumns) plan.param(ctx.runtime.encode(column.kind, input[column.name]));
-    plan.param(ctx.runtime.encode("datetime", new Date()));
-    const key = plan.key("update", ...changedColumns.map((column) => column.name));
-    const query = ctx.cache.get(key, plan.values, () => {
-      const update = ctx.runtime.kysely
-        .updateTable(`${collection.name} as t0`)
-        .set(Object.fromEntries([...changedColumns.map((c) => c.name), "updatedAt"].map((name, i) => [name, new Slot(first + i)])))
-        .where(buildCond(ctx.runtime, condition, "t0"));
-      if (after === TRUE) return update.returningAll();
-      const row = changedRow(ctx.runtime, collection, "t0", changedSlots(changedColumns, first));
-      return update.where(holdsFor(ctx.runtime, row, after)).returningAll();
-    });
+    const columns = collection.columns.filter((column) => input[column.name] !== undefined);
+    const { key, build } = updateStatement(ctx, plan, collection, condition, after, columns, input);
+    if (keeps && after === TRUE) keepPlan("update", ctx.runtime, collection, id, rules, changedKey, { key, condition, build }, plan, first, matched);
+    const query = ctx.cache.get(key, plan.values, build);
     return withWriteErrors(ctx, collection, "write", input, async () => (await execute<Row>(ctx, query)).rows);
   };
   const rows = generates(collection, "update") ? await withUpdatedSlugs(ctx, collection, id, input, write) : await write();
@@ -95,6 +99,74 @@ export async function updateOne(
   const updated = rows[0]!;
   await afterWrite(ctx, collection, "update", updated, previous);
   return updated;
+}
+
+/**
+ * The statement of an update that sets `columns` of `input` (and `updatedAt`) where `condition`
+ * and `after` hold, its values bound to `plan` after its condition's.
+ */
+function updateStatement(
+  ctx: DataContext,
+  plan: Plan,
+  collection: CollectionModel,
+  condition: Cond,
+  after: Cond,
+  columns: readonly ColumnModel[],
+  input: Record<string, unknown>,
+): { key: StatementKey; build: () => Compilable<unknown> } {
+  const first = plan.values.length;
+  bindChanges(ctx, plan.values, columns, input);
+  const runtime = ctx.runtime;
+  const build = () => {
+    const update = runtime.kysely
+      .updateTable(`${collection.name} as t0`)
+      .set(Object.fromEntries([...columns.map((c) => c.name), "updatedAt"].map((name, i) => [name, new Slot(first + i)])))
+      .where(buildCond(runtime, condition, "t0"));
+    if (after === TRUE) return update.returningAll();
+    const row = changedRow(runtime, collection, "t0", changedSlots(columns, first));
+    return update.where(holdsFor(runtime, row, after)).returningAll();
+  };
+  return { key: plan.key("update", ...columns.map((column) => column.name)), build };
+}
+
+/** Binds the values an update sets: `columns` of `input`, encoded, then `updatedAt`, now. */
+function bindChanges(ctx: DataContext, values: unknown[], columns: readonly ColumnModel[], input: Record<string, unknown>): void {
+  for (const column of columns) values.push(ctx.runtime.encode(column.kind, input[column.name]));
+  values.push(ctx.runtime.encode("datetime", new Date()));
+}
+
+/**
+ * An update by id without hooks whose plan was kept: its condition's values (`values`, bound by
+ * the match) and the changes bound to the kept statement; in the verifying mode, planned again
+ * and compared.
+ */
+async function updateKept(
+  ctx: DataContext,
+  collection: CollectionModel,
+  access: Access | undefined,
+  id: string,
+  input: Record<string, unknown>,
+  columns: readonly ColumnModel[],
+  kept: KeptStatement,
+  values: unknown[],
+): Promise<Row> {
+  bindChanges(ctx, values, columns, input);
+  const query = ctx.cache.get(kept.key, values, kept.build);
+  if (ctx.cache.verifying) {
+    const plan = new Plan(collection.name);
+    const context = whereContext(ctx, plan, access);
+    const byId = idCondition(context, id);
+    const [readRule, rule] = planRules(context, collection, ["get", "update"]) as [Cond, Cond];
+    const condition = and(byId, readRule, rule);
+    const after = afterRule(context, collection, rule, changing(collection, input));
+    const { key } = updateStatement(ctx, plan, collection, condition, after, columns, input);
+    // The time of the change is now, not the kept statement's: the rest must be the same.
+    verifyKept(kept, values.slice(0, -1), key, plan.values.slice(0, -1));
+  }
+  const rows = await withWriteErrors(ctx, collection, "write", input, async () => (await execute<Row>(ctx, query)).rows);
+  if (rows.length === 0) throw await unreachable(ctx, collection, access, id, "update");
+  decodeAll(ctx, collection, rows);
+  return rows[0]!;
 }
 
 /**

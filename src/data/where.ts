@@ -365,7 +365,7 @@ export function planRules(ctx: WhereContext, collection: CollectionModel, operat
  * arrays, `Date`s and primitives of the same values. Any other object (whose state its keys may
  * not show) is never the same as another.
  */
-function sameFilter(a: unknown, b: unknown): boolean {
+export function sameFilter(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();

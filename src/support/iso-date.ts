@@ -5,20 +5,30 @@
  * @module
  */
 
-/** The number of `count` decimal digits of `text` at `start`; -1 when one is not a digit. */
-function digits(text: string, start: number, count: number): number {
-  let value = 0;
-  for (let i = start; i < start + count; i++) {
-    const digit = text.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
+/** The two decimal digits of `text` at `at`; -1 when one is not a digit. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - 48;
+  const ones = text.charCodeAt(at + 1) - 48;
+  // An unsigned shift makes a code below "0" a large number: one comparison per digit.
+  return tens >>> 0 > 9 || ones >>> 0 > 9 ? -1 : tens * 10 + ones;
 }
 
 function daysIn(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * The days from 1970-01-01 to a date of the proleptic Gregorian calendar (H. Hinnant's
+ * `days_from_civil`), for years from 1 on: what `Date.UTC` computes, in a few operations.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146097 + dayOfEra - 719468;
 }
 
 /**
@@ -37,15 +47,19 @@ export function dateOf(text: string): Date {
     text.charCodeAt(19) === 46 && // .
     text.charCodeAt(23) === 90 // Z
   ) {
-    const year = digits(text, 0, 4);
-    const month = digits(text, 5, 2);
-    const day = digits(text, 8, 2);
-    const hour = digits(text, 11, 2);
-    const minute = digits(text, 14, 2);
-    const second = digits(text, 17, 2);
-    const millisecond = digits(text, 20, 3);
+    const century = twoDigits(text, 0);
+    const ofCentury = twoDigits(text, 2);
+    const month = twoDigits(text, 5);
+    const day = twoDigits(text, 8);
+    const hour = twoDigits(text, 11);
+    const minute = twoDigits(text, 14);
+    const second = twoDigits(text, 17);
+    const hundreds = text.charCodeAt(20) - 48;
+    const rest = twoDigits(text, 21);
+    const year = century * 100 + ofCentury;
     if (
-      year >= 1000 &&
+      century >= 10 &&
+      ofCentury >= 0 &&
       month >= 1 &&
       month <= 12 &&
       day >= 1 &&
@@ -56,9 +70,11 @@ export function dateOf(text: string): Date {
       minute <= 59 &&
       second >= 0 &&
       second <= 59 &&
-      millisecond >= 0
+      hundreds >>> 0 <= 9 &&
+      rest >= 0
     ) {
-      return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millisecond));
+      const seconds = ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second;
+      return new Date(seconds * 1000 + hundreds * 100 + rest);
     }
   }
   return new Date(text);

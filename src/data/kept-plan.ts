@@ -1,26 +1,28 @@
 /**
- * @internal Plans of `get` kept per shape of request: the collection, a read without `select`
- * or `include`, and the caller's rule, by its shape. The first request of a shape is planned as
- * every read is (a condition tree, a statement key); what it recorded (where each bound value of
- * the rule came from and how it was encoded, the key, the condition) is kept, so that a later
- * request whose rule has the same shape (the same fields, operators and nesting, the same
- * booleans and nulls, in the same order) only checks and binds its own values.
+ * @internal Plans kept per shape of request: of a `get` (the collection, a read without `select`
+ * or `include`, and the caller's rule, by its shape) and of an `update` by id without hooks (the
+ * collection, the fields it sets, and the caller's `get` and `update` rules, by their shapes). The
+ * first request of a shape is planned as every one is (a condition tree, a statement key); what
+ * it recorded (where each bound value of the rules came from and how it was encoded, the key, the
+ * condition) is kept, so that a later request whose rules have the same shape (the same fields,
+ * operators and nesting, the same booleans and nulls, in the same order) only checks and binds
+ * its own values.
  *
- * The rule is still evaluated for every request, for its caller: only its planning is kept, and
- * nothing of a caller (no value, no rule's answer) outlives its request. A value that does not
- * bind (it would be refused) and a shape not seen before go the way of every read, which plans
+ * The rules are still evaluated for every request, for its caller: only their planning is kept,
+ * and nothing of a caller (no value, no rule's answer) outlives its request. A value that does not
+ * bind (it would be refused) and a shape not seen before go the way of every request, which plans
  * it and answers or refuses it as it always does.
  * @module
  */
 import { isDeepStrictEqual } from "node:util";
-import type { RuleValue } from "../access/caller-access.js";
+import type { Access, RuleValue } from "../access/caller-access.js";
 import type { DialectRuntime } from "../dialects/dialect.js";
 import type { CollectionModel } from "../model/model.js";
 import type { Compilable } from "kysely";
 import { selectColumns } from "./rows.js";
 import type { ReadShape } from "./shape.js";
 import type { BoundValue, Plan, StatementKey } from "./statement-key.js";
-import { buildCond, encodeValue, type Cond } from "./where.js";
+import { buildCond, encodeValue, sameFilter, type Cond } from "./where.js";
 
 const NO_COMPUTED: readonly [] = [];
 
@@ -42,28 +44,31 @@ const LIST: Node = { k: "list" };
 /** A parameter of the statement after the id: a value of the rule's, or one bound the same every time. */
 type Param = { readonly leaf: number; readonly bound: BoundValue } | { readonly leaf: -1; readonly value: unknown };
 
-/** One statement of a rule's shape, for one read shape. */
-interface Statement {
+/** One statement of a rule's shape, for one read shape (a get) or one set of changed fields (an update). */
+export interface KeptStatement {
   readonly key: StatementKey;
   readonly condition: Cond;
   /** Builds its SQL again (the compiled-query cache's verifying mode, or after the cache let it go). */
   readonly build: () => Compilable<unknown>;
 }
 
-/** What is kept of a rule's shape: how its values bind, and its statements by read shape. */
+/** What is kept of a rule's shape: how its values bind, and its statements by read shape or changed fields. */
 interface RuleTemplate {
   readonly runtime: DialectRuntime;
   /** `system` for the system scope, `true` for a rule that allows, else the filter's shape. */
   readonly rule: "system" | true | Node;
   readonly params: readonly Param[];
-  readonly statements: Map<ReadShape, Statement>;
+  readonly statements: Map<unknown, KeptStatement>;
 }
 
-/** The rule shapes kept per collection; a collection whose rules take more shapes plans the others each time. */
+/** What a plan is kept of: a `get`, or an `update` by id. */
+export type KeptKind = "get" | "update";
+
+/** The rule shapes kept per collection and kind; a collection whose rules take more shapes plans the others each time. */
 const MAX_TEMPLATES = 16;
-/** The read shapes kept per rule shape (one per set of field rules its callers have). */
+/** The statements kept per rule shape (a get's: one per set of field rules its callers have; an update's: one per set of fields it sets). */
 const MAX_STATEMENTS = 16;
-const templates = new WeakMap<CollectionModel, RuleTemplate[]>();
+const templates = { get: new WeakMap<CollectionModel, RuleTemplate[]>(), update: new WeakMap<CollectionModel, RuleTemplate[]>() };
 
 function isLeaf(value: unknown): boolean {
   const type = typeof value;
@@ -133,18 +138,37 @@ function matches(node: Node, value: unknown, leaves: unknown[]): boolean {
   }
 }
 
-/** A kept plan of a get, matched for one request: its rule's template and the statement's values. */
-export interface GetMatch {
+/** A kept plan, matched for one request: its rule's template and the values of its condition. */
+export interface KeptMatch {
   readonly template: RuleTemplate;
   readonly values: unknown[];
 }
 
 /**
- * The kept plan of a get of `id` for a rule (`undefined`: the system scope), with the values of
- * this request bound; `undefined` when the rule's shape was not seen, or a value does not bind.
+ * The rule value an update's plan is kept by: `undefined` for the system scope; else its `get`
+ * and `update` rules, or its `get` rule alone when its `update` rule is the same filter (which
+ * planning then plans once).
  */
-export function matchGet(runtime: DialectRuntime, collection: CollectionModel, id: string, rule: RuleValue | undefined): GetMatch | undefined {
-  const kept = templates.get(collection);
+export function updateRules(access: Access | undefined, collection: CollectionModel): RuleValue[] | undefined {
+  if (access === undefined) return undefined;
+  const get = access.rule(collection, "get");
+  const update = access.rule(collection, "update");
+  return typeof update === "object" && sameFilter(get, update) ? [get] : [get, update];
+}
+
+/**
+ * The kept plan of a `kind` of `id` for a rule (`undefined`: the system scope; an update's:
+ * `updateRules`), with the values of this request's condition bound; `undefined` when the rule's
+ * shape was not seen, or a value does not bind.
+ */
+export function matchKept(
+  runtime: DialectRuntime,
+  collection: CollectionModel,
+  kind: KeptKind,
+  id: string,
+  rule: RuleValue | readonly RuleValue[] | undefined,
+): KeptMatch | undefined {
+  const kept = templates[kind].get(collection);
   if (kept === undefined) return undefined;
   const leaves: unknown[] = [];
   for (const template of kept) {
@@ -176,45 +200,48 @@ export function matchGet(runtime: DialectRuntime, collection: CollectionModel, i
   return undefined;
 }
 
-/** The statement a match keeps for a read shape, if it was planned. */
-export function statementOf(match: GetMatch, shape: ReadShape): Statement | undefined {
-  return match.template.statements.get(shape);
+/** The statement a match keeps for a read shape (a get) or a set of changed fields (an update), if it was planned. */
+export function statementOf(match: KeptMatch, of: unknown): KeptStatement | undefined {
+  return match.template.statements.get(of);
+}
+
+/** The statement of a get, by its read shape and condition. */
+export function getStatement(runtime: DialectRuntime, shape: ReadShape, key: StatementKey, condition: Cond): KeptStatement {
+  return { key, condition, build: () => selectColumns(runtime, shape, "t0", NO_COMPUTED).where(buildCond(runtime, condition, "t0")) };
 }
 
 /**
- * Keeps the plan of a get just planned the way of every read (`plan` recorded its bound values):
- * its rule's shape, how each of its values binds, and its statement for `shape`. Nothing is kept
- * when the plan is not one the matching can reproduce (then every such get is planned).
+ * Keeps the plan of a `kind` just planned the way of every request (`plan` recorded its bound
+ * values; its condition's are its first `conditionValues`): its rule's shape, how each of its
+ * values binds, and `statement` under `of` (a get's read shape, an update's changed fields).
+ * Nothing is kept when the plan is not one the matching can reproduce (then every such request
+ * is planned).
  */
-export function keepGet(
+export function keepPlan(
+  kind: KeptKind,
   runtime: DialectRuntime,
   collection: CollectionModel,
   id: string,
-  rule: RuleValue | undefined,
-  shape: ReadShape,
+  rule: RuleValue | readonly RuleValue[] | undefined,
+  of: unknown,
+  statement: KeptStatement,
   plan: Plan,
-  key: StatementKey,
-  condition: Cond,
-  matched: GetMatch | undefined,
+  conditionValues: number,
+  matched: KeptMatch | undefined,
 ): void {
-  const statement: Statement = {
-    key,
-    condition,
-    build: () => selectColumns(runtime, shape, "t0", NO_COMPUTED).where(buildCond(runtime, condition, "t0")),
-  };
   if (matched !== undefined) {
-    if (matched.template.statements.size < MAX_STATEMENTS) matched.template.statements.set(shape, statement);
+    if (matched.template.statements.size < MAX_STATEMENTS) matched.template.statements.set(of, statement);
     return;
   }
-  let kept = templates.get(collection);
-  if (kept === undefined) templates.set(collection, (kept = []));
+  let kept = templates[kind].get(collection);
+  if (kept === undefined) templates[kind].set(collection, (kept = []));
   if (kept.length >= MAX_TEMPLATES) return;
   const recorded = plan.recorded ?? [];
-  if (plan.values.length !== recorded.length + 1 || plan.values[0] !== id) return;
+  if (conditionValues !== recorded.length + 1 || plan.values[0] !== id) return;
   let node: "system" | true | Node;
   const leaves: unknown[] = [];
   if (rule === undefined || rule === true) node = rule === undefined ? "system" : true;
-  else if (rule === false) return;
+  else if (rule === false || (Array.isArray(rule) && rule.includes(false))) return;
   else {
     const found = nodeOf(rule, "", leaves);
     if (found === undefined) return;
@@ -232,13 +259,13 @@ export function keepGet(
     else return;
   }
   if (next !== leaves.length) return;
-  kept.push({ runtime, rule: node, params, statements: new Map([[shape, statement]]) });
+  kept.push({ runtime, rule: node, params, statements: new Map([[of, statement]]) });
 }
 
 /** In the verifying mode: throws when a kept plan's statement or values are not those planning makes. */
-export function verifyKept(kept: Statement, values: readonly unknown[], key: StatementKey, planned: readonly unknown[]): void {
+export function verifyKept(kept: KeptStatement, values: readonly unknown[], key: StatementKey, planned: readonly unknown[]): void {
   if (kept.key === key && isDeepStrictEqual(values, planned)) return;
   throw new Error(
-    `A kept plan of a get differs from its planning:\n  kept:    ${kept.key} ${JSON.stringify(values)}\n  planned: ${key} ${JSON.stringify(planned)}`,
+    `A kept plan differs from its planning:\n  kept:    ${kept.key} ${JSON.stringify(values)}\n  planned: ${key} ${JSON.stringify(planned)}`,
   );
 }

@@ -1,13 +1,13 @@
 /**
- * A get's plan kept per shape of its caller's rule (src/data/read-plan.ts): a rule of a shape
- * seen before only binds its values, and answers exactly what planning it again would (the suite
- * runs in the verifying mode, where every kept plan is also planned again and compared). Shapes
- * that differ only in a boolean, a null, an operator, a key's order or an array's length are
- * other shapes; a value that would be refused is refused as before; nothing of one caller is
- * reused for another.
+ * Plans kept per shape of the caller's rules (src/data/kept-plan.ts), of a get and of an update
+ * by id: a rule of a shape seen before only binds its values, and answers exactly what planning
+ * it again would (the suite runs in the verifying mode, where every kept plan is also planned
+ * again and compared). Shapes that differ only in a boolean, a null, an operator, a key's order
+ * or an array's length are other shapes; a value that would be refused is refused as before;
+ * nothing of one caller is reused for another.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { collection, field, type Backend, type Principal } from "cimiento";
+import { ApiError, collection, field, type Backend, type Principal } from "cimiento";
 import { openBackend } from "../setup/backend.js";
 import { describeEachDatabase } from "../setup/dialects.js";
 
@@ -165,5 +165,127 @@ describeEachDatabase("kept plans of get", (db) => {
     expect(await backend.as(caller("alice")).data.posts.get("p1", { select: ["title"] })).toEqual({ id: "p1", title: "one" });
     expect(await backend.as(caller("alice")).data.posts.get("p1", { include: { writer: true } })).toMatchObject({ id: "p1", writer: { id: "w1" } });
     expect(await backend.as(caller("alice")).data.posts.get("p1", {})).toMatchObject({ id: "p1", title: "one" });
+  });
+});
+
+/** The get and update rules of each caller of `cards`, by id: the tests change them. */
+const cardRules = new Map<string, { get: (user: Principal) => Rule; update: (user: Principal) => Rule }>();
+
+const cards = collection("cards", {
+  fields: {
+    owner: field.text(),
+    shared: field.boolean(),
+    level: field.integer(),
+    likes: field.integer().default(0),
+    label: field.text().optional(),
+  },
+  access: {
+    list: () => true,
+    get: ({ user }) => (user === null ? false : ((cardRules.get(user.id)?.get(user) ?? false) as never)),
+    update: ({ user }) => (user === null ? false : ((cardRules.get(user.id)?.update(user) ?? false) as never)),
+  },
+});
+const cardCollections = { cards };
+
+describeEachDatabase("kept plans of update", (db) => {
+  let backend: Backend<typeof cardCollections, "sqlite" | "postgres">;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ backend, close } = await openBackend(db, cardCollections));
+    const { data } = backend.system;
+    await data.cards.create({ id: "c1", owner: "alice", shared: true, level: 1 });
+    await data.cards.create({ id: "c2", owner: "bob", shared: false, level: 5 });
+    await data.cards.create({ id: "c3", owner: "alice", shared: false, level: 9 });
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+
+  /**
+   * What the caller's updates of each card come to, each made twice (the second from the kept
+   * plan): the card's id, or the error's code. A change of `likes` alone is checked to be the
+   * one made.
+   */
+  async function outcomes(user: Principal, change: (likes: number) => Record<string, unknown> = (likes) => ({ likes })): Promise<string[]> {
+    const found: string[] = [];
+    for (const id of ["c1", "c2", "c3", "nope"]) {
+      const answers: string[] = [];
+      for (let round = 0; round < 2; round++) {
+        const before = Number((await backend.system.data.cards.get(id))?.likes ?? 0);
+        try {
+          const updated = await backend.as(user).data.cards.update(id, change(before + 1) as never);
+          if (Object.hasOwn(change(0), "likes")) expect(updated.likes).toBe(before + 1);
+          answers.push(updated.id);
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          answers.push(error.code);
+        }
+      }
+      expect(answers[1]).toBe(answers[0]);
+      found.push(answers[0]!);
+    }
+    return found;
+  }
+
+  test("callers whose rules have one shape and other values each update what their own values allow", async () => {
+    for (const id of ["alice", "bob", "carol"]) {
+      cardRules.set(id, { get: (user) => ({ or: [{ shared: true }, { owner: user.id }] }), update: (user) => ({ or: [{ shared: true }, { owner: user.id }] }) });
+    }
+    expect(await outcomes(caller("alice"))).toEqual(["c1", "NOT_FOUND", "c3", "NOT_FOUND"]);
+    expect(await outcomes(caller("bob"))).toEqual(["c1", "c2", "NOT_FOUND", "NOT_FOUND"]);
+    expect(await outcomes(caller("carol"))).toEqual(["c1", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"]);
+  });
+
+  test("get and update rules of other shapes, and other fields set, are planned each their own way", async () => {
+    const cases: [Rule, Rule, string[]][] = [
+      [true, true, ["c1", "c2", "c3", "NOT_FOUND"]],
+      [true, { owner: "alice" }, ["c1", "FORBIDDEN", "c3", "NOT_FOUND"]],
+      [{ owner: "alice" }, true, ["c1", "NOT_FOUND", "c3", "NOT_FOUND"]],
+      [{ owner: "alice" }, { owner: "alice" }, ["c1", "NOT_FOUND", "c3", "NOT_FOUND"]],
+      [{ owner: "alice" }, { owner: "bob" }, ["FORBIDDEN", "NOT_FOUND", "FORBIDDEN", "NOT_FOUND"]],
+      [{ shared: true }, { shared: true }, ["c1", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"]],
+      [{ shared: false }, { shared: false }, ["NOT_FOUND", "c2", "c3", "NOT_FOUND"]],
+      [true, { level: { gt: 3 } }, ["FORBIDDEN", "c2", "c3", "NOT_FOUND"]],
+      [true, { level: { gt: 6 } }, ["FORBIDDEN", "FORBIDDEN", "c3", "NOT_FOUND"]],
+      [{ level: { lt: 6 } }, { level: { gt: 3 } }, ["FORBIDDEN", "c2", "NOT_FOUND", "NOT_FOUND"]],
+      [{ level: { in: [1, 9] } }, { label: null }, ["c1", "NOT_FOUND", "c3", "NOT_FOUND"]],
+      [{ or: [{ shared: true }, { owner: "bob" }] }, { owner: "bob" }, ["FORBIDDEN", "c2", "NOT_FOUND", "NOT_FOUND"]],
+      [true, false, ["FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "NOT_FOUND"]],
+      [false, true, ["NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"]],
+    ];
+    const changes: ((likes: number) => Record<string, unknown>)[] = [(likes) => ({ likes }), (likes) => ({ likes, label: null })];
+    for (const change of changes) {
+      for (const [get, update, expected] of [...cases, ...cases.toReversed()]) {
+        cardRules.set("dave", { get: () => get, update: () => update });
+        expect({ get, update, found: await outcomes(caller("dave"), change) }).toEqual({ get, update, found: expected });
+      }
+    }
+  });
+
+  test("an update rule that reads a field the update sets holds after the change too, kept plan or not", async () => {
+    cardRules.set("erin", { get: () => true, update: (user) => ({ owner: user.id }) });
+    await backend.system.data.cards.update("c3", { owner: "erin" });
+    for (let round = 0; round < 2; round++) {
+      await expect(backend.as(caller("erin")).data.cards.update("c3", { owner: "frank" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+      expect((await backend.as(caller("erin")).data.cards.update("c3", { owner: "erin", likes: round })).likes).toBe(round);
+    }
+    expect((await backend.system.data.cards.get("c3"))?.owner).toBe("erin");
+    await backend.system.data.cards.update("c3", { owner: "alice" });
+  });
+
+  test("a value that would be refused is refused as before, after a plan of its shape was kept", async () => {
+    cardRules.set("gil", { get: () => true, update: () => ({ level: { gt: 3 } }) });
+    expect(await outcomes(caller("gil"))).toEqual(["FORBIDDEN", "c2", "c3", "NOT_FOUND"]);
+    cardRules.set("gil", { get: () => true, update: () => ({ level: { gt: 3.5 } }) });
+    await expect(backend.as(caller("gil")).data.cards.update("c2", { likes: 1 })).rejects.toThrow(/The access rule cards.update returned an invalid filter/);
+    cardRules.set("gil", { get: () => true, update: () => ({ level: { gt: 8 } }) });
+    expect(await outcomes(caller("gil"))).toEqual(["FORBIDDEN", "FORBIDDEN", "c3", "NOT_FOUND"]);
+  });
+
+  test("the system scope updates as before", async () => {
+    expect((await backend.system.data.cards.update("c2", { likes: 7 })).likes).toBe(7);
+    expect((await backend.system.data.cards.update("c2", { likes: 8 })).likes).toBe(8);
+    await expect(backend.system.data.cards.update("nope", { likes: 1 })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });
