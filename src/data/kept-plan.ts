@@ -41,8 +41,14 @@ type Node =
 const LEAF: Node = { k: "leaf" };
 const LIST: Node = { k: "list" };
 
-/** A parameter of the statement after the id: a value of the rule's, or one bound the same every time. */
-type Param = { readonly leaf: number; readonly bound: BoundValue } | { readonly leaf: -1; readonly value: unknown };
+/**
+ * How a value of the rule's binds (where it is and how it is checked and encoded): no value of
+ * the caller whose plan was kept, which must not outlive its request.
+ */
+type Binding = Pick<BoundValue, "column" | "path" | "encoding" | "op">;
+
+/** A parameter of the statement after the id: a value of the rule's, or one bound the same every time (a boolean's). */
+type Param = { readonly leaf: number; readonly bound: Binding } | { readonly leaf: -1; readonly value: unknown };
 
 /** One statement of a rule's shape, for one read shape (a get) or one set of changed fields (an update). */
 export interface KeptStatement {
@@ -187,7 +193,7 @@ export function matchKept(
         values.push((param as { value: unknown }).value);
         continue;
       }
-      const { column, path, encoding, op } = (param as { bound: BoundValue }).bound;
+      const { column, path, encoding, op } = (param as { bound: Binding }).bound;
       try {
         values.push(encodeValue(runtime, column, leaves[param.leaf], path, encoding, op));
       } catch {
@@ -255,7 +261,10 @@ export function keepPlan(
     const bound = recorded[i]!;
     if (bound.index !== i + 1) return;
     if (typeof bound.raw === "boolean") params.push({ leaf: -1, value: bound.encoded });
-    else if (next < leaves.length && leaves[next] === bound.raw) params.push({ leaf: next++, bound });
+    else if (next < leaves.length && leaves[next] === bound.raw) {
+      const { column, path, encoding, op } = bound;
+      params.push({ leaf: next++, bound: { column, path, encoding, op } });
+    }
     else return;
   }
   if (next !== leaves.length) return;

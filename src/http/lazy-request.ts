@@ -15,10 +15,10 @@ export interface LazySource {
   headers(): Headers;
   /**
    * The value `headers()` would have for `name` (lowercase, a valid header name), read without
-   * making it. When given, the request's `headers` are lazy too: a `Headers` made when more than
-   * `get()` and `has()` is asked of them.
+   * making it; `undefined` when it must be read from `headers()`. When given, the request's
+   * `headers` are lazy too: a `Headers` made when more than `get()` and `has()` is asked of them.
    */
-  header?(name: string): string | null;
+  header?(name: string): string | null | undefined;
   /** The whole request, with these headers. */
   whole(headers: Headers): Request;
 }
@@ -88,9 +88,7 @@ function lazyHeadersPrototypeOf(Class: typeof Headers): object {
   const prototype = Object.create(Class.prototype) as object;
   const read = (headers: LazyHeaders, name: unknown): string | null | undefined => {
     if (headers[REAL] !== undefined || typeof name !== "string" || !TOKEN.test(name)) return undefined;
-    const value = headers[SOURCE].header!(name.toLowerCase());
-    // A value `Headers` would refuse: the whole one answers (and throws as it does).
-    return value !== null && value.includes("\0") ? undefined : value;
+    return headers[SOURCE].header!(name.toLowerCase());
   };
   const own: PropertyDescriptorMap = {
     get: {

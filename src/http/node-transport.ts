@@ -222,11 +222,14 @@ export class NodeArrival implements Arrival {
   /** The request as host code reads it: a lazy `Request` (see lazy-request.ts). */
   request(): Request {
     const incoming = this.#incoming;
+    let readable: boolean | undefined;
     return lazyRequest({
       method: this.method,
       url: this.url,
       headers: () => headersOf(incoming),
-      header: (name) => fetchHeader(incoming, name),
+      // A value with a NUL (which Node's lenient parser lets through) makes a Fetch `Headers`
+      // throw: then every read goes to the whole one, and throws as it does.
+      header: (name) => ((readable ??= !incoming.rawHeaders.some((value, i) => i % 2 === 1 && value.includes("\0"))) ? fetchHeader(incoming, name) : undefined),
       whole: (headers) => this.#whole(headers),
     });
   }

@@ -6,6 +6,8 @@
  * or an array's length are other shapes; a value that would be refused is refused as before;
  * nothing of one caller is reused for another.
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { ApiError, collection, field, type Backend, type Principal } from "cimiento";
 import { openBackend } from "../setup/backend.js";
@@ -281,6 +283,29 @@ describeEachDatabase("kept plans of update", (db) => {
     await expect(backend.as(caller("gil")).data.cards.update("c2", { likes: 1 })).rejects.toThrow(/The access rule cards.update returned an invalid filter/);
     cardRules.set("gil", { get: () => true, update: () => ({ level: { gt: 8 } }) });
     expect(await outcomes(caller("gil"))).toEqual(["FORBIDDEN", "FORBIDDEN", "c3", "NOT_FOUND"]);
+  });
+
+  test("no value of a caller's rule outlives its request in a kept plan", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const lists: WeakRef<number[]>[] = [];
+    for (const id of ["hal", "ida"]) {
+      cardRules.set(id, {
+        get: () => true,
+        update: () => {
+          const list = [5, 9];
+          lists.push(new WeakRef(list));
+          return { level: { in: list } };
+        },
+      });
+      expect(await outcomes(caller(id))).toEqual(["FORBIDDEN", "c2", "c3", "NOT_FOUND"]);
+    }
+    cardRules.delete("hal");
+    cardRules.delete("ida");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(lists.length).toBeGreaterThan(0);
+    expect(lists.filter((list) => list.deref() !== undefined)).toEqual([]);
   });
 
   test("the system scope updates as before", async () => {
