@@ -31,27 +31,33 @@ export function planOrder(
   access: Access | undefined,
 ): SortKey[] {
   const keys: SortKey[] = [];
-  const list = orderBy === undefined ? [] : Array.isArray(orderBy) ? orderBy : [orderBy];
-  list.forEach((item, i) => {
-    const at = Array.isArray(orderBy) ? `${path}[${i}]` : path;
-    if (typeof item !== "object" || item === null) invalid(at, 'expected an object like { createdAt: "desc" }');
-    const entries = Object.entries(item as Record<string, unknown>).filter(([, direction]) => direction !== undefined);
-    if (entries.length !== 1) {
-      invalid(at, "each sort object names exactly one field; use an array for several, in order of precedence");
+  const list = orderBy === undefined ? [] : Array.isArray(orderBy) ? (orderBy as unknown[]) : [orderBy];
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    const at = () => (Array.isArray(orderBy) ? `${path}[${i}]` : path);
+    if (typeof item !== "object" || item === null) invalid(at(), 'expected an object like { createdAt: "desc" }');
+    let name: string | undefined;
+    let direction: unknown;
+    for (const key of Object.keys(item)) {
+      const value = (item as Record<string, unknown>)[key];
+      if (value === undefined) continue;
+      if (name !== undefined) invalid(at(), "each sort object names exactly one field; use an array for several, in order of precedence");
+      name = key;
+      direction = value;
     }
-    const [name, direction] = entries[0]!;
+    if (name === undefined) invalid(at(), "each sort object names exactly one field; use an array for several, in order of precedence");
     const found = collection.columnsByName.get(name);
     // A field the caller may not see cannot be sorted on: the order would reveal its values.
     const column = found !== undefined && (access === undefined || access.readable(found)) ? found : undefined;
-    if (column === undefined) invalid(`${at}.${name}`, `"${name}" is not a field of "${collection.name}"`);
-    if (!column.ordered) invalid(`${at}.${name}`, "JSON fields cannot be sorted on");
-    if (direction !== "asc" && direction !== "desc") invalid(`${at}.${name}`, 'expected "asc" or "desc"');
-    if (keys.some((key) => key.column === column)) invalid(`${at}.${name}`, `"${name}" is sorted on twice`);
+    if (column === undefined) invalid(`${at()}.${name}`, `"${name}" is not a field of "${collection.name}"`);
+    if (!column.ordered) invalid(`${at()}.${name}`, "JSON fields cannot be sorted on");
+    if (direction !== "asc" && direction !== "desc") invalid(`${at()}.${name}`, 'expected "asc" or "desc"');
+    for (const key of keys) if (key.column === column) invalid(`${at()}.${name}`, `"${name}" is sorted on twice`);
     keys.push({ column, desc: direction === "desc" });
-  });
-  if (!keys.some((key) => key.column.name === "id")) {
-    keys.push({ column: collection.columnsByName.get("id")!, desc: keys.at(-1)?.desc ?? false });
   }
+  let hasId = false;
+  for (const key of keys) if (key.column.name === "id") hasId = true;
+  if (!hasId) keys.push({ column: collection.columnsByName.get("id")!, desc: keys.at(-1)?.desc ?? false });
   return keys;
 }
 

@@ -122,6 +122,15 @@ async function objectBody(x: Exchange, bounds: BodyBounds): Promise<Record<strin
   return body as Record<string, unknown>;
 }
 
+/**
+ * What a read of the collection routes answers, ready for `JSON.stringify`: as it is where the
+ * context's reads keep datetimes as the text the database holds (no `Date` is in it), else with
+ * its `Date`s written sooner (`withIsoDates`). Either way `JSON.stringify` writes the same text.
+ */
+function readAnswer(ctx: DataContext, result: unknown): unknown {
+  return ctx.textDates && ctx.runtime.datetimeText !== undefined ? result : withIsoDates(result);
+}
+
 /** The parameters of a request without a query string: shared, so never changed. */
 const NO_QUERY = new URLSearchParams();
 
@@ -307,8 +316,8 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   core.on("GET", "/collections/:name/records", async (x) => {
     const name = collection(x);
     const options = listOptions(searchParams(x), limits);
-    const { scope } = await caller(x, { kind: "collections", name, options });
-    return jsonAnswer(withIsoDates(await scope.data[name]!.list(options as never)));
+    const { scope, ctx } = await caller(x, { kind: "collections", name, options });
+    return jsonAnswer(readAnswer(ctx, await scope.data[name]!.list(options as never)));
   });
   core.on("GET", "/collections/:name/subscribe", async (x) => {
     const name = collection(x);
@@ -368,11 +377,11 @@ export function createApp(backend: AppBackend, http: HttpOptions, auth: AppAuth)
   core.on("GET", "/collections/:name/records/:id", async (x) => {
     const name = collection(x);
     const options = readOptions(searchParams(x));
-    const { scope } = await caller(x, { kind: "collections", name, options });
+    const { scope, ctx } = await caller(x, { kind: "collections", name, options });
     const id = x.param("id");
     const record = await scope.data[name]!.get(id, options as never);
     if (record === null) throw apiError("NOT_FOUND", `No ${name} record with id "${id}".`, { collection: name, id });
-    return jsonAnswer(withIsoDates(record));
+    return jsonAnswer(readAnswer(ctx, record));
   });
   core.on("PATCH", "/collections/:name/records/:id", async (x) => {
     const name = collection(x);
