@@ -118,19 +118,27 @@ function lazyHeadersPrototypeOf(Class: typeof Headers): object {
   return prototype;
 }
 
-let headersPrototypeFor: typeof Headers | undefined;
-let lazyHeadersPrototype: object | undefined;
+/**
+ * What makes lazy objects over a source: each of the prototype `prototypeOf` makes for the
+ * global class as it is now (`current()`), made again when a host put another in its place.
+ */
+function lazyOf<C, T>(current: () => C, prototypeOf: (Class: C) => object): (source: LazySource) => T {
+  let madeFor: C | undefined;
+  let prototype: object | undefined;
+  return (source) => {
+    const Class = current();
+    if (prototype === undefined || madeFor !== Class) {
+      madeFor = Class;
+      prototype = prototypeOf(Class);
+    }
+    const lazy = Object.create(prototype) as { [SOURCE]: LazySource };
+    lazy[SOURCE] = source;
+    return lazy as unknown as T;
+  };
+}
 
 /** Headers made lazily from `source` (see `lazyHeadersPrototypeOf`), of the global class as it is now. */
-function lazyHeaders(source: LazySource): Headers {
-  if (headersPrototypeFor !== globalThis.Headers) {
-    headersPrototypeFor = globalThis.Headers;
-    lazyHeadersPrototype = lazyHeadersPrototypeOf(headersPrototypeFor);
-  }
-  const lazy = Object.create(lazyHeadersPrototype!) as { [SOURCE]: LazySource };
-  lazy[SOURCE] = source;
-  return lazy as unknown as Headers;
-}
+const lazyHeaders = lazyOf<typeof Headers, Headers>(() => globalThis.Headers, lazyHeadersPrototypeOf);
 
 /** A request's `Headers` as a `Request` can take them: lazy ones made whole. */
 function wholeHeaders(headers: Headers): Headers {
@@ -190,22 +198,11 @@ function headersOf(request: LazyRequest): Headers {
   return (request[HEADERS] = source.header === undefined ? source.headers() : lazyHeaders(source));
 }
 
-let prototypeFor: typeof Request | undefined;
-let lazyPrototype: object | undefined;
-
 /**
  * A request made lazily from `source` (see `lazyPrototypeOf`), a `Request` of the global class
  * as it is now (a host's `@hono/node-server` may have put its own in place of Node's).
  */
-export function lazyRequest(source: LazySource): Request {
-  if (prototypeFor !== globalThis.Request) {
-    prototypeFor = globalThis.Request;
-    lazyPrototype = lazyPrototypeOf(prototypeFor);
-  }
-  const lazy = Object.create(lazyPrototype!) as { [SOURCE]: LazySource };
-  lazy[SOURCE] = source;
-  return lazy as unknown as Request;
-}
+export const lazyRequest = lazyOf<typeof Request, Request>(() => globalThis.Request, lazyPrototypeOf);
 
 /**
  * The whole `Request` of a lazy one (made now if it was not), or the request itself: for host
