@@ -61,7 +61,7 @@ export async function updateOne(
   const keeps = !hooked(collection, "update");
   const rules = keeps ? updateRules(access, collection) : undefined;
   const matched = keeps ? matchKept(ctx.runtime, collection, "update", id, rules) : undefined;
-  const changedColumns = collection.columns.filter((column) => input[column.name] !== undefined);
+  const changedColumns = keeps ? givenColumns(collection, input) : [];
   const changedKey = keeps ? changedColumns.map((column) => column.name).join(",") : "";
   const kept = matched === undefined ? undefined : statementOf(matched, changedKey);
   if (kept !== undefined) return updateKept(ctx, collection, access, id, input, changedColumns, kept, matched!.values);
@@ -69,10 +69,7 @@ export async function updateOne(
   const plan = new Plan(collection.name);
   if (keeps) plan.recorded = [];
   const context = whereContext(ctx, plan, access);
-  // The record must be one the caller can see and may update.
-  const byId = idCondition(context, id);
-  const [readRule, rule] = planRules(context, collection, ["get", "update"]) as [Cond, Cond];
-  const condition = and(byId, readRule, rule);
+  const { condition, rule } = planCondition(context, collection, id);
   let previous: Row | null = null;
   if (hooks.beforeUpdate !== undefined || hooks.afterUpdate !== undefined || keepsChanges(collection)) {
     previous = (await readWhole(ctx, collection, plan, condition)) ?? null;
@@ -87,7 +84,7 @@ export async function updateOne(
   const write = async () => {
     // Planned anew on each run: a retried write may set a different slug.
     plan.values.length = first;
-    const columns = collection.columns.filter((column) => input[column.name] !== undefined);
+    const columns = givenColumns(collection, input);
     const { key, build } = updateStatement(ctx, plan, collection, condition, after, columns, input);
     if (keeps && after === TRUE) keepPlan("update", ctx.runtime, collection, id, rules, changedKey, { key, condition, build }, plan, first, matched);
     const query = ctx.cache.get(key, plan.values, build);
@@ -155,9 +152,7 @@ async function updateKept(
   if (ctx.cache.verifying) {
     const plan = new Plan(collection.name);
     const context = whereContext(ctx, plan, access);
-    const byId = idCondition(context, id);
-    const [readRule, rule] = planRules(context, collection, ["get", "update"]) as [Cond, Cond];
-    const condition = and(byId, readRule, rule);
+    const { condition, rule } = planCondition(context, collection, id);
     const after = afterRule(context, collection, rule, changing(collection, input));
     const { key } = updateStatement(ctx, plan, collection, condition, after, columns, input);
     // The time of the change is now, not the kept statement's: the rest must be the same.
@@ -180,6 +175,21 @@ export function afterRule(context: WhereContext, collection: CollectionModel, ru
   if (context.access === undefined || context.access.rule(collection, "update") === true || !reads(rule, changed)) return TRUE;
   context.plan.afterChange();
   return planRule(context, collection, "update");
+}
+
+/**
+ * The condition of an update of `id`: the record is one the caller can see and may update. And
+ * the update rule's own part of it, which `afterRule` plans again for the record after the change.
+ */
+function planCondition(context: WhereContext, collection: CollectionModel, id: string): { condition: Cond; rule: Cond } {
+  const byId = idCondition(context, id);
+  const [readRule, rule] = planRules(context, collection, ["get", "update"]) as [Cond, Cond];
+  return { condition: and(byId, readRule, rule), rule };
+}
+
+/** The columns `input` gives a value, which an update of it sets (with `updatedAt`). */
+function givenColumns(collection: CollectionModel, input: Record<string, unknown>): ColumnModel[] {
+  return collection.columns.filter((column) => input[column.name] !== undefined);
 }
 
 /** The columns an update of `input` may set: those it gives, a slug made anew, and `updatedAt`. */

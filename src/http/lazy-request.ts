@@ -40,13 +40,13 @@ function membersOf(prototype: object): Map<string, PropertyDescriptor> {
 }
 
 /**
- * Descriptors that forward every member of `prototype`'s chain (but those in `own`) to the
- * object `target(this)` gives, and the symbol-keyed iterator too.
+ * `own`, and descriptors that forward every other string-named member of `prototype`'s chain to
+ * the object `target(this)` gives.
  */
 function forwarding(prototype: object, own: PropertyDescriptorMap, target: (self: never) => object): PropertyDescriptorMap {
   const members: PropertyDescriptorMap = { ...own };
   for (const [name, descriptor] of membersOf(prototype)) {
-    if (name in own) continue;
+    if (Object.hasOwn(own, name)) continue;
     if (descriptor.get !== undefined) {
       members[name] = {
         get(this: never) {

@@ -4,7 +4,7 @@
  * written straight to Node's `ServerResponse`.
  * @module
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { getPath } from "hono/utils/url";
 import { constants as http2 } from "node:http2";
@@ -40,20 +40,18 @@ function parsedBody(request: ParsedRequest): Buffer | null {
   return Buffer.from(typeof body === "string" && !(json && !isJsonText(body)) ? body : JSON.stringify(body));
 }
 
-/** Node's headers, read as a Fetch `Headers` reads them (a repeated header's values joined). */
+/**
+ * Node's headers, read as a Fetch `Headers` of the raw headers reads them: every value of a
+ * repeated name joined, where Node's `headers` keeps only the first of some (`Content-Type`,
+ * `Authorization`), so that the core reads what it reads on every mount.
+ */
 class NodeHeaders implements HeaderReader {
   readonly #incoming: IncomingMessage;
-  readonly #headers: IncomingHttpHeaders;
   constructor(incoming: IncomingMessage) {
     this.#incoming = incoming;
-    this.#headers = incoming.headers;
   }
   get(name: string): string | null {
-    // Node keeps the first of several Content-Types; Fetch joins them, and such a body is refused.
-    if (name === "content-type") return fetchHeader(this.#incoming, name);
-    if (!Object.hasOwn(this.#headers, name)) return null;
-    const value = this.#headers[name]!;
-    return Array.isArray(value) ? value.join(", ") : value;
+    return fetchHeader(this.#incoming, name);
   }
 }
 

@@ -51,20 +51,38 @@ function fetchHeaders(incoming: IncomingMessage): Headers {
   return headers;
 }
 
-const NAMES = ["x-one", "X-One", "x-two", "cookie", "Cookie", "accept", "x-spaced", "x-empty", "x-absent", "host"];
+const NAMES = ["x-one", "X-One", "x-two", "cookie", "Cookie", "accept", "x-spaced", "x-empty", "x-absent", "host", "authorization"];
 
 describe("the lazy Request's headers over Node", () => {
-  test("get() and has() answer what a Headers of the same raw headers answers", async () => {
+  test("get() and has() answer what a Headers of the same raw headers answers, and so does the core's reader", async () => {
     const seen = await send(
-      ["X-One: a", "x-one: b", "X-Two: only", "Cookie: s=1", "cookie: t=2", "Accept: text/html, application/json", "X-Spaced: \t inner  value \t", "X-Empty:"],
+      [
+        "X-One: a",
+        "x-one: b",
+        "X-Two: only",
+        "Cookie: s=1",
+        "cookie: t=2",
+        "Accept: text/html, application/json",
+        "X-Spaced: \t inner  value \t",
+        "X-Empty:",
+        "Authorization: Bearer first",
+        "Authorization: Bearer second",
+      ],
       (request, incoming) => {
         const lazy = NAMES.map((name) => [name, request.headers.get(name), request.headers.has(name)]);
+        const core = new NodeArrival(incoming).headers;
         const whole = fetchHeaders(incoming);
-        return { lazy, fetch: NAMES.map((name) => [name, whole.get(name), whole.has(name)]) };
+        return {
+          lazy,
+          core: NAMES.map((name) => [name, core.get(name.toLowerCase())]),
+          fetch: NAMES.map((name) => [name, whole.get(name), whole.has(name)]),
+        };
       },
     );
-    const { lazy, fetch } = seen as { lazy: unknown[]; fetch: unknown[] };
+    const { lazy, core, fetch } = seen as { lazy: unknown[]; core: unknown[]; fetch: [string, string | null, boolean][] };
     expect(lazy).toEqual(fetch);
+    expect(core).toEqual(fetch.map(([name, value]) => [name, value]));
+    expect(core).toContainEqual(["authorization", "Bearer first, Bearer second"]);
     expect(lazy).toContainEqual(["X-One", "a, b", true]);
     expect(lazy).toContainEqual(["cookie", "s=1; t=2", true]);
     expect(lazy).toContainEqual(["x-absent", null, false]);
