@@ -4,8 +4,8 @@
  * not move with what else the machine does, so one change can be judged by one number.
  *
  * Each dialect's database is seeded once (natively, here); then, for each subject (Hono with raw
- * statements and cimiento in Hono, called as Fetch handlers; `node:http` with raw statements and
- * cimiento on `node:http`, served and called over loopback in the process; the in-process get),
+ * statements and cimiento in Hono, served by `@hono/node-server`; `node:http` with raw statements
+ * and cimiento on `node:http`; all served and called over loopback in the process; the in-process get),
  * one process runs count.ts under callgrind on a fresh copy of it. V8 runs in its predictable mode (one thread, a fixed garbage-collection
  * schedule, fixed seeds), so a run counts the same instructions every time; what is counted is
  * every instruction of that process, JIT-compiled code and the collector included. On PostgreSQL

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import { getPriority } from "node:os";
+import { getRequestListener } from "@hono/node-server";
 import { postgres, sqlite } from "./cimiento.js";
 import { benchBackend } from "./fixture.js";
 import { postgresStore } from "./raw/postgres-store.js";
@@ -21,9 +22,9 @@ import { requestHeaders, scenarioOf, type BenchCaller, type HttpScenario } from 
 import { buildServer, MOUNT } from "./servers.js";
 
 /**
- * What one process counts: scenarios through one Hono variant, called as a Fetch handler, or one
- * `node:http` variant, served on loopback in the same process and called over one kept-alive
- * connection (items are scenario keys); or the in-process get (items `raw`, the prepared
+ * What one process counts: scenarios through one Hono variant (served by `@hono/node-server`, as
+ * the HTTP rounds serve it) or one `node:http` variant, on loopback in the same process and
+ * called over one kept-alive connection (items are scenario keys); or the in-process get (items `raw`, the prepared
  * statement, and `as`, `backend.as(user)`).
  */
 export type CountSubject = "hono-raw" | "hono-cimiento" | "node-raw" | "node-cimiento" | "local";
@@ -62,18 +63,6 @@ function seededPick(ids: readonly string[], seed: number): () => string {
 /** Marks a phase boundary for callgrind (see the module's note). */
 function mark(): void {
   getPriority(0);
-}
-
-/** One request of `scenario` to `id` from `caller`, as the load generator sends it. */
-function requestOf(scenario: HttpScenario, caller: BenchCaller, id: string): Request {
-  const path = `${MOUNT}${scenario.path.replace(":id", id)}`;
-  const url = `http://127.0.0.1${path}${scenario.query === undefined ? "" : `?${scenario.query}`}`;
-  const body = scenario.body?.(caller);
-  return new Request(url, {
-    method: scenario.method,
-    headers: requestHeaders(scenario, caller),
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
 }
 
 type Operation = (id: string) => Promise<void>;
@@ -147,49 +136,32 @@ function operations(task: CountTask, caller: BenchCaller): { operation: (item: s
       },
     };
   }
-  // A server per scenario, as the HTTP rounds have: its auth is the scenario's.
+  // A server per scenario, as the HTTP rounds have: its auth is the scenario's. A Hono variant is
+  // served as bench/server.ts serves it (by @hono/node-server, whose Request and Response stand
+  // in for the platform's), a node:http one by its listener.
   const closing: (() => Promise<void>)[] = [];
-  if (task.subject === "node-raw" || task.subject === "node-cimiento") {
-    const subject = task.subject;
-    return {
-      operation: (item) => {
-        const scenario = scenarioOf(item);
-        const built = buildServer({ variant: subject, scenario: item, dialect: task.dialect, target: task.target });
-        if (built.kind !== "node") throw new Error(`${subject} has no request listener.`);
-        const server = createServer(built.listener).listen(0, "127.0.0.1");
-        let send: Promise<(bytes: string) => Promise<number>> | undefined;
-        closing.push(async () => {
-          server.closeAllConnections();
-          await new Promise((resolve) => server.close(resolve));
-          await built.close();
-        });
-        return async (id) => {
-          send ??= new Promise((resolve) => {
-            const open = () => {
-              const socket = connect((server.address() as AddressInfo).port, "127.0.0.1", () => resolve(connection(socket)));
-            };
-            if (server.listening) open();
-            else server.once("listening", open);
-          });
-          const status = await (await send)(requestBytes(scenario, caller, id));
-          if (status !== scenario.status) throw new Error(`${subject} answered ${scenario.key} with ${status}.`);
-        };
-      },
-      close: async () => {
-        for (const close of closing) await close();
-      },
-    };
-  }
+  const subject = task.subject;
   return {
     operation: (item) => {
       const scenario = scenarioOf(item);
-      const built = buildServer({ variant: task.subject as "hono-raw" | "hono-cimiento", scenario: item, dialect: task.dialect, target: task.target });
-      if (built.kind !== "fetch") throw new Error(`${task.subject} has no Fetch handler.`);
-      closing.push(() => built.close());
+      const built = buildServer({ variant: subject, scenario: item, dialect: task.dialect, target: task.target });
+      const server = createServer(built.kind === "node" ? built.listener : getRequestListener(built.fetch)).listen(0, "127.0.0.1");
+      let send: Promise<(bytes: string) => Promise<number>> | undefined;
+      closing.push(async () => {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await built.close();
+      });
       return async (id) => {
-        const response = await built.fetch(requestOf(scenario, caller, id));
-        const text = await response.text();
-        if (response.status !== scenario.status) throw new Error(`${task.subject} answered ${scenario.key} with ${response.status}: ${text}`);
+        send ??= new Promise((resolve) => {
+          const open = () => {
+            const socket = connect((server.address() as AddressInfo).port, "127.0.0.1", () => resolve(connection(socket)));
+          };
+          if (server.listening) open();
+          else server.once("listening", open);
+        });
+        const status = await (await send)(requestBytes(scenario, caller, id));
+        if (status !== scenario.status) throw new Error(`${subject} answered ${scenario.key} with ${status}.`);
       };
     },
     close: async () => {

@@ -2,7 +2,7 @@
  * What each server variant answers with, built without listening: a Fetch handler (the Hono
  * variants) or a `node:http` request listener (the others), over a fresh store or backend of a
  * `ServerSpec`, for the one scenario it serves. `server.ts` serves them from a process of their
- * own; `count.ts` calls the Fetch handlers in-process.
+ * own, `count.ts` in its counting process (the Fetch handlers by `@hono/node-server` in both).
  * @module
  */
 import type { IncomingMessage, RequestListener } from "node:http";

@@ -18,26 +18,36 @@ export function declaresMoreThan(headers: { get(name: string): string | null }, 
   return declared !== null && headers.get("transfer-encoding") === null && Number(declared) > limit;
 }
 
-/** What a request served by `@hono/node-server` carries in Hono's `c.env`: Node's request. */
-interface NodeEnv {
-  readonly incoming?: { readonly httpVersionMajor?: unknown };
+/** Node's request, as `@hono/node-server` gives it in Hono's `c.env` (`{ incoming }`). */
+interface NodeIncoming {
+  readonly httpVersionMajor?: unknown;
+  resume?(): unknown;
+}
+
+/** What reading a body over Node's HTTP/1 needs of Node's request: to let it end. */
+export interface Http1Incoming {
+  resume(): unknown;
 }
 
 /**
- * Whether the request is HTTP/1 as Node received it (behind `@hono/node-server`), where a request
- * with neither `Content-Length` nor `Transfer-Encoding` has no body (RFC 9112, 6.3).
+ * Node's request when the request is HTTP/1 as Node received it (behind `@hono/node-server`),
+ * where a request with neither `Content-Length` nor `Transfer-Encoding` has no body (RFC 9112,
+ * 6.3); `undefined` otherwise.
  */
-export function isNodeHttp1(env: unknown): boolean {
-  return typeof env === "object" && env !== null && (env as NodeEnv).incoming?.httpVersionMajor === 1;
+export function nodeHttp1(env: unknown): Http1Incoming | undefined {
+  const incoming = typeof env === "object" && env !== null ? (env as { incoming?: NodeIncoming }).incoming : undefined;
+  return incoming?.httpVersionMajor === 1 && typeof incoming.resume === "function" ? (incoming as Http1Incoming) : undefined;
 }
 
 /**
  * The body as text; `PAYLOAD_TOO_LARGE` past `limit` bytes; `INVALID_JSON` when it ends before
  * it is whole (the client stopped sending, or the server's `requestTimeout` cut it: a client's
- * doing, not a failure of the backend). `http1`: the request came over HTTP/1 (see
- * `isNodeHttp1`), so its framing headers say whether it has a body.
+ * doing, not a failure of the backend). `http1`: Node's request, when the request came over
+ * HTTP/1 (see `nodeHttp1`), so that its framing headers say whether it has a body. One without
+ * is let end without a read of the Fetch request: `@hono/node-server` (2.x) sees the request
+ * ended when the answer is written, rather than drain it on timers.
  */
-export async function bodyText(request: Request, limit: number, http1: boolean): Promise<string> {
+export async function bodyText(request: Request, limit: number, http1?: Http1Incoming): Promise<string> {
   try {
     return await readBody(request, limit, http1);
   } catch (error) {
@@ -46,7 +56,7 @@ export async function bodyText(request: Request, limit: number, http1: boolean):
   }
 }
 
-async function readBody(request: Request, limit: number, http1: boolean): Promise<string> {
+async function readBody(request: Request, limit: number, http1: Http1Incoming | undefined): Promise<string> {
   const { headers } = request;
   if (!headers.has("transfer-encoding")) {
     const declared = headers.get("content-length");
@@ -55,7 +65,10 @@ async function readBody(request: Request, limit: number, http1: boolean): Promis
       if (Number(declared) > limit) throw tooLarge(limit);
       return request.text();
     }
-    if (http1) return "";
+    if (http1 !== undefined) {
+      http1.resume();
+      return "";
+    }
   }
   const body = request.body;
   if (body === null) return "";

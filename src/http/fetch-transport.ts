@@ -5,7 +5,7 @@
  * @module
  */
 import { getPath } from "hono/utils/url";
-import { bodyText, isNodeHttp1 } from "./body.js";
+import { bodyText, nodeHttp1 } from "./body.js";
 import type { HttpCore } from "./core.js";
 import type { Answer, Arrival, HeaderReader } from "./exchange.js";
 import { lazyRequest } from "./lazy-request.js";
@@ -34,7 +34,7 @@ export class FetchArrival implements Arrival {
   }
 
   async text(limit: number): Promise<string> {
-    return (this.#body = await bodyText(this.#request, limit, isNodeHttp1(this.env)));
+    return (this.#body = await bodyText(this.#request, limit, nodeHttp1(this.env)));
   }
 
   /**

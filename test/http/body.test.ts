@@ -1,6 +1,16 @@
 import { describe, expect, test } from "vitest";
-import { bodyText, isNodeHttp1 } from "../../src/http/body.js";
+import { bodyText, nodeHttp1, type Http1Incoming } from "../../src/http/body.js";
 import { ApiError } from "../../src/errors/api-error.js";
+
+/** Node's HTTP/1 request as the body reader sees it: counts the times it was let end. */
+function incoming(): Http1Incoming & { resumed: number } {
+  return {
+    resumed: 0,
+    resume() {
+      this.resumed++;
+    },
+  };
+}
 
 const post = (body: string, headers: Record<string, string> = {}) => new Request("http://x/", { method: "POST", body, headers });
 
@@ -27,18 +37,18 @@ function streamed(chunks: string[]) {
 
 describe("reading a body within the limit", () => {
   test("a body with Content-Length within the limit is read whole", async () => {
-    expect(await bodyText(post("héllo", { "content-length": "6" }), 6, true)).toBe("héllo");
+    expect(await bodyText(post("héllo", { "content-length": "6" }), 6, incoming())).toBe("héllo");
   });
 
   test("a Content-Length past the limit is refused before the body is read", async () => {
     const request = post("x".repeat(20), { "content-length": "20" });
-    expect(await refusal(bodyText(request, 10, false))).toBe("PAYLOAD_TOO_LARGE");
+    expect(await refusal(bodyText(request, 10))).toBe("PAYLOAD_TOO_LARGE");
     expect(request.bodyUsed).toBe(false);
   });
 
   test("a body without a length is counted as it streams, and refused at the first chunk past the limit", async () => {
     const body = streamed(["12345", "67890", "abcde", "fghij"]);
-    expect(await refusal(bodyText(body.request, 12, false))).toBe("PAYLOAD_TOO_LARGE");
+    expect(await refusal(bodyText(body.request, 12))).toBe("PAYLOAD_TOO_LARGE");
     expect(body.pulled()).toBe(3);
   });
 
@@ -52,24 +62,36 @@ describe("reading a body within the limit", () => {
       },
     });
     const request = new Request("http://x/", { method: "POST", body: stream, duplex: "half" } as RequestInit);
-    expect(await bodyText(request, 3, false)).toBe("€");
+    expect(await bodyText(request, 3)).toBe("€");
   });
 
-  test("over HTTP/1 with neither Content-Length nor Transfer-Encoding there is no body; elsewhere the stream is read", async () => {
-    expect(await bodyText(post("ignored"), 100, true)).toBe("");
-    expect(await bodyText(post("read"), 100, false)).toBe("read");
+  test("over HTTP/1 with neither Content-Length nor Transfer-Encoding there is no body, and Node's request is let end; elsewhere the stream is read", async () => {
+    const http1 = incoming();
+    const request = post("ignored");
+    expect(await bodyText(request, 100, http1)).toBe("");
+    expect(http1.resumed).toBe(1);
+    expect(request.bodyUsed).toBe(false);
+    expect(await bodyText(post("read"), 100)).toBe("read");
+  });
+
+  test("a body with a length is read from the request, and Node's request is not resumed by the reader", async () => {
+    const http1 = incoming();
+    expect(await bodyText(post("{}", { "content-length": "2" }), 100, http1)).toBe("{}");
+    expect(http1.resumed).toBe(0);
   });
 
   test("a chunked HTTP/1 body is counted against the limit as it streams", async () => {
     const body = streamed(["12345", "67890"]);
     const request = new Request(body.request, { headers: { "transfer-encoding": "chunked" } });
-    expect(await refusal(bodyText(request, 8, true))).toBe("PAYLOAD_TOO_LARGE");
+    expect(await refusal(bodyText(request, 8, incoming()))).toBe("PAYLOAD_TOO_LARGE");
   });
 
   test("only Node's HTTP/1 requests count as HTTP/1", () => {
-    expect(isNodeHttp1({ incoming: { httpVersionMajor: 1 } })).toBe(true);
-    expect(isNodeHttp1({ incoming: { httpVersionMajor: 2 } })).toBe(false);
-    expect(isNodeHttp1(undefined)).toBe(false);
-    expect(isNodeHttp1({})).toBe(false);
+    const node = { httpVersionMajor: 1, resume: () => undefined };
+    expect(nodeHttp1({ incoming: node })).toBe(node);
+    expect(nodeHttp1({ incoming: { ...node, httpVersionMajor: 2 } })).toBeUndefined();
+    expect(nodeHttp1({ incoming: { httpVersionMajor: 1 } })).toBeUndefined();
+    expect(nodeHttp1(undefined)).toBeUndefined();
+    expect(nodeHttp1({})).toBeUndefined();
   });
 });

@@ -6,10 +6,12 @@
  * holds no subscription), two Content-Types are refused on every mount. And what the Node
  * transport decides on its own: a malformed `Host` or target is refused, dot segments are
  * resolved, a body refused by its length or part-way closes its connection, a body whose client
- * left ends its read, and `node:http2`'s compatibility API serves it too.
+ * left ends its read, and `node:http2`'s compatibility API serves it too. Behind `@hono/node-server`, a
+ * POST without a body leaves Node's request ended when its answer is written.
  */
-import { request as httpRequest, createServer, type Server } from "node:http";
+import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect as http2Connect, createServer as createHttp2Server } from "node:http2";
+import { connect } from "node:net";
 import { inspect } from "node:util";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
@@ -48,10 +50,18 @@ const echo = action({
   }),
 });
 
+/** An action without input, to POST without a body. */
+const ping = action({
+  input: z.object({}),
+  http: { method: "POST", path: "/ping" },
+  access: () => true,
+  handler: () => ({ pong: true }),
+});
+
 const backend = createBackend({
   database: sqlite({ file: ":memory:" }),
   collections: { notes },
-  actions: { echo },
+  actions: { echo, ping },
   http: { bodyLimit: 1024 },
   auth: {
     resolve: (request): Principal | null => {
@@ -154,6 +164,39 @@ function rawRequest(port: number, path: string, headers: Record<string, string>)
     req.end();
   });
 }
+
+/** Sends `bytes` on a new connection and resolves with all the server wrote until it closed it. */
+function exchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = "";
+    const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (answer += chunk));
+    socket.on("end", () => resolve(answer));
+    socket.on("error", reject);
+  });
+}
+
+describe.each(["fetch", "hono"] as const)("behind @hono/node-server, through %s", (way) => {
+  test("an HTTP/1 POST with neither Content-Length nor Transfer-Encoding is answered, its Node request ended by the time the answer is written", async () => {
+    const handler = way === "fetch" ? backend.fetch : new Hono().route("/", toHono(backend)).fetch;
+    const server = serve({ fetch: handler, port: 0, hostname: "127.0.0.1" }) as Server;
+    const ended: boolean[] = [];
+    server.on("request", (incoming: IncomingMessage, outgoing: ServerResponse) => {
+      outgoing.on("finish", () => ended.push(incoming.readableEnded));
+    });
+    const { origin, close } = await listening(server);
+    try {
+      const answer = await exchange(Number(new URL(origin).port), "POST /ping HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n");
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+      expect(answer.slice(answer.indexOf("\r\n\r\n") + 4)).toBe('{"pong":true}');
+      // Otherwise @hono/node-server (2.x) drains the request after the answer, on timers.
+      expect(ended).toEqual([true]);
+    } finally {
+      await close();
+    }
+  });
+});
 
 describe("the Node transport", () => {
   const port = () => Number(new URL(servers.node.origin).port);
