@@ -129,7 +129,8 @@ export class Sessions {
     const record: Row = {};
     for (const column of users.columns) {
       const value = row[column.name];
-      record[column.name] = value === null || !runtime.decodes(column.kind) ? value : runtime.decode(column.kind, value);
+      const decoder = runtime.decoder(column.kind);
+      record[column.name] = decoder === undefined ? value : decoder(value);
     }
     return record as unknown as Principal;
   }

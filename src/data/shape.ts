@@ -14,6 +14,7 @@ import {
   type Model,
   type RelationModel,
 } from "../model/model.js";
+import { decodersOf, type ShapeDecoders } from "./rows.js";
 import { planComputed, type ComputedSelection } from "./computed.js";
 import { planOrder, type SortKey } from "./order.js";
 import { limitExceeded, type ResolvedLimits } from "./limits.js";
@@ -28,8 +29,8 @@ export interface ReadShape {
   readonly columns: readonly ColumnModel[];
   /** The fields each returned record keeps; `undefined` keeps every fetched column. */
   readonly output: readonly string[] | undefined;
-  /** The fetched columns whose driver value needs decoding. */
-  readonly decoded: readonly ColumnModel[];
+  /** The decoders of the fetched columns whose driver value needs one. */
+  readonly decoders: ShapeDecoders;
   /** The computed fields each record gets. */
   readonly computed: readonly ComputedModel[];
   readonly includes: readonly IncludePlan[];
@@ -169,7 +170,7 @@ export function planShape(
     collection,
     columns,
     output,
-    decoded: columns.filter((column) => runtime.decodes(column.kind)),
+    decoders: decodersOf(runtime, columns),
     computed,
     includes,
     key: shapeKey(columns, computed),
@@ -224,7 +225,7 @@ function wholeShape(
       collection,
       columns,
       output,
-      decoded: columns.filter((column) => runtime.decodes(column.kind)),
+      decoders: decodersOf(runtime, columns),
       computed,
       includes: [],
       key: shapeKey(columns, computed),

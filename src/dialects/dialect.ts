@@ -151,8 +151,11 @@ export interface DialectRuntime {
   encode(kind: ColumnKind, value: unknown): unknown;
   /** Converts what the driver returned for a column kind to the value users see. */
   decode(kind: ColumnKind, value: unknown): unknown;
-  /** Whether `decode` is the identity for this kind (so rows need no pass). */
-  decodes(kind: ColumnKind): boolean;
+  /**
+   * What `decode` does for this kind, as a function of the value alone (for decoders planned
+   * once per read shape); `undefined` where `decode` is the identity (so rows need no pass).
+   */
+  decoder(kind: ColumnKind): ((value: unknown) => unknown) | undefined;
   /**
    * What a datetime column holds, as the ISO text a JSON answer writes for it (`null` for
    * `null` and for an invalid one), without making a `Date`: where the database stores datetimes as that text

@@ -166,7 +166,7 @@ function open(options: PostgresOptions, logger?: Logger): DialectRuntime {
     transaction,
     encode: (kind, value) => (value === undefined ? null : kind === "json" && value !== null ? JSON.stringify(value) : value),
     decode: (_kind, value) => value,
-    decodes: () => false,
+    decoder: () => undefined,
     encodeList: (_kind, values) => values,
     inList: (column: Expression<unknown>, list: unknown, kind: ColumnKind): Expression<SqlBool> =>
       sql<SqlBool>`${column} = any(${list}::${sql.raw(`${postgresDdl.columnType(kind)}[]`)})`,

@@ -108,18 +108,16 @@ function encode(kind: ColumnKind, value: unknown): unknown {
   }
 }
 
+/** What SQLite returns for the kinds it stores otherwise, as users see them (`null` stays `null`). */
+const DECODERS: Readonly<Partial<Record<ColumnKind, (value: unknown) => unknown>>> = {
+  boolean: (value) => (value === null ? null : value === 1),
+  datetime: (value) => (value === null ? null : typeof value === "string" ? dateOf(value) : new Date(value as number)),
+  json: (value) => (value === null ? null : JSON.parse(value as string)),
+};
+
 function decode(kind: ColumnKind, value: unknown): unknown {
-  if (value === null) return null;
-  switch (kind) {
-    case "boolean":
-      return value === 1;
-    case "datetime":
-      return typeof value === "string" ? dateOf(value) : new Date(value as number);
-    case "json":
-      return JSON.parse(value as string);
-    default:
-      return value;
-  }
+  const decoder = DECODERS[kind];
+  return decoder === undefined ? value : decoder(value);
 }
 
 /** `toISOString()`'s form, as datetimes are stored: `YYYY-MM-DDTHH:MM:SS.sssZ`. */
@@ -176,7 +174,7 @@ function open(options: SqliteOptions): DialectRuntime {
     transactionLazily: options.log === undefined ? transactionLazily : undefined,
     encode,
     decode,
-    decodes: (kind) => kind === "boolean" || kind === "datetime" || kind === "json",
+    decoder: (kind) => DECODERS[kind],
     datetimeText,
     encodeList: (_kind, values) => JSON.stringify(values),
     inList: (column: Expression<unknown>, list: unknown): Expression<SqlBool> =>
