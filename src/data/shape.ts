@@ -14,7 +14,7 @@ import {
   type Model,
   type RelationModel,
 } from "../model/model.js";
-import { decodersOf, type ShapeDecoders } from "./rows.js";
+import { decodersOf, type ShapeDecoders } from "./decoders.js";
 import { planComputed, type ComputedSelection } from "./computed.js";
 import { planOrder, type SortKey } from "./order.js";
 import { limitExceeded, type ResolvedLimits } from "./limits.js";

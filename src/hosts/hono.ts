@@ -5,7 +5,7 @@
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { partsOf } from "../backend/backend-parts.js";
-import { NO_PARAMS, type Route } from "../http/core.js";
+import type { Route } from "../http/core.js";
 import type { Answer } from "../http/exchange.js";
 import { bodyFor, FetchArrival } from "../http/fetch-transport.js";
 import { setAnswerHeaders } from "../http/response-headers.js";
@@ -45,14 +45,10 @@ function respond(c: Context, answer: Answer): Response {
 export function toHono(backend: object): Hono {
   const { core } = partsOf(backend);
   const mounted = new Hono();
-  const serve = (route: Route | undefined) => {
-    // Hono decodes the path parameters; a route without any has none to copy.
-    const hasParams = route !== undefined && route.path.includes(":");
-    return async (c: Context) => {
-      const params = hasParams ? (Object.assign(Object.create(null), c.req.param()) as Record<string, string>) : NO_PARAMS;
-      // A host middleware sees the error a route answered in `c.error`, as with Hono's own onError.
-      return respond(c, await core.run(route, new FetchArrival(c.req.raw, c.env, c.req.path), params, (error) => (c.error = error)));
-    };
+  const serve = (route: Route | undefined) => async (c: Context) => {
+    const params = Object.assign(Object.create(null), route === undefined ? {} : c.req.param()) as Record<string, string>;
+    // A host middleware sees the error a route answered in `c.error`, as with Hono's own onError.
+    return respond(c, await core.run(route, new FetchArrival(c.req.raw, c.env, c.req.path), params, (error) => (c.error = error)));
   };
   for (const route of core.routes) mounted.on(route.method, route.path, serve(route));
   // Last, so that every route above wins; unknown paths, and CORS preflights, are the core's too.

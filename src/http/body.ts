@@ -21,11 +21,13 @@ export function declaresMoreThan(headers: { get(name: string): string | null }, 
 /** Node's request, as `@hono/node-server` gives it in Hono's `c.env` (`{ incoming }`). */
 interface NodeIncoming {
   readonly httpVersionMajor?: unknown;
+  readonly headers?: unknown;
   resume?(): unknown;
 }
 
-/** What reading a body over Node's HTTP/1 needs of Node's request: to let it end. */
+/** What reading a body over Node's HTTP/1 needs of Node's request: its headers, and to let it end. */
 export interface Http1Incoming {
+  readonly headers: Readonly<Record<string, unknown>>;
   resume(): unknown;
 }
 
@@ -36,7 +38,14 @@ export interface Http1Incoming {
  */
 export function nodeHttp1(env: unknown): Http1Incoming | undefined {
   const incoming = typeof env === "object" && env !== null ? (env as { incoming?: NodeIncoming }).incoming : undefined;
-  return incoming?.httpVersionMajor === 1 && typeof incoming.resume === "function" ? (incoming as Http1Incoming) : undefined;
+  return incoming?.httpVersionMajor === 1 && typeof incoming.resume === "function" && typeof incoming.headers === "object" && incoming.headers !== null
+    ? (incoming as Http1Incoming)
+    : undefined;
+}
+
+/** Whether Node's HTTP/1 request came with neither `Content-Length` nor `Transfer-Encoding`: without a body. */
+function unframed(incoming: Http1Incoming): boolean {
+  return incoming.headers["content-length"] === undefined && incoming.headers["transfer-encoding"] === undefined;
 }
 
 /**
@@ -44,8 +53,10 @@ export function nodeHttp1(env: unknown): Http1Incoming | undefined {
  * it is whole (the client stopped sending, or the server's `requestTimeout` cut it: a client's
  * doing, not a failure of the backend). `http1`: Node's request, when the request came over
  * HTTP/1 (see `nodeHttp1`), so that its framing headers say whether it has a body. One without
- * is let end without a read of the Fetch request: `@hono/node-server` (2.x) sees the request
- * ended when the answer is written, rather than drain it on timers.
+ * is let end without a read of the Fetch request: `@hono/node-server` sees the request ended
+ * when the answer is written, rather than drain it afterwards with timers and listeners of its
+ * own. A Fetch request without framing headers over a Node request with them (one a host
+ * middleware put in place of the client's, with a body of its own) is read as a stream.
  */
 export async function bodyText(request: Request, limit: number, http1?: Http1Incoming): Promise<string> {
   try {
@@ -65,7 +76,7 @@ async function readBody(request: Request, limit: number, http1: Http1Incoming | 
       if (Number(declared) > limit) throw tooLarge(limit);
       return request.text();
     }
-    if (http1 !== undefined) {
+    if (http1 !== undefined && unframed(http1)) {
       http1.resume();
       return "";
     }

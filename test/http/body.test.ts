@@ -2,9 +2,10 @@ import { describe, expect, test } from "vitest";
 import { bodyText, nodeHttp1, type Http1Incoming } from "../../src/http/body.js";
 import { ApiError } from "../../src/errors/api-error.js";
 
-/** Node's HTTP/1 request as the body reader sees it: counts the times it was let end. */
-function incoming(): Http1Incoming & { resumed: number } {
+/** Node's HTTP/1 request as the body reader sees it, with `headers`: counts the times it was let end. */
+function incoming(headers: Record<string, string> = {}): Http1Incoming & { resumed: number } {
   return {
+    headers,
     resumed: 0,
     resume() {
       this.resumed++;
@@ -74,8 +75,14 @@ describe("reading a body within the limit", () => {
     expect(await bodyText(post("read"), 100)).toBe("read");
   });
 
+  test("over HTTP/1, a request without framing headers over a Node request with them (a host's replacement) is read as a stream", async () => {
+    const http1 = incoming({ "content-length": "2" });
+    expect(await bodyText(post('{"replaced":true}'), 100, http1)).toBe('{"replaced":true}');
+    expect(http1.resumed).toBe(0);
+  });
+
   test("a body with a length is read from the request, and Node's request is not resumed by the reader", async () => {
-    const http1 = incoming();
+    const http1 = incoming({ "content-length": "2" });
     expect(await bodyText(post("{}", { "content-length": "2" }), 100, http1)).toBe("{}");
     expect(http1.resumed).toBe(0);
   });
@@ -87,10 +94,11 @@ describe("reading a body within the limit", () => {
   });
 
   test("only Node's HTTP/1 requests count as HTTP/1", () => {
-    const node = { httpVersionMajor: 1, resume: () => undefined };
+    const node = { httpVersionMajor: 1, headers: {}, resume: () => undefined };
     expect(nodeHttp1({ incoming: node })).toBe(node);
     expect(nodeHttp1({ incoming: { ...node, httpVersionMajor: 2 } })).toBeUndefined();
-    expect(nodeHttp1({ incoming: { httpVersionMajor: 1 } })).toBeUndefined();
+    expect(nodeHttp1({ incoming: { httpVersionMajor: 1, headers: {} } })).toBeUndefined();
+    expect(nodeHttp1({ incoming: { httpVersionMajor: 1, resume: () => undefined } })).toBeUndefined();
     expect(nodeHttp1(undefined)).toBeUndefined();
     expect(nodeHttp1({})).toBeUndefined();
   });
