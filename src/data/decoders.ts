@@ -5,7 +5,7 @@
  * @module
  */
 import type { DialectRuntime } from "../dialects/dialect.js";
-import type { ColumnModel } from "../model/model.js";
+import type { CollectionModel, ColumnModel } from "../model/model.js";
 
 /** How one fetched column's driver value becomes the value users see. */
 export interface ColumnDecoder {
@@ -33,6 +33,18 @@ export function decodersOf(runtime: DialectRuntime, columns: readonly ColumnMode
     texts.push(text === undefined ? { name: column.name, decode } : { name: column.name, decode: text });
   }
   return { dates, texts };
+}
+
+/** The decoders of every column of a collection, by runtime: planned once, not per write. */
+const wholeDecoders = new WeakMap<DialectRuntime, WeakMap<CollectionModel, ShapeDecoders>>();
+
+/** The decoders of rows holding every column of `collection`, planned the first time they are asked for. */
+export function collectionDecoders(runtime: DialectRuntime, collection: CollectionModel): ShapeDecoders {
+  let byCollection = wholeDecoders.get(runtime);
+  if (byCollection === undefined) wholeDecoders.set(runtime, (byCollection = new WeakMap()));
+  let decoders = byCollection.get(collection);
+  if (decoders === undefined) byCollection.set(collection, (decoders = decodersOf(runtime, collection.columns)));
+  return decoders;
 }
 
 /** Applies `decoders` to every row, in place. */

@@ -8,7 +8,7 @@ import type { DialectRuntime } from "../dialects/dialect.js";
 import type { CollectionModel } from "../model/model.js";
 import { computedColumns, decodeComputed, type ComputedSelection } from "./computed.js";
 import type { DataContext } from "./context.js";
-import { decodeRows, decodersOf } from "./decoders.js";
+import { collectionDecoders, decodeRows } from "./decoders.js";
 import type { ReadShape } from "./shape.js";
 
 /** A row as it goes through decoding and includes. */
@@ -48,7 +48,7 @@ export function decode(shape: ReadShape, ctx: DataContext, rows: Row[]): void {
 
 /** Decodes rows holding every column of a collection, in place (datetimes as `Date`s). */
 export function decodeAll(ctx: DataContext, collection: CollectionModel, rows: Row[]): void {
-  decodeRows(decodersOf(ctx.runtime, collection.columns).dates, rows);
+  decodeRows(collectionDecoders(ctx.runtime, collection).dates, rows);
 }
 
 /** Keeps only the fields a `select` asked for (rows are rebuilt: deleting keys is slow). */
