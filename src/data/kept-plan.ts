@@ -1,17 +1,20 @@
 /**
  * @internal Plans kept per shape of request: of a `get` (the collection, a read without `select`
- * or `include`, and the caller's rule, by its shape) and of an `update` by id without hooks (the
- * collection, the fields it sets, and the caller's `get` and `update` rules, by their shapes). The
- * first request of a shape is planned as every one is (a condition tree, a statement key); what
- * it recorded (where each bound value of the rules came from and how it was encoded, the key, the
- * condition) is kept, so that a later request whose rules have the same shape (the same fields,
- * operators and nesting, the same booleans and nulls, in the same order) only checks and binds
- * its own values.
+ * or `include`, and the caller's rule, by its shape), of an `update` by id without hooks (the
+ * collection, the fields it sets, and the caller's `get` and `update` rules, by their shapes) and
+ * of a `list` without `select`, `include` or `cursor` (the collection, the caller's `where` and
+ * `list` rule by their shapes, the fields it may read, its order, and whether it skips records or
+ * counts them). The first request of a shape is planned as every one is (a condition tree, a
+ * statement key); what it recorded (where each bound value of the filters came from and how it
+ * was encoded, the key, the condition) is kept, so that a later request whose filters have the
+ * same shape (the same fields, operators and nesting, the same booleans and nulls, in the same
+ * order) only checks and binds its own values.
  *
  * The rules are still evaluated for every request, for its caller: only their planning is kept,
- * and nothing of a caller (no value, no rule's answer) outlives its request. A value that does not
- * bind (it would be refused) and a shape not seen before go the way of every request, which plans
- * it and answers or refuses it as it always does.
+ * and nothing of a caller (no value, no rule's answer) outlives its request. What a shape keeps is
+ * names planning checked (of the schema's fields, operators, `and`, `or`, `not`), booleans and
+ * nulls. A value that does not bind (it would be refused) and a shape not kept go the way of
+ * every request, which plans it and answers or refuses it as it always does.
  * @module
  */
 import { isDeepStrictEqual } from "node:util";
@@ -20,9 +23,11 @@ import type { DialectRuntime } from "../dialects/dialect.js";
 import type { CollectionModel } from "../model/model.js";
 import type { Compilable } from "kysely";
 import { selectColumns } from "./rows.js";
+import type { NamedOrder } from "./order.js";
 import type { ReadShape } from "./shape.js";
 import type { BoundValue, Plan, StatementKey } from "./statement-key.js";
 import { buildCond, encodeValue, sameFilter, type Cond } from "./where.js";
+import { isPlainObject } from "../define/object-keys.js";
 
 const NO_COMPUTED: readonly [] = [];
 
@@ -50,12 +55,21 @@ type Binding = Pick<BoundValue, "column" | "path" | "encoding" | "op">;
 /** A parameter of the statement after the id: a value of the rule's, or one bound the same every time (a boolean's). */
 type Param = { readonly leaf: number; readonly bound: Binding } | { readonly leaf: -1; readonly value: unknown };
 
-/** One statement of a rule's shape, for one read shape (a get) or one set of changed fields (an update). */
+/** One statement of a rule's shape, for one read shape (a get), one set of changed fields (an update) or one listing (a list). */
 export interface KeptStatement {
   readonly key: StatementKey;
   readonly condition: Cond;
   /** Builds its SQL again (the compiled-query cache's verifying mode, or after the cache let it go). */
   readonly build: () => Compilable<unknown>;
+  /** A list's: what its page is read and answered with besides. */
+  readonly page?: KeptPage;
+}
+
+/** What a kept list reads and answers a page with, besides its statement: its shape, and its order and the order's name. */
+export interface KeptPage extends NamedOrder {
+  readonly shape: ReadShape;
+  /** The key of its count (a list with `count`). */
+  readonly count: StatementKey | undefined;
 }
 
 /** What is kept of a rule's shape: how its values bind, and its statements by read shape or changed fields. */
@@ -65,23 +79,42 @@ interface RuleTemplate {
   readonly rule: "system" | true | Node;
   readonly params: readonly Param[];
   readonly statements: Map<unknown, KeptStatement>;
+  /** Matched since the last time a full collection's templates were passed over (see `evict`). */
+  used: boolean;
 }
 
-/** What a plan is kept of: a `get`, or an `update` by id. */
-export type KeptKind = "get" | "update";
+/** What a plan is kept of: a `get`, an `update` by id, or a `list`. */
+export type KeptKind = "get" | "update" | "list";
 
-/** The rule shapes kept per collection and kind; a collection whose rules take more shapes plans the others each time. */
+/**
+ * The rule shapes kept per collection and kind. A new shape beyond them takes the place of one
+ * not matched lately (`evict`): a list's shapes are its callers' `where`s, which whoever calls
+ * chooses, and a caller sending shapes of its own then costs the others their kept plans (they
+ * are planned as before, and kept again), never more than that.
+ */
 const MAX_TEMPLATES = 16;
-/** The statements kept per rule shape (a get's: one per set of field rules its callers have; an update's: one per set of fields it sets). */
+/**
+ * The statements kept per rule shape (a get's: one per set of field rules its callers have; an
+ * update's: one per set of fields it sets; a list's: one per listing, see `listingOf`); a new
+ * one beyond them takes the place of the oldest.
+ */
 const MAX_STATEMENTS = 16;
-const templates = { get: new WeakMap<CollectionModel, RuleTemplate[]>(), update: new WeakMap<CollectionModel, RuleTemplate[]>() };
+const templates = {
+  get: new WeakMap<CollectionModel, RuleTemplate[]>(),
+  update: new WeakMap<CollectionModel, RuleTemplate[]>(),
+  list: new WeakMap<CollectionModel, RuleTemplate[]>(),
+};
 
 function isLeaf(value: unknown): boolean {
   const type = typeof value;
   return type === "string" || type === "number" || type === "bigint" || value instanceof Date;
 }
 
-/** The shape of a filter value, and its values that bind (in the order planning meets them); `undefined` when it has none. */
+/**
+ * The shape of a filter value, and its values that bind (in the order planning meets them);
+ * `undefined` when it has none. A key whose value is `undefined` is left out, as planning
+ * leaves it out: what is kept of an object is the names planning checked.
+ */
 function nodeOf(value: unknown, key: string, leaves: unknown[]): Node | undefined {
   if (value === null || value === undefined || typeof value === "boolean") return { k: "same", value };
   if (isLeaf(value)) {
@@ -102,11 +135,14 @@ function nodeOf(value: unknown, key: string, leaves: unknown[]): Node | undefine
     return { k: "array", items };
   }
   if (typeof value !== "object") return undefined;
-  const keys = Object.keys(value);
+  const keys: string[] = [];
   const items: Node[] = [];
-  for (const name of keys) {
-    const node = nodeOf((value as Record<string, unknown>)[name], name, leaves);
+  for (const name of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[name];
+    if (item === undefined) continue;
+    const node = nodeOf(item, name, leaves);
     if (node === undefined) return undefined;
+    keys.push(name);
     items.push(node);
   }
   return { k: "object", keys, items };
@@ -132,14 +168,15 @@ function matches(node: Node, value: unknown, leaves: unknown[]): boolean {
     }
     case "object": {
       if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Date) return false;
-      const keys = Object.keys(value);
       const expected = node.keys;
-      if (keys.length !== expected.length) return false;
-      for (let i = 0; i < keys.length; i++) {
-        if (keys[i] !== expected[i]) return false;
-        if (!matches(node.items[i]!, (value as Record<string, unknown>)[keys[i]!], leaves)) return false;
+      let j = 0;
+      for (const key of Object.keys(value)) {
+        const item = (value as Record<string, unknown>)[key];
+        if (item === undefined) continue;
+        if (j === expected.length || key !== expected[j]) return false;
+        if (!matches(node.items[j++]!, item, leaves)) return false;
       }
-      return true;
+      return j === expected.length;
     }
   }
 }
@@ -163,16 +200,17 @@ export function updateRules(access: Access | undefined, collection: CollectionMo
 }
 
 /**
- * The kept plan of a `kind` of `id` for a rule (`undefined`: the system scope; an update's:
- * `updateRules`), with the values of this request's condition bound; `undefined` when the rule's
- * shape was not seen, or a value does not bind.
+ * The kept plan of a `kind` of `id` (a list has none) for a rule (`undefined`: the system scope;
+ * an update's: `updateRules`; a list's: its `where` and `list` rule, as an array of the two), with
+ * the values of this request's condition bound; `undefined` when the rule's shape was not seen,
+ * or a value does not bind.
  */
 export function matchKept(
   runtime: DialectRuntime,
   collection: CollectionModel,
   kind: KeptKind,
-  id: string,
-  rule: RuleValue | readonly RuleValue[] | undefined,
+  id: string | undefined,
+  rule: RuleValue | readonly unknown[] | undefined,
 ): KeptMatch | undefined {
   const kept = templates[kind].get(collection);
   if (kept === undefined) return undefined;
@@ -187,7 +225,7 @@ export function matchKept(
       leaves.length = 0;
       if (!matches(shape, rule, leaves)) continue;
     }
-    const values: unknown[] = [id];
+    const values: unknown[] = id === undefined ? [] : [id];
     for (const param of template.params) {
       if (param.leaf < 0) {
         values.push((param as { value: unknown }).value);
@@ -201,12 +239,13 @@ export function matchKept(
         return undefined;
       }
     }
+    template.used = true;
     return { template, values };
   }
   return undefined;
 }
 
-/** The statement a match keeps for a read shape (a get) or a set of changed fields (an update), if it was planned. */
+/** The statement a match keeps for a read shape (a get), a set of changed fields (an update) or a listing (a list), if it was planned. */
 export function statementOf(match: KeptMatch, of: unknown): KeptStatement | undefined {
   return match.template.statements.get(of);
 }
@@ -219,16 +258,16 @@ export function getStatement(runtime: DialectRuntime, shape: ReadShape, key: Sta
 /**
  * Keeps the plan of a `kind` just planned the way of every request (`plan` recorded its bound
  * values; its condition's are its first `conditionValues`): its rule's shape, how each of its
- * values binds, and `statement` under `of` (a get's read shape, an update's changed fields).
- * Nothing is kept when the plan is not one the matching can reproduce (then every such request
- * is planned).
+ * values binds, and `statement` under `of` (a get's read shape, an update's changed fields, a
+ * list's listing). Nothing is kept when the plan is not one the matching can reproduce (then
+ * every such request is planned).
  */
 export function keepPlan(
   kind: KeptKind,
   runtime: DialectRuntime,
   collection: CollectionModel,
-  id: string,
-  rule: RuleValue | readonly RuleValue[] | undefined,
+  id: string | undefined,
+  rule: RuleValue | readonly unknown[] | undefined,
   of: unknown,
   statement: KeptStatement,
   plan: Plan,
@@ -236,14 +275,16 @@ export function keepPlan(
   matched: KeptMatch | undefined,
 ): void {
   if (matched !== undefined) {
-    if (matched.template.statements.size < MAX_STATEMENTS) matched.template.statements.set(of, statement);
+    const statements = matched.template.statements;
+    if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value);
+    statements.set(of, statement);
     return;
   }
   let kept = templates[kind].get(collection);
   if (kept === undefined) templates[kind].set(collection, (kept = []));
-  if (kept.length >= MAX_TEMPLATES) return;
   const recorded = plan.recorded ?? [];
-  if (conditionValues !== recorded.length + 1 || plan.values[0] !== id) return;
+  const lead = id === undefined ? 0 : 1;
+  if (conditionValues !== recorded.length + lead || (id !== undefined && plan.values[0] !== id)) return;
   let node: "system" | true | Node;
   const leaves: unknown[] = [];
   if (rule === undefined || rule === true) node = rule === undefined ? "system" : true;
@@ -259,7 +300,7 @@ export function keepPlan(
   let next = 0;
   for (let i = 0; i < recorded.length; i++) {
     const bound = recorded[i]!;
-    if (bound.index !== i + 1) return;
+    if (bound.index !== i + lead) return;
     if (typeof bound.raw === "boolean") params.push({ leaf: -1, value: bound.encoded });
     else if (next < leaves.length && leaves[next] === bound.raw) {
       const { column, path, encoding, op } = bound;
@@ -268,13 +309,97 @@ export function keepPlan(
     else return;
   }
   if (next !== leaves.length) return;
-  kept.push({ runtime, rule: node, params, statements: new Map([[of, statement]]) });
+  if (kept.length >= MAX_TEMPLATES) evict(kept);
+  kept.push({ runtime, rule: node, params, statements: new Map([[of, statement]]), used: false });
 }
 
-/** In the verifying mode: throws when a kept plan's statement or values are not those planning makes. */
-export function verifyKept(kept: KeptStatement, values: readonly unknown[], key: StatementKey, planned: readonly unknown[]): void {
-  if (kept.key === key && isDeepStrictEqual(values, planned)) return;
+/**
+ * Makes room for a template (second chance): the oldest not matched since it was last passed
+ * over goes; one matched since is kept, as if new, and no longer counts as matched.
+ */
+function evict(kept: RuleTemplate[]): void {
+  for (;;) {
+    const oldest = kept.shift()!;
+    if (!oldest.used) return;
+    oldest.used = false;
+    kept.push(oldest);
+  }
+}
+
+/**
+ * In the verifying mode: plans the request again (`plan`: its statement's key and values) and
+ * throws when a kept plan's statement or values are not those planning makes, or when planning
+ * refuses what the kept plan accepted.
+ */
+export function verifyKept(kept: KeptStatement, values: readonly unknown[], plan: () => { key: StatementKey; values: readonly unknown[] }): void {
+  let planned: { key: StatementKey; values: readonly unknown[] };
+  try {
+    planned = plan();
+  } catch (error) {
+    throw new Error(`A kept plan accepted what its planning refuses: ${kept.key} ${JSON.stringify(values)}`, { cause: error });
+  }
+  if (kept.key === planned.key && isDeepStrictEqual(values, planned.values)) return;
   throw new Error(
-    `A kept plan differs from its planning:\n  kept:    ${kept.key} ${JSON.stringify(values)}\n  planned: ${key} ${JSON.stringify(planned)}`,
+    `A kept plan differs from its planning:\n  kept:    ${kept.key} ${JSON.stringify(values)}\n  planned: ${planned.key} ${JSON.stringify(planned.values)}`,
   );
+}
+
+/**
+ * What a list's statement is kept under, besides the shapes of its filters: the fields the
+ * caller may read (`readable`, the key of its whole read shape), whether it skips records
+ * (`offset`) and counts them, and its order as `orderBy` wrote it (field and direction by field).
+ */
+export interface Listing {
+  readonly readable: string;
+  readonly offset: boolean;
+  readonly count: boolean;
+  readonly order: readonly (readonly [name: string, direction: "asc" | "desc"])[];
+}
+
+/** The items of an `orderBy`, one or an array of them. */
+function sortItems(orderBy: unknown): readonly unknown[] {
+  return orderBy === undefined ? [] : Array.isArray(orderBy) ? orderBy : [orderBy];
+}
+
+/** The one field of a sort object and its direction; `undefined` for any other value. */
+function sortOf(item: unknown): readonly [string, "asc" | "desc"] | undefined {
+  if (!isPlainObject(item)) return undefined;
+  const names = Object.keys(item);
+  if (names.length !== 1) return undefined;
+  const direction = item[names[0]!];
+  return direction === "asc" || direction === "desc" ? [names[0]!, direction] : undefined;
+}
+
+/**
+ * The listing of a list just planned (its `orderBy` was checked), to keep its statement under;
+ * `undefined` for an `orderBy` not written as sort objects of one field each (with a key left
+ * `undefined`, say): such a list is planned every time.
+ */
+export function listingOf(readable: string, orderBy: unknown, offset: boolean, count: boolean): Listing | undefined {
+  const order: (readonly [string, "asc" | "desc"])[] = [];
+  for (const item of sortItems(orderBy)) {
+    const sort = sortOf(item);
+    if (sort === undefined) return undefined;
+    order.push(sort);
+  }
+  return { readable, offset, count, order };
+}
+
+/** The statement a match keeps for this listing of a list, if it was planned: compared field by field, with no key made. */
+export function listedOf(match: KeptMatch, readable: string, orderBy: unknown, offset: boolean, count: boolean): KeptStatement | undefined {
+  const items = sortItems(orderBy);
+  search: for (const [of, statement] of match.template.statements) {
+    const listing = of as Listing;
+    if (listing.readable !== readable || listing.offset !== offset || listing.count !== count || listing.order.length !== items.length) continue;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (!isPlainObject(item)) continue search;
+      const [name, direction] = listing.order[i]!;
+      // Its one own key: a sort object of more fields, or of keys left undefined, is another listing.
+      const keys = Object.keys(item);
+      if (keys.length !== 1 || keys[0] !== name || item[name] !== direction) continue search;
+    }
+    return statement;
+  }
+  return undefined;
 }

@@ -61,8 +61,14 @@ export function planOrder(
   return keys;
 }
 
+/** An order and its name (`orderName`), which its cursors carry. */
+export interface NamedOrder {
+  readonly order: readonly SortKey[];
+  readonly orderName: string;
+}
+
 /** The name of an order, which a cursor carries so that it is used with its own order only. */
-function orderName(keys: readonly SortKey[]): string {
+export function orderName(keys: readonly SortKey[]): string {
   return keys.map((key) => `${key.column.name}${key.desc ? "-" : "+"}`).join(",");
 }
 
@@ -81,13 +87,13 @@ export function orderTerms(keys: readonly SortKey[], alias: string | undefined):
 // ---------------------------------------------------------------------------------------------
 // Cursors
 
-/** The cursor after `row`: the values of its sort keys, and the order they belong to. */
-export function encodeCursor(keys: readonly SortKey[], row: Record<string, unknown>): string {
-  const values = keys.map(({ column }) => {
+/** The cursor after `row`: the values of its sort keys, and the name of the order they belong to. */
+export function encodeCursor({ order, orderName: name }: NamedOrder, row: Record<string, unknown>): string {
+  const values = order.map(({ column }) => {
     const value = row[column.name];
     return value instanceof Date ? value.toISOString() : value;
   });
-  return Buffer.from(JSON.stringify([orderName(keys), values])).toString("base64url");
+  return Buffer.from(JSON.stringify([name, values])).toString("base64url");
 }
 
 function badCursor(message: string): never {
@@ -124,7 +130,7 @@ function cursorValue(runtime: DialectRuntime, column: ColumnModel, value: unknow
  * Plans "strictly after the cursor" in the given order: the lexicographic comparison
  * `(k1, k2, ...) > (v1, v2, ...)`, spelled out so that `NULL` keys sort as documented.
  */
-export function planAfterCursor(runtime: DialectRuntime, plan: Plan, keys: readonly SortKey[], cursor: string): Cond {
+export function planAfterCursor(runtime: DialectRuntime, plan: Plan, { order: keys, orderName: name }: NamedOrder, cursor: string): Cond {
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
@@ -132,7 +138,7 @@ export function planAfterCursor(runtime: DialectRuntime, plan: Plan, keys: reado
     badCursor("it is malformed");
   }
   if (!Array.isArray(decoded) || decoded.length !== 2 || !Array.isArray(decoded[1])) badCursor("it is malformed");
-  if (decoded[0] !== orderName(keys)) badCursor("it belongs to another orderBy");
+  if (decoded[0] !== name) badCursor("it belongs to another orderBy");
   const values = decoded[1] as unknown[];
   if (values.length !== keys.length) badCursor("it is malformed");
   const encoded = keys.map((key, i) => cursorValue(runtime, key.column, values[i]));

@@ -125,6 +125,7 @@ export class Plan {
   recorded: BoundValue[] | undefined;
   #key: string;
   #aliases = 0;
+  #related = false;
 
   /** A plan of a statement about `about`: the collection, and what else its SQL is built from. */
   constructor(...about: readonly string[]) {
@@ -141,6 +142,16 @@ export class Plan {
   /** The next table alias of the statement: `t1`, `t2`, ... (`t0` is its own table). */
   alias(): string {
     return `t${++this.#aliases}`;
+  }
+
+  /** A filter on a relation is planned (which plans the related collection's rule and fields too). */
+  relation(): void {
+    this.#related = true;
+  }
+
+  /** Whether a filter on a relation was planned, even one that tests nothing. */
+  get related(): boolean {
+    return this.#related;
   }
 
   /**

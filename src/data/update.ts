@@ -150,13 +150,15 @@ async function updateKept(
   bindChanges(ctx, values, columns, input);
   const query = ctx.cache.get(kept.key, values, kept.build);
   if (ctx.cache.verifying) {
-    const plan = new Plan(collection.name);
-    const context = whereContext(ctx, plan, access);
-    const { condition, rule } = planCondition(context, collection, id);
-    const after = afterRule(context, collection, rule, changing(collection, input));
-    const { key } = updateStatement(ctx, plan, collection, condition, after, columns, input);
     // The time of the change is now, not the kept statement's: the rest must be the same.
-    verifyKept(kept, values.slice(0, -1), key, plan.values.slice(0, -1));
+    verifyKept(kept, values.slice(0, -1), () => {
+      const plan = new Plan(collection.name);
+      const context = whereContext(ctx, plan, access);
+      const { condition, rule } = planCondition(context, collection, id);
+      const after = afterRule(context, collection, rule, changing(collection, input));
+      const { key } = updateStatement(ctx, plan, collection, condition, after, columns, input);
+      return { key, values: plan.values.slice(0, -1) };
+    });
   }
   const rows = await withWriteErrors(ctx, collection, "write", input, async () => (await execute<Row>(ctx, query)).rows);
   if (rows.length === 0) throw await unreachable(ctx, collection, access, id, "update");

@@ -235,6 +235,19 @@ function listOf(value: unknown, path: string): unknown[] {
 }
 
 /**
+ * Plans each filter of an `and` / `or` list. An `undefined` filter (or a hole of a sparse array)
+ * tests nothing, as `{}` does, and is planned as `{}`: its place in the list is in the key.
+ */
+function planList(ctx: WhereContext, collection: CollectionModel, list: unknown[], at: string): Cond[] {
+  const parts: Cond[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    parts.push(planWhere(ctx, collection, item === undefined ? {} : item, `${at}[${i}]`));
+  }
+  return parts;
+}
+
+/**
  * Plans a filter on `collection` (the table aliased `alias`). Every field and operator is
  * checked against the schema; unknown ones are errors, never ignored.
  */
@@ -250,7 +263,7 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
     const at = `${path}.${name}`;
     plan.field(name);
     if (name === "and" || name === "or") {
-      const parts = listOf(value, at).map((item, i) => planWhere(ctx, collection, item, `${at}[${i}]`));
+      const parts = planList(ctx, collection, listOf(value, at), at);
       items.push(parts.length === 0 ? { t: "const", value: name === "and" } : { t: name, items: parts });
       continue;
     }
@@ -261,6 +274,7 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
     const column = visibleColumn(ctx, collection, name);
     const relation = visibleRelation(ctx, collection, name);
     if (relation?.kind === "one" && isPlainObject(value) && !isOperatorObject(value)) {
+      plan.relation();
       const target = ctx.model.collections.get(relation.target)!;
       const alias = plan.alias();
       const inner = planWhere(ctx, target, value, at);
@@ -272,6 +286,7 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
       continue;
     }
     if (relation?.kind === "many") {
+      plan.relation();
       if (!isPlainObject(value)) invalid(at, "expected { some }, { none } or { every }");
       const target = ctx.model.collections.get(relation.target)!;
       for (const quantifier of Object.keys(value)) {
@@ -460,8 +475,9 @@ export function buildCond(runtime: DialectRuntime, cond: Cond, alias: string): E
 /**
  * Checks a caller's filter against the backend's limits before anything walks it: at most
  * `whereDepth` levels of `and` / `or` / `not` and relation filters, and `whereConditions` tests
- * (an operator on a field, a relation filter). `LIMIT_EXCEEDED` otherwise. What is not a
- * filter is left to the planner, which reports it.
+ * (an operator on a field, a relation filter; a filter of an `and` / `or` list that tests
+ * nothing counts as one). `LIMIT_EXCEEDED` otherwise. What is not a filter is left to the
+ * planner, which reports it.
  */
 export function checkWhereSize(collection: CollectionModel, model: Model, where: unknown, limits: ResolvedLimits): void {
   let conditions = 0;
@@ -478,7 +494,14 @@ export function checkWhereSize(collection: CollectionModel, model: Model, where:
       const item = value[name];
       if (item === undefined) continue;
       if (name === "and" || name === "or") {
-        if (Array.isArray(item)) for (const part of item) walk(target, part, depth + 1);
+        if (!Array.isArray(item)) continue;
+        for (const part of item) {
+          // Each filter of the list counts as one at least (`{}` tests nothing, and is still one
+          // more term of the SQL), so that a list is bounded whatever its filters hold.
+          const before = conditions;
+          walk(target, part, depth + 1);
+          if (conditions === before) count(1);
+        }
         continue;
       }
       if (name === "not") {

@@ -1,10 +1,10 @@
 /**
- * Plans kept per shape of the caller's rules (src/data/kept-plan.ts), of a get and of an update
- * by id: a rule of a shape seen before only binds its values, and answers exactly what planning
- * it again would (the suite runs in the verifying mode, where every kept plan is also planned
- * again and compared). Shapes that differ only in a boolean, a null, an operator, a key's order
- * or an array's length are other shapes; a value that would be refused is refused as before;
- * nothing of one caller is reused for another.
+ * Plans kept per shape of the caller's rules (src/data/kept-plan.ts), of a get, of an update by
+ * id and of a list (with the shape of its `where` and its listing): a rule of a shape seen before
+ * only binds its values, and answers exactly what planning it again would (the suite runs in the
+ * verifying mode, where every kept plan is also planned again and compared). Shapes that differ
+ * only in a boolean, a null, an operator, a key's order or an array's length are other shapes; a
+ * value that would be refused is refused as before; nothing of one caller is reused for another.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -312,5 +312,254 @@ describeEachDatabase("kept plans of update", (db) => {
     expect((await backend.system.data.cards.update("c2", { likes: 7 })).likes).toBe(7);
     expect((await backend.system.data.cards.update("c2", { likes: 8 })).likes).toBe(8);
     await expect(backend.system.data.cards.update("nope", { likes: 1 })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});
+
+/** The list rule of each caller of `entries`, by id: the tests change it. */
+const listRules = new Map<string, (user: Principal) => Rule>();
+
+const entries = collection("entries", {
+  fields: {
+    owner: field.text(),
+    published: field.boolean(),
+    views: field.integer(),
+    note: field.text().optional(),
+    at: field.datetime(),
+    writer: field.belongsTo("authors").optional(),
+    // Only its owner reads it: filtering or sorting on it is refused to the others.
+    code: field.text().access({ read: ({ user }) => user?.id === "alice" }),
+  },
+  access: {
+    list: ({ user }) => (user === null ? { published: true } : ((listRules.get(user.id)?.(user) ?? false) as never)),
+    get: () => true,
+  },
+});
+const entryCollections = { authors, entries };
+
+describeEachDatabase("kept plans of list", (db) => {
+  let backend: Backend<typeof entryCollections, "sqlite" | "postgres">;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ backend, close } = await openBackend(db, entryCollections));
+    const { data } = backend.system;
+    await data.authors.create({ id: "w1", name: "Ann", banned: false });
+    await data.authors.create({ id: "w2", name: "Bo", banned: true });
+    const at = (day: number) => new Date(Date.UTC(2026, 0, day));
+    await data.entries.create({ id: "e1", owner: "alice", published: true, views: 5, note: null, at: at(1), writer: "w1", code: "c" });
+    await data.entries.create({ id: "e2", owner: "bob", published: false, views: 50, note: "n", at: at(2), writer: "w2", code: "b" });
+    await data.entries.create({ id: "e3", owner: "alice", published: false, views: 500, note: null, at: at(3), writer: null, code: "a" });
+    await data.entries.create({ id: "e4", owner: "bob", published: true, views: 50, note: "m", at: at(4), writer: "w1", code: "d" });
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+
+  /**
+   * The ids a caller lists with `options`, listed twice (the second from the kept plan), with the
+   * total and whether there is a next page when asked.
+   */
+  async function listed(user: Principal | null, options: Record<string, unknown> = {}): Promise<unknown> {
+    const list = (): Promise<{ items: { id: string }[]; total?: number; nextCursor: string | null }> =>
+      backend.as(user).data.entries.list(options as {});
+    const first = await list();
+    const second = await list();
+    expect(second).toEqual(first);
+    const ids = first.items.map((item) => item.id);
+    if (options["count"] === true || options["limit"] !== undefined) return { ids, total: first.total, more: first.nextCursor !== null };
+    return ids;
+  }
+
+  test("callers whose rules have one shape and other values each list what their own values allow", async () => {
+    for (const id of ["alice", "bob", "carol"]) listRules.set(id, (user) => ({ or: [{ published: true }, { owner: user.id }] }));
+    expect(await listed(caller("alice"))).toEqual(["e1", "e3", "e4"]);
+    expect(await listed(caller("bob"))).toEqual(["e1", "e2", "e4"]);
+    expect(await listed(caller("carol"))).toEqual(["e1", "e4"]);
+    expect(await listed(null)).toEqual(["e1", "e4"]);
+  });
+
+  test("a where of one shape with other values lists what its own values select", async () => {
+    listRules.set("dave", () => true);
+    const dave = caller("dave");
+    expect(await listed(dave, { where: { views: { gt: 10 } } })).toEqual(["e2", "e3", "e4"]);
+    expect(await listed(dave, { where: { views: { gt: 100 } } })).toEqual(["e3"]);
+    expect(await listed(dave, { where: { owner: "bob" }, orderBy: { views: "desc" } })).toEqual(["e4", "e2"]);
+    expect(await listed(dave, { where: { owner: "alice" }, orderBy: { views: "desc" } })).toEqual(["e3", "e1"]);
+    expect(await listed(dave, { where: { views: { in: [5, 500] } } })).toEqual(["e1", "e3"]);
+    expect(await listed(dave, { where: { views: { in: [50] } } })).toEqual(["e2", "e4"]);
+    expect(await listed(dave, { where: { at: { gte: "2026-01-03T00:00:00.000Z" } } })).toEqual(["e3", "e4"]);
+    expect(await listed(dave, { where: { at: { gte: new Date(Date.UTC(2026, 0, 2)) } } })).toEqual(["e2", "e3", "e4"]);
+  });
+
+  test("the rule is asked for every list, the kept plan or not", async () => {
+    let asked = 0;
+    listRules.set("erin", () => (asked++, { published: true }));
+    await listed(caller("erin"));
+    expect(asked).toBe(2);
+    await backend.as(caller("erin")).data.entries.list();
+    expect(asked).toBe(3);
+  });
+
+  test("wheres, rules and listings that differ in a boolean, a null, an operator, an order, a length or paging are planned each their own way", async () => {
+    const cases: [Rule, Record<string, unknown>, unknown][] = [
+      [true, {}, ["e1", "e2", "e3", "e4"]],
+      [true, { where: { published: true } }, ["e1", "e4"]],
+      [true, { where: { published: false } }, ["e2", "e3"]],
+      [{ published: true }, { where: { published: false } }, []],
+      [{ published: false }, { where: { published: false } }, ["e2", "e3"]],
+      [true, { where: { note: null } }, ["e1", "e3"]],
+      [true, { where: { note: { ne: null } } }, ["e2", "e4"]],
+      [true, { where: { note: { isNull: false } } }, ["e2", "e4"]],
+      [true, { where: { views: { gte: 50 } } }, ["e2", "e3", "e4"]],
+      [true, { where: { views: { lt: 50 } } }, ["e1"]],
+      [true, { where: { views: { gt: 1, lt: 100 } } }, ["e1", "e2", "e4"]],
+      [true, { where: { views: { lt: 100, gt: 1 } } }, ["e1", "e2", "e4"]],
+      [true, { where: { views: { notIn: [50] } } }, ["e1", "e3"]],
+      [true, { where: { note: { contains: "n" } } }, ["e2"]],
+      [true, { where: { or: [{ published: true }, { owner: "alice" }] } }, ["e1", "e3", "e4"]],
+      [true, { where: { or: [{ published: true }, { owner: "alice" }, { views: 50 }] } }, ["e1", "e2", "e3", "e4"]],
+      [true, { where: { or: [] } }, []],
+      [true, { where: { not: { published: true } } }, ["e2", "e3"]],
+      [true, { where: { writer: { banned: false } } }, ["e1", "e4"]],
+      [true, { where: { writer: { banned: true } } }, ["e2"]],
+      [{ writer: { banned: false } }, { where: { owner: "bob" } }, ["e4"]],
+      [true, { where: { owner: "bob", published: true } }, ["e4"]],
+      [true, { where: { owner: "bob", note: undefined } }, ["e2", "e4"]],
+      [true, { orderBy: { views: "desc" } }, ["e3", "e4", "e2", "e1"]],
+      [true, { orderBy: { views: "asc" } }, ["e1", "e2", "e4", "e3"]],
+      [true, { orderBy: [{ views: "asc" }, { owner: "desc" }] }, ["e1", "e4", "e2", "e3"]],
+      [true, { orderBy: [{ owner: "asc" }, { views: "desc" }] }, ["e3", "e1", "e4", "e2"]],
+      [true, { orderBy: { at: "desc" }, limit: 2 }, { ids: ["e4", "e3"], total: undefined, more: true }],
+      [true, { orderBy: { at: "desc" }, limit: 2, offset: 1 }, { ids: ["e3", "e2"], total: undefined, more: true }],
+      [true, { orderBy: { at: "desc" }, limit: 2, offset: 3 }, { ids: ["e1"], total: undefined, more: false }],
+      [true, { where: { published: true }, limit: 1, count: true }, { ids: ["e1"], total: 2, more: true }],
+      [true, { where: { published: false }, limit: 1, count: true }, { ids: ["e2"], total: 2, more: true }],
+      [true, { where: { published: false }, limit: 5, count: false }, { ids: ["e2", "e3"], total: undefined, more: false }],
+      [{ owner: "bob" }, { where: { views: 50 }, limit: 5, count: true }, { ids: ["e2", "e4"], total: 2, more: false }],
+      [false, {}, "FORBIDDEN"],
+    ];
+    for (const [rule, options, expected] of [...cases, ...cases.toReversed()]) {
+      listRules.set("dave", () => rule);
+      let found: unknown;
+      try {
+        found = await listed(caller("dave"), options);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        found = error.code;
+      }
+      expect({ rule, options, found }).toEqual({ rule, options, found: expected });
+    }
+  });
+
+  test("a value that would be refused is refused as before, after a plan of its shape was kept", async () => {
+    listRules.set("fay", () => true);
+    const fay = backend.as(caller("fay")).data.entries;
+    expect(await listed(caller("fay"), { where: { views: { gt: 1 } }, orderBy: { views: "desc" } })).toEqual(["e3", "e4", "e2", "e1"]);
+    const refused: [Record<string, unknown>, RegExp][] = [
+      [{ where: { views: { gt: 1.5 } }, orderBy: { views: "desc" } }, /where\.views\.gt: expected a whole number/],
+      [{ where: { views: { gt: "many" } }, orderBy: { views: "desc" } }, /where\.views\.gt: expected a whole number/],
+      [{ where: { views: { gt: 1 } }, orderBy: { views: "up" } }, /orderBy\.views: expected "asc" or "desc"/],
+      [{ where: { views: { gt: 1 } }, orderBy: { nope: "desc" } }, /orderBy\.nope: "nope" is not a field/],
+      [{ where: { views: { gt: 1 } }, orderBy: { "views-,id": "desc" } }, /is not a field/],
+    ];
+    for (const [options, message] of refused) {
+      await expect(fay.list(options as {})).rejects.toThrow(message);
+    }
+    listRules.set("fay", () => ({ views: { gt: 1 } }));
+    expect(await listed(caller("fay"), { where: { note: { contains: "m" } } })).toEqual(["e4"]);
+    await expect(fay.list({ where: { note: { contains: "a\u0000b" } } })).rejects.toThrow(/where\.note\.contains/);
+    listRules.set("fay", () => ({ views: { gt: 1.5 } }));
+    await expect(fay.list({ where: { note: { contains: "m" } } })).rejects.toThrow(/The access rule entries.list returned an invalid filter/);
+  });
+
+  test("a field one caller may filter and sort on stays refused to a caller who may not read it", async () => {
+    for (const id of ["alice", "bob"]) listRules.set(id, () => true);
+    const options = { where: { code: { gte: "b" } }, orderBy: { code: "asc" } };
+    expect(await listed(caller("alice"), options)).toEqual(["e2", "e1", "e4"]);
+    await expect(backend.as(caller("bob")).data.entries.list(options as never)).rejects.toMatchObject({ code: "INVALID_QUERY" });
+    await expect(backend.as(caller("bob")).data.entries.list({ orderBy: { code: "asc" } } as never)).rejects.toMatchObject({ code: "INVALID_QUERY" });
+    const [first] = (await backend.as(caller("bob")).data.entries.list()).items;
+    expect(first).not.toHaveProperty("code");
+    expect((await backend.as(caller("alice")).data.entries.list()).items[0]).toHaveProperty("code", "c");
+  });
+
+  test("nothing of a caller (its where, its rule's values, itself) outlives its request in a kept plan", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const kept: WeakRef<object>[] = [];
+    // The caller and its where are made in a function of its own, so that no register of this one holds them.
+    const listedAs = (id: string) => {
+      const user = caller(id);
+      const where = [50, 500];
+      kept.push(new WeakRef(user), new WeakRef(where));
+      return listed(user, { where: { views: { in: where } } });
+    };
+    for (const id of ["hal", "ida"]) {
+      listRules.set(id, () => {
+        const list = [5, 500];
+        kept.push(new WeakRef(list));
+        return { views: { in: list } };
+      });
+      expect(await listedAs(id)).toEqual(["e3"]);
+    }
+    listRules.delete("hal");
+    listRules.delete("ida");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(kept.length).toBe(8);
+    expect(kept.filter((value) => value.deref() !== undefined)).toEqual([]);
+  });
+
+  test("more shapes than are kept: each answers as planned, and the kept ones make room for new ones", async () => {
+    listRules.set("gus", () => true);
+    const gus = caller("gus");
+    for (let round = 0; round < 2; round++) {
+      for (let n = 0; n < 40; n++) {
+        // n filters in an `and` list: a shape of its own for each n.
+        const where = { and: Array.from({ length: n }, (_, i) => ({ views: { gte: i } })) };
+        const expected = ["e1", "e2", "e3", "e4"].filter((_, i) => [5, 50, 500, 50][i]! >= n - 1);
+        expect({ n, ids: await listed(gus, { where }) }).toEqual({ n, ids: expected });
+        // A shape seen between the others is kept through them.
+        expect(await listed(gus, { where: { owner: "bob" } })).toEqual(["e2", "e4"]);
+      }
+    }
+  });
+
+  test("a filter on a relation, even one that tests nothing, is planned every time: its fields' rules are the related collection's", async () => {
+    for (const id of ["alice", "bob"]) listRules.set(id, () => true);
+    // `entries.code` is alice's alone to read: bob may not filter authors by it, before or after alice did.
+    const where = { entries: { some: { code: "c" } } };
+    await expect(backend.as(caller("bob")).data.authors.list({ where } as {})).rejects.toMatchObject({ code: "INVALID_QUERY" });
+    expect((await backend.as(caller("alice")).data.authors.list({ where } as {})).items.map((item) => item.id)).toEqual(["w1"]);
+    expect((await backend.as(caller("alice")).data.authors.list({ where } as {})).items.map((item) => item.id)).toEqual(["w1"]);
+    await expect(backend.as(caller("bob")).data.authors.list({ where } as {})).rejects.toMatchObject({ code: "INVALID_QUERY" });
+  });
+
+  test("a hole in an and list tests nothing, as an undefined filter does", async () => {
+    listRules.set("hal", () => true);
+    // eslint-disable-next-line no-sparse-arrays
+    const sparse = [, { owner: "bob" }];
+    expect(await listed(caller("hal"), { where: { and: sparse } })).toEqual(["e2", "e4"]);
+    expect(await listed(caller("hal"), { where: { and: [undefined, { owner: "bob" }] } })).toEqual(["e2", "e4"]);
+    expect(await listed(caller("hal"), { where: { and: [{ owner: "alice" }, undefined] } })).toEqual(["e1", "e3"]);
+  });
+
+  test("a sort object's field is its own key, never one its prototype holds", async () => {
+    listRules.set("hal", () => true);
+    expect(await listed(caller("hal"), { orderBy: { views: "desc" } })).toEqual(["e3", "e4", "e2", "e1"]);
+    const inherited = Object.assign(Object.create({ views: "desc" }) as Record<string, unknown>, { nope: "desc" });
+    await expect(backend.as(caller("hal")).data.entries.list({ orderBy: inherited } as {})).rejects.toThrow(/orderBy\.nope: "nope" is not a field/);
+  });
+
+  test("the system scope, and options that are planned each time, list as before", async () => {
+    expect((await backend.system.data.entries.list({ where: { owner: "bob" } })).items.map((item) => item.id)).toEqual(["e2", "e4"]);
+    expect((await backend.system.data.entries.list({ where: { owner: "alice" } })).items.map((item) => item.id)).toEqual(["e1", "e3"]);
+    listRules.set("alice", () => true);
+    const alice = backend.as(caller("alice")).data.entries;
+    expect((await alice.list({ select: ["views"], orderBy: { views: "desc" } })).items[0]).toEqual({ id: "e3", views: 500 });
+    expect((await alice.list({ include: { writer: true }, where: { owner: "bob" } })).items.map((item) => item.writer?.id)).toEqual(["w2", "w1"]);
+    const page = await alice.list({ orderBy: { views: "asc" }, limit: 2 });
+    const next = await alice.list({ orderBy: { views: "asc" }, limit: 2, cursor: page.nextCursor! });
+    expect([...page.items, ...next.items].map((item) => item.id)).toEqual(["e1", "e2", "e4", "e3"]);
   });
 });

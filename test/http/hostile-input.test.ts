@@ -223,6 +223,15 @@ describeEachServer("hostile input", makeBackend, (served) => {
     const inInclude = { comments: { where: wide.or.reduce<unknown>((inner) => ({ not: inner }), { body: "x" }) } };
     expect(await list(`include=${q(inInclude)}`)).toMatchObject(problem(400, "LIMIT_EXCEEDED", { limit: "whereDepth" }));
     expect((await list(`where=${q({ or: wide.or.slice(0, 20) })}`)).status).toBe(200);
+    // Filters that test nothing are terms of the SQL all the same: a list of them counts them.
+    const empty = { or: Array.from({ length: 21 }, () => ({})) };
+    expect(await list(`where=${q(empty)}`)).toMatchObject(problem(400, "LIMIT_EXCEEDED", { limit: "whereConditions", max: 20 }));
+    const emptyLists = { and: Array.from({ length: 21 }, () => ({ or: [] })) };
+    expect(await list(`where=${q(emptyLists)}`)).toMatchObject(problem(400, "LIMIT_EXCEEDED", { limit: "whereConditions", max: 20 }));
+    await expect(served.backend.as(null).data.posts.list({ where: { and: Array.from({ length: 21 }, () => undefined) } as never })).rejects.toMatchObject({
+      code: "LIMIT_EXCEEDED",
+    });
+    expect((await list(`where=${q({ or: empty.or.slice(0, 20) })}`)).status).toBe(200);
   });
 
   test("a query string past queryLength, and a body nested past jsonDepth, are refused", async () => {
