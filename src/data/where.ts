@@ -238,7 +238,7 @@ function listOf(value: unknown, path: string): unknown[] {
  * Plans each filter of an `and` / `or` list. An `undefined` filter (or a hole of a sparse array)
  * tests nothing, as `{}` does, and is planned as `{}`: its place in the list is in the key.
  */
-function planList(ctx: WhereContext, collection: CollectionModel, list: unknown[], at: string): Cond[] {
+function planFilters(ctx: WhereContext, collection: CollectionModel, list: unknown[], at: string): Cond[] {
   const parts: Cond[] = [];
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
@@ -263,7 +263,7 @@ export function planWhere(ctx: WhereContext, collection: CollectionModel, where:
     const at = `${path}.${name}`;
     plan.field(name);
     if (name === "and" || name === "or") {
-      const parts = planList(ctx, collection, listOf(value, at), at);
+      const parts = planFilters(ctx, collection, listOf(value, at), at);
       items.push(parts.length === 0 ? { t: "const", value: name === "and" } : { t: name, items: parts });
       continue;
     }
