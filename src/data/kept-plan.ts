@@ -392,12 +392,10 @@ export function listedOf(match: KeptMatch, readable: string, orderBy: unknown, o
     const listing = of as Listing;
     if (listing.readable !== readable || listing.offset !== offset || listing.count !== count || listing.order.length !== items.length) continue;
     for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      if (!isPlainObject(item)) continue search;
+      // A sort object of its one own key: one of more fields, or of keys left undefined, is another listing.
+      const sort = sortOf(items[i]);
       const [name, direction] = listing.order[i]!;
-      // Its one own key: a sort object of more fields, or of keys left undefined, is another listing.
-      const keys = Object.keys(item);
-      if (keys.length !== 1 || keys[0] !== name || item[name] !== direction) continue search;
+      if (sort === undefined || sort[0] !== name || sort[1] !== direction) continue search;
     }
     return statement;
   }

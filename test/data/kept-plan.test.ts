@@ -510,7 +510,7 @@ describeEachDatabase("kept plans of list", (db) => {
     expect(kept.filter((value) => value.deref() !== undefined)).toEqual([]);
   });
 
-  test("more shapes than are kept: each answers as planned, and the kept ones make room for new ones", async () => {
+  test("more shapes than are kept, with one shape between each of them: every list answers as planned", async () => {
     listRules.set("gus", () => true);
     const gus = caller("gus");
     for (let round = 0; round < 2; round++) {
